@@ -1,0 +1,16 @@
+import { createLeadsActivities, type LeadsDeps } from './leads';
+import { createScenarioActivities } from './scenario';
+import { createTelegramActivities, type TelegramDeps } from './telegram';
+
+export type ActivityDeps = LeadsDeps & TelegramDeps;
+
+/** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createLeadsActivities(deps),
+    ...createTelegramActivities(deps),
+    ...createScenarioActivities(),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

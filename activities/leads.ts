@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import { parseStartPayload } from '../domain/deep-link';
+import { describeInbound, type InboundEvent, type TelegramPerson } from '../domain/inbound-event';
+import { recordEvent } from '../db/events';
+import type { Db } from '../db/knex';
+import { deleteLead, upsertLead } from '../db/leads';
+import { recordInboundMessage } from '../db/messages';
+
+export interface LeadsDeps {
+  db: Db;
+  logger: Logger;
+}
+
+/** Lead records in Postgres: who the lead is, what they wrote, what happened. */
+export function createLeadsActivities({ db, logger }: LeadsDeps) {
+  return {
+    /**
+     * Stores the lead's profile and the inbound message in one transaction. A `/start <payload>`
+     * sets the lead's source the first time; a payload Telegram would not produce is recorded, not stored.
+     */
+    async recordInbound(event: InboundEvent): Promise<{ leadId: number; firstTime: boolean }> {
+      const start = event.kind === 'command' && event.command === 'start' ? parseStartPayload(event.payload) : undefined;
+      return db.transaction(async (trx) => {
+        const lead = await upsertLead(trx, event.from, event.chatId, { source: start?.source, inboundAt: event.sentAt });
+        const firstTime = await recordInboundMessage(trx, {
+          leadId: lead.id,
+          updateId: event.updateId,
+          text: describeInbound(event),
+          telegramMessageId: 'messageId' in event ? event.messageId : undefined,
+          payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}) },
+        });
+        if (start && 'rejected' in start && start.rejected) {
+          await recordEvent(trx, { leadId: lead.id, type: 'invalid_start_payload', payload: { payload: start.rejected } });
+        }
+        return { leadId: lead.id, firstTime };
+      });
+    },
+
+    /** Makes sure the lead row exists (after /reset deleted it) and returns its id. */
+    async ensureLead(person: TelegramPerson, chatId: number): Promise<{ leadId: number }> {
+      const lead = await upsertLead(db, person, chatId);
+      return { leadId: lead.id };
+    },
+
+    /** Records a lead event once per idempotency key. */
+    async recordLeadEvent(event: { leadId: number; type: string; payload?: Record<string, unknown>; idempotencyKey: string }): Promise<void> {
+      await recordEvent(db, event);
+    },
+
+    /** `/reset` confirmed: every row of the lead goes (messages and events through the foreign keys). */
+    async deleteLeadData(telegramUserId: number): Promise<{ messages: number; events: number }> {
+      const deleted = await deleteLead(db, telegramUserId);
+      logger.info({ telegramUserId, ...deleted }, 'lead data deleted on /reset');
+      return deleted;
+    },
+  };
+}
+
+export type LeadsActivities = ReturnType<typeof createLeadsActivities>;

@@ -1,0 +1,139 @@
+import type { Api, RawApi } from 'grammy';
+import { InputFile } from 'grammy';
+import type { InlineKeyboardButton, InlineKeyboardMarkup, Message } from 'grammy/types';
+import type { Logger } from 'pino';
+import type { OutboundButton, OutboundContent } from '../domain/conversation';
+import { splitText } from '../domain/split-text';
+import type { Db } from '../db/knex';
+import { markLeadBlocked } from '../db/leads';
+import { claimOutbound, settleOutbound } from '../db/messages';
+import { scenarioFilePath } from '../scenarios/loader';
+import { classifyTelegramError } from './telegram-errors';
+
+/** A message for a lead, with the id the workflow made for it (the idempotency key). */
+export interface OutboundMessage {
+  outboundId: string;
+  leadId: number | null;
+  chatId: number;
+  content: OutboundContent;
+}
+
+export interface SendResult {
+  /** `unknown`: an earlier attempt may have delivered it; it is not sent again. */
+  status: 'sent' | 'unknown';
+  telegramMessageIds: number[];
+}
+
+export interface TelegramDeps {
+  api: Api<RawApi>;
+  db: Db;
+  logger: Logger;
+  managersChatId?: number;
+}
+
+/**
+ * The one gateway for messages to Telegram. Every message is claimed in the message log under
+ * its outbound id before it is sent, so a retried activity never sends or logs it twice.
+ */
+export function createTelegramActivities({ api, db, logger, managersChatId }: TelegramDeps) {
+  /** file_id Telegram gave an uploaded document, so the next lead gets it without an upload. */
+  const uploadedFileIds = new Map<string, string>();
+
+  async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent): Promise<SendResult> {
+    const log = logger.child({ leadId: message.leadId, outboundId });
+    const claim = await claimOutbound(db, {
+      leadId: message.leadId,
+      outboundId,
+      direction: 'out',
+      text: part.type === 'text' ? part.text : (part.caption ?? ''),
+      payload: { content: part },
+    });
+    if (!claim.claimed) {
+      const { existing } = claim;
+      if (existing.status === 'sent') return { status: 'sent', telegramMessageIds: [existing.telegram_message_id ?? 0] };
+      if (existing.status === 'sending') {
+        // An earlier attempt died mid-send: Telegram may have the message. Never send blindly twice.
+        await settleOutbound(db, outboundId, { status: 'unknown', error: 'earlier attempt ended mid-send' });
+        log.warn('outbound outcome unknown; not resending');
+      }
+      return { status: 'unknown', telegramMessageIds: [] };
+    }
+    try {
+      const sent = await deliver(message.chatId, part);
+      await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
+      return { status: 'sent', telegramMessageIds: [sent.message_id] };
+    } catch (error) {
+      const outcome = classifyTelegramError(error, part.type === 'text' ? 'sendMessage' : 'sendDocument');
+      if (outcome.kind === 'unknown') {
+        await settleOutbound(db, outboundId, { status: 'unknown', error: outcome.reason });
+        log.warn({ reason: outcome.reason }, 'outbound outcome unknown; not resending');
+        return { status: 'unknown', telegramMessageIds: [] };
+      }
+      await settleOutbound(db, outboundId, { status: 'failed', error: outcome.failure.message });
+      if (outcome.kind === 'refused' && outcome.blocked) await markLeadBlocked(db, message.chatId);
+      log.warn({ reason: outcome.failure.message }, 'telegram refused or deferred a message');
+      throw outcome.failure;
+    }
+  }
+
+  async function deliver(chatId: number, content: OutboundContent): Promise<Message> {
+    const reply_markup = keyboard(content.buttons);
+    if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup });
+    const cachedId = uploadedFileIds.get(content.document);
+    const file = cachedId ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));
+    const sent = await api.sendDocument(chatId, file, { caption: content.caption, reply_markup });
+    if (sent.document && !cachedId) uploadedFileIds.set(content.document, sent.document.file_id);
+    return sent;
+  }
+
+  return {
+    /** Sends a message to a lead; a text over Telegram's limit goes out in parts split at paragraphs. */
+    async sendToLead(message: OutboundMessage): Promise<SendResult> {
+      const parts = splitContent(message.content);
+      const ids: number[] = [];
+      let status: SendResult['status'] = 'sent';
+      for (const [index, part] of parts.entries()) {
+        const outboundId = parts.length === 1 ? message.outboundId : `${message.outboundId}.${index + 1}`;
+        const result = await sendOne(message, outboundId, part);
+        ids.push(...result.telegramMessageIds);
+        if (result.status === 'unknown') status = 'unknown';
+      }
+      return { status, telegramMessageIds: ids };
+    },
+
+    /** Posts a short notice to the managers' chat; without MANAGERS_CHAT_ID it only logs. */
+    async notifyManagers(notice: { outboundId: string; text: string }): Promise<{ delivered: boolean }> {
+      if (managersChatId === undefined) {
+        logger.warn({ outboundId: notice.outboundId }, 'MANAGERS_CHAT_ID is not set; managers notice not sent');
+        return { delivered: false };
+      }
+      await sendOne({ outboundId: notice.outboundId, leadId: null, chatId: managersChatId, content: { type: 'text', text: notice.text } }, notice.outboundId, {
+        type: 'text',
+        text: notice.text,
+      });
+      return { delivered: true };
+    },
+  };
+}
+
+export type TelegramActivities = ReturnType<typeof createTelegramActivities>;
+
+function splitContent(content: OutboundContent): OutboundContent[] {
+  if (content.type !== 'text') return [content];
+  const texts = splitText(content.text);
+  return texts.map((text, index) => ({
+    type: 'text',
+    text,
+    // Buttons belong under the last part, where the lead finishes reading.
+    buttons: index === texts.length - 1 ? content.buttons : undefined,
+  }));
+}
+
+function keyboard(buttons: OutboundButton[][] | undefined): InlineKeyboardMarkup | undefined {
+  if (!buttons?.length) return undefined;
+  return {
+    inline_keyboard: buttons.map((row) =>
+      row.map((button): InlineKeyboardButton => ('url' in button ? { text: button.text, url: button.url } : { text: button.text, callback_data: button.data })),
+    ),
+  };
+}

@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Bot } from 'grammy';
+import type { Logger } from 'pino';
+import type { BotContext } from '../bot/context';
+import { healthRoutes, type HealthChecks } from './health-routes';
+import type { Metrics } from './metrics';
+import { telegramWebhookRoutes } from './telegram-webhook-routes';
+
+export interface ApiDeps {
+  logger: Logger;
+  health: HealthChecks;
+  metrics: Metrics;
+  /** Present in webhook mode: the bot whose updates Telegram posts to us. */
+  webhook?: { bot: Bot<BotContext>; secretToken: string };
+}
+
+/** The api as a Fastify instance, not yet listening (tests use `inject`). */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests
+      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    // Never a stack trace to the client: the reason for client errors, a plain word for ours.
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
+  });
+
+  app.register(healthRoutes, deps.health);
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
+  return app;
+}

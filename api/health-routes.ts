@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+
+export interface HealthChecks {
+  /** Resolves when Postgres answers. */
+  postgres(): Promise<void>;
+  /** Resolves when the Temporal frontend answers. */
+  temporal(): Promise<void>;
+}
+
+const CHECK_TIMEOUT_MS = 3000;
+
+/** `/health`: 200 when Postgres and Temporal both answer, else 503 naming what is down. */
+export async function healthRoutes(app: FastifyInstance, checks: HealthChecks): Promise<void> {
+  app.get('/health', async (_request, reply) => {
+    const [postgres, temporal] = await Promise.all([probe(checks.postgres), probe(checks.temporal)]);
+    const ok = postgres === 'ok' && temporal === 'ok';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', postgres, temporal });
+  });
+}
+
+async function probe(check: () => Promise<void>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'ok';
+  } catch (error) {
+    return `down: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}

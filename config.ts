@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/** Comma-separated Telegram user ids, e.g. "111,222". */
+const telegramIdList = z
+  .string()
+  .transform((raw, ctx) => {
+    const parts = raw.split(',').map((part) => part.trim()).filter(Boolean);
+    const ids = parts.map(Number);
+    if (ids.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
+      ctx.addIssue({ code: 'custom', message: `expected comma-separated positive Telegram user ids, got "${raw}"` });
+      return z.NEVER;
+    }
+    return ids;
+  });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const port = z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535);
+
+/**
+ * Every environment variable the system reads. Empty strings count as unset so that
+ * `FOO=` in a .env file behaves like no FOO at all.
+ */
+export const configSchema = z
+  .object({
+    TELEGRAM_BOT_TOKEN: optionalString.pipe(
+      z.string().regex(/^\d+:[\w-]{20,}$/, 'expected a bot token like 123456:ABC-DEF… from @BotFather').optional(),
+    ),
+    TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+    TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
+      z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'expected 1-256 characters A-Z, a-z, 0-9, _ or -').optional(),
+    ),
+    MANAGERS_CHAT_ID: optionalString.pipe(
+      z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
+    ),
+    ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
+    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/sales'),
+    TEMPORAL_ADDRESS: optionalString,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('sales'),
+    TEMPORAL_CLI_PATH: optionalString,
+    TEMPORAL_TEST_SERVER_PATH: optionalString,
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+    LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    API_PORT: port.default(3000),
+    API_TOKEN: optionalString,
+    PAYMENT_WEBHOOK_SECRET: optionalString,
+    BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(30).default(25),
+    TZ_DEFAULT: z
+      .string()
+      .default('Europe/Moscow')
+      .refine(isKnownTimeZone, 'expected an IANA time zone such as Europe/Moscow'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TELEGRAM_WEBHOOK_SECRET'],
+        message: 'required when TELEGRAM_WEBHOOK_URL is set (Telegram sends it back so forged webhooks can be refused)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown when the environment is unusable; the message is one line per problem, naming the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = issue.path.join('.') || 'environment';
+    return `${variable}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** The token is required only by the processes that talk to Telegram. */
+export function requireBotToken(config: Config): string {
+  if (!config.TELEGRAM_BOT_TOKEN) {
+    throw new ConfigError([
+      'TELEGRAM_BOT_TOKEN: not set. Create a bot with @BotFather and export TELEGRAM_BOT_TOKEN=<token> ' +
+        '(for a local fake Bot API server also set TELEGRAM_API_ROOT)',
+    ]);
+  }
+  return config.TELEGRAM_BOT_TOKEN;
+}
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

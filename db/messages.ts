@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+
+export type MessageDirection = 'in' | 'out' | 'manager';
+export type MessageStatus = 'received' | 'sending' | 'sent' | 'failed' | 'unknown';
+
+export interface MessageRow {
+  id: number;
+  lead_id: number;
+  direction: MessageDirection;
+  text: string | null;
+  payload: Record<string, unknown> | null;
+  telegram_message_id: number | null;
+  update_id: number | null;
+  outbound_id: string | null;
+  status: MessageStatus;
+  error: string | null;
+  created_at: Date;
+}
+
+/** Stores an inbound message once per Telegram update; returns false for a redelivered update. */
+export async function recordInboundMessage(
+  db: Knex,
+  message: { leadId: number; updateId: number; text: string; telegramMessageId?: number; payload: Record<string, unknown> },
+): Promise<boolean> {
+  const inserted = await db('messages')
+    .insert({
+      lead_id: message.leadId,
+      direction: 'in',
+      text: message.text,
+      payload: message.payload,
+      telegram_message_id: message.telegramMessageId ?? null,
+      update_id: message.updateId,
+      status: 'received',
+    })
+    .onConflict('update_id')
+    .ignore()
+    .returning('id');
+  return inserted.length > 0;
+}
+
+export async function findOutbound(db: Knex, outboundId: string): Promise<MessageRow | undefined> {
+  return db<MessageRow>('messages').where({ outbound_id: outboundId }).first();
+}
+
+/**
+ * Claims an outbound message before it is sent: inserts it as `sending`, or moves a `failed`
+ * one (a send Telegram refused, so nothing went out) back to `sending`. Returns the row as it
+ * was before the claim when someone else already holds it, so the caller can decide.
+ */
+export async function claimOutbound(
+  db: Knex,
+  message: { leadId: number | null; outboundId: string; direction: MessageDirection; text: string; payload: Record<string, unknown> },
+): Promise<{ claimed: true } | { claimed: false; existing: MessageRow }> {
+  if (message.leadId !== null) {
+    const inserted = await db('messages')
+      .insert({
+        lead_id: message.leadId,
+        direction: message.direction,
+        text: message.text,
+        payload: message.payload,
+        outbound_id: message.outboundId,
+        status: 'sending',
+      })
+      .onConflict('outbound_id')
+      .ignore()
+      .returning('id');
+    if (inserted.length > 0) return { claimed: true };
+  }
+  const retried = await db('messages')
+    .where({ outbound_id: message.outboundId, status: 'failed' })
+    .update({ status: 'sending', error: null, updated_at: db.fn.now() });
+  if (retried > 0) return { claimed: true };
+  const existing = await findOutbound(db, message.outboundId);
+  if (!existing) return { claimed: true }; // no lead to log against (e.g. a managers' chat notice)
+  return { claimed: false, existing };
+}
+
+export async function settleOutbound(
+  db: Knex,
+  outboundId: string,
+  outcome: { status: 'sent'; telegramMessageId: number } | { status: 'failed' | 'unknown'; error: string },
+): Promise<void> {
+  await db('messages')
+    .where({ outbound_id: outboundId })
+    .update({
+      status: outcome.status,
+      telegram_message_id: outcome.status === 'sent' ? outcome.telegramMessageId : null,
+      error: outcome.status === 'sent' ? null : outcome.error.slice(0, 1000),
+      updated_at: db.fn.now(),
+    });
+}

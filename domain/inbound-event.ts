@@ -1,0 +1,40 @@
+/** Who wrote: the Telegram user behind an update. */
+export interface TelegramPerson {
+  id: number;
+  firstName: string;
+  lastName?: string;
+  username?: string;
+  languageCode?: string;
+}
+
+interface InboundBase {
+  /** Telegram's update id: the conversation ignores one it has already seen. */
+  updateId: number;
+  /** ISO time the update was sent (Telegram's date). */
+  sentAt: string;
+  from: TelegramPerson;
+  chatId: number;
+}
+
+/**
+ * One thing a lead did in the private chat, already validated by the bot.
+ * Plain data (ISO strings, no Date) so it travels through Temporal unchanged.
+ */
+export type InboundEvent =
+  | (InboundBase & { kind: 'command'; command: string; payload?: string; text: string; messageId: number })
+  | (InboundBase & { kind: 'text'; text: string; messageId: number })
+  | (InboundBase & { kind: 'button'; data: string; callbackQueryId: string; messageId?: number })
+  | (InboundBase & { kind: 'other'; messageType: string; messageId: number });
+
+/** What a lead's message becomes in the message log. */
+export function describeInbound(event: InboundEvent): string {
+  switch (event.kind) {
+    case 'command':
+    case 'text':
+      return event.text;
+    case 'button':
+      return `[button] ${event.data}`;
+    case 'other':
+      return `[${event.messageType}]`;
+  }
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { ConfigError, loadConfig, requireBotToken } from './config';
+import { createLogger } from './logging';
+import { ScenarioError } from './scenarios/loader';
+import { startDevServer, type DevServer } from './scripts/dev-server';
+import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
+import { checkScenarios, migrate, startSystem, type Part } from './system';
+
+const USAGE = `usage: tsx main.ts <command>
+  start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset)
+  worker           the Temporal worker (workflows and activities)
+  bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
+  api              the HTTP api (/health, /metrics, the Telegram webhook)
+  migrate          create the database if needed and apply migrations
+  scenarios check  validate the scenario files`;
+
+const DEV_SERVER_PORT = 7233;
+const DEV_SERVER_UI_PORT = 8233;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub] = argv;
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+
+  if (command === 'migrate') return migrate(config, logger);
+  if (command === 'scenarios' && sub === 'check') {
+    for (const path of checkScenarios()) console.log(`ok  ${path}`);
+    return;
+  }
+  const parts: Record<string, Part[]> = { start: ['worker', 'bot', 'api'], worker: ['worker'], bot: ['bot'], api: ['api'] };
+  if (!command || !parts[command]) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+
+  // Fail before starting anything when the token the worker and bot need is missing.
+  if (command !== 'api' || config.TELEGRAM_WEBHOOK_URL) requireBotToken(config);
+  checkScenarios();
+  let devServer: DevServer | undefined;
+  let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEV_SERVER_PORT}`;
+  if (command === 'start') {
+    if (!config.TEMPORAL_ADDRESS) {
+      devServer = await startDevServer({
+        cliPath: temporalCliPath(),
+        port: DEV_SERVER_PORT,
+        uiPort: DEV_SERVER_UI_PORT,
+        dbFile: join(process.cwd(), 'data', 'temporal.db'),
+        namespace: config.TEMPORAL_NAMESPACE,
+      });
+      temporalAddress = devServer.address;
+      logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${DEV_SERVER_UI_PORT}` }, 'temporal dev server running');
+    }
+    await migrate(config, logger);
+  }
+
+  const system = await startSystem({ config, logger, temporalAddress, parts: parts[command] }).catch(async (error) => {
+    await devServer?.stop();
+    throw error;
+  });
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await system.stop();
+    await devServer?.stop();
+    logger.info('stopped');
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  try {
+    await system.done;
+  } finally {
+    await shutdown('part stopped');
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  // Known start-up problems get one clear message, not a stack trace.
+  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError) {
+    console.error(`cannot start: ${error.message}`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

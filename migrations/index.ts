@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as leadsMessagesEvents from './20261129_001_leads_messages_events';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so they run the same
+ * under tsx, jest and a compiled build. Append new ones at the end; never reorder.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261129_001_leads_messages_events': leadsMessagesEvents,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};

@@ -1,0 +1,148 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { Api, type Bot } from 'grammy';
+import { createActivities } from './activities';
+import { buildApi } from './api/app';
+import { createMetrics } from './api/metrics';
+import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
+import { createBot } from './bot/bot';
+import type { BotContext } from './bot/context';
+import { LeadConversations } from './bot/lead-conversations';
+import { requireBotToken, type Config } from './config';
+import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
+import type { Logger } from './logging';
+import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
+import { createSalesWorker } from './worker/run-worker';
+
+export type Part = 'worker' | 'bot' | 'api';
+
+export interface RunningSystem {
+  /** Resolves when a part stops by itself (e.g. the worker fails); rejects with its error. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SystemOptions {
+  config: Config;
+  logger: Logger;
+  temporalAddress: string;
+  parts: Part[];
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** Creates the database if needed and applies pending migrations. */
+export async function migrate(config: Config, logger: Logger): Promise<void> {
+  await ensureDatabase(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL);
+  try {
+    const applied = await migrateLatest(db);
+    logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Loads every shipped scenario; throws a ScenarioError naming file:line on the first broken one. */
+export function checkScenarios(): string[] {
+  return (['ru', 'en'] as const).map((language) => {
+    const path = defaultScenarioPath(language);
+    loadScenarioFile(path);
+    return path;
+  });
+}
+
+/**
+ * Runs the chosen parts in this process: the worker (workflows and activities), the bot (long
+ * polling, or the webhook route when TELEGRAM_WEBHOOK_URL is set), and the api.
+ */
+export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle }: SystemOptions): Promise<RunningSystem> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const running: Promise<unknown>[] = [];
+  const db: Db = createDb(config.DATABASE_URL);
+  stops.push(() => db.destroy());
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => logger.error({ err: String(error) }, 'shutdown step failed'));
+  };
+
+  try {
+    const wantsBot = parts.includes('bot') || (parts.includes('api') && !!config.TELEGRAM_WEBHOOK_URL);
+    const token = parts.includes('worker') || wantsBot ? requireBotToken(config) : undefined;
+
+    if (parts.includes('worker')) {
+      const connection = await NativeConnection.connect({ address: temporalAddress });
+      const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
+      const activities = createActivities({ db, logger, api, managersChatId: config.MANAGERS_CHAT_ID });
+      const worker: Worker = await createSalesWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        activities,
+        workflowBundle,
+      });
+      running.push(worker.run());
+      stops.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await Promise.allSettled(running);
+        await connection.close();
+      });
+      logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+    }
+
+    let bot: Bot<BotContext> | undefined;
+    let client: Client | undefined;
+    if (wantsBot || parts.includes('api')) {
+      const connection = await Connection.connect({ address: temporalAddress });
+      client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+      stops.push(() => connection.close());
+    }
+    if (wantsBot && client) {
+      const conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger);
+      bot = createBot({
+        token: token as string,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        conversations,
+        logger,
+        failUndeliveredUpdates: !!config.TELEGRAM_WEBHOOK_URL,
+      });
+    }
+
+    if (parts.includes('api') && client) {
+      const temporal = client;
+      const app: FastifyInstance = buildApi({
+        logger,
+        metrics: createMetrics(),
+        health: {
+          postgres: async () => void (await db.raw('select 1')),
+          temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
+        },
+        webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
+      });
+      await app.listen({ port: config.API_PORT, host: '0.0.0.0' });
+      stops.push(() => app.close());
+      logger.info({ port: config.API_PORT }, 'api listening');
+    }
+
+    if (bot && parts.includes('bot')) {
+      const telegramBot = bot;
+      const allowed_updates = ['message', 'callback_query'] as const;
+      if (config.TELEGRAM_WEBHOOK_URL) {
+        const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
+        await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });
+        logger.info({ url }, 'bot on webhook (served by the api)');
+      } else {
+        await telegramBot.init();
+        running.push(telegramBot.start({ allowed_updates, drop_pending_updates: false }));
+        stops.push(async () => {
+          if (telegramBot.isRunning()) await telegramBot.stop();
+        });
+        logger.info({ username: telegramBot.botInfo.username }, 'bot polling');
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return { done: Promise.race(running).then(() => undefined), stop };
+}

@@ -1,0 +1,159 @@
+import { Api, Bot, GrammyError, InputFile } from 'grammy';
+import { FakeTelegramServer } from './telegram-server';
+
+const TOKEN = '123456:TEST-token';
+const USER = { id: 42, first_name: 'Anna', username: 'anna' };
+
+let fake: FakeTelegramServer;
+let api: Api;
+
+beforeEach(async () => {
+  fake = await FakeTelegramServer.start({ token: TOKEN });
+  api = new Api(TOKEN, { apiRoot: fake.apiRoot });
+});
+
+afterEach(() => fake.stop());
+
+/** The GrammyError an API call fails with (fails the test if it succeeds). */
+async function grammyError(call: Promise<unknown>): Promise<GrammyError> {
+  const error: unknown = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof GrammyError)) throw new Error(`expected a GrammyError, got ${String(error)}`);
+  return error;
+}
+
+describe('FakeTelegramServer', () => {
+  it('answers sendMessage with a Message and records the call', async () => {
+    const keyboard = { inline_keyboard: [[{ text: 'Buy', callback_data: 'buy:1' }]] };
+    const first = await api.sendMessage(USER.id, 'Hello', { reply_markup: keyboard });
+    const second = await api.sendMessage(USER.id, 'Again');
+
+    expect(first).toMatchObject({
+      message_id: 1,
+      chat: { id: USER.id, type: 'private' },
+      from: { is_bot: true, id: 123456 },
+      text: 'Hello',
+      reply_markup: keyboard,
+    });
+    expect(second.message_id).toBe(2);
+    expect(fake.callsTo('sendMessage', USER.id).map((c) => c.params.text)).toEqual(['Hello', 'Again']);
+    expect(fake.callsTo('sendMessage', 7)).toEqual([]);
+    expect(await api.getMe()).toMatchObject({ id: 123456, is_bot: true, username: 'test_bot' });
+  });
+
+  it('injects a 429 with retry_after, then succeeds', async () => {
+    fake.failNext('sendMessage', { code: 429, retryAfter: 3 });
+
+    const error = await grammyError(api.sendMessage(USER.id, 'Hi'));
+    expect(error.error_code).toBe(429);
+    expect(error.description).toBe('Too Many Requests: retry after 3');
+    expect(error.parameters.retry_after).toBe(3);
+    await expect(api.sendMessage(USER.id, 'Hi')).resolves.toMatchObject({ message_id: 1 });
+    expect(fake.calls.map((c) => c.error?.error_code)).toEqual([429, undefined]);
+    expect(fake.calls[0].params.text).toBe('Hi');
+  });
+
+  it('answers 403 for a user who blocked the bot', async () => {
+    fake.blockUser(USER.id);
+    const error = await grammyError(api.sendMessage(USER.id, 'Hi'));
+    expect(error.error_code).toBe(403);
+    expect(error.description).toBe('Forbidden: bot was blocked by the user');
+    expect(fake.callsTo('sendMessage')).toEqual([]);
+  });
+
+  it('validates texts like Telegram', async () => {
+    await expect(api.sendMessage(USER.id, 'x'.repeat(4096))).resolves.toBeDefined();
+    const tooLong = await grammyError(api.sendMessage(USER.id, 'x'.repeat(4097)));
+    expect(tooLong.error_code).toBe(400);
+    expect(tooLong.description).toBe('Bad Request: message is too long');
+    expect((await grammyError(api.sendMessage(USER.id, '  '))).description).toBe('Bad Request: message text is empty');
+    const sent = await api.sendMessage(USER.id, 'Same');
+    const notModified = await grammyError(api.editMessageText(USER.id, sent.message_id, 'Same'));
+    expect(notModified.description).toMatch(/^Bad Request: message is not modified/);
+  });
+
+  it('records a multipart document upload and rejects oversized callback_data', async () => {
+    const file = new InputFile(Buffer.from('%PDF-1.4 fake'), 'price list.pdf');
+    const sent = await api.sendDocument(USER.id, file, { caption: 'Prices' });
+
+    const [call] = fake.callsTo('sendDocument', USER.id);
+    expect(call.files.document).toEqual({ filename: 'price list.pdf', size: 13 });
+    expect(call.params).toMatchObject({ chat_id: USER.id, caption: 'Prices' });
+    expect(sent.document).toMatchObject({ file_id: 'doc-1', file_name: 'price list.pdf', file_size: 13 });
+    const again = await api.sendDocument(USER.id, 'doc-1');
+    expect(again.document?.file_id).toBe('doc-1');
+
+    const tooLong = { inline_keyboard: [[{ text: 'Pay', callback_data: 'x'.repeat(65) }]] };
+    const error = await grammyError(api.sendMessage(USER.id, 'Pay?', { reply_markup: tooLong }));
+    expect(error.description).toBe('Bad Request: BUTTON_DATA_INVALID');
+    expect(fake.calls.at(-1)?.params.reply_markup).toEqual(tooLong);
+  });
+
+  it('answers 401 for a wrong token and 404 for an unknown method', async () => {
+    expect((await grammyError(new Api('999:wrong', { apiRoot: fake.apiRoot }).getMe())).error_code).toBe(401);
+    const response = await fetch(`${fake.apiRoot}/bot${TOKEN}/sendTelepathy`, { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ ok: false, error_code: 404, description: 'Not Found' });
+  });
+
+  it('long-polls getUpdates, wakes on a pushed update and drops confirmed ones', async () => {
+    const started = Date.now();
+    const poll = api.getUpdates({ timeout: 5 });
+    setTimeout(() => fake.pushText(USER, '/start promo_1'), 50);
+    const [update] = await poll;
+
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(update.message).toMatchObject({
+      text: '/start promo_1',
+      from: { id: USER.id, is_bot: false, first_name: 'Anna' },
+      chat: { id: USER.id, type: 'private' },
+      entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+    });
+    // Unconfirmed updates come again; confirming by offset drops them.
+    expect((await api.getUpdates({ timeout: 0 })).map((u) => u.update_id)).toEqual([update.update_id]);
+    expect(await api.getUpdates({ offset: update.update_id + 1, timeout: 0 })).toEqual([]);
+  });
+
+  it('redelivers an already confirmed update', async () => {
+    const id = fake.pushCallback(USER, 'buy:1', { message_id: 5 });
+    await api.getUpdates({ offset: id + 1, timeout: 0 });
+    fake.redeliver(id);
+
+    const [again] = await api.getUpdates({ offset: id + 1, timeout: 0 });
+    expect(again.update_id).toBe(id);
+    expect(again.callback_query).toMatchObject({ data: 'buy:1', message: { message_id: 5, chat: { id: USER.id } } });
+    expect(await api.getUpdates({ offset: id + 1, timeout: 0 })).toEqual([]);
+  });
+
+  it('ends a pending long poll with [] on stop', async () => {
+    const poll = api.getUpdates({ timeout: 30 });
+    await fake.waitFor(() => fake.calls.some((c) => c.method === 'getUpdates'));
+    await fake.stop();
+    await expect(poll).resolves.toEqual([]);
+  });
+
+  it('serves a grammY Bot with long polling', async () => {
+    const bot = new Bot(TOKEN, { client: { apiRoot: fake.apiRoot } });
+    bot.command('start', (ctx) => ctx.reply(`welcome ${ctx.match}`));
+    bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery('ok'));
+    const running = bot.start();
+
+    fake.pushText(USER, '/start promo_1');
+    fake.pushCallback(USER, 'buy:1', { message_id: 1 });
+    await fake.waitFor(
+      () => fake.callsTo('sendMessage', USER.id).length === 1 && fake.callsTo('answerCallbackQuery').length === 1,
+    );
+    await bot.stop();
+    await running;
+
+    expect(fake.callsTo('sendMessage', USER.id)[0].params.text).toBe('welcome promo_1');
+    // bot.stop() confirms what it handled, so nothing is delivered again.
+    expect(await api.getUpdates({ offset: 0, timeout: 0 })).toEqual([]);
+    // Answering the same callback query twice is refused.
+    const queryId = String(fake.callsTo('answerCallbackQuery')[0].params.callback_query_id);
+    const twice = await grammyError(api.answerCallbackQuery(queryId));
+    expect(twice.error_code).toBe(400);
+  });
+});

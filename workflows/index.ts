@@ -1,0 +1,1 @@
+export { leadConversationWorkflow } from './lead-conversation/workflow';

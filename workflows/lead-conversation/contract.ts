@@ -1,0 +1,45 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { InboundEvent } from '../../domain/inbound-event';
+import type { Scenario } from '../../domain/scenario';
+import type { LeadState } from './state';
+
+export type { InboundEvent };
+
+/** The workflow type name, for clients that start it without importing workflow code. */
+export const leadConversationWorkflowType = 'leadConversationWorkflow';
+
+/** One conversation per Telegram user: `lead-<telegram user id>`. */
+export function leadWorkflowId(telegramUserId: number): string {
+  return `lead-${telegramUserId}`;
+}
+
+/** What one run hands the next at continue-as-new: the state, the pinned scenario, unprocessed events. */
+export interface CarriedOver {
+  state: LeadState;
+  scenario: Scenario | null;
+  inbox: InboundEvent[];
+}
+
+export interface LeadConversationInput {
+  telegramUserId: number;
+  chatId: number;
+  /** Continue-as-new after this many processed events even if Temporal has not suggested it yet. */
+  maxEventsPerRun?: number;
+  carriedOver?: CarriedOver;
+}
+
+/** An inbound Telegram update for this lead. A signal: the bot needs no answer, only durability and order. */
+export const inboundSignal = defineSignal<[InboundEvent]>('inbound');
+
+/** Where the conversation stands, for the bot, the api and operators. */
+export interface LeadConversationView {
+  telegramUserId: number;
+  leadId: number | null;
+  step: string | null;
+  blocked: boolean;
+  resetPending: boolean;
+  pendingEvents: number;
+  scenario: { id: string; version: number; language: string } | null;
+}
+
+export const leadStateQuery = defineQuery<LeadConversationView>('leadState');
