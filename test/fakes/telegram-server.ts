@@ -54,6 +54,10 @@ const BLOCKED = 'Forbidden: bot was blocked by the user';
 const NOT_MODIFIED =
   'message is not modified: specified new message content and reply markup are exactly the same as a content and reply markup of the current message';
 const QUERY_INVALID = 'query is too old and response timeout expired or query ID is invalid';
+const WEBHOOK_ACTIVE =
+  "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+const POLL_TERMINATED =
+  'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 const CALLBACK_DATA_LIMIT = 64;
@@ -268,7 +272,8 @@ export class FakeTelegramServer {
     });
 
     // Telegram matches method names case-insensitively; record the canonical spelling.
-    const method = Object.keys(this.handlers).find((name) => name.toLowerCase() === route[2].toLowerCase()) ?? route[2];
+    const asked = route[2].toLowerCase();
+    const method = Object.keys(this.handlers).find((name) => name.toLowerCase() === asked) ?? route[2];
     const call: RecordedCall = { method, token: route[1], params: {}, files: {}, at: Date.now() };
     this.calls.push(call);
     try {
@@ -276,7 +281,9 @@ export class FakeTelegramServer {
       call.result = await this.dispatch(call, gone.signal);
       reply(res, call.result);
     } catch (caught) {
-      const error = caught instanceof TelegramError ? caught : new TelegramError(500, `Internal Server Error: ${String(caught)}`);
+      // A bug in the fake itself still answers like Telegram, with the cause in the description.
+      const error =
+        caught instanceof TelegramError ? caught : new TelegramError(500, `Internal Server Error: ${String(caught)}`);
       call.error = { error_code: error.code, description: error.description };
       reply(res, error);
     }
@@ -308,7 +315,9 @@ export class FakeTelegramServer {
     },
     setWebhook: (params) => {
       const url = typeof params.url === 'string' ? params.url : '';
-      if (url && !url.startsWith('https://')) throw badRequest('bad webhook: An HTTPS URL must be provided for webhook');
+      if (url && !url.startsWith('https://')) {
+        throw badRequest('bad webhook: An HTTPS URL must be provided for webhook');
+      }
       this.webhookUrl = url;
       if (params.drop_pending_updates === true) this.queue = [];
       return true;
@@ -392,7 +401,7 @@ export class FakeTelegramServer {
 
   private async getUpdates(params: Params, signal: AbortSignal): Promise<Update[]> {
     if (this.webhookUrl) {
-      throw new TelegramError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+      throw new TelegramError(409, WEBHOOK_ACTIVE);
     }
     const offset = Number(params.offset ?? 0);
     if (offset > 0) this.queue = this.queue.filter((e) => e.redelivery || e.update.update_id >= offset);
@@ -404,7 +413,7 @@ export class FakeTelegramServer {
       // close event of a poll its client just aborted (grammY's bot.stop()) a moment to arrive.
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    this.waitingPoll?.(new TelegramError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running'));
+    this.waitingPoll?.(new TelegramError(409, POLL_TERMINATED));
     if (this.queue.length === 0 && timeoutMs > 0 && !this.stopped) {
       await new Promise<void>((resolve, reject) => {
         const finish = (error?: TelegramError) => {
@@ -445,8 +454,7 @@ export class FakeTelegramServer {
       file = this.knownFiles.get(input) ?? { file_id: input, file_unique_id: `u${input}` };
     }
     const media: Params = { ...file };
-    if (kind === 'photo') Object.assign(media, { width: 1280, height: 720 });
-    if (kind === 'video') Object.assign(media, { width: 1280, height: 720 });
+    if (kind === 'photo' || kind === 'video') Object.assign(media, { width: 1280, height: 720 });
     if (kind !== 'document' && kind !== 'photo') media.duration = Number(params.duration ?? 0);
     const content: Params = { [kind]: kind === 'photo' ? [media] : media };
     if (params.caption !== undefined) content.caption = checkCaption(params.caption);
@@ -460,7 +468,12 @@ export class FakeTelegramServer {
     const messageId = requireMessageId(params);
     const key = messageKey(chatId, messageId);
     if (this.deletedMessages.has(key)) throw badRequest('message to edit not found');
-    const current: Params = this.messages.get(key) ?? { message_id: messageId, date: now(), chat: this.chat(chatId), from: this.botFrom };
+    const current: Params = this.messages.get(key) ?? {
+      message_id: messageId,
+      date: now(),
+      chat: this.chat(chatId),
+      from: this.botFrom,
+    };
     // Leaving reply_markup out of an edit removes the inline keyboard, as on Telegram.
     const markup = inlineMarkup(params.reply_markup);
     const next: Params = { ...current, ...change };
@@ -494,13 +507,19 @@ export class FakeTelegramServer {
   /** The copyable content (text, caption, media) of the message that params.from_chat_id/message_id points at. */
   private content(params: Params): Params {
     const source = this.messages.get(messageKey(params.from_chat_id, params.message_id)) ?? {};
-    const { message_id: _id, date: _date, chat: _chat, from: _from, reply_markup: _markup, edit_date: _edited, ...content } = source;
+    const content = { ...source };
+    for (const field of ['message_id', 'date', 'chat', 'from', 'reply_markup', 'edit_date', 'forward_origin']) {
+      delete content[field];
+    }
     return content;
   }
 
   private chat(chatId: number): Params {
     const user = this.users.get(chatId);
-    return { id: chatId, type: 'private', ...(user && { first_name: user.first_name }), ...(user?.username && { username: user.username }) };
+    const chat: Params = { id: chatId, type: 'private' };
+    if (user) chat.first_name = user.first_name;
+    if (user?.username) chat.username = user.username;
+    return chat;
   }
 
   private remember(from: FakeUser): User {
@@ -514,7 +533,7 @@ export class FakeTelegramServer {
 
   /** Remembers what a pushed update reveals: users, messages, answerable callback queries. */
   private learnFrom(update: Update): void {
-    const sender = update.message?.from ?? update.callback_query?.from;
+    const sender = update.message?.from ?? update.callback_query?.from ?? update.pre_checkout_query?.from;
     if (sender) {
       this.users.set(sender.id, sender);
       // A user who writes to the bot again has unblocked it.

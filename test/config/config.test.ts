@@ -1,0 +1,44 @@
+import { ConfigError, loadConfig, requireBotToken } from '../../config';
+
+const problemsOf = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('configuration', () => {
+  it('has working defaults for a laptop', () => {
+    const config = loadConfig({});
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(config.TELEGRAM_API_ROOT).toBe('https://api.telegram.org');
+    expect(config.TZ_DEFAULT).toBe('Europe/Moscow');
+    expect(config.BROADCAST_RATE_PER_SECOND).toBe(25);
+  });
+
+  it('names each malformed variable in one line', () => {
+    const problems = problemsOf({ API_PORT: 'eighty', ADMIN_TELEGRAM_IDS: '1, two', TZ_DEFAULT: 'Mars/Olympus', TELEGRAM_API_ROOT: 'not a url' });
+    expect(problems).toHaveLength(4);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['ADMIN_TELEGRAM_IDS', 'API_PORT', 'TELEGRAM_API_ROOT', 'TZ_DEFAULT']);
+    expect(problems.every((p) => !p.includes('\n'))).toBe(true);
+  });
+
+  it('a webhook needs its secret', () => {
+    expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com' })).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
+  });
+
+  it('parses lists and treats empty values as unset', () => {
+    const config = loadConfig({ ADMIN_TELEGRAM_IDS: '11, 22', MANAGERS_CHAT_ID: '-1001234', OPENAI_API_KEY: '' });
+    expect(config.ADMIN_TELEGRAM_IDS).toEqual([11, 22]);
+    expect(config.MANAGERS_CHAT_ID).toBe(-1001234);
+    expect(config.OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it('says plainly that the bot token is missing, and refuses a malformed one', () => {
+    expect(() => requireBotToken(loadConfig({}))).toThrow(/^TELEGRAM_BOT_TOKEN: not set/);
+    expect(problemsOf({ TELEGRAM_BOT_TOKEN: 'oops' })[0]).toMatch(/^TELEGRAM_BOT_TOKEN: expected a bot token/);
+  });
+});

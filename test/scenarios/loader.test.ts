@@ -1,0 +1,76 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultScenarioPath, loadScenarioFile, ScenarioError } from '../../scenarios/loader';
+
+const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+cpSync(join(defaultScenarioPath('ru'), '..', 'media'), join(dir, 'media'), { recursive: true });
+
+/** Writes a variant of the default scenario and returns the problems loading it reports. */
+function problemsOf(source: string): ScenarioError['problems'] {
+  const path = join(dir, `variant-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, source);
+  try {
+    loadScenarioFile(path);
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const lineOf = (source: string, needle: string) => source.slice(0, source.indexOf(needle)).split('\n').length;
+
+describe('scenario files', () => {
+  it('the shipped scenarios load in both languages', () => {
+    expect(loadScenarioFile(defaultScenarioPath('ru')).language).toBe('ru');
+    expect(Object.keys(loadScenarioFile(defaultScenarioPath('en')).steps)).toEqual(Object.keys(loadScenarioFile(defaultScenarioPath('ru')).steps));
+  });
+
+  it('an unknown target step is reported at its file line', () => {
+    const broken = original.replace('goto: readiness }', 'goto: nowhere }');
+    const [problem] = problemsOf(broken);
+    expect(problem.message).toContain('unknown step "nowhere"');
+    expect(problem.line).toBe(lineOf(broken, 'goto: nowhere'));
+  });
+
+  it('a missing required text names the key', () => {
+    const broken = original.replace(/^ {2}reset_done: .*\n/m, '');
+    const [problem] = problemsOf(broken);
+    expect(problem.message).toMatch(/texts\.reset_done/);
+    expect(problem.line).toBe(lineOf(broken, 'texts:') + 1); // the texts block itself
+  });
+
+  it('Telegram limits are checked: callback data over 64 bytes, texts over 4096 characters', () => {
+    // step (32) + ':' + button (32) = 65 bytes: one over Telegram's limit.
+    const longStep = `r${'x'.repeat(31)}`;
+    const longButton = `s${'y'.repeat(31)}`;
+    const withLongButton = original.replaceAll('readiness', longStep).replace('id: strategies', `id: ${longButton}`);
+    const [problem] = problemsOf(withLongButton);
+    expect(problem.message).toBe(`steps.${longStep}.messages.0.buttons.0.0.id: callback data is 65 bytes; Telegram allows 64`);
+    expect(problem.line).toBe(lineOf(withLongButton, `id: ${longButton}`));
+    const tooLong = original.replace('Отлично! Можем', `${'д'.repeat(4100)} Можем`);
+    expect(problemsOf(tooLong)[0].message).toMatch(/4\d{3} characters; Telegram allows 4096/);
+  });
+
+  it('a YAML syntax error and a duplicate key are reported with their lines', () => {
+    const syntax = original.replace('  opening:\n', '  opening:\n    messages: [\n');
+    expect(problemsOf(syntax).length).toBeGreaterThan(0);
+    const duplicate = original.replace('  opening:\n', '  bonus:\n    messages: [{ text: hi }]\n  opening:\n');
+    const [problem] = problemsOf(duplicate);
+    expect(problem.message).toMatch(/unique/i);
+    expect(problem.line).toBe(lineOf(duplicate, '  bonus:\n    messages: [{ text: hi }]'));
+  });
+
+  it('a missing bonus file is caught before any lead asks for it', () => {
+    const [problem] = problemsOf(original.replace('media/bonus.pdf', 'media/missing.pdf'));
+    expect(problem.message).toContain('file not found');
+  });
+
+  it('the error message lists every problem as file:line:column', () => {
+    const path = join(dir, 'two-problems.yaml');
+    writeFileSync(path, original.replace('goto: readiness }', 'goto: nowhere }').replace('goto: strategies }', 'goto: elsewhere }'));
+    expect(() => loadScenarioFile(path)).toThrow(/two-problems\.yaml:\d+:\d+: .*nowhere.*\n.*two-problems\.yaml:\d+:\d+: .*elsewhere/);
+  });
+});
