@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
@@ -70,6 +70,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     const token = parts.includes('worker') || wantsBot ? requireBotToken(config) : undefined;
 
     if (parts.includes('worker')) {
+      installTemporalRuntime(config.LOG_LEVEL);
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
       const activities = createActivities({ db, logger, api, managersChatId: config.MANAGERS_CHAT_ID });
@@ -145,4 +146,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
   }
 
   return { done: Promise.race(running).then(() => undefined), stop };
+}
+
+/** The SDK logs at the level we log at (its INFO chatter goes when LOG_LEVEL is warn or above). */
+function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
+  const sdkLevel: LogLevel = level === 'trace' || level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : level === 'warn' ? 'WARN' : 'ERROR';
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: sdkLevel === 'DEBUG' ? 'DEBUG' : 'WARN' }), forward: {} } },
+  });
 }

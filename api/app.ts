@@ -16,7 +16,7 @@ export interface ApiDeps {
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1_048_576 });
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests

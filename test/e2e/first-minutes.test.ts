@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import type { Db } from '../../db/knex';
+import { freePort, startDevServer, type DevServer } from '../../scripts/dev-server';
+import { temporalCliPath } from '../../scripts/temporal-binaries';
+import { FakeTelegramServer } from '../fakes/telegram-server';
+import { leadRows, testDb, uniqueUserId } from '../support/db';
+import { TEST_DATABASE_URL } from '../support/paths';
+import { startApp, waitForHttp, type AppProcess } from '../support/processes';
+
+const TOKEN = '654321:E2E-token-for-the-fake-bot-api';
+jest.setTimeout(240_000);
+
+let devServer: DevServer;
+let fake: FakeTelegramServer;
+let db: Db;
+let app: AppProcess | undefined;
+let env: Record<string, string>;
+let apiPort: number;
+
+beforeAll(async () => {
+  [devServer, fake] = await Promise.all([
+    startDevServer({ cliPath: temporalCliPath() }),
+    FakeTelegramServer.start({ token: TOKEN }),
+  ]);
+  db = testDb();
+  apiPort = await freePort();
+  env = {
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: fake.apiRoot,
+    TEMPORAL_ADDRESS: devServer.address,
+    TEMPORAL_TASK_QUEUE: `e2e-${Date.now()}`,
+    DATABASE_URL: TEST_DATABASE_URL,
+    API_PORT: String(apiPort),
+    MANAGERS_CHAT_ID: '-100999',
+    LOG_LEVEL: 'warn',
+  };
+});
+
+afterAll(async () => {
+  await app?.kill();
+  await Promise.all([devServer?.stop(), fake?.stop(), db?.destroy()]);
+});
+
+async function startProcess(): Promise<AppProcess> {
+  const started = startApp(['start'], env);
+  await waitForHttp(`http://127.0.0.1:${apiPort}/health`, started);
+  return started;
+}
+
+describe('the whole system in one process, on the dev server', () => {
+  it('/start → greeting → bonus → (process killed) → opening question exactly once, all in Postgres', async () => {
+    const lead = { id: uniqueUserId(), first_name: 'Ivan', username: 'ivan_e2e', language_code: 'ru' };
+    const sends = (method: string) => fake.callsTo(method, lead.id);
+    app = await startProcess();
+
+    fake.pushText(lead, '/start e2e_source');
+    await fake.waitFor(() => sends('sendMessage').length === 1, 30_000);
+    const greeting = sends('sendMessage')[0];
+    expect(greeting.params.text).toContain('Здравствуйте, Ivan!');
+    const bonusButton = (greeting.params.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0][0];
+    const greetingId = (greeting.result as { message_id: number }).message_id;
+
+    fake.pushCallback(lead, bonusButton.callback_data, { message_id: greetingId });
+    await fake.waitFor(() => sends('sendDocument').length === 1, 30_000);
+    await app.kill(); // mid-conversation: the 3-second timer is pending, no worker is left
+    expect(sends('sendMessage')).toHaveLength(1);
+    expect(fake.callsTo('answerCallbackQuery')).toHaveLength(1);
+
+    app = await startProcess();
+    await fake.waitFor(() => sends('sendMessage').length === 2, 60_000);
+    expect(String(sends('sendMessage')[1].params.text)).toContain('управлять своими деньгами');
+
+    // Nothing arrives twice: give redelivered updates and retried tasks time to show up.
+    fake.pushText(lead, 'как начать?');
+    await fake.waitFor(() => sends('sendMessage').length === 3, 30_000);
+    expect(sends('sendMessage').map((c) => String(c.params.text).slice(0, 20))).toHaveLength(3);
+    expect(sends('sendDocument')).toHaveLength(1);
+
+    const { lead: row, messages, events } = await leadRows(db, lead.id);
+    expect(row).toMatchObject({ source: 'e2e_source', first_name: 'Ivan' });
+    expect(messages.filter((m) => m.direction === 'in')).toHaveLength(3);
+    expect(messages.filter((m) => m.direction === 'out').map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+    expect(events.map((e) => e.type)).toEqual(['greeted', 'bonus_taken']);
+
+    // What an operator sees with the installed CLI: the conversation is a running workflow.
+    const described = execFileSync(temporalCliPath(), ['workflow', 'describe', '--address', devServer.address, '-w', `lead-${lead.id}`, '-o', 'json']).toString();
+    expect(JSON.parse(described).workflowExecutionInfo.status).toMatch(/RUNNING/);
+
+    const health = await fetch(`http://127.0.0.1:${apiPort}/health`).then((r) => r.json());
+    expect(health).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
+    const code = await app.terminate();
+    if (code !== 0) console.log(app.output());
+    expect(code).toBe(0); // SIGTERM shuts down cleanly
+    app = undefined;
+  });
+});
