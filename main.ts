@@ -58,6 +58,11 @@ async function main(argv: string[]): Promise<void> {
     await devServer?.stop();
     throw error;
   });
+  if (command === 'bot' && config.TELEGRAM_WEBHOOK_URL) {
+    // Webhook mode: registering the webhook is the bot's whole job; the api receives the updates.
+    await system.stop();
+    return;
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
