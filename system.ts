@@ -17,6 +17,9 @@ import { createSalesWorker } from './worker/run-worker';
 
 export type Part = 'worker' | 'bot' | 'api';
 
+/** grammY answers a webhook after 10 s; give up on Temporal before that so the error reaches Telegram. */
+const WEBHOOK_DELIVERY_DEADLINE_MS = 8_000;
+
 export interface RunningSystem {
   /** Resolves when a part stops by itself (e.g. the worker fails); rejects with its error. */
   done: Promise<void>;
@@ -91,6 +94,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     }
 
     let bot: Bot<BotContext> | undefined;
+    let conversations: LeadConversations | undefined;
     let client: Client | undefined;
     if (wantsBot || parts.includes('api')) {
       const connection = await Connection.connect({ address: temporalAddress });
@@ -98,13 +102,16 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       stops.push(() => connection.close());
     }
     if (wantsBot && client) {
-      const conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger);
+      // A webhook must answer before Telegram's timeout, which then redelivers; long polling waits
+      // for Temporal as long as it takes, while the updates wait at Telegram.
+      conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger, {
+        deadlineMs: config.TELEGRAM_WEBHOOK_URL ? WEBHOOK_DELIVERY_DEADLINE_MS : Number.POSITIVE_INFINITY,
+      });
       bot = createBot({
         token: token as string,
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
-        failUndeliveredUpdates: !!config.TELEGRAM_WEBHOOK_URL,
       });
     }
 
@@ -134,7 +141,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       } else {
         await telegramBot.init();
         running.push(telegramBot.start({ allowed_updates, drop_pending_updates: false }));
+        const handedOver = conversations;
         stops.push(async () => {
+          handedOver?.close(); // an update waiting for Temporal stays at Telegram for the next start
           if (telegramBot.isRunning()) await telegramBot.stop();
         });
         logger.info({ username: telegramBot.botInfo.username }, 'bot polling');

@@ -24,12 +24,13 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
         const lead = await upsertLead(trx, event.from, event.chatId, { source: start?.source, inboundAt: event.sentAt });
         const firstTime = await recordInboundMessage(trx, {
           leadId: lead.id,
+          chatId: event.chatId,
           updateId: event.updateId,
           text: describeInbound(event),
           telegramMessageId: 'messageId' in event ? event.messageId : undefined,
           payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}) },
         });
-        if (start && 'rejected' in start && start.rejected) {
+        if (firstTime && start && 'rejected' in start && start.rejected) {
           await recordEvent(trx, { leadId: lead.id, type: 'invalid_start_payload', payload: { payload: start.rejected } });
         }
         return { leadId: lead.id, firstTime };

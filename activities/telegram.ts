@@ -43,6 +43,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     const log = logger.child({ leadId: message.leadId, outboundId });
     const claim = await claimOutbound(db, {
       leadId: message.leadId,
+      chatId: message.chatId,
       outboundId,
       direction: 'out',
       text: part.type === 'text' ? part.text : (part.caption ?? ''),
@@ -70,7 +71,8 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         return { status: 'unknown', telegramMessageIds: [] };
       }
       await settleOutbound(db, outboundId, { status: 'failed', error: outcome.failure.message });
-      if (outcome.kind === 'refused' && outcome.blocked) await markLeadBlocked(db, message.chatId);
+      const leadBlockedUs = outcome.kind === 'refused' && outcome.blocked && message.chatId !== managersChatId;
+      if (leadBlockedUs && message.leadId !== null) await markLeadBlocked(db, message.leadId);
       log.warn({ reason: outcome.failure.message }, 'telegram refused or deferred a message');
       throw outcome.failure;
     }
@@ -101,17 +103,18 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       return { status, telegramMessageIds: ids };
     },
 
-    /** Posts a short notice to the managers' chat; without MANAGERS_CHAT_ID it only logs. */
-    async notifyManagers(notice: { outboundId: string; text: string }): Promise<{ delivered: boolean }> {
+    /**
+     * Posts a notice about a lead to the managers' chat, logged under the lead like any outbound
+     * message (so a retry never posts it twice). Without MANAGERS_CHAT_ID it only logs.
+     */
+    async notifyManagers(notice: { outboundId: string; leadId: number | null; text: string }): Promise<{ delivered: boolean }> {
       if (managersChatId === undefined) {
-        logger.warn({ outboundId: notice.outboundId }, 'MANAGERS_CHAT_ID is not set; managers notice not sent');
+        logger.warn({ outboundId: notice.outboundId, leadId: notice.leadId }, 'MANAGERS_CHAT_ID is not set; managers notice not sent');
         return { delivered: false };
       }
-      await sendOne({ outboundId: notice.outboundId, leadId: null, chatId: managersChatId, content: { type: 'text', text: notice.text } }, notice.outboundId, {
-        type: 'text',
-        text: notice.text,
-      });
-      return { delivered: true };
+      const content: OutboundContent = { type: 'text', text: notice.text };
+      const result = await sendOne({ outboundId: notice.outboundId, leadId: notice.leadId, chatId: managersChatId, content }, notice.outboundId, content);
+      return { delivered: result.status === 'sent' };
     },
   };
 }

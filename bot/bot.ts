@@ -1,7 +1,7 @@
 import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './context';
-import { UpdateNotDeliveredError, type LeadConversations } from './lead-conversations';
+import type { LeadConversations } from './lead-conversations';
 import { leadUpdates } from './lead-updates';
 
 export interface BotDeps {
@@ -9,21 +9,19 @@ export interface BotDeps {
   apiRoot: string;
   conversations: Pick<LeadConversations, 'deliver'>;
   logger: Logger;
-  /**
-   * Webhook mode: an update Temporal did not take fails the HTTP request, so Telegram delivers it
-   * again. Long polling must not throw from bot.catch (grammY would stop polling).
-   */
-  failUndeliveredUpdates?: boolean;
 }
 
-/** The bot with every feature installed. Updates that no feature takes are logged and dropped. */
-export function createBot({ token, apiRoot, conversations, logger, failUndeliveredUpdates = false }: BotDeps): Bot<BotContext> {
+/**
+ * The bot with every feature installed. With long polling, a failed update reaches bot.catch
+ * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
+ * Telegram delivers the update again.
+ */
+export function createBot({ token, apiRoot, conversations, logger }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {
     logger.error({ updateId: error.ctx.update.update_id, err: String(error.error) }, 'update handling failed');
-    if (failUndeliveredUpdates && error.error instanceof UpdateNotDeliveredError) throw error.error;
   });
   return bot;
 }

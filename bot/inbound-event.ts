@@ -55,7 +55,8 @@ export function parseLeadUpdate(raw: unknown): ParsedUpdate {
       event: {
         kind: 'button',
         updateId,
-        sentAt: new Date((query.message?.date ?? Math.floor(Date.now() / 1000)) * 1000).toISOString(),
+        // A callback query carries no date of its own (message.date is when the button was sent).
+        sentAt: new Date().toISOString(),
         from: toPerson(query.from),
         chatId: query.message?.chat.id ?? query.from.id,
         data: query.data ?? '',

@@ -8,16 +8,22 @@ import {
   type LeadConversationInput,
 } from '../workflows/lead-conversation/contract';
 
-/** How long the bot keeps trying to hand an update to Temporal before giving up on it. */
-const DELIVERY_DEADLINE_MS = 60_000;
-
 /** Hands inbound events to each lead's conversation workflow, starting it on the first one. */
 export class LeadConversations {
+  private closed = false;
+
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly logger: Logger,
+    /** How long to keep trying to hand an update to Temporal before giving up on it. */
+    private readonly options: { deadlineMs: number } = { deadlineMs: 60_000 },
   ) {}
+
+  /** Stops retrying (shutdown): an update still in hand fails and Telegram keeps it. */
+  close(): void {
+    this.closed = true;
+  }
 
   /**
    * signalWithStart is atomic: the workflow is started if needed and the event is queued in
@@ -26,7 +32,7 @@ export class LeadConversations {
   async deliver(event: InboundEvent): Promise<void> {
     const workflowId = leadWorkflowId(event.from.id);
     const input: LeadConversationInput = { telegramUserId: event.from.id, chatId: event.chatId };
-    const deadline = Date.now() + DELIVERY_DEADLINE_MS;
+    const deadline = Date.now() + this.options.deadlineMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.workflow.signalWithStart(leadConversationWorkflowType, {
@@ -38,7 +44,7 @@ export class LeadConversations {
         });
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new UpdateNotDeliveredError(event.updateId, workflowId, error);
+        if (this.closed || Date.now() > deadline) throw new UpdateNotDeliveredError(event.updateId, workflowId, error);
         this.logger.warn({ workflowId, updateId: event.updateId, attempt, err: String(error) }, 'signalWithStart failed; retrying');
         await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
       }

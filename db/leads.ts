@@ -63,9 +63,9 @@ export async function findLeadByTelegramId(db: Knex, telegramUserId: number): Pr
   return db<LeadRow>('leads').where({ telegram_user_id: telegramUserId }).first();
 }
 
-export async function markLeadBlocked(db: Knex, telegramUserId: number): Promise<void> {
+export async function markLeadBlocked(db: Knex, leadId: number): Promise<void> {
   await db('leads')
-    .where({ telegram_user_id: telegramUserId })
+    .where({ id: leadId })
     .update({ blocked: true, blocked_at: db.fn.now(), updated_at: db.fn.now() });
 }
 

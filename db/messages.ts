@@ -6,6 +6,7 @@ export type MessageStatus = 'received' | 'sending' | 'sent' | 'failed' | 'unknow
 export interface MessageRow {
   id: number;
   lead_id: number;
+  chat_id: number;
   direction: MessageDirection;
   text: string | null;
   payload: Record<string, unknown> | null;
@@ -20,11 +21,12 @@ export interface MessageRow {
 /** Stores an inbound message once per Telegram update; returns false for a redelivered update. */
 export async function recordInboundMessage(
   db: Knex,
-  message: { leadId: number; updateId: number; text: string; telegramMessageId?: number; payload: Record<string, unknown> },
+  message: { leadId: number; chatId: number; updateId: number; text: string; telegramMessageId?: number; payload: Record<string, unknown> },
 ): Promise<boolean> {
   const inserted = await db('messages')
     .insert({
       lead_id: message.leadId,
+      chat_id: message.chatId,
       direction: 'in',
       text: message.text,
       payload: message.payload,
@@ -49,12 +51,20 @@ export async function findOutbound(db: Knex, outboundId: string): Promise<Messag
  */
 export async function claimOutbound(
   db: Knex,
-  message: { leadId: number | null; outboundId: string; direction: MessageDirection; text: string; payload: Record<string, unknown> },
+  message: {
+    leadId: number | null;
+    chatId: number;
+    outboundId: string;
+    direction: MessageDirection;
+    text: string;
+    payload: Record<string, unknown>;
+  },
 ): Promise<{ claimed: true } | { claimed: false; existing: MessageRow }> {
   if (message.leadId !== null) {
     const inserted = await db('messages')
       .insert({
         lead_id: message.leadId,
+        chat_id: message.chatId,
         direction: message.direction,
         text: message.text,
         payload: message.payload,
@@ -71,7 +81,7 @@ export async function claimOutbound(
     .update({ status: 'sending', error: null, updated_at: db.fn.now() });
   if (retried > 0) return { claimed: true };
   const existing = await findOutbound(db, message.outboundId);
-  if (!existing) return { claimed: true }; // no lead to log against (e.g. a managers' chat notice)
+  if (!existing) return { claimed: true }; // no lead to log it against: sent unlogged
   return { claimed: false, existing };
 }
 

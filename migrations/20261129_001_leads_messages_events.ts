@@ -27,6 +27,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('messages', (t) => {
     t.bigIncrements('id');
     t.bigInteger('lead_id').notNullable().references('leads.id').onDelete('CASCADE');
+    t.bigInteger('chat_id').notNullable().comment("the lead's private chat, or a staff chat for notices about the lead");
     t.string('direction', 8).notNullable();
     t.text('text');
     t.jsonb('payload');

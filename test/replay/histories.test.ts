@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_PATH } from '../support/paths';
+import { quietRuntime } from '../support/temporal';
+
+quietRuntime();
 
 const HISTORIES_DIR = join(__dirname, '..', 'histories');
 const files = readdirSync(HISTORIES_DIR).filter((name) => name.endsWith('.json'));

@@ -1,12 +1,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { temporalTestServerPath } from '../../scripts/temporal-binaries';
 import { WORKFLOW_BUNDLE_PATH } from './paths';
 
 let runtimeInstalled = false;
 /** Keeps the SDK's own logs to errors: expected activity failures (429, 403) would drown the output. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
@@ -24,13 +24,19 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A worker on the suite's prebuilt bundle with the given activities. */
-export async function testWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: Activities): Promise<Worker> {
+export async function testWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: Activities,
+  options: Partial<WorkerOptions> = {},
+): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     activities,
     workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH },
+    ...options,
   });
 }
 

@@ -150,7 +150,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       : `id ${state.telegramUserId}`;
     const text = `${current.texts.managersNotice}: ${who} (id ${state.telegramUserId}), ${reason}`;
     try {
-      await telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, text });
+      await telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text });
     } catch (error) {
       log.error('managers notice failed', { type: failureType(error), leadId: state.leadId });
     }
