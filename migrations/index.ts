@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import * as leadsMessagesEvents from './20261129_001_leads_messages_events';
+import * as products from './20261129_002_products';
+import * as materials from './20261129_003_materials';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -7,6 +9,8 @@ import * as leadsMessagesEvents from './20261129_001_leads_messages_events';
  */
 const migrations: Record<string, Knex.Migration> = {
   '20261129_001_leads_messages_events': leadsMessagesEvents,
+  '20261129_002_products': products,
+  '20261129_003_materials': materials,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
