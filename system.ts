@@ -11,8 +11,11 @@ import type { BotContext } from './bot/context';
 import { LeadConversations } from './bot/lead-conversations';
 import { requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
+import { seedCatalogue } from './db/seed';
 import type { Logger } from './logging';
 import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
+import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
+import { defaultSchedulePath, loadSchedule } from './scenarios/schedule-loader';
 import { createSalesWorker } from './worker/run-worker';
 
 export type Part = 'worker' | 'bot' | 'api';
@@ -41,6 +44,8 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   try {
     const applied = await migrateLatest(db);
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
+    const seeded = await seedCatalogue(db);
+    if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
   } finally {
     await db.destroy();
   }
@@ -48,11 +53,14 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
 
 /** Loads every shipped scenario; throws a ScenarioError naming file:line on the first broken one. */
 export function checkScenarios(): string[] {
-  return (['ru', 'en'] as const).map((language) => {
+  const scenarios = (['ru', 'en'] as const).map((language) => {
     const path = defaultScenarioPath(language);
     loadScenarioFile(path);
     return path;
   });
+  loadProductsFile(defaultProductsPath());
+  loadSchedule(defaultSchedulePath(), 'ru');
+  return [...scenarios, defaultProductsPath(), defaultSchedulePath()];
 }
 
 /**
@@ -106,6 +114,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       // for Temporal as long as it takes, while the updates wait at Telegram.
       conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger, {
         deadlineMs: config.TELEGRAM_WEBHOOK_URL ? WEBHOOK_DELIVERY_DEADLINE_MS : Number.POSITIVE_INFINITY,
+        timeZone: config.TZ_DEFAULT,
       });
       bot = createBot({
         token: token as string,

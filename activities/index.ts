@@ -1,8 +1,9 @@
+import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
-export type ActivityDeps = LeadsDeps & TelegramDeps;
+export type ActivityDeps = LeadsDeps & TelegramDeps & JourneyDeps;
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLeadsActivities(deps),
     ...createTelegramActivities(deps),
     ...createScenarioActivities(),
+    ...createJourneyActivities(deps),
   };
 }
 

@@ -16,6 +16,8 @@ export interface OutboundMessage {
   leadId: number | null;
   chatId: number;
   content: OutboundContent;
+  /** `replace` history mode: edit this message (the one whose button was pressed) instead of sending. */
+  editMessageId?: number;
 }
 
 export interface SendResult {
@@ -60,7 +62,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       return { status: 'unknown', telegramMessageIds: [] };
     }
     try {
-      const sent = await deliver(message.chatId, part);
+      const sent = await deliver(message.chatId, part, message.editMessageId);
       await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
       return { status: 'sent', telegramMessageIds: [sent.message_id] };
     } catch (error) {
@@ -78,8 +80,17 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     }
   }
 
-  async function deliver(chatId: number, content: OutboundContent): Promise<Message> {
+  async function deliver(chatId: number, content: OutboundContent, editMessageId?: number): Promise<Message> {
     const reply_markup = keyboard(content.buttons);
+    if (content.type === 'text' && editMessageId) {
+      try {
+        const edited = await api.editMessageText(chatId, editMessageId, content.text, { reply_markup });
+        if (typeof edited === 'object') return edited;
+      } catch (error) {
+        // A message that cannot be edited (too old, a document, unchanged) gets a new one instead.
+        if (classifyTelegramError(error, 'editMessageText').kind !== 'refused') throw error;
+      }
+    }
     if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup });
     const cachedId = uploadedFileIds.get(content.document);
     const file = cachedId ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));

@@ -17,7 +17,7 @@ export class LeadConversations {
     private readonly taskQueue: string,
     private readonly logger: Logger,
     /** How long to keep trying to hand an update to Temporal before giving up on it. */
-    private readonly options: { deadlineMs: number } = { deadlineMs: 60_000 },
+    private readonly options: { deadlineMs: number; timeZone?: string } = { deadlineMs: 60_000 },
   ) {}
 
   /** Stops retrying (shutdown): an update still in hand fails and Telegram keeps it. */
@@ -31,7 +31,7 @@ export class LeadConversations {
    */
   async deliver(event: InboundEvent): Promise<void> {
     const workflowId = leadWorkflowId(event.from.id);
-    const input: LeadConversationInput = { telegramUserId: event.from.id, chatId: event.chatId };
+    const input: LeadConversationInput = { telegramUserId: event.from.id, chatId: event.chatId, timeZone: this.options.timeZone };
     const deadline = Date.now() + this.options.deadlineMs;
     for (let attempt = 1; ; attempt++) {
       try {

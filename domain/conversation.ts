@@ -1,7 +1,14 @@
 import { decodeButton, encodeButton, SYSTEM_SCOPE } from './callback-data';
+import { holds, localClock, type ConditionFacts } from './conditions';
 import type { InboundEvent } from './inbound-event';
-import type { Scenario, ScenarioButton, ScenarioMessage } from './scenario';
+import { detectIntent } from './intents';
+import type { Segment } from './product-matching';
+import type { Scenario, ScenarioButton, ScenarioMessage, StepAction } from './scenario';
+import { findOption, scoreSurvey, type SurveyOutcome } from './survey';
 import { renderTemplate } from './template';
+
+/** Callback scope of survey answers: `svy:<question>.<option>`. */
+export const SURVEY_SCOPE = 'svy';
 
 /** A button ready for Telegram: callback data already encoded, or a URL. */
 export type OutboundButton = { text: string; data: string } | { text: string; url: string };
@@ -11,16 +18,34 @@ export type OutboundContent =
   | { type: 'text'; text: string; buttons?: OutboundButton[][] }
   | { type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] };
 
+/** The best product of the lead's last match, as the result card shows it. */
+export interface MatchSummary {
+  code: string;
+  name: string;
+  percent: number;
+  reasons: string[];
+  price: number;
+  currency: string;
+  landingUrl?: string;
+}
+
 /**
- * What the conversation should do, in order. The workflow carries these out; this module
- * decides them without I/O, clocks or randomness, so it is tested without Temporal.
+ * What the conversation should do, in order. The workflow carries these out; this module decides
+ * them without I/O, clocks or randomness, so it is tested without Temporal. Messages are rendered
+ * when they are sent (`render`), so they see what earlier effects changed (a segment, a match).
  */
 export type Effect =
-  | { kind: 'send'; content: OutboundContent }
+  | { kind: 'send'; stepId: string; message: ScenarioMessage }
+  | { kind: 'say'; text: string }
+  | { kind: 'sendContent'; content: OutboundContent }
   | { kind: 'moveTo'; stepId: string }
   | { kind: 'waitThenEnter'; seconds: number; stepId: string }
+  | { kind: 'route'; stepId: string }
+  | { kind: 'action'; action: StepAction }
   | { kind: 'recordEvent'; type: string; payload?: Record<string, unknown> }
   | { kind: 'notifyManagers'; reason: string }
+  | { kind: 'surveyProgress'; index: number | null; answers: Record<string, string> }
+  | { kind: 'surveyCompleted'; outcome: SurveyOutcome }
   | { kind: 'askResetConfirmation' }
   | { kind: 'resetConversation' }
   | { kind: 'cancelReset' };
@@ -30,6 +55,17 @@ export interface ConversationView {
   step: string;
   resetPending: boolean;
   firstName?: string;
+  segment: Segment | null;
+  score: number | null;
+  answers: Record<string, string>;
+  /** Index of the survey question awaiting an answer; null when no survey runs. */
+  surveyIndex: number | null;
+  /** null: not matched yet; false: matched, nothing above the threshold. */
+  match: MatchSummary | false | null;
+  stage: string;
+  /** The workflow's deterministic now, and the lead's zone, for time conditions. */
+  nowMs: number;
+  timeZone: string;
 }
 
 /** Decides what an inbound event leads to. Duplicate updates are filtered before this is called. */
@@ -39,40 +75,76 @@ export function reactTo(scenario: Scenario, view: ConversationView, event: Inbou
       return reactToCommand(scenario, view, event.command);
     case 'button':
       return reactToButton(scenario, view, event.data);
-    case 'text':
-      return enterStep(scenario, scenario.fallback, view);
+    case 'text': {
+      const intent = detectIntent(scenario.intents, event.text);
+      if (intent) return [{ kind: 'recordEvent', type: 'intent_detected', payload: { intent: intent.intent } }, ...enterStep(scenario, intent.goto)];
+      return enterStep(scenario, scenario.fallback);
+    }
     case 'other':
-      return [say(scenario.texts.unsupportedMessage, scenario, view), ...enterStep(scenario, scenario.fallback, view)];
+      return [{ kind: 'say', text: scenario.texts.unsupportedMessage }, ...enterStep(scenario, scenario.fallback)];
   }
 }
 
-/** The effects of arriving at a step: its messages, its event, its managers notice, its timed follow-on. */
-export function enterStep(scenario: Scenario, stepId: string, view: ConversationView): Effect[] {
+/**
+ * The effects of arriving at a step, in this order: the lead's place, the event, the step's
+ * actions (a match must exist before a card shows it), its messages, the managers' notice, then
+ * its route or timed follow-on.
+ */
+export function enterStep(scenario: Scenario, stepId: string): Effect[] {
   const step = scenario.steps[stepId];
   if (!step) throw new Error(`scenario ${scenario.id} v${scenario.version}: unknown step "${stepId}"`);
   const effects: Effect[] = [];
   if (!step.keepsPlace) effects.push({ kind: 'moveTo', stepId });
   if (step.event) effects.push({ kind: 'recordEvent', type: step.event, payload: { step: stepId } });
-  for (const message of step.messages) {
-    effects.push({ kind: 'send', content: renderMessage(scenario, stepId, message, view) });
-  }
+  const [dataActions, laterActions] = partition(step.actions ?? [], (a) => a.kind === 'matchProducts');
+  for (const action of dataActions) effects.push({ kind: 'action', action });
+  for (const message of step.messages) effects.push({ kind: 'send', stepId, message });
+  for (const action of laterActions) effects.push({ kind: 'action', action });
   if (step.notifyManagers) effects.push({ kind: 'notifyManagers', reason: stepId });
+  if (step.route) effects.push({ kind: 'route', stepId });
   if (step.then) effects.push({ kind: 'waitThenEnter', seconds: step.then.afterSeconds, stepId: step.then.goto });
   return effects;
 }
 
-/** The step's messages again, without its event or timer: for a lead who pressed an old button. */
-export function showStep(scenario: Scenario, stepId: string, view: ConversationView): Effect[] {
-  const step = scenario.steps[stepId];
-  if (!step) return enterStep(scenario, scenario.start, view);
-  return step.messages.map((message) => ({ kind: 'send', content: renderMessage(scenario, stepId, message, view) }));
+/** The target of a step's route: the first entry whose condition holds now (the last one catches all). */
+export function chooseRoute(scenario: Scenario, stepId: string, view: ConversationView): string | undefined {
+  return scenario.steps[stepId]?.route?.find((entry) => holds(entry.when, factsOf(view)))?.goto;
 }
 
-/** The buttons of the /reset confirmation. */
+/** The step's messages again, without its event, actions or timer: for a lead who pressed an old button. */
+export function showStep(scenario: Scenario, stepId: string): Effect[] {
+  const step = scenario.steps[stepId];
+  if (!step || step.messages.length === 0) return enterStep(scenario, scenario.fallback);
+  return step.messages.map((message) => ({ kind: 'send', stepId, message }));
+}
+
+/** (Re)starts the survey: earlier answers are discarded. */
+export function startSurvey(scenario: Scenario): Effect[] {
+  if (!scenario.survey) return enterStep(scenario, scenario.fallback);
+  return [{ kind: 'surveyProgress', index: 0, answers: {} }, { kind: 'recordEvent', type: 'survey_started' }, ...askQuestion(scenario, 0)];
+}
+
+/** Fills placeholders and encodes buttons of a scenario message for this lead. */
+export function render(scenario: Scenario, stepId: string, message: ScenarioMessage, view: ConversationView): OutboundContent {
+  const fill = (text: string) => renderTemplate(text, placeholderValues(scenario, view), scenario.placeholderDefaults);
+  const buttons = message.buttons
+    ?.map((row) => row.flatMap((button) => renderButton(stepId, button, fill, view)))
+    .filter((row) => row.length > 0);
+  const keyboard = buttons?.length ? buttons : undefined;
+  if ('document' in message) {
+    return { type: 'document', document: message.document, caption: message.caption && fill(message.caption), buttons: keyboard };
+  }
+  return { type: 'text', text: fill(message.text), buttons: keyboard };
+}
+
+export function renderSay(scenario: Scenario, text: string, view: ConversationView): OutboundContent {
+  return { type: 'text', text: renderTemplate(text, placeholderValues(scenario, view), scenario.placeholderDefaults) };
+}
+
+/** The /reset confirmation with its two buttons. */
 export function resetConfirmation(scenario: Scenario, view: ConversationView): OutboundContent {
   return {
-    type: 'text',
-    text: renderTemplate(scenario.texts.resetConfirm, { first_name: view.firstName }, scenario.placeholderDefaults),
+    ...renderSay(scenario, scenario.texts.resetConfirm, view),
     buttons: [
       [
         { text: scenario.texts.resetConfirmButton, data: encodeButton(SYSTEM_SCOPE, 'reset_yes') },
@@ -82,26 +154,16 @@ export function resetConfirmation(scenario: Scenario, view: ConversationView): O
   };
 }
 
-export function say(text: string, scenario: Scenario, view: ConversationView): Effect {
-  return {
-    kind: 'send',
-    content: { type: 'text', text: renderTemplate(text, { first_name: view.firstName }, scenario.placeholderDefaults) },
-  };
-}
-
 function reactToCommand(scenario: Scenario, view: ConversationView, command: string): Effect[] {
-  switch (command) {
-    case 'start':
-      return enterStep(scenario, scenario.start, view);
-    case 'reset':
-      return [{ kind: 'askResetConfirmation' }];
-    default:
-      return [
-        { kind: 'recordEvent', type: 'unknown_command', payload: { command } },
-        say(scenario.texts.unknownCommand, scenario, view),
-        ...enterStep(scenario, scenario.fallback, view),
-      ];
-  }
+  if (command === 'start') return enterStep(scenario, scenario.start);
+  if (command === 'reset') return [{ kind: 'askResetConfirmation' }];
+  const target = scenario.commands[command];
+  if (target) return enterStep(scenario, target);
+  return [
+    { kind: 'recordEvent', type: 'unknown_command', payload: { command } },
+    { kind: 'say', text: scenario.texts.unknownCommand },
+    ...enterStep(scenario, scenario.fallback),
+  ];
 }
 
 function reactToButton(scenario: Scenario, view: ConversationView, data: string): Effect[] {
@@ -110,12 +172,58 @@ function reactToButton(scenario: Scenario, view: ConversationView, data: string)
     if (press.buttonId === 'reset_yes') return [{ kind: 'resetConversation' }];
     if (press.buttonId === 'reset_no') return [{ kind: 'cancelReset' }];
   }
+  if (press?.scope === SURVEY_SCOPE) {
+    const answered = answerSurvey(scenario, view, press.buttonId);
+    if (answered) return answered;
+  }
   const target = press ? liveButtonTarget(scenario, view, press.scope, press.buttonId) : undefined;
-  if (target) return enterStep(scenario, target, view);
+  if (target) return enterStep(scenario, target);
   return [
     { kind: 'recordEvent', type: 'stale_button', payload: { data, step: view.step } },
-    say(scenario.texts.staleButton, scenario, view),
-    ...showStep(scenario, view.step, view),
+    { kind: 'say', text: scenario.texts.staleButton },
+    ...(view.surveyIndex !== null ? askQuestion(scenario, view.surveyIndex) : showStep(scenario, view.step)),
+  ];
+}
+
+/** An answer to the question being asked: recorded, confirmed, then the next question or the result. */
+function answerSurvey(scenario: Scenario, view: ConversationView, buttonId: string): Effect[] | undefined {
+  const survey = scenario.survey;
+  if (!survey || view.surveyIndex === null) return undefined;
+  const [questionId, code] = buttonId.split('.');
+  const question = survey.questions[view.surveyIndex];
+  const option = question?.id === questionId ? findOption(survey, questionId, code) : undefined;
+  if (!question || !option) return undefined;
+  const answers = { ...view.answers, [question.id]: option.code };
+  const effects: Effect[] = [{ kind: 'recordEvent', type: 'survey_answer', payload: { question: question.id, option: option.code, points: option.points } }];
+  if (option.reply) effects.push({ kind: 'say', text: option.reply });
+  const next = view.surveyIndex + 1;
+  if (next < survey.questions.length) {
+    return [{ kind: 'surveyProgress', index: next, answers }, ...effects, ...askQuestion(scenario, next)];
+  }
+  const outcome = scoreSurvey(survey, answers);
+  return [
+    { kind: 'surveyProgress', index: null, answers },
+    ...effects,
+    { kind: 'surveyCompleted', outcome },
+    { kind: 'recordEvent', type: 'survey_completed', payload: { score: outcome.score, segment: outcome.segment, answers } },
+    ...enterStep(scenario, survey.then),
+  ];
+}
+
+function askQuestion(scenario: Scenario, index: number): Effect[] {
+  const survey = scenario.survey;
+  const question = survey?.questions[index];
+  if (!survey || !question) return [];
+  const header = renderTemplate(survey.questionHeader, { number: String(index + 1), total: String(survey.questions.length) });
+  return [
+    {
+      kind: 'sendContent',
+      content: {
+        type: 'text',
+        text: `${header}\n\n${question.text}`,
+        buttons: question.options.map((option) => [{ text: option.text, data: encodeButton(SURVEY_SCOPE, `${question.id}.${option.code}`) }]),
+      },
+    },
   ];
 }
 
@@ -131,16 +239,45 @@ function liveButtonTarget(scenario: Scenario, view: ConversationView, stepId: st
   return undefined;
 }
 
-function renderMessage(scenario: Scenario, stepId: string, message: ScenarioMessage, view: ConversationView): OutboundContent {
-  const fill = (text: string) => renderTemplate(text, { first_name: view.firstName }, scenario.placeholderDefaults);
-  const buttons = message.buttons?.map((row) => row.map((button) => renderButton(stepId, button, fill)));
-  if ('document' in message) {
-    return { type: 'document', document: message.document, caption: message.caption && fill(message.caption), buttons };
+function renderButton(stepId: string, button: ScenarioButton, fill: (text: string) => string, view: ConversationView): OutboundButton[] {
+  if ('url' in button) return [{ text: fill(button.text), url: button.url }];
+  if ('urlFrom' in button) {
+    const url = view.match ? view.match.landingUrl : undefined;
+    return url ? [{ text: fill(button.text), url }] : []; // no product, no details button
   }
-  return { type: 'text', text: fill(message.text), buttons };
+  return [{ text: fill(button.text), data: encodeButton(stepId, button.id) }];
 }
 
-function renderButton(stepId: string, button: ScenarioButton, fill: (text: string) => string): OutboundButton {
-  if ('url' in button) return { text: fill(button.text), url: button.url };
-  return { text: fill(button.text), data: encodeButton(stepId, button.id) };
+function placeholderValues(scenario: Scenario, view: ConversationView): Record<string, string | undefined> {
+  const match = view.match || undefined;
+  return {
+    first_name: view.firstName,
+    segment_name: view.segment ? scenario.texts.segmentNames[view.segment] : undefined,
+    score: view.score === null ? undefined : String(view.score),
+    max_score: scenario.survey ? String(scoreSurvey(scenario.survey, {}).maxScore) : undefined,
+    product_name: match?.name,
+    product_percent: match ? String(match.percent) : undefined,
+    product_reasons: match?.reasons.map((reason) => `• ${reason}`).join('\n'),
+    product_price: match ? formatPrice(match.price, match.currency, scenario.language) : undefined,
+  };
+}
+
+function formatPrice(price: number, currency: string, language: 'ru' | 'en'): string {
+  const amount = new Intl.NumberFormat(language === 'ru' ? 'ru-RU' : 'en-US', { maximumFractionDigits: 2 }).format(price);
+  return `${amount} ${currency}`;
+}
+
+function factsOf(view: ConversationView): ConditionFacts {
+  return {
+    segment: view.segment,
+    score: view.score,
+    answers: view.answers,
+    stage: view.stage,
+    productMatched: view.match === null ? null : view.match !== false,
+    ...localClock(view.nowMs, view.timeZone),
+  };
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
 }

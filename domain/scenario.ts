@@ -1,3 +1,7 @@
+import type { Condition } from './conditions';
+import type { TextIntent } from './intents';
+import type { Survey } from './survey';
+
 /**
  * The scenario as data: what the bot says at each step and where each button leads.
  * Plain types only; `scenarios/schema.ts` validates files against them.
@@ -10,6 +14,13 @@ export interface Scenario {
   start: string;
   /** The step shown for free text and anything the current step does not expect. */
   fallback: string;
+  /** Commands the lead may type, each leading to a step (e.g. help → help, stop → stop). */
+  commands: Record<string, string>;
+  /** Free text is matched against these (keyword stems) before the fallback answers. */
+  intents: TextIntent[];
+  survey?: Survey;
+  /** `preserve`: every step is a new message; `replace`: a button press edits the message it came from. */
+  historyMode: 'preserve' | 'replace';
   /** Values used when a placeholder has no value for this lead, e.g. first_name → "друг". */
   placeholderDefaults: Record<string, string>;
   texts: ScenarioTexts;
@@ -26,7 +37,22 @@ export interface ScenarioTexts {
   resetDone: string;
   resetCancelled: string;
   managersNotice: string;
+  materialsHeader: string;
+  materialsEmpty: string;
+  scheduleNext: string;
+  scheduleSeatsLeft: string;
+  scheduleUnknown: string;
+  segmentNames: Record<'cold' | 'warm' | 'hot', string>;
 }
+
+/** Work a step does besides sending its messages, in the order listed. */
+export type StepAction =
+  | { kind: 'startSurvey' }
+  | { kind: 'matchProducts' }
+  | { kind: 'sendMaterials'; limit: number }
+  | { kind: 'answerSchedule' }
+  | { kind: 'optOut' }
+  | { kind: 'optIn' };
 
 export interface ScenarioStep {
   messages: ScenarioMessage[];
@@ -38,10 +64,32 @@ export interface ScenarioStep {
   keepsPlace?: boolean;
   /** A durable pause, then the next step (e.g. 3 seconds after the bonus, the opening question). */
   then?: { afterSeconds: number; goto: string };
+  actions?: StepAction[];
+  /** After the messages and actions: the first route whose condition holds is taken at once. */
+  route?: { when?: Condition; goto: string }[];
+  /** An end of a path on purpose: the lead goes on by typing, a command or a global button. */
+  final?: boolean;
 }
 
 export type ScenarioMessage =
   | { text: string; buttons?: ScenarioButton[][] }
   | { document: string; caption?: string; buttons?: ScenarioButton[][] };
 
-export type ScenarioButton = { id: string; text: string; goto: string } | { id: string; text: string; url: string };
+export type ScenarioButton =
+  | { id: string; text: string; goto: string }
+  | { id: string; text: string; url: string }
+  /** A URL filled from the lead's context, e.g. `{landing_url}` of the matched product. */
+  | { id: string; text: string; urlFrom: 'product_landing' };
+
+/**
+ * Fills what older snapshots lack. Conversations pin the scenario they started with, so a
+ * snapshot taken before a field existed must still run on today's code.
+ */
+export function withScenarioDefaults(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    commands: scenario.commands ?? {},
+    intents: scenario.intents ?? [],
+    historyMode: scenario.historyMode ?? 'preserve',
+  };
+}

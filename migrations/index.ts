@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as leadsMessagesEvents from './20261129_001_leads_messages_events';
 import * as products from './20261129_002_products';
 import * as materials from './20261129_003_materials';
+import * as leadAnswers from './20261129_004_lead_answers';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_001_leads_messages_events': leadsMessagesEvents,
   '20261129_002_products': products,
   '20261129_003_materials': materials,
+  '20261129_004_lead_answers': leadAnswers,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { CALLBACK_DATA_LIMIT, callbackDataBytes, encodeButton } from '../domain/callback-data';
+import { SURVEY_SCOPE } from '../domain/conversation';
 import type { Scenario } from '../domain/scenario';
 import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { scenarioFileSchema } from './schema';
@@ -72,16 +73,28 @@ interface Finding {
   message: string;
 }
 
-/** Rules a valid shape can still break: dangling targets, Telegram's limits, missing files. */
+/** Rules a valid shape can still break: dangling targets, dead ends, Telegram's limits, missing files. */
 export function checkScenario(scenario: Scenario): Finding[] {
   const findings: Finding[] = [];
   const known = (stepId: string) => stepId in scenario.steps;
-  if (!known(scenario.start)) findings.push({ path: ['start'], message: `unknown step "${scenario.start}"` });
-  if (!known(scenario.fallback)) findings.push({ path: ['fallback'], message: `unknown step "${scenario.fallback}"` });
+  const target = (path: (string | number)[], stepId: string) => {
+    if (!known(stepId)) findings.push({ path, message: `unknown step "${stepId}"` });
+  };
+  target(['start'], scenario.start);
+  target(['fallback'], scenario.fallback);
+  for (const [command, stepId] of Object.entries(scenario.commands)) target(['commands', command], stepId);
+  scenario.intents.forEach((intent, i) => target(['intents', i, 'goto'], intent.goto));
+  if (scenario.survey) target(['survey', 'then'], scenario.survey.then);
+  checkSurvey(scenario, findings);
+  checkIntents(scenario, findings);
+
   for (const [stepId, step] of Object.entries(scenario.steps)) {
-    if (step.then && !known(step.then.goto)) {
-      findings.push({ path: ['steps', stepId, 'then', 'goto'], message: `unknown step "${step.then.goto}"` });
+    if (step.then) target(['steps', stepId, 'then', 'goto'], step.then.goto);
+    step.route?.forEach((entry, r) => target(['steps', stepId, 'route', r, 'goto'], entry.goto));
+    if (step.route && step.route.at(-1)?.when) {
+      findings.push({ path: ['steps', stepId, 'route'], message: 'the last route must have no `when`, so every lead goes somewhere' });
     }
+    const buttonIds = new Set<string>();
     step.messages.forEach((message, m) => {
       const at = ['steps', stepId, 'messages', m];
       if ('text' in message && message.text.length > TELEGRAM_TEXT_LIMIT) {
@@ -96,9 +109,9 @@ export function checkScenario(scenario: Scenario): Finding[] {
       (message.buttons ?? []).forEach((row, r) =>
         row.forEach((button, b) => {
           const buttonPath = [...at, 'buttons', r, b];
-          if ('goto' in button && !known(button.goto)) {
-            findings.push({ path: [...buttonPath, 'goto'], message: `unknown step "${button.goto}"` });
-          }
+          if ('goto' in button) target([...buttonPath, 'goto'], button.goto);
+          if (buttonIds.has(button.id)) findings.push({ path: [...buttonPath, 'id'], message: `duplicate button "${button.id}" in step "${stepId}"` });
+          buttonIds.add(button.id);
           const bytes = callbackDataBytes(encodeButton(stepId, button.id));
           if (bytes > CALLBACK_DATA_LIMIT) {
             findings.push({ path: [...buttonPath, 'id'], message: `callback data is ${bytes} bytes; Telegram allows ${CALLBACK_DATA_LIMIT}` });
@@ -106,8 +119,82 @@ export function checkScenario(scenario: Scenario): Finding[] {
         }),
       );
     });
+    if (!hasWayOut(step)) {
+      findings.push({ path: ['steps', stepId], message: `step "${stepId}" has no way out: add buttons, then, route, start_survey, or mark it final: true` });
+    }
+  }
+  for (const stepId of unreachableSteps(scenario)) {
+    findings.push({ path: ['steps', stepId], message: `step "${stepId}" is unreachable: nothing leads to it` });
   }
   return findings;
+}
+
+function hasWayOut(step: Scenario['steps'][string]): boolean {
+  const hasGotoButton = step.messages.some((m) => (m.buttons ?? []).flat().some((b) => 'goto' in b));
+  const startsSurvey = step.actions?.some((a) => a.kind === 'startSurvey') ?? false;
+  return hasGotoButton || !!step.then || !!step.route || startsSurvey || !!step.final || !!step.keepsPlace;
+}
+
+/** Steps no start, command, intent, button, route, timer or survey leads to. */
+function unreachableSteps(scenario: Scenario): string[] {
+  const roots = [scenario.start, scenario.fallback, ...Object.values(scenario.commands), ...scenario.intents.map((i) => i.goto)];
+  const seen = new Set<string>();
+  const queue = roots.filter((id) => id in scenario.steps);
+  while (queue.length > 0) {
+    const stepId = queue.shift() as string;
+    if (seen.has(stepId)) continue;
+    seen.add(stepId);
+    const step = scenario.steps[stepId];
+    const next = [
+      ...step.messages.flatMap((m) => (m.buttons ?? []).flat().flatMap((b) => ('goto' in b ? [b.goto] : []))),
+      ...(step.then ? [step.then.goto] : []),
+      ...(step.route ?? []).map((r) => r.goto),
+      ...(step.actions?.some((a) => a.kind === 'startSurvey') && scenario.survey ? [scenario.survey.then] : []),
+    ];
+    queue.push(...next.filter((id) => id in scenario.steps && !seen.has(id)));
+  }
+  return Object.keys(scenario.steps).filter((id) => !seen.has(id));
+}
+
+function checkSurvey(scenario: Scenario, findings: Finding[]): void {
+  const survey = scenario.survey;
+  if (!survey) return;
+  const questionIds = new Set<string>();
+  survey.questions.forEach((question, q) => {
+    if (questionIds.has(question.id)) findings.push({ path: ['survey', 'questions', q, 'id'], message: `duplicate question "${question.id}"` });
+    questionIds.add(question.id);
+    const codes = new Set<string>();
+    question.options.forEach((option, o) => {
+      const at = ['survey', 'questions', q, 'options', o, 'code'];
+      if (codes.has(option.code)) findings.push({ path: at, message: `duplicate option "${option.code}" in ${question.id}` });
+      codes.add(option.code);
+      const bytes = callbackDataBytes(encodeButton(SURVEY_SCOPE, `${question.id}.${option.code}`));
+      if (bytes > CALLBACK_DATA_LIMIT) findings.push({ path: at, message: `callback data is ${bytes} bytes; Telegram allows ${CALLBACK_DATA_LIMIT}` });
+    });
+  });
+  for (const key of ['budgetQuestion', 'urgencyQuestion'] as const) {
+    const id = survey[key];
+    if (id && !questionIds.has(id)) findings.push({ path: ['survey', key === 'budgetQuestion' ? 'budget_question' : 'urgency_question'], message: `unknown question "${id}"` });
+  }
+  if (survey.segments.coldMax >= survey.segments.warmMax) {
+    findings.push({ path: ['survey', 'segments'], message: 'cold_max must be below warm_max' });
+  }
+}
+
+/** A stem in two intents makes the first one win silently: call it a duplicate trigger. */
+function checkIntents(scenario: Scenario, findings: Finding[]): void {
+  const owners = new Map<string, string>();
+  const names = new Set<string>();
+  scenario.intents.forEach((intent, i) => {
+    if (names.has(intent.intent)) findings.push({ path: ['intents', i, 'intent'], message: `duplicate intent "${intent.intent}"` });
+    names.add(intent.intent);
+    intent.stems.forEach((stem, s) => {
+      const key = stem.toLowerCase().replace(/ё/g, 'е');
+      const owner = owners.get(key);
+      if (owner && owner !== intent.intent) findings.push({ path: ['intents', i, 'stems', s], message: `stem "${stem}" is also in intent "${owner}"` });
+      owners.set(key, intent.intent);
+    });
+  });
 }
 
 function isUrl(document: string): boolean {

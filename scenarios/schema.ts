@@ -1,29 +1,61 @@
 import { z } from 'zod';
-import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts } from '../domain/scenario';
+import type { Condition } from '../domain/conditions';
+import type { TextIntent } from '../domain/intents';
+import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
+import type { Survey } from '../domain/survey';
 
 /** Identifiers used in callback data and step names: short, ASCII, no separators. */
 const id = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected lower-case letters, digits and _ (at most 32)');
 const text = z.string().trim().min(1, 'must not be empty');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time HH:MM');
 
-const button = z.union([
-  z.strictObject({ id, text, goto: id }),
-  z.strictObject({ id, text, url: z.url({ protocol: /^https?$/ }) }),
-]) satisfies z.ZodType<ScenarioButton>;
+const button = z
+  .union([
+    z.strictObject({ id, text, goto: id }),
+    z.strictObject({ id, text, url: z.url({ protocol: /^https?$/ }) }),
+    z.strictObject({ id, text, url_from: z.literal('product_landing') }),
+  ])
+  .transform((raw): ScenarioButton => ('url_from' in raw ? { id: raw.id, text: raw.text, urlFrom: raw.url_from } : raw));
 
 const buttons = z.array(z.array(button).min(1).max(8)).max(10).optional();
 
 const message = z.union([
   z.strictObject({ text, buttons }),
   z.strictObject({ document: text, caption: text.optional(), buttons }),
-]) satisfies z.ZodType<ScenarioMessage>;
+]) satisfies z.ZodType<ScenarioMessage, unknown>;
+
+const condition = z.strictObject({
+  segment: z.array(z.enum(['cold', 'warm', 'hot', 'unknown'])).min(1).optional(),
+  score: z.strictObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
+  answers: z.record(id, z.array(id).min(1)).optional(),
+  stage: z.array(id).min(1).optional(),
+  time: z.strictObject({ before: hhmm.optional(), after: hhmm.optional(), weekdays: z.boolean().optional() }).optional(),
+  product: z.enum(['matched', 'none']).optional(),
+}) satisfies z.ZodType<Condition, unknown>;
+
+/** Actions are written as a bare name (`show_result`) or a one-key map with parameters. */
+const action = z.union([
+  z.literal('start_survey').transform((): StepAction => ({ kind: 'startSurvey' })),
+  z.literal('match_products').transform((): StepAction => ({ kind: 'matchProducts' })),
+  z.literal('answer_schedule').transform((): StepAction => ({ kind: 'answerSchedule' })),
+  z.literal('opt_out').transform((): StepAction => ({ kind: 'optOut' })),
+  z.literal('opt_in').transform((): StepAction => ({ kind: 'optIn' })),
+  z.literal('send_materials').transform((): StepAction => ({ kind: 'sendMaterials', limit: 3 })),
+  z
+    .strictObject({ send_materials: z.strictObject({ limit: z.number().int().min(1).max(5) }) })
+    .transform((raw): StepAction => ({ kind: 'sendMaterials', limit: raw.send_materials.limit })),
+], { error: 'unknown action; expected start_survey, match_products, send_materials, answer_schedule, opt_out or opt_in' });
 
 const step = z
   .strictObject({
-    messages: z.array(message).min(1),
+    messages: z.array(message).default([]),
     event: id.optional(),
     notify_managers: z.boolean().optional(),
     keeps_place: z.boolean().optional(),
     then: z.strictObject({ after_seconds: z.number().positive().max(86_400), goto: id }).optional(),
+    actions: z.array(action).optional(),
+    route: z.array(z.strictObject({ when: condition.optional(), goto: id })).min(1).optional(),
+    final: z.boolean().optional(),
   })
   .transform(
     (raw): ScenarioStep => ({
@@ -32,8 +64,42 @@ const step = z
       notifyManagers: raw.notify_managers,
       keepsPlace: raw.keeps_place,
       then: raw.then && { afterSeconds: raw.then.after_seconds, goto: raw.then.goto },
+      actions: raw.actions,
+      route: raw.route,
+      final: raw.final,
     }),
   );
+
+const survey = z
+  .strictObject({
+    question_header: text,
+    questions: z
+      .array(
+        z.strictObject({
+          id,
+          text,
+          options: z.array(z.strictObject({ code: id, text, points: z.number().int().min(0).max(100), reply: text.optional() })).min(2).max(8),
+        }),
+      )
+      .min(1)
+      .max(20),
+    segments: z.strictObject({ cold_max: z.number().int(), warm_max: z.number().int() }),
+    budget_question: id.optional(),
+    urgency_question: id.optional(),
+    then: id,
+  })
+  .transform(
+    (raw): Survey => ({
+      questionHeader: raw.question_header,
+      questions: raw.questions,
+      segments: { coldMax: raw.segments.cold_max, warmMax: raw.segments.warm_max },
+      budgetQuestion: raw.budget_question,
+      urgencyQuestion: raw.urgency_question,
+      then: raw.then,
+    }),
+  );
+
+const intent = z.strictObject({ intent: id, stems: z.array(text).min(1), goto: id }) satisfies z.ZodType<TextIntent, unknown>;
 
 const texts = z
   .strictObject({
@@ -46,6 +112,12 @@ const texts = z
     reset_done: text,
     reset_cancelled: text,
     managers_notice: text,
+    materials_header: text,
+    materials_empty: text,
+    schedule_next: text,
+    schedule_seats_left: text,
+    schedule_unknown: text,
+    segment_names: z.strictObject({ cold: text, warm: text, hot: text }),
   })
   .transform(
     (raw): ScenarioTexts => ({
@@ -58,6 +130,12 @@ const texts = z
       resetDone: raw.reset_done,
       resetCancelled: raw.reset_cancelled,
       managersNotice: raw.managers_notice,
+      materialsHeader: raw.materials_header,
+      materialsEmpty: raw.materials_empty,
+      scheduleNext: raw.schedule_next,
+      scheduleSeatsLeft: raw.schedule_seats_left,
+      scheduleUnknown: raw.schedule_unknown,
+      segmentNames: raw.segment_names,
     }),
   );
 
@@ -69,6 +147,10 @@ export const scenarioFileSchema = z
     language: z.enum(['ru', 'en']),
     start: id,
     fallback: id,
+    history_mode: z.enum(['preserve', 'replace']).default('preserve'),
+    commands: z.record(id, id).default({}),
+    intents: z.array(intent).default([]),
+    survey: survey.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
     texts,
     steps: z.record(id, step),
@@ -80,8 +162,13 @@ export const scenarioFileSchema = z
       language: raw.language,
       start: raw.start,
       fallback: raw.fallback,
+      historyMode: raw.history_mode,
+      commands: raw.commands,
+      intents: raw.intents,
+      survey: raw.survey,
       placeholderDefaults: raw.placeholder_defaults,
       texts: raw.texts,
       steps: raw.steps,
     }),
   );
+

@@ -48,9 +48,9 @@ describe('scenario files', () => {
     const longButton = `s${'y'.repeat(31)}`;
     const withLongButton = original.replaceAll('readiness', longStep).replace('id: strategies', `id: ${longButton}`);
     const [problem] = problemsOf(withLongButton);
-    expect(problem.message).toBe(`steps.${longStep}.messages.0.buttons.0.0.id: callback data is 65 bytes; Telegram allows 64`);
+    expect(problem.message).toBe(`steps.${longStep}.messages.0.buttons.1.0.id: callback data is 65 bytes; Telegram allows 64`);
     expect(problem.line).toBe(lineOf(withLongButton, `id: ${longButton}`));
-    const tooLong = original.replace('Отлично! Можем', `${'д'.repeat(4100)} Можем`);
+    const tooLong = original.replace('Отлично! Предлагаю', `${'д'.repeat(4100)} Предлагаю`);
     expect(problemsOf(tooLong)[0].message).toMatch(/4\d{3} characters; Telegram allows 4096/);
   });
 

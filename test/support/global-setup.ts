@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createDb, ensureDatabase, migrateLatest } from '../../db/knex';
+import { seedCatalogue } from '../../db/seed';
 import { TEST_DATABASE_URL, WORKFLOW_BUNDLE_PATH } from './paths';
 
 /**
@@ -13,6 +14,7 @@ export default async function globalSetup(): Promise<void> {
   const db = createDb(TEST_DATABASE_URL);
   try {
     await migrateLatest(db);
+    await seedCatalogue(db);
   } finally {
     await db.destroy();
   }

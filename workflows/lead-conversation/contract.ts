@@ -23,6 +23,8 @@ export interface CarriedOver {
 export interface LeadConversationInput {
   telegramUserId: number;
   chatId: number;
+  /** The lead's time zone for time conditions and people-facing times (TZ_DEFAULT). */
+  timeZone?: string;
   /** Continue-as-new after this many processed events even if Temporal has not suggested it yet. */
   maxEventsPerRun?: number;
   carriedOver?: CarriedOver;
@@ -38,6 +40,9 @@ export interface LeadConversationView {
   step: string | null;
   blocked: boolean;
   resetPending: boolean;
+  optedOut: boolean;
+  segment: 'cold' | 'warm' | 'hot' | null;
+  score: number | null;
   pendingEvents: number;
   scenario: { id: string; version: number; language: string } | null;
 }

@@ -1,4 +1,6 @@
+import type { MatchSummary } from '../../domain/conversation';
 import type { TelegramPerson } from '../../domain/inbound-event';
+import type { Segment } from '../../domain/product-matching';
 
 /** How many recent update ids a conversation remembers (and carries over continue-as-new). */
 export const SEEN_UPDATES_KEPT = 2000;
@@ -14,6 +16,14 @@ export interface LeadState {
   resetPending: boolean;
   /** Telegram answered 403: no sends until the lead writes again. */
   blocked: boolean;
+  /** /stop: no follow-ups or broadcasts; the bot still answers the lead. */
+  optedOut?: boolean;
+  segment?: Segment | null;
+  score?: number | null;
+  answers?: Record<string, string>;
+  surveyIndex?: number | null;
+  match?: MatchSummary | false | null;
+  stage?: string;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];
@@ -28,9 +38,15 @@ export function initialState(telegramUserId: number, chatId: number): LeadState 
     step: null,
     resetPending: false,
     blocked: false,
+    ...freshProfile(),
     sequence: 0,
     seenUpdateIds: [],
   };
+}
+
+/** What /reset forgets about the lead (the conversation's counters stay). */
+export function freshProfile(): Required<Pick<LeadState, 'optedOut' | 'segment' | 'score' | 'answers' | 'surveyIndex' | 'match' | 'stage'>> {
+  return { optedOut: false, segment: null, score: null, answers: {}, surveyIndex: null, match: null, stage: 'opening' };
 }
 
 /** Remembers an update id; false if it was seen already (Telegram may deliver an update twice). */

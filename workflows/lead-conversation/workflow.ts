@@ -10,15 +10,27 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { JourneyActivities } from '../../activities/journey';
 import type { LeadsActivities } from '../../activities/leads';
 import type { ScenarioActivities } from '../../activities/scenario';
 import type { TelegramActivities } from '../../activities/telegram';
-import { enterStep, reactTo, resetConfirmation, say, type Effect, type OutboundContent } from '../../domain/conversation';
+import {
+  chooseRoute,
+  enterStep,
+  reactTo,
+  render,
+  renderSay,
+  resetConfirmation,
+  startSurvey,
+  type ConversationView,
+  type Effect,
+  type OutboundContent,
+} from '../../domain/conversation';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
-import type { Scenario } from '../../domain/scenario';
+import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
 import { inboundSignal, leadStateQuery, type LeadConversationInput } from './contract';
-import { initialState, nextSequence, rememberUpdate } from './state';
+import { freshProfile, initialState, nextSequence, rememberUpdate } from './state';
 
 const telegram = proxyActivities<TelegramActivities>({
   startToCloseTimeout: '30s',
@@ -26,13 +38,14 @@ const telegram = proxyActivities<TelegramActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
-const records = proxyActivities<LeadsActivities & ScenarioActivities>({
+const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities>({
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
+const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
 /**
  * One lead's conversation, for as long as the lead exists. Inbound updates arrive as signals
@@ -40,10 +53,12 @@ const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
  * after any restart.
  */
 export async function leadConversationWorkflow(input: LeadConversationInput): Promise<void> {
-  const state = input.carriedOver?.state ?? initialState(input.telegramUserId, input.chatId);
-  let scenario: Scenario | null = input.carriedOver?.scenario ?? null;
+  const state = { ...initialState(input.telegramUserId, input.chatId), ...input.carriedOver?.state };
+  let scenario: Scenario | null = input.carriedOver?.scenario ? withScenarioDefaults(input.carriedOver.scenario) : null;
   const inbox: InboundEvent[] = [...(input.carriedOver?.inbox ?? [])];
   let handledThisRun = 0;
+  /** In `replace` history mode: the message whose button was pressed, edited by the next send. */
+  let replaceMessageId: number | undefined;
 
   setHandler(inboundSignal, (event) => {
     // Deduplicate on arrival so a redelivered update never even queues.
@@ -55,6 +70,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     step: state.step,
     blocked: state.blocked,
     resetPending: state.resetPending,
+    optedOut: state.optedOut ?? false,
+    segment: state.segment ?? null,
+    score: state.score ?? null,
     pendingEvents: inbox.length,
     scenario: scenario && { id: scenario.id, version: scenario.version, language: scenario.language },
   }));
@@ -66,8 +84,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     await condition(() => inbox.length > 0 || timeToContinue());
     if (timeToContinue()) {
       await condition(allHandlersFinished);
+      const next = scenario && (await newerScenario(scenario));
       // The inbox travels with the state: events that arrived meanwhile are handled by the next run.
-      await continueAsNew<typeof leadConversationWorkflow>({ ...input, carriedOver: { state, scenario, inbox } });
+      await continueAsNew<typeof leadConversationWorkflow>({ ...input, carriedOver: { state, scenario: next ?? scenario, inbox } });
     }
     const event = inbox.shift();
     if (event) await handle(event);
@@ -79,9 +98,17 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     state.leadId = leadId;
     state.person = event.from;
     state.blocked = false; // a lead who writes has not blocked us
-    scenario ??= await records.loadScenario(languageFor(event.from.languageCode));
+    scenario ??= withScenarioDefaults(await records.loadScenario(languageFor(event.from.languageCode)));
     if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
+    replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
     await run(reactTo(scenario, view(), event));
+  }
+
+  /** A newer version of the pinned scenario, adopted only if the lead's current step exists in it. */
+  async function newerScenario(current: Scenario): Promise<Scenario | undefined> {
+    const latest = withScenarioDefaults(await records.loadScenario(current.language));
+    const fits = latest.version > current.version && (state.step === null || state.step in latest.steps);
+    return fits ? latest : undefined;
   }
 
   async function run(effects: Effect[]): Promise<void> {
@@ -92,43 +119,108 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const current = scenario as Scenario;
     switch (effect.kind) {
       case 'send':
+        return send(render(current, effect.stepId, effect.message, view()));
+      case 'say':
+        return send(renderSay(current, effect.text, view()));
+      case 'sendContent':
         return send(effect.content);
       case 'moveTo':
         state.step = effect.stepId;
         return;
+      case 'route': {
+        const target = chooseRoute(current, effect.stepId, view());
+        return target ? run(enterStep(current, target)) : undefined;
+      }
       case 'waitThenEnter':
         // Durable: if every worker is down when it fires, it fires when one is back.
         await sleep(effect.seconds * 1000);
-        return run(enterStep(current, effect.stepId, view()));
+        return run(enterStep(current, effect.stepId));
+      case 'action':
+        return act(current, effect.action);
       case 'recordEvent':
         return recordEvent(effect.type, effect.payload);
       case 'notifyManagers':
         return notifyManagers(current, effect.reason);
+      case 'surveyProgress':
+        state.surveyIndex = effect.index;
+        state.answers = effect.answers;
+        return;
+      case 'surveyCompleted':
+        state.segment = effect.outcome.segment;
+        state.score = effect.outcome.score;
+        if (state.leadId !== null) {
+          await records.saveSurveyOutcome({ leadId: state.leadId, outcome: effect.outcome, answers: state.answers ?? {} });
+        }
+        return;
       case 'askResetConfirmation':
         state.resetPending = true;
         return send(resetConfirmation(current, view()));
       case 'cancelReset':
         state.resetPending = false;
-        return run([say(current.texts.resetCancelled, current, view())]);
+        return send(renderSay(current, current.texts.resetCancelled, view()));
       case 'resetConversation':
         return resetConversation(current);
     }
   }
 
+  async function act(current: Scenario, action: StepAction): Promise<void> {
+    switch (action.kind) {
+      case 'startSurvey':
+        return run(startSurvey(current));
+      case 'matchProducts': {
+        if (state.leadId === null) return;
+        const result = await records.matchProductsForLead({
+          leadId: state.leadId,
+          answers: state.answers ?? {},
+          segment: state.segment ?? null,
+          survey: current.survey ?? null,
+          idempotencyKey: `${idPrefix()}/x${nextSequence(state)}`,
+        });
+        state.match = result ?? false;
+        return;
+      }
+      case 'sendMaterials': {
+        const content = await records.materialsMessage({
+          language: current.language,
+          segment: state.segment ?? null,
+          stage: state.stage ?? null,
+          limit: action.limit,
+          header: current.texts.materialsHeader,
+          empty: current.texts.materialsEmpty,
+        });
+        return send(content);
+      }
+      case 'answerSchedule': {
+        const text = await records.scheduleAnswer({
+          language: current.language,
+          timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+          texts: { nextCohort: current.texts.scheduleNext, seatsLeft: current.texts.scheduleSeatsLeft, noCohort: current.texts.scheduleUnknown },
+        });
+        return send({ type: 'text', text });
+      }
+      case 'optOut':
+      case 'optIn':
+        state.optedOut = action.kind === 'optOut';
+        if (state.leadId !== null) await records.setOptedOut({ leadId: state.leadId, optedOut: state.optedOut });
+        return recordEvent(action.kind === 'optOut' ? 'opted_out' : 'opted_in');
+    }
+  }
+
   async function resetConversation(current: Scenario): Promise<void> {
     await records.deleteLeadData(state.telegramUserId);
-    state.resetPending = false;
-    state.step = current.start;
+    Object.assign(state, freshProfile(), { resetPending: false, step: current.start });
     const person = state.person;
     state.leadId = person ? (await records.ensureLead(person, state.chatId)).leadId : null;
-    await run([say(current.texts.resetDone, current, view()), ...enterStep(current, current.start, view())]);
+    await run([{ kind: 'say', text: current.texts.resetDone }, ...enterStep(current, current.start)]);
   }
 
   async function send(content: OutboundContent): Promise<void> {
     if (state.blocked) return;
     const outboundId = `${idPrefix()}/m${nextSequence(state)}`;
+    const editMessageId = content.type === 'text' ? replaceMessageId : undefined;
+    replaceMessageId = undefined; // only the first reply replaces the pressed message
     try {
-      await telegram.sendToLead({ outboundId, leadId: state.leadId, chatId: state.chatId, content });
+      await telegram.sendToLead({ outboundId, leadId: state.leadId, chatId: state.chatId, content, ...(editMessageId ? { editMessageId } : {}) });
     } catch (error) {
       // A refused message must not end the conversation: record why and go on.
       const type = failureType(error);
@@ -148,7 +240,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const who = person
       ? [person.firstName, person.lastName, person.username && `@${person.username}`].filter(Boolean).join(' ')
       : `id ${state.telegramUserId}`;
-    const text = `${current.texts.managersNotice}: ${who} (id ${state.telegramUserId}), ${reason}`;
+    const profile = state.segment ? `, ${state.segment} ${state.score ?? ''}`.trimEnd() : '';
+    const text = `${current.texts.managersNotice}: ${who} (id ${state.telegramUserId})${profile}, ${reason}`;
     try {
       await telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text });
     } catch (error) {
@@ -156,8 +249,20 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     }
   }
 
-  function view() {
-    return { step: state.step ?? '', resetPending: state.resetPending, firstName: state.person?.firstName };
+  function view(): ConversationView {
+    return {
+      step: state.step ?? '',
+      resetPending: state.resetPending,
+      firstName: state.person?.firstName,
+      segment: state.segment ?? null,
+      score: state.score ?? null,
+      answers: state.answers ?? {},
+      surveyIndex: state.surveyIndex ?? null,
+      match: state.match ?? null,
+      stage: state.stage ?? 'opening',
+      nowMs: Date.now(),
+      timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+    };
   }
 }
 

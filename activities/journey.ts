@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import type { MatchSummary, OutboundContent } from '../domain/conversation';
+import { describeSchedule, type ScheduleTexts } from '../domain/course-schedule';
+import type { Language } from '../domain/language';
+import { selectMaterials } from '../domain/materials';
+import { matchProducts, type Segment } from '../domain/product-matching';
+import { scoreSurvey, type Survey, type SurveyOutcome } from '../domain/survey';
+import type { Db } from '../db/knex';
+import { listReadyMaterials } from '../db/materials';
+import { listActiveProducts, listCriteria, recordMatch } from '../db/products';
+import { defaultSchedulePath, loadSchedule } from '../scenarios/schedule-loader';
+
+export interface JourneyDeps {
+  db: Db;
+  logger: Logger;
+  /** Where the course schedule lives (tests point it elsewhere). */
+  schedulePath?: string;
+  /** The clock for "today" in schedule answers (tests pin it). */
+  now?: () => Date;
+}
+
+/** The data the journey's steps need: products, materials, the schedule, the lead's profile. */
+export function createJourneyActivities({ db, logger, schedulePath = defaultSchedulePath(), now = () => new Date() }: JourneyDeps) {
+  return {
+    /** Matches the lead's answers against active products and logs the top 3; null when nothing reaches the threshold. */
+    async matchProductsForLead(request: {
+      leadId: number;
+      answers: Record<string, string>;
+      segment: Segment | null;
+      survey: Survey | null;
+      idempotencyKey: string;
+    }): Promise<MatchSummary | null> {
+      const products = await listActiveProducts(db);
+      const criteria = await listCriteria(db, products.map((p) => p.id));
+      const levels = request.survey ? scoreSurvey(request.survey, request.answers) : { budgetLevel: null, urgencyLevel: null };
+      const result = matchProducts(products, criteria, {
+        answers: request.answers,
+        segment: request.segment,
+        budgetLevel: levels.budgetLevel,
+        urgencyLevel: levels.urgencyLevel,
+      });
+      await recordMatch(db, { leadId: request.leadId, result, idempotencyKey: request.idempotencyKey });
+      logger.info({ leadId: request.leadId, best: result.best?.product.code ?? null, top: result.top.map((m) => [m.product.code, m.percent]) }, 'products matched');
+      const best = result.best;
+      if (!best) return null;
+      return {
+        code: best.product.code,
+        name: best.product.name,
+        percent: best.percent,
+        reasons: best.reasons.slice(0, 3),
+        price: best.product.price,
+        currency: best.product.currency,
+        landingUrl: best.product.landingUrl,
+      };
+    },
+
+    /** A message listing up to `limit` materials for the lead's segment and stage. */
+    async materialsMessage(request: {
+      language: Language;
+      segment: Segment | null;
+      stage: string | null;
+      limit: number;
+      header: string;
+      empty: string;
+    }): Promise<OutboundContent> {
+      const materials = selectMaterials(await listReadyMaterials(db, request.language), request);
+      if (materials.length === 0) return { type: 'text', text: request.empty };
+      const lines = materials.map((m) => `• ${m.title}${m.url ? ` — ${m.url}` : ''}\n  ${m.summary}`);
+      return { type: 'text', text: `${request.header}\n\n${lines.join('\n\n')}` };
+    },
+
+    /** "When does it start": the next open cohort, and seats only when really few are left. */
+    async scheduleAnswer(request: { language: Language; timeZone: string; texts: ScheduleTexts }): Promise<string> {
+      const schedule = loadSchedule(schedulePath, request.language);
+      const today = new Intl.DateTimeFormat('en-CA', { timeZone: request.timeZone }).format(now());
+      const locale = request.language === 'ru' ? 'ru-RU' : 'en-GB';
+      const formatDate = (isoDate: string) =>
+        new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${isoDate}T00:00:00Z`));
+      return describeSchedule(schedule, today, request.texts, formatDate);
+    },
+
+    /** Stores the survey's outcome on the lead (segment, score, answers) for managers and analytics. */
+    async saveSurveyOutcome(request: { leadId: number; outcome: SurveyOutcome; answers: Record<string, string> }): Promise<void> {
+      await db('leads')
+        .where({ id: request.leadId })
+        .update({ segment: request.outcome.segment, score: request.outcome.score, answers: JSON.stringify(request.answers), updated_at: db.fn.now() });
+    },
+
+    /** /stop and its reverse: no follow-ups or broadcasts while opted out. */
+    async setOptedOut(request: { leadId: number; optedOut: boolean }): Promise<void> {
+      await db('leads')
+        .where({ id: request.leadId })
+        .update({
+          opted_out: request.optedOut,
+          mode: db.raw(`case when mode in ('bot', 'opted_out') then ? else mode end`, [request.optedOut ? 'opted_out' : 'bot']),
+          updated_at: db.fn.now(),
+        });
+    },
+  };
+}
+
+export type JourneyActivities = ReturnType<typeof createJourneyActivities>;
