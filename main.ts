@@ -4,7 +4,7 @@ import { createLogger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { startDevServer, type DevServer } from './scripts/dev-server';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
-import { checkScenarios, migrate, startSystem, type Part } from './system';
+import { checkScenarioFile, checkScenarios, migrate, startSystem, type Part } from './system';
 
 const USAGE = `usage: tsx main.ts <command>
   start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset)
@@ -12,7 +12,7 @@ const USAGE = `usage: tsx main.ts <command>
   bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
   api              the HTTP api (/health, /metrics, the Telegram webhook)
   migrate          create the database if needed and apply migrations
-  scenarios check  validate the scenario files`;
+  scenarios check [file...]  validate the scenario files (default: the shipped ones)`;
 
 const DEV_SERVER_PORT = 7233;
 const DEV_SERVER_UI_PORT = 8233;
@@ -24,7 +24,8 @@ async function main(argv: string[]): Promise<void> {
 
   if (command === 'migrate') return migrate(config, logger);
   if (command === 'scenarios' && sub === 'check') {
-    for (const path of checkScenarios()) console.log(`ok  ${path}`);
+    const files = argv.slice(2);
+    for (const path of files.length ? files.map(checkScenarioFile) : checkScenarios()) console.log(`ok  ${path}`);
     return;
   }
   const parts: Record<string, Part[]> = { start: ['worker', 'bot', 'api'], worker: ['worker'], bot: ['bot'], api: ['api'] };

@@ -51,6 +51,12 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+/** Checks one scenario file; throws a ScenarioError listing every problem as file:line:column. */
+export function checkScenarioFile(path: string): string {
+  loadScenarioFile(path);
+  return path;
+}
+
 /** Loads every shipped scenario; throws a ScenarioError naming file:line on the first broken one. */
 export function checkScenarios(): string[] {
   const scenarios = (['ru', 'en'] as const).map((language) => {

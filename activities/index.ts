@@ -1,17 +1,19 @@
+import { createBookingActivities } from './bookings';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
-export type ActivityDeps = LeadsDeps & TelegramDeps & JourneyDeps;
+export type ActivityDeps = LeadsDeps & TelegramDeps & JourneyDeps & { scenarioPath?: (language: 'ru' | 'en') => string };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createLeadsActivities(deps),
     ...createTelegramActivities(deps),
-    ...createScenarioActivities(),
+    ...createScenarioActivities({ scenarioPath: deps.scenarioPath }),
     ...createJourneyActivities(deps),
+    ...createBookingActivities(deps),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Api, RawApi } from 'grammy';
 import { InputFile } from 'grammy';
-import type { InlineKeyboardButton, InlineKeyboardMarkup, Message } from 'grammy/types';
+import type { InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
@@ -81,10 +81,10 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   }
 
   async function deliver(chatId: number, content: OutboundContent, editMessageId?: number): Promise<Message> {
-    const reply_markup = keyboard(content.buttons);
-    if (content.type === 'text' && editMessageId) {
+    const reply_markup = keyboard(content);
+    if (content.type === 'text' && editMessageId && !content.contactRequest && !content.removeKeyboard) {
       try {
-        const edited = await api.editMessageText(chatId, editMessageId, content.text, { reply_markup });
+        const edited = await api.editMessageText(chatId, editMessageId, content.text, { reply_markup: inlineKeyboard(content.buttons) });
         if (typeof edited === 'object') return edited;
       } catch (error) {
         // A message that cannot be edited (too old, a document, unchanged) gets a new one instead.
@@ -135,15 +135,20 @@ export type TelegramActivities = ReturnType<typeof createTelegramActivities>;
 function splitContent(content: OutboundContent): OutboundContent[] {
   if (content.type !== 'text') return [content];
   const texts = splitText(content.text);
-  return texts.map((text, index) => ({
-    type: 'text',
-    text,
-    // Buttons belong under the last part, where the lead finishes reading.
-    buttons: index === texts.length - 1 ? content.buttons : undefined,
-  }));
+  // Buttons (and keyboard changes) belong under the last part, where the lead finishes reading.
+  return texts.map((text, index) => (index === texts.length - 1 ? { ...content, text } : { type: 'text', text }));
 }
 
-function keyboard(buttons: OutboundButton[][] | undefined): InlineKeyboardMarkup | undefined {
+/** The message's keyboard: a contact request or keyboard removal, else its inline buttons. */
+function keyboard(content: OutboundContent): InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | undefined {
+  if (content.contactRequest) {
+    return { keyboard: [[{ text: content.contactRequest, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true };
+  }
+  if (content.removeKeyboard) return { remove_keyboard: true };
+  return inlineKeyboard(content.buttons);
+}
+
+function inlineKeyboard(buttons: OutboundButton[][] | undefined): InlineKeyboardMarkup | undefined {
   if (!buttons?.length) return undefined;
   return {
     inline_keyboard: buttons.map((row) =>

@@ -28,6 +28,8 @@ const callbackQuery = z.object({
   message: z.object({ message_id: z.number().int(), chat: privateChat, date: z.number().int() }).loose().optional(),
 });
 
+const sharedContact = z.object({ phone_number: z.string().min(3).max(32), user_id: z.number().int().optional() });
+
 const update = z.object({ update_id: z.number().int().nonnegative() }).loose();
 
 /** Kinds of non-text messages a lead may send; the first one present names the message. */
@@ -84,7 +86,16 @@ export function parseLeadUpdate(raw: unknown): ParsedUpdate {
       return { ok: true, event: { kind: 'text', ...common, text: msg.text } };
     }
     const messageType = MESSAGE_TYPES.find((type) => (msg as Record<string, unknown>)[type] !== undefined) ?? 'unsupported';
-    return { ok: true, event: { kind: 'other', ...common, messageType } };
+    const contact = sharedContact.safeParse(msg.contact);
+    return {
+      ok: true,
+      event: {
+        kind: 'other',
+        ...common,
+        messageType,
+        ...(contact.success ? { contact: { phoneNumber: contact.data.phone_number, userId: contact.data.user_id } } : {}),
+      },
+    };
   }
 
   const kind = Object.keys(body).find((key) => key !== 'update_id') ?? 'empty';

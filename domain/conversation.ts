@@ -13,10 +13,17 @@ export const SURVEY_SCOPE = 'svy';
 /** A button ready for Telegram: callback data already encoded, or a URL. */
 export type OutboundButton = { text: string; data: string } | { text: string; url: string };
 
+/** How a message changes the lead's reply keyboard: ask for their phone number, or take the keyboard away. */
+export interface ReplyKeyboardChange {
+  /** Text of a reply-keyboard button that shares the lead's own phone number. */
+  contactRequest?: string;
+  removeKeyboard?: boolean;
+}
+
 /** A message ready to send, placeholders filled. */
 export type OutboundContent =
-  | { type: 'text'; text: string; buttons?: OutboundButton[][] }
-  | { type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] };
+  | ({ type: 'text'; text: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
+  | ({ type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange);
 
 /** The best product of the lead's last match, as the result card shows it. */
 export interface MatchSummary {

@@ -24,7 +24,13 @@ export type InboundEvent =
   | (InboundBase & { kind: 'command'; command: string; payload?: string; text: string; messageId: number })
   | (InboundBase & { kind: 'text'; text: string; messageId: number })
   | (InboundBase & { kind: 'button'; data: string; callbackQueryId: string; messageId?: number })
-  | (InboundBase & { kind: 'other'; messageType: string; messageId: number });
+  | (InboundBase & { kind: 'other'; messageType: string; messageId: number; contact?: SharedContact });
+
+/** A phone number shared with Telegram's contact button; `userId` tells whose it is. */
+export interface SharedContact {
+  phoneNumber: string;
+  userId?: number;
+}
 
 /** What a lead's message becomes in the message log. */
 export function describeInbound(event: InboundEvent): string {

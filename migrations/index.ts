@@ -3,6 +3,7 @@ import * as leadsMessagesEvents from './20261129_001_leads_messages_events';
 import * as products from './20261129_002_products';
 import * as materials from './20261129_003_materials';
 import * as leadAnswers from './20261129_004_lead_answers';
+import * as bookingsContacts from './20261129_005_bookings_contacts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_002_products': products,
   '20261129_003_materials': materials,
   '20261129_004_lead_answers': leadAnswers,
+  '20261129_005_bookings_contacts': bookingsContacts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,5 +73,49 @@ describe('scenario files', () => {
     const path = join(dir, 'two-problems.yaml');
     writeFileSync(path, original.replace('goto: readiness }', 'goto: nowhere }').replace('goto: strategies }', 'goto: elsewhere }'));
     expect(() => loadScenarioFile(path)).toThrow(/two-problems\.yaml:\d+:\d+: .*nowhere.*\n.*two-problems\.yaml:\d+:\d+: .*elsewhere/);
+  });
+});
+
+describe('the checker', () => {
+  const messageOf = (source: string) => problemsOf(source).map((p) => `${p.line}: ${p.message}`);
+
+  it('an unknown action is named, at its line', () => {
+    const broken = original.replace('actions: [start_survey]', 'actions: [launch_rockets]');
+    const [problem] = problemsOf(broken);
+    expect(problem.message).toMatch(/unknown action; expected start_survey/);
+    expect(problem.line).toBe(lineOf(broken, 'actions: [launch_rockets]'));
+  });
+
+  it('an unreachable step is reported', () => {
+    const broken = original.replace('  schedule:\n    keeps_place: true', '  orphan:\n    final: true\n    messages: [{ text: "никто сюда не попадёт" }]\n  schedule:\n    keeps_place: true');
+    expect(messageOf(broken)).toEqual([`${lineOf(broken, '  orphan:') + 1}: steps.orphan: step "orphan" is unreachable: nothing leads to it`]);
+  });
+
+  it('a step with no way out is reported', () => {
+    const broken = original.replace(/( {2}want_programme:[\s\S]*?)\n {4}final: true/, '$1');
+    expect(messageOf(broken)).toEqual([expect.stringMatching(/steps\.want_programme: step "want_programme" has no way out/)]);
+  });
+
+  it('duplicate triggers are reported: a button id twice in a step, a stem in two intents', () => {
+    const twice = original.replace('[{ id: strategies, text: "📊 Стратегии: надёжность или рост", goto: strategies }]', '[{ id: survey, text: "📊 Стратегии", goto: strategies }]');
+    expect(messageOf(twice)).toEqual([expect.stringMatching(/duplicate button "survey" in step "readiness"/)]);
+    const stem = original.replace('stems: [развод,', 'stems: [менеджер, развод,');
+    expect(messageOf(stem)).toEqual([expect.stringMatching(/stem "менеджер" is also in intent "manager"/)]);
+  });
+
+  it('routes must end with a catch-all, and survey options must fit in callback data', () => {
+    const noCatchAll = original.replace('      - { goto: path_cold }', '      - { when: { segment: [cold] }, goto: path_cold }');
+    expect(messageOf(noCatchAll)).toEqual([expect.stringMatching(/the last route must have no `when`/)]);
+    const longCode = `c${'o'.repeat(31)}`;
+    const tooLong = original.replace('code: trading,', `code: ${longCode},`).replace('- id: q1', `- id: q${'1'.repeat(31)}`);
+    expect(messageOf(tooLong).some((m) => /callback data is \d+ bytes/.test(m))).toBe(true);
+  });
+
+  it('`scenarios check` prints each error with its line and exits non-zero', () => {
+    const path = join(dir, 'cli-broken.yaml');
+    writeFileSync(path, original.replace('goto: readiness }', 'goto: nowhere }'));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts', 'scenarios', 'check', path], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`cli-broken\\.yaml:${lineOf(original, 'goto: readiness }')}:\\d+: .*unknown step "nowhere"`));
   });
 });

@@ -1,0 +1,85 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { Api } from 'grammy';
+import pino from 'pino';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { LeadConversations } from '../../bot/lead-conversations';
+import type { Db } from '../../db/knex';
+import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram-server';
+import { testDb, uniqueUserId } from './db';
+import { testWorker, timeSkippingEnv } from './temporal';
+import type { TestUser } from './updates';
+
+export const TEST_TOKEN = '123456:TEST-token-for-the-fake-server';
+export const MANAGERS_CHAT = -100777;
+/** "Now" for schedule answers in tests: before the January 2027 enrolment deadline. */
+export const TEST_TODAY = new Date('2026-12-01T09:00:00Z');
+
+/**
+ * Everything a lead-conversation test needs: the time-skipping server, the fake Bot API, the
+ * test database, and helpers that read what the fake received. One per test file.
+ */
+export class LeadHarness {
+  readonly logger = pino({ level: 'silent' });
+  taskQueue = '';
+
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly fake: FakeTelegramServer,
+    readonly db: Db,
+  ) {}
+
+  static async start(): Promise<LeadHarness> {
+    const [env, fake] = await Promise.all([timeSkippingEnv(), FakeTelegramServer.start({ token: TEST_TOKEN })]);
+    return new LeadHarness(env, fake, testDb());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.env.teardown(), this.fake.stop(), this.db.destroy()]);
+  }
+
+  /** A fresh task queue per test, so workers of different tests never share work. */
+  newTaskQueue(): void {
+    this.taskQueue = `lead-test-${Math.random().toString(36).slice(2)}`;
+  }
+
+  activities(overrides: Partial<ActivityDeps> = {}) {
+    return createActivities({
+      db: this.db,
+      logger: this.logger,
+      api: new Api(TEST_TOKEN, { apiRoot: this.fake.apiRoot }),
+      managersChatId: MANAGERS_CHAT,
+      now: () => TEST_TODAY,
+      ...overrides,
+    });
+  }
+
+  worker(overrides: Partial<ActivityDeps> = {}, options: Parameters<typeof testWorker>[3] = {}): Promise<Worker> {
+    return testWorker(this.env, this.taskQueue, this.activities(overrides), options);
+  }
+
+  conversations(): LeadConversations {
+    return new LeadConversations(this.env.client, this.taskQueue, this.logger);
+  }
+
+  newLead(overrides: Partial<TestUser> = {}): TestUser {
+    return { id: uniqueUserId(), first_name: 'Анна', username: 'anna_invests', language_code: 'ru', ...overrides };
+  }
+
+  sent(method: string, user: TestUser): RecordedCall[] {
+    return this.fake.callsTo(method, user.id);
+  }
+
+  texts(user: TestUser): string[] {
+    return this.sent('sendMessage', user).map((call) => String(call.params.text));
+  }
+
+  /** Waits for the fake to have `count` calls of a kind for the lead (I/O, not a timer). */
+  until(method: string, user: TestUser, count: number): Promise<void> {
+    return this.fake.waitFor(() => this.sent(method, user).length >= count);
+  }
+}
+
+export function buttonsOf(call: { params: Record<string, unknown> }): { text: string; callback_data?: string; url?: string }[] {
+  return ((call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string; url?: string }[][] })?.inline_keyboard ?? []).flat();
+}

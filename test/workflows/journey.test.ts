@@ -1,0 +1,129 @@
+import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
+import { leadRows } from '../support/db';
+import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { press, text, type TestUser } from '../support/updates';
+
+let h: LeadHarness;
+beforeAll(async () => {
+  h = await LeadHarness.start();
+});
+afterAll(() => h?.stop());
+beforeEach(() => h.newTaskQueue());
+
+/** Starts the survey with /survey and answers it; returns the number of messages sent so far. */
+async function takeSurvey(lead: TestUser, codes: string[]): Promise<number> {
+  const conversations = h.conversations();
+  await conversations.deliver(text(lead, '/start'));
+  await conversations.deliver(text(lead, '/survey'));
+  await h.until('sendMessage', lead, 2);
+  for (const [index, code] of codes.entries()) {
+    await conversations.deliver(press(lead, `svy:q${index + 1}.${code}`));
+  }
+  // greeting + 5 questions + 5 confirmations, then the result card
+  await h.until('sendMessage', lead, 12);
+  return h.sent('sendMessage', lead).length;
+}
+
+describe('the lead journey on the time-skipping server', () => {
+  it('a hot lead: 5 questions one by one, the result card with the best product, logged; then the hot path', async () => {
+    const lead = h.newLead();
+    const hot = ['trading', 'passive_income', 'one_month', 'over_thousand', 'ready_to_learn'];
+    await (await h.worker()).runUntil(async () => {
+      await takeSurvey(lead, hot);
+      const texts = h.texts(lead);
+      expect(texts[1]).toMatch(/^Вопрос 1\/5\n\nКакой у вас опыт в инвестициях\?/);
+      expect(texts.filter((t) => /^Вопрос \d\/5/.test(t))).toHaveLength(5);
+      const card = h.sent('sendMessage', lead)[11];
+      expect(card.params.text).toContain('опытный инвестор, 13/13');
+      expect(card.params.text).toContain('«Трейдинг с наставником»');
+      expect(buttonsOf(card).find((b) => b.url)?.url).toMatch(/^https:\/\//);
+
+      await h.conversations().deliver(press(lead, 'result_product:next'));
+      await h.until('sendMessage', lead, 14);
+    });
+    const [offer, schedule] = h.texts(lead).slice(12);
+    expect(schedule).toContain('18 января'); // the January cohort, seats not mentioned (9 left > threshold 5)
+    expect(schedule).not.toContain('Осталось мест');
+    expect(offer).toContain('ссылку на оплату');
+
+    const { lead: row, events } = await leadRows(h.db, lead.id);
+    expect(row).toMatchObject({ segment: 'hot', score: 13, answers: { q1: 'trading', q5: 'ready_to_learn' } });
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['survey_started', 'survey_answer', 'survey_completed', 'result_shown', 'path_hot']));
+    const matches = await h.db('product_matches').where({ lead_id: row.id });
+    expect(matches).toHaveLength(1);
+    expect(matches[0].top).toHaveLength(3);
+  });
+
+  it('a cold lead gets the beginner course, then up to 5 materials and a consultation offer', async () => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await takeSurvey(lead, ['no_experience', 'start_investing', 'just_learning', 'under_10', 'not_ready']);
+      expect(h.texts(lead)[11]).toContain('новичок, 1/13');
+      expect(h.texts(lead)[11]).toContain('«Крипто-старт»');
+      await h.conversations().deliver(press(lead, 'result_product:next'));
+      await h.until('sendMessage', lead, 14);
+    });
+    const [offer, materials] = h.texts(lead).slice(12);
+    expect(materials).toMatch(/^📚 Подборка для вас:/);
+    const listed = materials.split('\n').filter((line) => line.startsWith('• '));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThanOrEqual(5);
+    expect(offer).toContain('менеджер бесплатно поможет');
+    expect(buttonsOf(h.sent('sendMessage', lead)[12]).map((b) => b.callback_data)).toEqual(['path_cold:consult']);
+  });
+
+  it('with no product above the threshold, a consultation is offered instead of a product', async () => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await takeSurvey(lead, ['bank_deposit', 'no_goal', 'one_year', 'ten_to_hundred', 'not_ready']);
+    });
+    const card = h.sent('sendMessage', lead)[11];
+    expect(card.params.text).toContain('Готовой программы под ваши ответы я не нашёл');
+    expect(buttonsOf(card).map((b) => b.callback_data)).toEqual(['result_consult:consult', 'result_consult:next']);
+  });
+
+  it('/stop opts out (recorded in Postgres) and the lead is still answered; /resume reverses it', async () => {
+    const lead = h.newLead();
+    const handle = () => h.env.client.workflow.getHandle(leadWorkflowId(lead.id));
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.conversations().deliver(text(lead, '/stop'));
+      await h.until('sendMessage', lead, 2);
+      expect(await handle().query(leadStateQuery)).toMatchObject({ optedOut: true, step: 'greeting' });
+      expect((await leadRows(h.db, lead.id)).lead).toMatchObject({ opted_out: true, mode: 'opted_out' });
+      await h.conversations().deliver(text(lead, 'а сколько стоит?'));
+      await h.until('sendMessage', lead, 3);
+      await h.conversations().deliver(press(lead, 'stop:resume'));
+      await h.until('sendMessage', lead, 4);
+      expect(await handle().query(leadStateQuery)).toMatchObject({ optedOut: false });
+    });
+    expect((await leadRows(h.db, lead.id)).lead).toMatchObject({ opted_out: false, mode: 'bot' });
+  });
+
+  it('"when does it start?" is answered from the schedule; "позовите менеджера" tells the managers', async () => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.conversations().deliver(text(lead, 'Когда старт ближайшего потока?'));
+      await h.until('sendMessage', lead, 2);
+      await h.conversations().deliver(text(lead, 'позовите менеджера пожалуйста'));
+      await h.until('sendMessage', lead, 3);
+    });
+    expect(h.texts(lead)[1]).toMatch(/Поток «Январь 2027» стартует 18 января, запись открыта до 15 января\./);
+    expect(h.texts(lead)[2]).toContain('Передал ваш запрос менеджеру');
+    expect(h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`))).toBe(true);
+  });
+
+  it('/help shows what the bot can do with the main buttons, without moving the lead', async () => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.conversations().deliver(text(lead, '/help'));
+      await h.until('sendMessage', lead, 2);
+      await h.conversations().deliver(press(lead, 'greeting:request')); // the greeting's buttons still work
+      await h.until('sendMessage', lead, 3);
+    });
+    expect(buttonsOf(h.sent('sendMessage', lead)[1]).map((b) => b.callback_data)).toEqual(['help:bonus', 'help:survey', 'help:manager']);
+    expect(h.texts(lead)[2]).toContain('Напишите одним сообщением');
+  });
+});
