@@ -27,7 +27,7 @@ export function textUpdate(user: TestUser, text: string, updateId = ++nextUpdate
   };
 }
 
-export function buttonUpdate(user: TestUser, data: string, updateId = ++nextUpdateId) {
+export function buttonUpdate(user: TestUser, data: string, updateId = ++nextUpdateId, messageId = 1) {
   return {
     update_id: updateId,
     callback_query: {
@@ -35,7 +35,7 @@ export function buttonUpdate(user: TestUser, data: string, updateId = ++nextUpda
       from: { is_bot: false, ...user },
       chat_instance: '1',
       data,
-      message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: user.id, type: 'private' } },
+      message: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: user.id, type: 'private' } },
     },
   };
 }
@@ -47,4 +47,4 @@ export function toEvent(update: unknown): InboundEvent {
 }
 
 export const text = (user: TestUser, body: string, updateId?: number) => toEvent(textUpdate(user, body, updateId));
-export const press = (user: TestUser, data: string, updateId?: number) => toEvent(buttonUpdate(user, data, updateId));
+export const press = (user: TestUser, data: string, updateId?: number, messageId?: number) => toEvent(buttonUpdate(user, data, updateId, messageId));
