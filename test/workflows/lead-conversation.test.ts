@@ -1,60 +1,28 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Api } from 'grammy';
-import pino from 'pino';
-import { createActivities } from '../../activities';
-import { LeadConversations } from '../../bot/lead-conversations';
-import type { Db } from '../../db/knex';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
-import { FakeTelegramServer } from '../fakes/telegram-server';
-import { leadRows, testDb, uniqueUserId } from '../support/db';
-import { testWorker, timeSkippingEnv } from '../support/temporal';
-import { press, text, type TestUser } from '../support/updates';
+import { leadRows } from '../support/db';
+import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { press, text } from '../support/updates';
 
-const TOKEN = '123456:TEST-token-for-the-fake-server';
-const MANAGERS_CHAT = -100777;
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
-const logger = pino({ level: 'silent' });
 
-let env: TestWorkflowEnvironment;
-let fake: FakeTelegramServer;
-let db: Db;
-let taskQueue: string;
-
+let h: LeadHarness;
 beforeAll(async () => {
-  [env, fake] = await Promise.all([timeSkippingEnv(), FakeTelegramServer.start({ token: TOKEN })]);
-  db = testDb();
+  h = await LeadHarness.start();
 });
+afterAll(() => h?.stop());
+beforeEach(() => h.newTaskQueue());
 
-afterAll(async () => {
-  await Promise.all([env?.teardown(), fake?.stop(), db?.destroy()]);
-});
-
-beforeEach(() => {
-  taskQueue = `lead-test-${Math.random().toString(36).slice(2)}`;
-});
-
-function activities() {
-  return createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: MANAGERS_CHAT });
-}
-
-function newLead(overrides: Partial<TestUser> = {}): TestUser {
-  return { id: uniqueUserId(), first_name: 'Анна', username: 'anna_invests', language_code: 'ru', ...overrides };
-}
-
-const conversations = () => new LeadConversations(env.client, taskQueue, logger);
-const sent = (method: string, user: TestUser) => fake.callsTo(method, user.id);
-const texts = (user: TestUser) => sent('sendMessage', user).map((call) => String(call.params.text));
-const buttonsOf = (call: { params: Record<string, unknown> }) =>
-  ((call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string }[][] })?.inline_keyboard ?? []).flat();
-
-/** Waits for the fake to see `count` messages of a kind for the lead (I/O, not a timer). */
-const until = (method: string, user: TestUser, count: number) => fake.waitFor(() => sent(method, user).length >= count);
+const conversations = () => h.conversations();
+const sent: LeadHarness['sent'] = (method, user) => h.sent(method, user);
+const texts: LeadHarness['texts'] = (user) => h.texts(user);
+const until: LeadHarness['until'] = (method, user, count) => h.until(method, user, count);
+const newLead: LeadHarness['newLead'] = (overrides) => h.newLead(overrides);
 
 describe('leadConversationWorkflow on the time-skipping server', () => {
   it('greets on /start, sends the bonus, and 3 seconds later the opening question; all recorded', async () => {
     const lead = newLead();
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start ads_vk'));
       await until('sendMessage', lead, 1);
@@ -69,14 +37,14 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
       expect(bonus.params.caption).toBe(ru.steps.bonus.messages[0] && 'caption' in ru.steps.bonus.messages[0] ? ru.steps.bonus.messages[0].caption : undefined);
       expect(sent('sendMessage', lead)).toHaveLength(1); // the question waits for the timer
 
-      await env.sleep('3s');
+      await h.env.sleep('3s');
       await until('sendMessage', lead, 2);
       expect(texts(lead)[1]).toContain('управлять своими деньгами');
-      await env.sleep('1m');
+      await h.env.sleep('1m');
       expect(sent('sendMessage', lead)).toHaveLength(2);
     });
 
-    const { lead: row, messages, events } = await leadRows(db, lead.id);
+    const { lead: row, messages, events } = await leadRows(h.db, lead.id);
     expect(row).toMatchObject({ source: 'ads_vk', first_name: 'Анна', username: 'anna_invests', mode: 'bot', blocked: false });
     expect(messages.map((m) => [m.direction, m.status])).toEqual([
       ['in', 'received'],
@@ -92,23 +60,23 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
 
   it('ignores an update id it has already seen', async () => {
     const lead = newLead();
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       const start = text(lead, '/start');
       await conversations().deliver(start);
       await conversations().deliver(start);
       await conversations().deliver(text(lead, 'привет'));
       await until('sendMessage', lead, 2);
-      await env.sleep('5s');
+      await h.env.sleep('5s');
     });
     expect(texts(lead)).toHaveLength(2);
-    const { messages } = await leadRows(db, lead.id);
+    const { messages } = await leadRows(h.db, lead.id);
     expect(messages.filter((m) => m.direction === 'in')).toHaveLength(2);
   });
 
   it('answers a stale button with "out of date" and the current step again', async () => {
     const lead = newLead();
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
       await conversations().deliver(press(lead, 'greeting:request'));
@@ -119,14 +87,14 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
     expect(texts(lead)[2]).toBe(ru.texts.staleButton);
     expect(texts(lead)[3]).toContain('Напишите одним сообщением');
     expect(sent('sendDocument', lead)).toHaveLength(0);
-    const { events } = await leadRows(db, lead.id);
+    const { events } = await leadRows(h.db, lead.id);
     expect(events.map((e) => e.type)).toEqual(['greeted', 'request_started', 'stale_button']);
-    expect(fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`id ${lead.id}`))).toBe(true);
+    expect(h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`id ${lead.id}`))).toBe(true);
   });
 
   it('/reset: cancel deletes nothing; confirm deletes every row and starts over', async () => {
     const lead = newLead();
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start promo'));
       await conversations().deliver(text(lead, '/reset'));
@@ -135,7 +103,7 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
       await conversations().deliver(press(lead, 'sys:reset_no'));
       await until('sendMessage', lead, 3);
       expect(texts(lead)[2]).toBe(ru.texts.resetCancelled);
-      expect((await leadRows(db, lead.id)).messages.length).toBe(6);
+      expect((await leadRows(h.db, lead.id)).messages.length).toBe(6);
 
       await conversations().deliver(text(lead, '/reset'));
       await conversations().deliver(press(lead, 'sys:reset_yes'));
@@ -143,7 +111,7 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
     });
     expect(texts(lead)[4]).toBe(ru.texts.resetDone);
     expect(texts(lead)[5]).toContain('Здравствуйте, Анна!');
-    const { lead: row, messages, events } = await leadRows(db, lead.id);
+    const { lead: row, messages, events } = await leadRows(h.db, lead.id);
     expect(row.source).toBeNull(); // the old source went with the old rows
     expect(messages.map((m) => m.text)).toEqual([ru.texts.resetDone, expect.stringContaining('Здравствуйте')]);
     expect(events.map((e) => e.type)).toEqual(['greeted']);
@@ -151,56 +119,56 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
 
   it('a 429 waits retry_after and the message arrives exactly once', async () => {
     const lead = newLead();
-    fake.failNext('sendMessage', { code: 429, retryAfter: 1 });
-    const worker = await testWorker(env, taskQueue, activities());
+    h.fake.failNext('sendMessage', { code: 429, retryAfter: 1 });
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
       await until('sendMessage', lead, 1);
     });
-    const attempts = fake.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === lead.id);
+    const attempts = h.fake.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === lead.id);
     expect(attempts.map((c) => c.error?.error_code ?? 'ok')).toEqual([429, 'ok']);
     expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(900);
-    const { messages } = await leadRows(db, lead.id);
+    const { messages } = await leadRows(h.db, lead.id);
     expect(messages.filter((m) => m.direction === 'out').map((m) => m.status)).toEqual(['sent']);
   });
 
   it('a lead who blocked the bot is marked blocked, is not messaged, and is answered again after writing', async () => {
     const lead = newLead();
-    fake.blockUser(lead.id);
-    const worker = await testWorker(env, taskQueue, activities());
-    const handle = env.client.workflow.getHandle(leadWorkflowId(lead.id));
+    h.fake.blockUser(lead.id);
+    const worker = await h.worker();
+    const handle = h.env.client.workflow.getHandle(leadWorkflowId(lead.id));
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
-      await fake.waitFor(() => fake.calls.some((c) => c.params.chat_id === lead.id && c.error?.error_code === 403));
-      await fake.waitFor(() => false, 300).catch(() => undefined);
+      await h.fake.waitFor(() => h.fake.calls.some((c) => c.params.chat_id === lead.id && c.error?.error_code === 403));
+      await h.fake.waitFor(() => false, 300).catch(() => undefined);
       expect(await handle.query(leadStateQuery)).toMatchObject({ blocked: true, step: 'greeting' });
-      expect((await leadRows(db, lead.id)).lead.blocked).toBe(true);
+      expect((await leadRows(h.db, lead.id)).lead.blocked).toBe(true);
       // They unblock the bot and write: the conversation goes on.
-      fake.pushText({ id: lead.id }, 'unblock'); // the fake unblocks a user who writes
+      h.fake.pushText({ id: lead.id }, 'unblock'); // the fake unblocks a user who writes
       await conversations().deliver(text(lead, 'я вернулся'));
       await until('sendMessage', lead, 1);
     });
-    expect(fake.calls.filter((c) => c.params.chat_id === lead.id && c.error?.error_code === 403)).toHaveLength(1);
-    expect((await leadRows(db, lead.id)).lead.blocked).toBe(false);
+    expect(h.fake.calls.filter((c) => c.params.chat_id === lead.id && c.error?.error_code === 403)).toHaveLength(1);
+    expect((await leadRows(h.db, lead.id)).lead.blocked).toBe(false);
   });
 
   it('continues as new with its state: step, seen update ids and pending events carry over', async () => {
     const lead = newLead();
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     const start = text(lead, '/start');
     await worker.runUntil(async () => {
-      await env.client.workflow.signalWithStart('leadConversationWorkflow', {
+      await h.env.client.workflow.signalWithStart('leadConversationWorkflow', {
         workflowId: leadWorkflowId(lead.id),
-        taskQueue,
+        taskQueue: h.taskQueue,
         args: [{ telegramUserId: lead.id, chatId: lead.id, maxEventsPerRun: 2 }],
         signal: 'inbound',
         signalArgs: [start],
       });
-      const handle = env.client.workflow.getHandle(leadWorkflowId(lead.id));
+      const handle = h.env.client.workflow.getHandle(leadWorkflowId(lead.id));
       const firstRun = (await handle.describe()).runId;
       await conversations().deliver(press(lead, 'greeting:request'));
       await until('sendMessage', lead, 2);
-      await fake.waitFor(() => false, 500).catch(() => undefined);
+      await h.fake.waitFor(() => false, 500).catch(() => undefined);
       await conversations().deliver(start); // a redelivery from before continue-as-new
       await conversations().deliver(press(lead, 'request:unknown'));
       await until('sendMessage', lead, 4);
@@ -216,17 +184,17 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
     const lead = newLead();
     // No workflow cache: the next worker cannot wait on the stopped one's sticky queue.
     const uncached = { maxCachedWorkflows: 0 };
-    await (await testWorker(env, taskQueue, activities(), uncached)).runUntil(async () => {
+    await (await h.worker({}, uncached)).runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
       await conversations().deliver(press(lead, 'greeting:bonus'));
       await until('sendDocument', lead, 1);
     });
-    await env.sleep('10s'); // the timer fires while no worker runs
+    await h.env.sleep('10s'); // the timer fires while no worker runs
     expect(sent('sendMessage', lead)).toHaveLength(1);
-    await (await testWorker(env, taskQueue, activities(), uncached)).runUntil(async () => {
+    await (await h.worker({}, uncached)).runUntil(async () => {
       await until('sendMessage', lead, 2);
       // Time-skipping sleep hangs with an uncached worker; a short real pause shows no duplicate follows.
-      await fake.waitFor(() => sent('sendMessage', lead).length > 2, 500).catch(() => undefined);
+      await h.fake.waitFor(() => sent('sendMessage', lead).length > 2, 500).catch(() => undefined);
     });
     expect(texts(lead)).toHaveLength(2);
     expect(sent('sendDocument', lead)).toHaveLength(1);
@@ -234,7 +202,7 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
 
   it('speaks English to a lead whose Telegram is in English', async () => {
     const lead = newLead({ first_name: 'John', language_code: 'en' });
-    const worker = await testWorker(env, taskQueue, activities());
+    const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
       await until('sendMessage', lead, 1);
