@@ -144,8 +144,11 @@ function keyboard(content: OutboundContent): InlineKeyboardMarkup | ReplyKeyboar
   if (content.contactRequest) {
     return { keyboard: [[{ text: content.contactRequest, request_contact: true }]], one_time_keyboard: true, resize_keyboard: true };
   }
+  // Telegram takes one markup per message: inline buttons win over removing the reply keyboard,
+  // which is one-time and hides itself once used.
+  if (content.buttons?.length) return inlineKeyboard(content.buttons);
   if (content.removeKeyboard) return { remove_keyboard: true };
-  return inlineKeyboard(content.buttons);
+  return undefined;
 }
 
 function inlineKeyboard(buttons: OutboundButton[][] | undefined): InlineKeyboardMarkup | undefined {

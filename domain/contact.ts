@@ -37,8 +37,12 @@ export function normalisePhone(text: string): string | null {
 export const NAME_MAX_LENGTH = 64;
 
 /** A link in any usual spelling: a scheme, `www.`, or a host ending in a common top-level domain. */
-const LINK =
-  /(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[\p{L}\p{N}-]\.(?:ru|com|net|org|info|io|me|su|рф|biz|xyz|online|site|pro|app|dev|shop|store|club|link|ua|by|kz|uz)(?![\p{L}\p{N}]))/iu;
+const LINK = new RegExp(
+  '(?:[a-z][a-z0-9+.-]*://|www\\.|[\\p{L}\\p{N}-]\\.' +
+    '(?:ru|com|net|org|info|io|me|su|рф|biz|xyz|online|site|pro|app|dev|shop|store|club|link|ua|by|kz|uz)' +
+    '(?![\\p{L}\\p{N}]))',
+  'iu',
+);
 
 /**
  * How the lead wants to be addressed: trimmed, runs of white space (line breaks included) collapsed
@@ -65,8 +69,9 @@ const EMAIL_TLD = /^(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/u;
 /**
  * An e-mail address, trimmed and lower-cased, if it looks deliverable: `local@domain.tld`, one `@`,
  * no spaces, a local part of at most 64 characters, a host of at least two labels whose last is
- * letters (or punycode), 254 characters in all. Quoted local parts and IP-literal hosts are refused:
- * real leads do not use them, and a typo is likelier.
+ * letters (or punycode), 254 characters in all. A host may be in any script (`почта.рф`), the local
+ * part only ASCII. Quoted or non-ASCII local parts and IP-literal hosts are refused: few mail systems
+ * deliver to them, and a typo is likelier.
  */
 export function validEmail(text: string): string | null {
   const email = text.trim().toLowerCase();

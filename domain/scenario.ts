@@ -1,3 +1,4 @@
+import type { BookingTexts } from './booking-dialog';
 import type { Condition } from './conditions';
 import type { TextIntent } from './intents';
 import type { Survey } from './survey';
@@ -19,6 +20,8 @@ export interface Scenario {
   /** Free text is matched against these (keyword stems) before the fallback answers. */
   intents: TextIntent[];
   survey?: Survey;
+  /** Texts of the consultation booking dialog (the `book` action). */
+  booking?: BookingTexts;
   /** `preserve`: every step is a new message; `replace`: a button press edits the message it came from. */
   historyMode: 'preserve' | 'replace';
   /** Values used when a placeholder has no value for this lead, e.g. first_name → "друг". */
@@ -48,6 +51,7 @@ export interface ScenarioTexts {
 /** Work a step does besides sending its messages, in the order listed. */
 export type StepAction =
   | { kind: 'startSurvey' }
+  | { kind: 'book' }
   | { kind: 'matchProducts' }
   | { kind: 'sendMaterials'; limit: number }
   | { kind: 'answerSchedule' }

@@ -119,6 +119,9 @@ export function checkScenario(scenario: Scenario): Finding[] {
         }),
       );
     });
+    if (step.actions?.some((a) => a.kind === 'book') && !scenario.booking) {
+      findings.push({ path: ['steps', stepId, 'actions'], message: 'the book action needs a `booking:` block with the dialog texts' });
+    }
     if (!hasWayOut(step)) {
       findings.push({ path: ['steps', stepId], message: `step "${stepId}" has no way out: add buttons, then, route, start_survey, or mark it final: true` });
     }
@@ -131,7 +134,7 @@ export function checkScenario(scenario: Scenario): Finding[] {
 
 function hasWayOut(step: Scenario['steps'][string]): boolean {
   const hasGotoButton = step.messages.some((m) => (m.buttons ?? []).flat().some((b) => 'goto' in b));
-  const startsSurvey = step.actions?.some((a) => a.kind === 'startSurvey') ?? false;
+  const startsSurvey = step.actions?.some((a) => a.kind === 'startSurvey' || a.kind === 'book') ?? false;
   return hasGotoButton || !!step.then || !!step.route || startsSurvey || !!step.final || !!step.keepsPlace;
 }
 

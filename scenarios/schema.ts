@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BookingTexts } from '../domain/booking-dialog';
 import type { Condition } from '../domain/conditions';
 import type { TextIntent } from '../domain/intents';
 import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
@@ -36,6 +37,7 @@ const condition = z.strictObject({
 /** Actions are written as a bare name (`show_result`) or a one-key map with parameters. */
 const action = z.union([
   z.literal('start_survey').transform((): StepAction => ({ kind: 'startSurvey' })),
+  z.literal('book').transform((): StepAction => ({ kind: 'book' })),
   z.literal('match_products').transform((): StepAction => ({ kind: 'matchProducts' })),
   z.literal('answer_schedule').transform((): StepAction => ({ kind: 'answerSchedule' })),
   z.literal('opt_out').transform((): StepAction => ({ kind: 'optOut' })),
@@ -44,7 +46,23 @@ const action = z.union([
   z
     .strictObject({ send_materials: z.strictObject({ limit: z.number().int().min(1).max(5) }) })
     .transform((raw): StepAction => ({ kind: 'sendMaterials', limit: raw.send_materials.limit })),
-], { error: 'unknown action; expected start_survey, match_products, send_materials, answer_schedule, opt_out or opt_in' });
+], { error: 'unknown action; expected start_survey, book, match_products, send_materials, answer_schedule, opt_out or opt_in' });
+
+const BOOKING_TEXT_KEYS = [
+  'choose_date', 'choose_slot', 'other_time_button', 'back_button', 'type_prompt', 'ask_phone', 'share_phone_button',
+  'bad_phone', 'foreign_contact', 'ask_name', 'bad_name', 'confirm', 'confirm_button', 'change_button', 'booked',
+  'already', 'reschedule_button', 'cancel_button', 'keep_button', 'kept', 'reminder', 'reminder_confirm_button',
+  'reminder_cancel_button', 'reminder_confirmed', 'cancelled', 'rescheduled', 'slot_gone', 'no_booking',
+  'managers_booked', 'managers_rescheduled', 'managers_cancelled',
+] as const;
+
+/** The booking dialog's texts: every key required, snake_case in the file, camelCase inside. */
+const booking = z
+  .strictObject(Object.fromEntries(BOOKING_TEXT_KEYS.map((key) => [key, text])) as Record<(typeof BOOKING_TEXT_KEYS)[number], typeof text>)
+  .transform(
+    (raw) =>
+      Object.fromEntries(Object.entries(raw).map(([key, value]) => [key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), value])) as unknown as BookingTexts,
+  );
 
 const step = z
   .strictObject({
@@ -151,6 +169,7 @@ export const scenarioFileSchema = z
     commands: z.record(id, id).default({}),
     intents: z.array(intent).default([]),
     survey: survey.optional(),
+    booking: booking.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
     texts,
     steps: z.record(id, step),
@@ -166,6 +185,7 @@ export const scenarioFileSchema = z
       commands: raw.commands,
       intents: raw.intents,
       survey: raw.survey,
+      booking: raw.booking,
       placeholderDefaults: raw.placeholder_defaults,
       texts: raw.texts,
       steps: raw.steps,

@@ -1,3 +1,4 @@
+import type { BookingState, UpcomingBooking } from '../../domain/booking-dialog';
 import type { MatchSummary } from '../../domain/conversation';
 import type { TelegramPerson } from '../../domain/inbound-event';
 import type { Segment } from '../../domain/product-matching';
@@ -24,6 +25,12 @@ export interface LeadState {
   surveyIndex?: number | null;
   match?: MatchSummary | false | null;
   stage?: string;
+  /** Where the booking dialog stands, and the consultation booked (one upcoming per lead). */
+  booking?: BookingState;
+  upcoming?: UpcomingBooking | null;
+  contact?: { phone: string | null; name: string | null };
+  /** The booking reminder: a re-armable deadline, replaced on reschedule and dropped on cancel. */
+  reminder?: { bookingId: number; at: number } | null;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];
@@ -45,8 +52,22 @@ export function initialState(telegramUserId: number, chatId: number): LeadState 
 }
 
 /** What /reset forgets about the lead (the conversation's counters stay). */
-export function freshProfile(): Required<Pick<LeadState, 'optedOut' | 'segment' | 'score' | 'answers' | 'surveyIndex' | 'match' | 'stage'>> {
-  return { optedOut: false, segment: null, score: null, answers: {}, surveyIndex: null, match: null, stage: 'opening' };
+export function freshProfile(): Required<
+  Pick<LeadState, 'optedOut' | 'segment' | 'score' | 'answers' | 'surveyIndex' | 'match' | 'stage' | 'booking' | 'upcoming' | 'contact' | 'reminder'>
+> {
+  return {
+    optedOut: false,
+    segment: null,
+    score: null,
+    answers: {},
+    surveyIndex: null,
+    match: null,
+    stage: 'opening',
+    booking: { phase: 'idle' },
+    upcoming: null,
+    contact: { phone: null, name: null },
+    reminder: null,
+  };
 }
 
 /** Remembers an update id; false if it was seen already (Telegram may deliver an update twice). */

@@ -10,6 +10,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { BookingActivities } from '../../activities/bookings';
 import type { JourneyActivities } from '../../activities/journey';
 import type { LeadsActivities } from '../../activities/leads';
 import type { ScenarioActivities } from '../../activities/scenario';
@@ -26,6 +27,18 @@ import {
   type Effect,
   type OutboundContent,
 } from '../../domain/conversation';
+import { reminderAt } from '../../domain/booking';
+import {
+  BOOKING_SCOPE,
+  onBookingButton,
+  onBookingContact,
+  onBookingText,
+  reminderMessage,
+  startBooking,
+  type BookingContext,
+  type BookingEffect,
+} from '../../domain/booking-dialog';
+import { decodeButton } from '../../domain/callback-data';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
@@ -38,7 +51,7 @@ const telegram = proxyActivities<TelegramActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
-const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities>({
+const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities>({
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -81,7 +94,16 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   const timeToContinue = () => workflowInfo().continueAsNewSuggested || handledThisRun >= maxEvents;
 
   for (;;) {
-    await condition(() => inbox.length > 0 || timeToContinue());
+    const woken = () => inbox.length > 0 || timeToContinue();
+    const reminder = state.reminder;
+    // A reminder is a deadline in the state: rescheduling replaces it, cancelling drops it, so an old one never fires.
+    let timedOut = false;
+    if (reminder) timedOut = !(await condition(woken, Math.max(1, reminder.at - Date.now())));
+    else await condition(woken);
+    if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
+      await remind(state.reminder.bookingId);
+      continue;
+    }
     if (timeToContinue()) {
       await condition(allHandlersFinished);
       const next = scenario && (await newerScenario(scenario));
@@ -101,7 +123,82 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     scenario ??= withScenarioDefaults(await records.loadScenario(languageFor(event.from.languageCode)));
     if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
     replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
+    const booking = scenario.booking && bookingReaction(event, bookingContext(scenario));
+    if (booking) return runBooking(booking);
     await run(reactTo(scenario, view(), event));
+  }
+
+  /** The booking dialog takes its own buttons, and text or a shared contact while it waits for them. */
+  function bookingReaction(event: InboundEvent, ctx: BookingContext): BookingEffect[] | undefined {
+    if (event.kind === 'button') {
+      const press = decodeButton(event.data);
+      return press?.scope === BOOKING_SCOPE ? onBookingButton(ctx, press.buttonId) : undefined;
+    }
+    if (event.kind === 'text') return onBookingText(ctx, event.text);
+    if (event.kind === 'other' && event.contact) return onBookingContact(ctx, event.contact, event.from.id);
+    return undefined;
+  }
+
+  function bookingContext(current: Scenario): BookingContext {
+    return {
+      state: state.booking ?? { phase: 'idle' },
+      upcoming: state.upcoming ?? null,
+      contact: state.contact ?? { phone: null, name: null },
+      nowMs: Date.now(),
+      timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+      language: current.language,
+      texts: current.booking as NonNullable<Scenario['booking']>,
+    };
+  }
+
+  async function runBooking(effects: BookingEffect[]): Promise<void> {
+    for (const effect of effects) await applyBooking(effect);
+  }
+
+  async function applyBooking(effect: BookingEffect): Promise<void> {
+    switch (effect.kind) {
+      case 'send':
+        return send(effect.content);
+      case 'setBookingState':
+        state.booking = effect.state;
+        return;
+      case 'saveContact':
+        state.contact = { phone: effect.phone ?? state.contact?.phone ?? null, name: effect.name ?? state.contact?.name ?? null };
+        if (state.leadId !== null) await records.saveContact({ leadId: state.leadId, phone: effect.phone, name: effect.name });
+        return;
+      case 'createBooking': {
+        if (state.leadId === null) return;
+        const { bookingId } = await records.bookConsultation({
+          leadId: state.leadId,
+          startsAt: effect.startsAt,
+          replaces: effect.replaces,
+          idempotencyKey: `${idPrefix()}/b${nextSequence(state)}`,
+        });
+        state.upcoming = { id: bookingId, startsAt: effect.startsAt };
+        state.reminder = { bookingId, at: Date.parse(reminderAt(effect.startsAt)) };
+        return;
+      }
+      case 'cancelBooking':
+        if (state.leadId !== null) await records.cancelConsultation({ leadId: state.leadId, bookingId: effect.id });
+        if (state.upcoming?.id === effect.id) state.upcoming = null;
+        if (state.reminder?.bookingId === effect.id) state.reminder = null;
+        return;
+      case 'notifyManagers':
+        return notifyManagers(effect.text);
+      case 'recordEvent':
+        return recordEvent(effect.type, effect.payload);
+    }
+  }
+
+  /** 15 minutes before the consultation: a reminder with confirm / cancel buttons. */
+  async function remind(bookingId: number): Promise<void> {
+    state.reminder = null;
+    const current = scenario;
+    if (!current?.booking || state.upcoming?.id !== bookingId) return;
+    const content = reminderMessage(bookingContext(current));
+    if (content) await send(content);
+    await records.markReminderSent({ bookingId });
+    await recordEvent('reminder_sent', { bookingId });
   }
 
   /** A newer version of the pinned scenario, adopted only if the lead's current step exists in it. */
@@ -140,7 +237,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       case 'recordEvent':
         return recordEvent(effect.type, effect.payload);
       case 'notifyManagers':
-        return notifyManagers(current, effect.reason);
+        return notifyManagers(`${current.texts.managersNotice}, ${effect.reason}`);
       case 'surveyProgress':
         state.surveyIndex = effect.index;
         state.answers = effect.answers;
@@ -167,6 +264,11 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     switch (action.kind) {
       case 'startSurvey':
         return run(startSurvey(current));
+      case 'book': {
+        if (!current.booking || state.leadId === null) return;
+        state.contact = await records.contactOf({ leadId: state.leadId });
+        return runBooking(startBooking(bookingContext(current)));
+      }
       case 'matchProducts': {
         if (state.leadId === null) return;
         const result = await records.matchProductsForLead({
@@ -235,13 +337,14 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     await records.recordLeadEvent({ leadId: state.leadId, type, payload, idempotencyKey });
   }
 
-  async function notifyManagers(current: Scenario, reason: string): Promise<void> {
+  /** Tells the managers' chat something about this lead, who the lead is first. */
+  async function notifyManagers(what: string): Promise<void> {
     const person = state.person;
     const who = person
       ? [person.firstName, person.lastName, person.username && `@${person.username}`].filter(Boolean).join(' ')
       : `id ${state.telegramUserId}`;
     const profile = state.segment ? `, ${state.segment} ${state.score ?? ''}`.trimEnd() : '';
-    const text = `${current.texts.managersNotice}: ${who} (id ${state.telegramUserId})${profile}, ${reason}`;
+    const text = `${who} (id ${state.telegramUserId})${profile}: ${what}`;
     try {
       await telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text });
     } catch (error) {
