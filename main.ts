@@ -4,7 +4,8 @@ import { createLogger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { startDevServer, type DevServer } from './scripts/dev-server';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
-import { checkScenarioFile, checkScenarios, migrate, startSystem, type Part } from './system';
+import { MaterialsFileError } from './db/materials-import';
+import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
 
 const USAGE = `usage: tsx main.ts <command>
   start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset)
@@ -12,7 +13,11 @@ const USAGE = `usage: tsx main.ts <command>
   bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
   api              the HTTP api (/health, /metrics, the Telegram webhook)
   migrate          create the database if needed and apply migrations
-  scenarios check [file...]  validate the scenario files (default: the shipped ones)`;
+  scenarios check [file...]  validate the scenario files (default: the shipped ones)
+  materials import <file> [key-prefix]  delta-sync the materials catalogue from a CSV or JSON export of the sheet`;
+
+/** A command line that cannot be run as typed. */
+class UsageError extends Error {}
 
 const DEV_SERVER_PORT = 7233;
 const DEV_SERVER_UI_PORT = 8233;
@@ -23,6 +28,12 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
 
   if (command === 'migrate') return migrate(config, logger);
+  if (command === 'materials' && sub === 'import') {
+    const [file, scope] = argv.slice(2);
+    if (!file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
+    console.log(formatImportReport(await importMaterials(config, file, scope)));
+    return;
+  }
   if (command === 'scenarios' && sub === 'check') {
     const files = argv.slice(2);
     for (const path of files.length ? files.map(checkScenarioFile) : checkScenarios()) console.log(`ok  ${path}`);
@@ -84,7 +95,11 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Known start-up problems get one clear message, not a stack trace.
-  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError) {
+  if (error instanceof UsageError) {
+    console.error(`usage: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError) {
     console.error(`cannot start: ${error.message}`);
   } else {
     console.error(error);

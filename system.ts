@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +13,7 @@ import type { BotContext } from './bot/context';
 import { LeadConversations } from './bot/lead-conversations';
 import { requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
+import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
 import type { Logger } from './logging';
 import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
@@ -49,6 +52,31 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * Imports a materials sheet (CSV or JSON export) with delta sync: new rows added, changed rows
+ * as a new version, rows gone from the file archived (within `scope`, a key prefix).
+ */
+export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
+  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file, 'utf8'));
+  const db = createDb(config.DATABASE_URL);
+  try {
+    return await syncMaterials(db, rows, { source: basename(file), scope, errors });
+  } finally {
+    await db.destroy();
+  }
+}
+
+export function formatImportReport(report: ImportReport): string {
+  const list = (keys: string[]) => (keys.length ? keys.join(', ') : '—');
+  return [
+    `added (${report.added.length}): ${list(report.added)}`,
+    `updated (${report.updated.length}): ${list(report.updated)}`,
+    `archived (${report.archived.length}): ${list(report.archived)}`,
+    `unchanged: ${report.unchanged}`,
+    ...report.errors.map((e) => `row ${e.row}${e.key ? ` (${e.key})` : ''}: ${e.reason}`),
+  ].join('\n');
 }
 
 /** Checks one scenario file; throws a ScenarioError listing every problem as file:line:column. */

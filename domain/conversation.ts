@@ -93,9 +93,9 @@ export function reactTo(scenario: Scenario, view: ConversationView, event: Inbou
 }
 
 /**
- * The effects of arriving at a step, in this order: the lead's place, the event, the step's
- * actions (a match must exist before a card shows it), its messages, the managers' notice, then
- * its route or timed follow-on.
+ * The effects of arriving at a step, in this order: the lead's place, the event, the actions that
+ * load or change something (a match must exist before a card shows it), the messages, the actions
+ * that send (materials, schedule, survey, booking), the managers' notice, then the route or timer.
  */
 export function enterStep(scenario: Scenario, stepId: string): Effect[] {
   const step = scenario.steps[stepId];
@@ -103,7 +103,8 @@ export function enterStep(scenario: Scenario, stepId: string): Effect[] {
   const effects: Effect[] = [];
   if (!step.keepsPlace) effects.push({ kind: 'moveTo', stepId });
   if (step.event) effects.push({ kind: 'recordEvent', type: step.event, payload: { step: stepId } });
-  const [dataActions, laterActions] = partition(step.actions ?? [], (a) => a.kind === 'matchProducts');
+  // Actions that load data or change the lead's state come before the messages that talk about them.
+  const [dataActions, laterActions] = partition(step.actions ?? [], (a) => a.kind === 'matchProducts' || a.kind === 'optOut' || a.kind === 'optIn');
   for (const action of dataActions) effects.push({ kind: 'action', action });
   for (const message of step.messages) effects.push({ kind: 'send', stepId, message });
   for (const action of laterActions) effects.push({ kind: 'action', action });

@@ -384,3 +384,27 @@ describe('materials repository', () => {
     await expect(setMaterialStatus(db, `${scope}missing`, 'archived')).rejects.toBeInstanceOf(MaterialNotFoundError);
   });
 });
+
+describe('npm run materials:import', () => {
+  it('imports a sheet from the command line and prints the report', () => {
+    const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+    const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+    const { join } = require('node:path') as typeof import('node:path');
+    const { tmpdir } = require('node:os') as typeof import('node:os');
+    const { TEST_DATABASE_URL } = require('../support/paths') as typeof import('../support/paths');
+    const prefix = `cli${Date.now()}`;
+    const file = join(mkdtempSync(join(tmpdir(), 'sheet-')), 'sheet.csv');
+    writeFileSync(file, `key,title,summary,category\n${prefix}-a,Первый,Кратко,article\n${prefix}-b,"Второй, с запятой",Кратко,nonsense\n`);
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'main.ts', 'materials', 'import', file, prefix], {
+        cwd: join(__dirname, '..', '..'),
+        env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL },
+        encoding: 'utf8',
+      });
+    const first = run();
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain(`added (1): ${prefix}-a`);
+    expect(first.stdout).toMatch(/row 3 \(cli\d+-b\): .*category/);
+    expect(run().stdout).toContain('added (0): —');
+  });
+});

@@ -54,6 +54,18 @@ describe('the lead journey on the time-skipping server', () => {
     expect(matches[0].top).toHaveLength(3);
   });
 
+  it.each([
+    [['no_experience', 'safety_net', 'one_month', 'under_10', 'not_ready'], 5, 'cold', 'новичок'],
+    [['crypto_long', 'safety_net', 'one_month', 'under_10', 'not_ready'], 6, 'warm', 'есть базовые знания'],
+    [['trading', 'passive_income', 'three_months', 'ten_to_hundred', 'ready_to_learn'], 10, 'warm', 'есть базовые знания'],
+    [['trading', 'passive_income', 'three_months', 'hundred_to_five_hundred', 'ready_to_learn'], 11, 'hot', 'опытный инвестор'],
+  ])('segment boundaries: %j scores %i, %s', async (codes, score, segment, name) => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(() => takeSurvey(lead, codes as string[]));
+    expect(h.texts(lead)[11]).toContain(`${name}, ${score}/13`);
+    expect((await leadRows(h.db, lead.id)).lead).toMatchObject({ score, segment });
+  });
+
   it('a cold lead gets the beginner course, then up to 5 materials and a consultation offer', async () => {
     const lead = h.newLead();
     await (await h.worker()).runUntil(async () => {
