@@ -92,6 +92,13 @@ export function reactTo(scenario: Scenario, view: ConversationView, event: Inbou
   }
 }
 
+/** A domain event (from another workflow) leads to its step; one the scenario does not know is only recorded. */
+export function reactToDomainEvent(scenario: Scenario, name: string): Effect[] {
+  const target = scenario.events[name];
+  if (!target) return [{ kind: 'recordEvent', type: 'domain_event_ignored', payload: { name } }];
+  return [{ kind: 'recordEvent', type: 'domain_event', payload: { name } }, ...enterStep(scenario, target)];
+}
+
 /**
  * The effects of arriving at a step, in this order: the lead's place, the event, the actions that
  * load or change something (a match must exist before a card shows it), the messages, the actions

@@ -17,6 +17,8 @@ export interface Scenario {
   fallback: string;
   /** Commands the lead may type, each leading to a step (e.g. help → help, stop → stop). */
   commands: Record<string, string>;
+  /** Domain events other workflows send (e.g. a manager closed the dialog), each leading to a step. */
+  events: Record<string, string>;
   /** Free text is matched against these (keyword stems) before the fallback answers. */
   intents: TextIntent[];
   survey?: Survey;
@@ -93,6 +95,7 @@ export function withScenarioDefaults(scenario: Scenario): Scenario {
   return {
     ...scenario,
     commands: scenario.commands ?? {},
+    events: scenario.events ?? {},
     intents: scenario.intents ?? [],
     historyMode: scenario.historyMode ?? 'preserve',
   };

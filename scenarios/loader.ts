@@ -83,6 +83,7 @@ export function checkScenario(scenario: Scenario): Finding[] {
   target(['start'], scenario.start);
   target(['fallback'], scenario.fallback);
   for (const [command, stepId] of Object.entries(scenario.commands)) target(['commands', command], stepId);
+  for (const [event, stepId] of Object.entries(scenario.events)) target(['events', event], stepId);
   scenario.intents.forEach((intent, i) => target(['intents', i, 'goto'], intent.goto));
   if (scenario.survey) target(['survey', 'then'], scenario.survey.then);
   checkSurvey(scenario, findings);
@@ -140,7 +141,13 @@ function hasWayOut(step: Scenario['steps'][string]): boolean {
 
 /** Steps no start, command, intent, button, route, timer or survey leads to. */
 function unreachableSteps(scenario: Scenario): string[] {
-  const roots = [scenario.start, scenario.fallback, ...Object.values(scenario.commands), ...scenario.intents.map((i) => i.goto)];
+  const roots = [
+    scenario.start,
+    scenario.fallback,
+    ...Object.values(scenario.commands),
+    ...Object.values(scenario.events),
+    ...scenario.intents.map((i) => i.goto),
+  ];
   const seen = new Set<string>();
   const queue = roots.filter((id) => id in scenario.steps);
   while (queue.length > 0) {

@@ -1,4 +1,4 @@
-import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
+import { domainEventSignal, leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { leadRows } from '../support/db';
 import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
@@ -137,5 +137,30 @@ describe('the lead journey on the time-skipping server', () => {
     });
     expect(buttonsOf(h.sent('sendMessage', lead)[1]).map((b) => b.callback_data)).toEqual(['help:bonus', 'help:survey', 'help:manager']);
     expect(h.texts(lead)[2]).toContain('Напишите одним сообщением');
+  });
+});
+
+describe('domain events from other workflows', () => {
+  it('a known event leads to its step once, however often it is sent; an unknown one is only recorded', async () => {
+    const lead = h.newLead();
+    const handle = () => h.env.client.workflow.getHandle(leadWorkflowId(lead.id));
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 1);
+      await handle().signal(domainEventSignal, { id: 'handoff-1-closed', name: 'dialog_closed' });
+      await handle().signal(domainEventSignal, { id: 'handoff-1-closed', name: 'dialog_closed' });
+      await handle().signal(domainEventSignal, { id: 'x-1', name: 'meteor_strike' });
+      await h.until('sendMessage', lead, 2);
+      await h.fake.waitFor(() => false, 300).catch(() => undefined);
+    });
+    expect(h.texts(lead)).toHaveLength(2);
+    expect(h.texts(lead)[1]).toContain('Спасибо, что пообщались с менеджером');
+    const { events } = await leadRows(h.db, lead.id);
+    expect(events.map((e) => [e.type, e.payload.name])).toEqual(
+      expect.arrayContaining([
+        ['domain_event', 'dialog_closed'],
+        ['domain_event_ignored', 'meteor_strike'],
+      ]),
+    );
   });
 });

@@ -18,6 +18,7 @@ export interface CarriedOver {
   state: LeadState;
   scenario: Scenario | null;
   inbox: InboundEvent[];
+  domainEvents?: DomainEvent[];
 }
 
 export interface LeadConversationInput {
@@ -48,3 +49,15 @@ export interface LeadConversationView {
 }
 
 export const leadStateQuery = defineQuery<LeadConversationView>('leadState');
+
+/**
+ * Something that happened elsewhere (a manager closed the dialog, a payment went through), sent
+ * by other workflows and the api. A signal: fire-and-forget; `id` makes a repeat harmless.
+ */
+export interface DomainEvent {
+  id: string;
+  name: string;
+  payload?: Record<string, unknown>;
+}
+
+export const domainEventSignal = defineSignal<[DomainEvent]>('domainEvent');

@@ -34,6 +34,7 @@ export interface LeadState {
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];
+  seenDomainEventIds?: string[];
 }
 
 export function initialState(telegramUserId: number, chatId: number): LeadState {
@@ -77,6 +78,15 @@ export function rememberUpdate(state: LeadState, updateId: number): boolean {
   if (state.seenUpdateIds.length > SEEN_UPDATES_KEPT) {
     state.seenUpdateIds.splice(0, state.seenUpdateIds.length - SEEN_UPDATES_KEPT);
   }
+  return true;
+}
+
+/** Remembers a domain event id; false if it was seen already. */
+export function rememberDomainEvent(state: LeadState, id: string): boolean {
+  const seen = (state.seenDomainEventIds ??= []);
+  if (seen.includes(id)) return false;
+  seen.push(id);
+  if (seen.length > SEEN_UPDATES_KEPT) seen.splice(0, seen.length - SEEN_UPDATES_KEPT);
   return true;
 }
 

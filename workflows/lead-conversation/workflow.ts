@@ -19,6 +19,7 @@ import {
   chooseRoute,
   enterStep,
   reactTo,
+  reactToDomainEvent,
   render,
   renderSay,
   resetConfirmation,
@@ -42,8 +43,8 @@ import { decodeButton } from '../../domain/callback-data';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
-import { inboundSignal, leadStateQuery, type LeadConversationInput } from './contract';
-import { freshProfile, initialState, nextSequence, rememberUpdate } from './state';
+import { domainEventSignal, inboundSignal, leadStateQuery, type DomainEvent, type LeadConversationInput } from './contract';
+import { freshProfile, initialState, nextSequence, rememberDomainEvent, rememberUpdate } from './state';
 
 const telegram = proxyActivities<TelegramActivities>({
   startToCloseTimeout: '30s',
@@ -69,6 +70,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   const state = { ...initialState(input.telegramUserId, input.chatId), ...input.carriedOver?.state };
   let scenario: Scenario | null = input.carriedOver?.scenario ? withScenarioDefaults(input.carriedOver.scenario) : null;
   const inbox: InboundEvent[] = [...(input.carriedOver?.inbox ?? [])];
+  const domainEvents: DomainEvent[] = [...(input.carriedOver?.domainEvents ?? [])];
   let handledThisRun = 0;
   /** In `replace` history mode: the message whose button was pressed, edited by the next send. */
   let replaceMessageId: number | undefined;
@@ -76,6 +78,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   setHandler(inboundSignal, (event) => {
     // Deduplicate on arrival so a redelivered update never even queues.
     if (rememberUpdate(state, event.updateId)) inbox.push(event);
+  });
+  setHandler(domainEventSignal, (event) => {
+    if (rememberDomainEvent(state, event.id)) domainEvents.push(event);
   });
   setHandler(leadStateQuery, () => ({
     telegramUserId: state.telegramUserId,
@@ -86,7 +91,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     optedOut: state.optedOut ?? false,
     segment: state.segment ?? null,
     score: state.score ?? null,
-    pendingEvents: inbox.length,
+    pendingEvents: inbox.length + domainEvents.length,
     scenario: scenario && { id: scenario.id, version: scenario.version, language: scenario.language },
   }));
 
@@ -94,7 +99,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   const timeToContinue = () => workflowInfo().continueAsNewSuggested || handledThisRun >= maxEvents;
 
   for (;;) {
-    const woken = () => inbox.length > 0 || timeToContinue();
+    const woken = () => inbox.length > 0 || domainEvents.length > 0 || timeToContinue();
     const reminder = state.reminder;
     // A reminder is a deadline in the state: rescheduling replaces it, cancelling drops it, so an old one never fires.
     let timedOut = false;
@@ -108,8 +113,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       await condition(allHandlersFinished);
       const next = scenario && (await newerScenario(scenario));
       // The inbox travels with the state: events that arrived meanwhile are handled by the next run.
-      await continueAsNew<typeof leadConversationWorkflow>({ ...input, carriedOver: { state, scenario: next ?? scenario, inbox } });
+      await continueAsNew<typeof leadConversationWorkflow>({ ...input, carriedOver: { state, scenario: next ?? scenario, inbox, domainEvents } });
     }
+    const domainEvent = domainEvents.shift();
+    if (domainEvent) await handleDomainEvent(domainEvent);
     const event = inbox.shift();
     if (event) await handle(event);
     handledThisRun += 1;
@@ -126,6 +133,15 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const booking = scenario.booking && bookingReaction(event, bookingContext(scenario));
     if (booking) return runBooking(booking);
     await run(reactTo(scenario, view(), event));
+  }
+
+  /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
+  async function handleDomainEvent(event: DomainEvent): Promise<void> {
+    if (!scenario || state.leadId === null) {
+      log.warn('domain event before the conversation began', { name: event.name, id: event.id });
+      return;
+    }
+    await run(reactToDomainEvent(scenario, event.name));
   }
 
   /** The booking dialog takes its own buttons, and text or a shared contact while it waits for them. */
