@@ -38,31 +38,54 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
   });
-  const lead = { id: 990_000_000 + Math.floor(Math.random() * 1000), first_name: 'Replay', language_code: 'ru' };
   const conversations = new LeadConversations(env.client, taskQueue, logger);
-  const sentCount = () => fake.callsTo('sendMessage', lead.id).length;
-
-  await worker.runUntil(async () => {
-    const steps: [() => ReturnType<typeof text>, number][] = [
-      [() => text(lead, '/start replay'), 1],
-      [() => press(lead, 'greeting:bonus'), 1],
-      [() => press(lead, 'opening:manage_money'), 3],
-      [() => text(lead, 'сколько стоит обучение?'), 4],
-      [() => press(lead, 'greeting:bonus'), 6], // stale
-      [() => text(lead, '/reset'), 7],
-      [() => press(lead, 'sys:reset_yes'), 9],
-    ];
-    for (const [event, expectedSends] of steps) {
-      await conversations.deliver(event());
-      if (expectedSends === 1 && sentCount() === 1) await env.sleep('3s'); // the bonus timer
-      await fake.waitFor(() => sentCount() >= expectedSends, 20_000);
-    }
-    const history = await env.client.workflow.getHandle(leadWorkflowId(lead.id)).fetchHistory();
-    const file = join(OUT_DIR, 'lead-conversation-journey.json');
+  const save = async (name: string, telegramUserId: number) => {
+    const history = await env.client.workflow.getHandle(leadWorkflowId(telegramUserId)).fetchHistory();
+    const file = join(OUT_DIR, `${name}.json`);
     // protobufjs's own JSON form: the SDK's historyToJSON trips over two copies of protobufjs
     // in this dependency tree; the replay test reads it back with History.fromObject.
     writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
     console.log(`recorded ${history.events?.length} events to ${file}`);
+  };
+  const newLead = () => ({ id: 990_000_000 + Math.floor(Math.random() * 1_000_000), first_name: 'Replay', language_code: 'ru' });
+  const sentTo = (lead: { id: number }) => fake.callsTo('sendMessage', lead.id);
+  /** Delivers an event and waits until the lead has at least `count` messages. */
+  const drive = async (event: ReturnType<typeof text>, lead: { id: number }, count: number) => {
+    await conversations.deliver(event);
+    await fake.waitFor(() => sentTo(lead).length >= count, 20_000);
+  };
+
+  await worker.runUntil(async () => {
+    // The first minutes: greeting, bonus and its timer, readiness, free text, a stale button, /reset.
+    const first = newLead();
+    await drive(text(first, '/start replay'), first, 1);
+    await conversations.deliver(press(first, 'greeting:bonus'));
+    await fake.waitFor(() => fake.callsTo('sendDocument', first.id).length === 1);
+    await env.sleep('3s');
+    await drive(press(first, 'opening:manage_money'), first, 3);
+    await drive(text(first, 'сколько стоит обучение?'), first, 4);
+    await drive(press(first, 'greeting:bonus'), first, 6);
+    await drive(text(first, '/reset'), first, 7);
+    await drive(press(first, 'sys:reset_yes'), first, 9);
+    await save('lead-conversation-first-minutes', first.id);
+
+    // The survey, the result card, a path, and a consultation booked with its reminder.
+    const second = newLead();
+    await drive(text(second, '/start'), second, 1);
+    await drive(text(second, '/survey'), second, 2);
+    const codes = ['trading', 'passive_income', 'three_months', 'hundred_to_five_hundred', 'ready_to_learn'];
+    for (const [index, code] of codes.entries()) await drive(press(second, `svy:q${index + 1}.${code}`), second, 3 + index * 2);
+    await drive(press(second, 'result_product:next'), second, 14);
+    await drive(text(second, '/consult'), second, 15);
+    const buttons = (n: number) =>
+      ((sentTo(second)[n - 1].params.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard.flat()).map((b) => b.callback_data);
+    await drive(press(second, buttons(15)[0]), second, 16);
+    await drive(press(second, buttons(16)[3]), second, 17); // 18:00
+    await drive(text(second, '+7 912 345-67-89'), second, 18);
+    await drive(press(second, 'bk:ok'), second, 19);
+    await env.sleep('3d');
+    await fake.waitFor(() => sentTo(second).some((c) => String(c.params.text).startsWith('⏰')), 20_000);
+    await save('lead-conversation-survey-booking', second.id);
   });
   await env.teardown();
   await fake.stop();
