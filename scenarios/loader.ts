@@ -1,30 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { CALLBACK_DATA_LIMIT, callbackDataBytes, encodeButton } from '../domain/callback-data';
 import { SURVEY_SCOPE } from '../domain/conversation';
 import type { Scenario } from '../domain/scenario';
 import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { scenarioFileSchema } from './schema';
+import { readCheckedYaml, type Finding } from './yaml-file';
 
 export const SCENARIOS_DIR = resolve(__dirname);
 const CAPTION_LIMIT = 1024;
 
-/** One thing wrong in a scenario file, located as file:line:column. */
-export interface ScenarioProblem {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
-
-/** A scenario file that cannot be used; the message lists every problem, one per line. */
-export class ScenarioError extends Error {
-  constructor(readonly problems: readonly ScenarioProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('\n'));
-    this.name = 'ScenarioError';
-  }
-}
+export { ScenarioError, type ScenarioProblem } from './yaml-file';
 
 /** The default scenario's file for a language. */
 export function defaultScenarioPath(language: 'ru' | 'en'): string {
@@ -41,36 +27,10 @@ export function scenarioFilePath(document: string): string {
  * and kept relative to the scenarios folder, so a snapshot means the same on every worker.
  */
 export function loadScenarioFile(path: string): Scenario {
-  const file = relative(process.cwd(), path) || path;
-  const source = readFileSync(path, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const locate = (at: ReadonlyArray<PropertyKey>, message: string): ScenarioProblem => {
-    const offset = offsetOf(doc, at);
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col, message: at.length ? `${at.join('.')}: ${message}` : message };
-  };
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      doc.errors.map((error) => {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        return { file, line, column: col, message: error.message.split('\n')[0] };
-      }),
-    );
-  }
-  const parsed = scenarioFileSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw new ScenarioError(parsed.error.issues.map((issue) => locate(issue.path, issue.message)));
-  }
-  const scenario = resolveDocuments(parsed.data, dirname(path));
-  const problems = checkScenario(scenario).map((p) => locate(p.path, p.message));
-  if (problems.length > 0) throw new ScenarioError(problems);
-  return scenario;
-}
-
-interface Finding {
-  path: (string | number)[];
-  message: string;
+  return readCheckedYaml(path, scenarioFileSchema, (parsed) => {
+    const scenario = resolveDocuments(parsed, dirname(path));
+    return { value: scenario, findings: checkScenario(scenario) };
+  });
 }
 
 /** Rules a valid shape can still break: dangling targets, dead ends, Telegram's limits, missing files. */
@@ -226,16 +186,4 @@ function resolveDocuments(scenario: Scenario, baseDir: string): Scenario {
     ]),
   );
   return { ...scenario, steps };
-}
-
-/** The start offset of the deepest node that exists along the path (a missing key points at its parent). */
-function offsetOf(doc: Document, path: ReadonlyArray<PropertyKey>): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth).map(String), true);
-    if (isNode(node) && node.range) return node.range[0];
-    // yaml keys sequences by number, not string
-    const numeric = doc.getIn(path.slice(0, depth).map((k) => (/^\d+$/.test(String(k)) ? Number(k) : k)), true);
-    if (isNode(numeric) && numeric.range) return numeric.range[0];
-  }
-  return 0;
 }
