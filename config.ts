@@ -47,6 +47,7 @@ export const configSchema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
     API_TOKEN: optionalString,
     PAYMENT_WEBHOOK_SECRET: optionalString,

@@ -5,6 +5,7 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, ty
 import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
+import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
@@ -118,7 +119,15 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       installTemporalRuntime(config.LOG_LEVEL);
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
-      const activities = createActivities({ db, logger, api, managersChatId: config.MANAGERS_CHAT_ID });
+      const activities = createActivities({
+        db,
+        logger,
+        api,
+        managersChatId: config.MANAGERS_CHAT_ID,
+        openai: createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL }),
+        model: config.LLM_MODEL,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+      });
       const worker: Worker = await createSalesWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,

@@ -1,10 +1,14 @@
 import { createBookingActivities } from './bookings';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
+import { createLlmActivities, type LlmDeps } from './llm';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
-export type ActivityDeps = LeadsDeps & TelegramDeps & JourneyDeps & { scenarioPath?: (language: 'ru' | 'en') => string };
+export type ActivityDeps = LeadsDeps &
+  TelegramDeps &
+  JourneyDeps &
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -14,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScenarioActivities({ scenarioPath: deps.scenarioPath }),
     ...createJourneyActivities(deps),
     ...createBookingActivities(deps),
+    ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }
 

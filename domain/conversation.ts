@@ -53,6 +53,7 @@ export type Effect =
   | { kind: 'notifyManagers'; reason: string }
   | { kind: 'surveyProgress'; index: number | null; answers: Record<string, string> }
   | { kind: 'surveyCompleted'; outcome: SurveyOutcome }
+  | { kind: 'llmTurn'; text: string }
   | { kind: 'askResetConfirmation' }
   | { kind: 'resetConversation' }
   | { kind: 'cancelReset' };
@@ -85,11 +86,27 @@ export function reactTo(scenario: Scenario, view: ConversationView, event: Inbou
     case 'text': {
       const intent = detectIntent(scenario.intents, event.text);
       if (intent) return [{ kind: 'recordEvent', type: 'intent_detected', payload: { intent: intent.intent } }, ...enterStep(scenario, intent.goto)];
-      return enterStep(scenario, scenario.fallback);
+      // Keyword stems first, the model second: the workflow falls back to the scenario's answer if it fails.
+      return [{ kind: 'llmTurn', text: event.text }];
     }
     case 'other':
       return [{ kind: 'say', text: scenario.texts.unsupportedMessage }, ...enterStep(scenario, scenario.fallback)];
   }
+}
+
+/** The buttons under a model's reply for its next action, taken from the scenario's offers step. */
+export function offerButtons(scenario: Scenario, nextAction: string): OutboundButton[][] | undefined {
+  const wanted: Record<string, string[]> = {
+    offer_consult: ['consult'],
+    offer_payment: ['want', 'consult'],
+    show_materials: ['consult'],
+    ask: [],
+    answer: [],
+  };
+  const ids = wanted[nextAction] ?? [];
+  const step = scenario.steps[scenario.offersStep];
+  const buttons = (step?.messages ?? []).flatMap((m) => (m.buttons ?? []).flat()).filter((b) => ids.includes(b.id) && 'goto' in b);
+  return buttons.length ? buttons.map((b) => [{ text: b.text, data: encodeButton(scenario.offersStep, b.id) }]) : undefined;
 }
 
 /** A domain event (from another workflow) leads to its step; one the scenario does not know is only recorded. */

@@ -17,6 +17,10 @@ export interface Scenario {
   fallback: string;
   /** Commands the lead may type, each leading to a step (e.g. help → help, stop → stop). */
   commands: Record<string, string>;
+  /** Where the model's low-confidence or unsafe turns and requests for a human lead (default `manager`). */
+  escalationStep: string;
+  /** The keeps-place step whose buttons go under the model's replies (default `offers`). */
+  offersStep: string;
   /** Domain events other workflows send (e.g. a manager closed the dialog), each leading to a step. */
   events: Record<string, string>;
   /** Free text is matched against these (keyword stems) before the fallback answers. */
@@ -96,6 +100,8 @@ export function withScenarioDefaults(scenario: Scenario): Scenario {
     ...scenario,
     commands: scenario.commands ?? {},
     events: scenario.events ?? {},
+    escalationStep: scenario.escalationStep ?? 'manager',
+    offersStep: scenario.offersStep ?? 'offers',
     intents: scenario.intents ?? [],
     historyMode: scenario.historyMode ?? 'preserve',
   };

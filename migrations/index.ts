@@ -4,6 +4,7 @@ import * as products from './20261129_002_products';
 import * as materials from './20261129_003_materials';
 import * as leadAnswers from './20261129_004_lead_answers';
 import * as bookingsContacts from './20261129_005_bookings_contacts';
+import * as llmCalls from './20261129_006_llm_calls';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_003_materials': materials,
   '20261129_004_lead_answers': leadAnswers,
   '20261129_005_bookings_contacts': bookingsContacts,
+  '20261129_006_llm_calls': llmCalls,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -44,6 +44,10 @@ export function checkScenario(scenario: Scenario): Finding[] {
   target(['fallback'], scenario.fallback);
   for (const [command, stepId] of Object.entries(scenario.commands)) target(['commands', command], stepId);
   for (const [event, stepId] of Object.entries(scenario.events)) target(['events', event], stepId);
+  target(['escalation_step'], scenario.escalationStep);
+  if (scenario.offersStep in scenario.steps && !scenario.steps[scenario.offersStep].keepsPlace) {
+    findings.push({ path: ['offers_step'], message: `step "${scenario.offersStep}" must keep the lead's place (keeps_place: true): its buttons go under any reply` });
+  }
   scenario.intents.forEach((intent, i) => target(['intents', i, 'goto'], intent.goto));
   if (scenario.survey) target(['survey', 'then'], scenario.survey.then);
   checkSurvey(scenario, findings);
@@ -106,6 +110,8 @@ function unreachableSteps(scenario: Scenario): string[] {
     scenario.fallback,
     ...Object.values(scenario.commands),
     ...Object.values(scenario.events),
+    scenario.escalationStep,
+    scenario.offersStep,
     ...scenario.intents.map((i) => i.goto),
   ];
   const seen = new Set<string>();

@@ -1,4 +1,4 @@
-import { chooseRoute, enterStep, reactTo, render, type ConversationView, type Effect } from '../../domain/conversation';
+import { chooseRoute, enterStep, offerButtons, reactTo, render, type ConversationView, type Effect } from '../../domain/conversation';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { scoreSurvey } from '../../domain/survey';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
@@ -75,10 +75,16 @@ describe('the default scenario as a conversation', () => {
     expect(reactTo(scenario, { ...atStart, step: 'opening' }, button('help:survey'))).toContainEqual({ kind: 'action', action: { kind: 'startSurvey' } });
   });
 
-  it('free text gets the templated answer without moving the lead, even 10,000 characters of it', () => {
-    const effects = reactTo(scenario, { ...atStart, step: 'opening' }, typed('x'.repeat(10_000)));
-    expect(effects.some((e) => e.kind === 'moveTo')).toBe(false);
-    expect(dataOf(sends(effects)[0])?.length).toBeGreaterThan(0);
+  it('free text without a known intent goes to the model turn, even 10,000 characters of it, without moving the lead', () => {
+    const long = 'x'.repeat(10_000);
+    expect(reactTo(scenario, { ...atStart, step: 'opening' }, typed(long))).toEqual([{ kind: 'llmTurn', text: long }]);
+  });
+
+  it("the model's next action picks buttons from the offers step; a plain answer gets none", () => {
+    expect(offerButtons(scenario, 'offer_consult')?.flat().map((b) => 'data' in b && b.data)).toEqual(['offers:consult']);
+    expect(offerButtons(scenario, 'offer_payment')?.flat().map((b) => 'data' in b && b.data)).toEqual(['offers:want', 'offers:consult']);
+    expect(offerButtons(scenario, 'answer')).toBeUndefined();
+    expect(reactTo(scenario, { ...atStart, step: 'opening' }, button('offers:want'))).toContainEqual({ kind: 'moveTo', stepId: 'want_programme' });
   });
 
   it('text intents: a request for a human, a purchase, the schedule, distrust', () => {

@@ -1,5 +1,6 @@
 import type { BookingState, UpcomingBooking } from '../../domain/booking-dialog';
 import type { MatchSummary } from '../../domain/conversation';
+import type { NextAction } from '../../domain/llm-reply';
 import type { TelegramPerson } from '../../domain/inbound-event';
 import type { Segment } from '../../domain/product-matching';
 
@@ -31,6 +32,11 @@ export interface LeadState {
   contact?: { phone: string | null; name: string | null };
   /** The booking reminder: a re-armable deadline, replaced on reschedule and dropped on cancel. */
   reminder?: { bookingId: number; at: number } | null;
+  /** The policy layer's memory: readiness 0–100, the bot's recent next actions, the last confidence, facts the model learned. */
+  readiness?: number;
+  recentActions?: NextAction[];
+  lastConfidence?: number | null;
+  facts?: Record<string, string>;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

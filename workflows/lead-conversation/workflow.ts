@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -13,12 +14,14 @@ import {
 import type { BookingActivities } from '../../activities/bookings';
 import type { JourneyActivities } from '../../activities/journey';
 import type { LeadsActivities } from '../../activities/leads';
+import type { LlmActivities } from '../../activities/llm';
 import type { ScenarioActivities } from '../../activities/scenario';
 import type { TelegramActivities } from '../../activities/telegram';
 import {
   chooseRoute,
   enterStep,
   reactTo,
+  offerButtons,
   reactToDomainEvent,
   render,
   renderSay,
@@ -42,6 +45,8 @@ import {
 import { decodeButton } from '../../domain/callback-data';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
+import { applyPolicy } from '../../domain/llm-policy';
+import type { SalesStage } from '../../domain/llm-reply';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
 import { domainEventSignal, inboundSignal, leadStateQuery, type DomainEvent, type LeadConversationInput } from './contract';
 import { freshProfile, initialState, nextSequence, rememberDomainEvent, rememberUpdate } from './state';
@@ -56,6 +61,12 @@ const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyAc
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const llm = proxyActivities<LlmActivities>({
+  // The activity turns model failures into typed results; only Postgres trouble is retried.
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
@@ -265,6 +276,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
           await records.saveSurveyOutcome({ leadId: state.leadId, outcome: effect.outcome, answers: state.answers ?? {} });
         }
         return;
+      case 'llmTurn':
+        return llmTurn(current, effect.text);
       case 'askResetConfirmation':
         state.resetPending = true;
         return send(resetConfirmation(current, view()));
@@ -322,6 +335,67 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         if (state.leadId !== null) await records.setOptedOut({ leadId: state.leadId, optedOut: state.optedOut });
         return recordEvent(action.kind === 'optOut' ? 'opted_out' : 'opted_in');
     }
+  }
+
+  /**
+   * Free text the scenario has no answer for: the model replies, the policy decides what actually
+   * goes out, and any failure becomes the scenario's templated answer with buttons, never silence.
+   */
+  async function llmTurn(current: Scenario, leadText: string): Promise<void> {
+    // Conversations started before the policy layer answered free text with the fallback step.
+    if (!patched('llm-free-text') || state.leadId === null) return run(enterStep(current, current.fallback));
+    const key = `${idPrefix()}/l${nextSequence(state)}`;
+    const result = await llm.llmReply({
+      leadId: state.leadId,
+      language: current.language,
+      leadText,
+      profile: {
+        firstName: state.person?.firstName,
+        segment: state.segment ?? null,
+        score: state.score ?? null,
+        stage: state.stage ?? 'opening',
+        readiness: state.readiness ?? 0,
+        answers: { ...(state.answers ?? {}), ...(state.facts ?? {}) },
+      },
+      step: state.step ?? current.start,
+      scheduleTexts: { nextCohort: current.texts.scheduleNext, seatsLeft: current.texts.scheduleSeatsLeft, noCohort: current.texts.scheduleUnknown },
+      idempotencyKey: key,
+    });
+    if (!result.ok) {
+      await recordEvent('llm_fallback', { reason: result.reason });
+      return run(enterStep(current, current.fallback));
+    }
+    const decision = applyPolicy({
+      reply: result.reply,
+      lead: { segment: state.segment ?? null, score: state.score ?? null, stage: (state.stage ?? 'opening') as SalesStage, readiness: state.readiness ?? 0 },
+      recentActions: state.recentActions ?? [],
+      previousConfidence: state.lastConfidence ?? null,
+      leadText,
+      language: current.language,
+    });
+    state.stage = decision.stage;
+    state.readiness = decision.readiness;
+    state.recentActions = [...(state.recentActions ?? []), decision.nextAction].slice(-5);
+    state.lastConfidence = result.reply.confidence;
+    state.facts = { ...(state.facts ?? {}), ...result.reply.profileUpdates };
+    await recordEvent('llm_turn', {
+      intent: result.reply.intent,
+      confidence: result.reply.confidence,
+      proposed: result.reply.nextAction,
+      nextAction: decision.nextAction,
+      decisions: decision.decisions,
+      escalationReasons: decision.escalationReasons,
+      rewrites: decision.safety.rewrites,
+      flags: decision.safety.flags,
+      blocked: decision.safety.blocked,
+    });
+    // The model second: its own reading of a purchase or a request for a human brings a manager in.
+    const purchase = result.reply.intent === 'purchase' ? current.intents.find((i) => i.intent === 'purchase')?.goto : undefined;
+    if (decision.escalate || result.reply.intent === 'human_request' || purchase) {
+      return run(enterStep(current, purchase && !decision.escalate ? purchase : current.escalationStep));
+    }
+    await send({ type: 'text', text: decision.reply, buttons: offerButtons(current, decision.nextAction) });
+    if (decision.nextAction === 'show_materials') await act(current, { kind: 'sendMaterials', limit: 3 });
   }
 
   async function resetConversation(current: Scenario): Promise<void> {
