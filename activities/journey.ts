@@ -86,6 +86,11 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
         .update({ segment: request.outcome.segment, score: request.outcome.score, answers: JSON.stringify(request.answers), updated_at: db.fn.now() });
     },
 
+    /** The sales stage the policy moved the lead to (forward only), for managers and analytics. */
+    async saveStage(request: { leadId: number; stage: string }): Promise<void> {
+      await db('leads').where({ id: request.leadId }).update({ stage: request.stage, updated_at: db.fn.now() });
+    },
+
     /** /stop and its reverse: no follow-ups or broadcasts while opted out. */
     async setOptedOut(request: { leadId: number; optedOut: boolean }): Promise<void> {
       await db('leads')

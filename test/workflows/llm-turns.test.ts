@@ -121,6 +121,8 @@ describe('the sales stage', () => {
     const lead = h.newLead();
     openaiFake.script(reply({ stage: 'closing', confidence: 0.9 }));
     await ask(lead, 'Интересно, расскажите подробнее');
-    expect((await leadRows(h.db, lead.id)).lead.stage).toBe('frame'); // opening → frame, not closing
+    const { lead: row, events } = await leadRows(h.db, lead.id);
+    expect(events.find((e) => e.type === 'llm_turn')?.payload).toMatchObject({ nextAction: 'answer' });
+    expect(row.stage).toBe('frame'); // opening → frame, not closing
   });
 });

@@ -373,6 +373,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       leadText,
       language: current.language,
     });
+    if (decision.stage !== state.stage) await records.saveStage({ leadId: state.leadId, stage: decision.stage });
     state.stage = decision.stage;
     state.readiness = decision.readiness;
     state.recentActions = [...(state.recentActions ?? []), decision.nextAction].slice(-5);
