@@ -47,6 +47,8 @@ export const configSchema = z
     OPENAI_API_KEY: optionalString,
     OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    LLM_APPROVAL_MODE: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
+    LLM_APPROVAL_TIMEOUT_S: z.coerce.number({ error: 'expected seconds' }).int().min(10).max(3600).default(300),
     LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
     API_TOKEN: optionalString,

@@ -11,7 +11,10 @@ import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { createBot } from './bot/bot';
 import type { BotContext } from './bot/context';
+import type { DraftApprovalDeps } from './bot/draft-approvals';
 import { LeadConversations } from './bot/lead-conversations';
+import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
+import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
@@ -127,6 +130,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         openai: createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL }),
         model: config.LLM_MODEL,
         timeoutMs: config.LLM_TIMEOUT_MS,
+        approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -164,6 +168,10 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
+        approvals:
+          config.MANAGERS_CHAT_ID === undefined
+            ? undefined
+            : draftApprovalDeps(db, client, config.MANAGERS_CHAT_ID, logger),
       });
     }
 
@@ -216,4 +224,21 @@ function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
     logger: new DefaultLogger(sdkLevel),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: sdkLevel === 'DEBUG' ? 'DEBUG' : 'WARN' }), forward: {} } },
   });
+}
+
+/** The approval feature's reach: drafts in Postgres, decisions signalled to the lead's workflow. */
+function draftApprovalDeps(db: Db, client: Client, managersChatId: number, logger: Logger): DraftApprovalDeps {
+  return {
+    managersChatId,
+    logger,
+    findDraft: async (id) => {
+      const draft = Number.isSafeInteger(id) ? await findDraft(db, id) : undefined;
+      return draft && { telegramUserId: draft.telegram_user_id, pending: draft.status === 'pending' };
+    },
+    findDraftByMessage: async (chatId, messageId) => {
+      const draft = await findPendingDraftByMessage(db, chatId, messageId);
+      return draft && { id: draft.id, telegramUserId: draft.telegram_user_id };
+    },
+    decide: (telegramUserId, decision) => client.workflow.getHandle(leadWorkflowId(telegramUserId)).signal(draftDecisionSignal, decision),
+  };
 }

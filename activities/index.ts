@@ -2,13 +2,14 @@ import { createBookingActivities } from './bookings';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createLlmActivities, type LlmDeps } from './llm';
+import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
 export type ActivityDeps = LeadsDeps &
   TelegramDeps &
   JourneyDeps &
-  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string };
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScenarioActivities({ scenarioPath: deps.scenarioPath }),
     ...createJourneyActivities(deps),
     ...createBookingActivities(deps),
+    ...createDraftActivities(deps),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

@@ -118,14 +118,19 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
      * Posts a notice about a lead to the managers' chat, logged under the lead like any outbound
      * message (so a retry never posts it twice). Without MANAGERS_CHAT_ID it only logs.
      */
-    async notifyManagers(notice: { outboundId: string; leadId: number | null; text: string }): Promise<{ delivered: boolean }> {
+    async notifyManagers(notice: {
+      outboundId: string;
+      leadId: number | null;
+      text: string;
+      buttons?: OutboundButton[][];
+    }): Promise<{ delivered: boolean; chatId?: number; messageId?: number }> {
       if (managersChatId === undefined) {
         logger.warn({ outboundId: notice.outboundId, leadId: notice.leadId }, 'MANAGERS_CHAT_ID is not set; managers notice not sent');
         return { delivered: false };
       }
-      const content: OutboundContent = { type: 'text', text: notice.text };
+      const content: OutboundContent = { type: 'text', text: notice.text, buttons: notice.buttons };
       const result = await sendOne({ outboundId: notice.outboundId, leadId: notice.leadId, chatId: managersChatId, content }, notice.outboundId, content);
-      return { delivered: result.status === 'sent' };
+      return { delivered: result.status === 'sent', chatId: managersChatId, messageId: result.telegramMessageIds[0] };
     },
   };
 }

@@ -2,6 +2,7 @@ import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './context';
 import type { LeadConversations } from './lead-conversations';
+import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
 
 export interface BotDeps {
@@ -9,6 +10,8 @@ export interface BotDeps {
   apiRoot: string;
   conversations: Pick<LeadConversations, 'deliver'>;
   logger: Logger;
+  /** Approval of low-confidence drafts in the managers' chat, when configured. */
+  approvals?: DraftApprovalDeps;
 }
 
 /**
@@ -16,8 +19,9 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {

@@ -5,6 +5,7 @@ import * as materials from './20261129_003_materials';
 import * as leadAnswers from './20261129_004_lead_answers';
 import * as bookingsContacts from './20261129_005_bookings_contacts';
 import * as llmCalls from './20261129_006_llm_calls';
+import * as llmDrafts from './20261129_007_llm_drafts';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_004_lead_answers': leadAnswers,
   '20261129_005_bookings_contacts': bookingsContacts,
   '20261129_006_llm_calls': llmCalls,
+  '20261129_007_llm_drafts': llmDrafts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -126,3 +126,58 @@ describe('the sales stage', () => {
     expect(row.stage).toBe('frame'); // opening → frame, not closing
   });
 });
+
+describe('approval mode', () => {
+  const unsure = () => reply({ reply: 'Думаю, курс подойдёт, но уточню у коллег.', confidence: 0.3 });
+
+  /** /start and an unsure question with approval on; returns the draft card posted to the managers. */
+  async function draftFor(lead: TestUser, decide: (draftId: number) => Promise<void>, timeoutSeconds = 300) {
+    openaiFake.script(unsure());
+    const before = h.fake.callsTo('sendMessage', MANAGERS_CHAT).length;
+    const worker = await h.worker({ openai: client(), model: 'test-model', approval: { enabled: true, timeoutSeconds } });
+    await worker.runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.conversations().deliver(text(lead, 'Подойдёт ли мне курс, если я работаю по сменам?'));
+      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).length > before);
+      const card = h.fake.callsTo('sendMessage', MANAGERS_CHAT).at(-1)!;
+      expect(String(card.params.text)).toContain('Черновик ответа (уверенность 0.30)');
+      const draftId = Number(buttonsOf(card)[0].callback_data?.match(/^dr:(\d+)\.ok$/)?.[1]);
+      // The card's message id is stored right after the card is posted (so replies to it can be matched).
+      const messageId = (card.result as { message_id: number }).message_id;
+      for (let i = 0; i < 100 && !(await h.db('llm_drafts').where({ id: draftId, chat_message_id: messageId }).first()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await h.db('llm_drafts').where({ id: draftId }).first()).toMatchObject({ status: 'pending', chat_message_id: messageId });
+      await decide(draftId);
+      await h.until('sendMessage', lead, 2);
+    });
+    const [row] = await h.db('llm_drafts').where({ telegram_user_id: lead.id });
+    return { answer: h.texts(lead)[1], row };
+  }
+
+  const signal = (lead: TestUser, decision: object) =>
+    h.env.client.workflow.getHandle(`lead-${lead.id}`).signal('draftDecision', decision as never);
+
+  it('an approved draft goes to the lead', async () => {
+    const lead = h.newLead();
+    const { answer, row } = await draftFor(lead, (draftId) => signal(lead, { draftId, decision: 'approve', by: 555 }));
+    expect(answer).toBe('Думаю, курс подойдёт, но уточню у коллег.');
+    expect(row).toMatchObject({ status: 'approved', decided_by: 555 });
+  });
+
+  it("an edited draft: the lead gets the manager's text", async () => {
+    const lead = h.newLead();
+    const { answer, row } = await draftFor(lead, (draftId) => signal(lead, { draftId, decision: 'edit', text: 'Да, занятия в записи — удобно при сменном графике.', by: 556 }));
+    expect(answer).toBe('Да, занятия в записи — удобно при сменном графике.');
+    expect(row).toMatchObject({ status: 'edited', final_text: answer });
+  });
+
+  it('no decision within the timeout: the templated answer, and the draft expires', async () => {
+    const lead = h.newLead();
+    // A 1-second timeout on the server's own clock: the time-skipping server would not skip here
+    // (its sleep hangs while a workflow waits mid-activation on a condition timer), so a short real one.
+    const { answer, row } = await draftFor(lead, async () => undefined, 1);
+    expect(answer).toBe((ru.steps.fallback.messages[0] as { text: string }).text);
+    expect(row.status).toBe('expired');
+  });
+});

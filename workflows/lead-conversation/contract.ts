@@ -61,3 +61,17 @@ export interface DomainEvent {
 }
 
 export const domainEventSignal = defineSignal<[DomainEvent]>('domainEvent');
+
+/** A manager's decision on a low-confidence draft (approval mode). A signal: the bot answers the manager itself. */
+export interface DraftDecision {
+  draftId: number;
+  decision: 'approve' | 'edit' | 'reject';
+  /** The manager's own text, for `edit`. */
+  text?: string;
+  by: number;
+}
+
+export const draftDecisionSignal = defineSignal<[DraftDecision]>('draftDecision');
+
+/** Callback data of the approval buttons: `dr:<draft id>.ok` / `dr:<draft id>.no`. */
+export const DRAFT_SCOPE = 'dr';

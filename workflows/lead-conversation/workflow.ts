@@ -15,6 +15,7 @@ import type { BookingActivities } from '../../activities/bookings';
 import type { JourneyActivities } from '../../activities/journey';
 import type { LeadsActivities } from '../../activities/leads';
 import type { LlmActivities } from '../../activities/llm';
+import type { DraftActivities } from '../../activities/llm-drafts';
 import type { ScenarioActivities } from '../../activities/scenario';
 import type { TelegramActivities } from '../../activities/telegram';
 import {
@@ -42,13 +43,23 @@ import {
   type BookingContext,
   type BookingEffect,
 } from '../../domain/booking-dialog';
-import { decodeButton } from '../../domain/callback-data';
+import { decodeButton, encodeButton } from '../../domain/callback-data';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
-import { applyPolicy } from '../../domain/llm-policy';
+import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
+import { fillStaffText, STAFF_TEXTS } from '../../domain/staff-texts';
 import type { SalesStage } from '../../domain/llm-reply';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
-import { domainEventSignal, inboundSignal, leadStateQuery, type DomainEvent, type LeadConversationInput } from './contract';
+import {
+  domainEventSignal,
+  DRAFT_SCOPE,
+  draftDecisionSignal,
+  inboundSignal,
+  leadStateQuery,
+  type DomainEvent,
+  type DraftDecision,
+  type LeadConversationInput,
+} from './contract';
 import { freshProfile, initialState, nextSequence, rememberDomainEvent, rememberUpdate } from './state';
 
 const telegram = proxyActivities<TelegramActivities>({
@@ -57,7 +68,7 @@ const telegram = proxyActivities<TelegramActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
-const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities>({
+const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities & DraftActivities>({
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -70,6 +81,8 @@ const llm = proxyActivities<LlmActivities>({
 });
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
+/** Escalations a manager's approval can settle (an unsafe draft never goes to approval). */
+const CONFIDENCE_REASONS: readonly EscalationReason[] = ['low_confidence', 'two_low_in_a_row', 'technical_low_confidence'];
 const DEFAULT_TIME_ZONE = 'Europe/Moscow';
 
 /**
@@ -89,6 +102,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   setHandler(inboundSignal, (event) => {
     // Deduplicate on arrival so a redelivered update never even queues.
     if (rememberUpdate(state, event.updateId)) inbox.push(event);
+  });
+  const draftDecisions = new Map<number, DraftDecision>();
+  setHandler(draftDecisionSignal, (decision) => {
+    if (!draftDecisions.has(decision.draftId)) draftDecisions.set(decision.draftId, decision);
   });
   setHandler(domainEventSignal, (event) => {
     if (rememberDomainEvent(state, event.id)) domainEvents.push(event);
@@ -390,6 +407,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       flags: decision.safety.flags,
       blocked: decision.safety.blocked,
     });
+    const onlyUnsure = decision.escalate && !decision.safety.blocked && decision.escalationReasons.every((r) => CONFIDENCE_REASONS.includes(r));
+    if (onlyUnsure && result.reply.intent !== 'human_request' && (await askForApproval(current, decision.reply, leadText, result.reply.confidence))) return;
     // The model second: its own reading of a purchase or a request for a human brings a manager in.
     const purchase = result.reply.intent === 'purchase' ? current.intents.find((i) => i.intent === 'purchase')?.goto : undefined;
     if (decision.escalate || result.reply.intent === 'human_request' || purchase) {
@@ -397,6 +416,49 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     }
     await send({ type: 'text', text: decision.reply, buttons: offerButtons(current, decision.nextAction) });
     if (decision.nextAction === 'show_materials') await act(current, { kind: 'sendMaterials', limit: 3 });
+  }
+
+  /**
+   * Approval mode: an unsure draft goes to the managers' chat and the lead gets what a manager
+   * decides (the draft, or the manager's own text), or the templated answer after the timeout.
+   * Returns false when approval mode is off, so the caller escalates as usual.
+   */
+  async function askForApproval(current: Scenario, draft: string, question: string, confidence: number): Promise<boolean> {
+    const settings = await records.approvalSettings();
+    if (!settings.enabled || settings.chatId === null || state.leadId === null) return false;
+    const { draftId } = await records.createDraft({
+      leadId: state.leadId,
+      telegramUserId: state.telegramUserId,
+      text: draft,
+      chatId: settings.chatId,
+      idempotencyKey: `${idPrefix()}/d${nextSequence(state)}`,
+    });
+    const card = fillStaffText(STAFF_TEXTS.draftCard, {
+      confidence: confidence.toFixed(2),
+      who: describeLead(),
+      draft,
+      question: question.slice(0, 500),
+      minutes: Math.round(settings.timeoutSeconds / 60),
+    });
+    const posted = await telegram.notifyManagers({
+      outboundId: `${idPrefix()}/n${nextSequence(state)}`,
+      leadId: state.leadId,
+      text: card,
+      buttons: [[
+        { text: STAFF_TEXTS.approveButton, data: encodeButton(DRAFT_SCOPE, `${draftId}.ok`) },
+        { text: STAFF_TEXTS.rejectButton, data: encodeButton(DRAFT_SCOPE, `${draftId}.no`) },
+      ]],
+    });
+    if (posted.messageId) await records.setDraftMessage({ draftId, chatMessageId: posted.messageId });
+    const decided = await condition(() => draftDecisions.has(draftId), settings.timeoutSeconds * 1000);
+    const decision = draftDecisions.get(draftId);
+    const status = !decided || !decision ? 'expired' : decision.decision === 'approve' ? 'approved' : decision.decision === 'edit' ? 'edited' : 'rejected';
+    const finalText = decision?.decision === 'edit' ? decision.text : decision?.decision === 'approve' ? draft : undefined;
+    await records.settleDraft({ draftId, status, finalText, decidedBy: decision?.by });
+    await recordEvent('llm_draft', { draftId, status, by: decision?.by ?? null });
+    if (finalText) await send({ type: 'text', text: finalText });
+    else await run(enterStep(current, current.fallback));
+    return true;
   }
 
   async function resetConversation(current: Scenario): Promise<void> {
@@ -428,14 +490,19 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     await records.recordLeadEvent({ leadId: state.leadId, type, payload, idempotencyKey });
   }
 
-  /** Tells the managers' chat something about this lead, who the lead is first. */
-  async function notifyManagers(what: string): Promise<void> {
+  /** Who the lead is, for the managers: name, @username, id, segment and score. */
+  function describeLead(): string {
     const person = state.person;
     const who = person
       ? [person.firstName, person.lastName, person.username && `@${person.username}`].filter(Boolean).join(' ')
       : `id ${state.telegramUserId}`;
     const profile = state.segment ? `, ${state.segment} ${state.score ?? ''}`.trimEnd() : '';
-    const text = `${who} (id ${state.telegramUserId})${profile}: ${what}`;
+    return `${who} (id ${state.telegramUserId})${profile}`;
+  }
+
+  /** Tells the managers' chat something about this lead, who the lead is first. */
+  async function notifyManagers(what: string): Promise<void> {
+    const text = `${describeLead()}: ${what}`;
     try {
       await telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text });
     } catch (error) {
