@@ -33,6 +33,7 @@ beforeAll(async () => {
     API_PORT: String(apiPort),
     MANAGERS_CHAT_ID: '-100999',
     LOG_LEVEL: 'warn',
+    OPENAI_API_KEY: '', // never the real model from a developer's shell
   };
 });
 
@@ -80,7 +81,8 @@ describe('the whole system in one process, on the dev server', () => {
     expect(row).toMatchObject({ source: 'e2e_source', first_name: 'Ivan' });
     expect(messages.filter((m) => m.direction === 'in')).toHaveLength(3);
     expect(messages.filter((m) => m.direction === 'out').map((m) => m.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
-    expect(events.map((e) => e.type)).toEqual(['greeted', 'bonus_taken']);
+    // The free question found no keyword and no model key: the templated answer, recorded as a fallback.
+    expect(events.map((e) => [e.type, e.payload.reason])).toEqual([['greeted', undefined], ['bonus_taken', undefined], ['llm_fallback', 'no_key']]);
 
     // What an operator sees with the installed CLI: the conversation is a running workflow.
     const described = execFileSync(temporalCliPath(), ['workflow', 'describe', '--address', devServer.address, '-w', `lead-${lead.id}`, '-o', 'json']).toString();
