@@ -3,12 +3,15 @@ import { holds, localClock, type ConditionFacts } from './conditions';
 import type { InboundEvent } from './inbound-event';
 import { detectIntent } from './intents';
 import type { Segment } from './product-matching';
+import type { FollowUpStep } from './follow-ups';
 import type { Scenario, ScenarioButton, ScenarioMessage, StepAction } from './scenario';
 import { findOption, scoreSurvey, type SurveyOutcome } from './survey';
 import { renderTemplate } from './template';
 
 /** Callback scope of survey answers: `svy:<question>.<option>`. */
 export const SURVEY_SCOPE = 'svy';
+/** Callback scope of follow-up buttons: `fu:<follow-up>.<button>`; they stay live like the fallback's. */
+export const FOLLOW_UP_SCOPE = 'fu';
 
 /** A button ready for Telegram: callback data already encoded, or a URL. */
 export type OutboundButton = { text: string; data: string } | { text: string; url: string };
@@ -208,7 +211,7 @@ function reactToButton(scenario: Scenario, view: ConversationView, data: string)
     const answered = answerSurvey(scenario, view, press.buttonId);
     if (answered) return answered;
   }
-  const target = press ? liveButtonTarget(scenario, view, press.scope, press.buttonId) : undefined;
+  const target = press ? (press.scope === FOLLOW_UP_SCOPE ? followUpTarget(scenario, press.buttonId) : liveButtonTarget(scenario, view, press.scope, press.buttonId)) : undefined;
   if (target) return enterStep(scenario, target);
   return [
     { kind: 'recordEvent', type: 'stale_button', payload: { data, step: view.step } },
@@ -257,6 +260,21 @@ function askQuestion(scenario: Scenario, index: number): Effect[] {
       },
     },
   ];
+}
+
+/** Where a follow-up's button leads (`<follow-up id>.<button id>`). */
+function followUpTarget(scenario: Scenario, buttonId: string): string | undefined {
+  const [followUpId, id] = buttonId.split('.');
+  const step = scenario.followUps?.sequence.find((s) => s.id === followUpId);
+  const button = step?.buttons?.flat().find((b) => b.id === id);
+  return button && 'goto' in button ? button.goto : undefined;
+}
+
+/** A follow-up message for this lead, placeholders filled. */
+export function renderFollowUp(scenario: Scenario, step: FollowUpStep, view: ConversationView): OutboundContent {
+  const fill = (text: string) => renderTemplate(text, placeholderValues(scenario, view), scenario.placeholderDefaults);
+  const buttons = step.buttons?.map((row) => row.flatMap((button) => renderButton(`${FOLLOW_UP_SCOPE}`, { ...button, id: `${step.id}.${button.id}` }, fill, view)));
+  return { type: 'text', text: fill(step.text), buttons: buttons?.length ? buttons : undefined };
 }
 
 /** A press counts only on the current step's buttons, or on a step that keeps the lead's place. */

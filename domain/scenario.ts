@@ -1,5 +1,6 @@
 import type { BookingTexts } from './booking-dialog';
 import type { Condition } from './conditions';
+import type { FollowUpPlan } from './follow-ups';
 import type { TextIntent } from './intents';
 import type { Survey } from './survey';
 
@@ -26,6 +27,8 @@ export interface Scenario {
   /** Free text is matched against these (keyword stems) before the fallback answers. */
   intents: TextIntent[];
   survey?: Survey;
+  /** Messages after the lead's silence (24h, 72h, a later re-engagement), quiet hours and catch-up. */
+  followUps?: FollowUpPlan;
   /** Texts of the consultation booking dialog (the `book` action). */
   booking?: BookingTexts;
   /** `preserve`: every step is a new message; `replace`: a button press edits the message it came from. */

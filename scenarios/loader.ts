@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CALLBACK_DATA_LIMIT, callbackDataBytes, encodeButton } from '../domain/callback-data';
-import { SURVEY_SCOPE } from '../domain/conversation';
+import { FOLLOW_UP_SCOPE, SURVEY_SCOPE } from '../domain/conversation';
 import type { Scenario } from '../domain/scenario';
 import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { scenarioFileSchema } from './schema';
@@ -45,6 +45,16 @@ export function checkScenario(scenario: Scenario): Finding[] {
   for (const [command, stepId] of Object.entries(scenario.commands)) target(['commands', command], stepId);
   for (const [event, stepId] of Object.entries(scenario.events)) target(['events', event], stepId);
   target(['escalation_step'], scenario.escalationStep);
+  scenario.followUps?.sequence.forEach((step, s) =>
+    (step.buttons ?? []).forEach((row, r) =>
+      row.forEach((button, b) => {
+        const at = ['follow_ups', 'sequence', s, 'buttons', r, b];
+        if ('goto' in button) target([...at, 'goto'], button.goto);
+        const bytes = callbackDataBytes(encodeButton(FOLLOW_UP_SCOPE, `${step.id}.${button.id}`));
+        if (bytes > CALLBACK_DATA_LIMIT) findings.push({ path: [...at, 'id'], message: `callback data is ${bytes} bytes; Telegram allows ${CALLBACK_DATA_LIMIT}` });
+      }),
+    ),
+  );
   if (scenario.offersStep in scenario.steps && !scenario.steps[scenario.offersStep].keepsPlace) {
     findings.push({ path: ['offers_step'], message: `step "${scenario.offersStep}" must keep the lead's place (keeps_place: true): its buttons go under any reply` });
   }
@@ -112,6 +122,7 @@ function unreachableSteps(scenario: Scenario): string[] {
     ...Object.values(scenario.events),
     scenario.escalationStep,
     scenario.offersStep,
+    ...(scenario.followUps?.sequence ?? []).flatMap((s) => (s.buttons ?? []).flat().flatMap((b) => ('goto' in b ? [b.goto] : []))),
     ...scenario.intents.map((i) => i.goto),
   ];
   const seen = new Set<string>();

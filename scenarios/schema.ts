@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BookingTexts } from '../domain/booking-dialog';
 import type { Condition } from '../domain/conditions';
+import type { FollowUpPlan } from '../domain/follow-ups';
 import type { TextIntent } from '../domain/intents';
 import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
 import type { Survey } from '../domain/survey';
@@ -117,6 +118,24 @@ const survey = z
     }),
   );
 
+const followUps = z
+  .strictObject({
+    quiet_hours: z.strictObject({ from: hhmm, to: hhmm }).nullable().default({ from: '22:00', to: '09:00' }),
+    catch_up_spread_minutes: z.number().int().min(0).max(24 * 60).default(60),
+    late_after_minutes: z.number().positive().max(24 * 60).default(5),
+    sequence: z
+      .array(z.strictObject({ id, after_hours: z.number().positive().max(24 * 90), text, buttons, once_ever: z.boolean().optional() }))
+      .min(1),
+  })
+  .transform(
+    (raw): FollowUpPlan => ({
+      quietHours: raw.quiet_hours,
+      catchUpSpreadMinutes: raw.catch_up_spread_minutes,
+      lateAfterMinutes: raw.late_after_minutes,
+      sequence: raw.sequence.map((s) => ({ id: s.id, afterHours: s.after_hours, text: s.text, buttons: s.buttons, onceEver: s.once_ever })),
+    }),
+  );
+
 const intent = z.strictObject({ intent: id, stems: z.array(text).min(1), goto: id }) satisfies z.ZodType<TextIntent, unknown>;
 
 const texts = z
@@ -173,6 +192,7 @@ export const scenarioFileSchema = z
     intents: z.array(intent).default([]),
     survey: survey.optional(),
     booking: booking.optional(),
+    follow_ups: followUps.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
     texts,
     steps: z.record(id, step),
@@ -192,6 +212,7 @@ export const scenarioFileSchema = z
       intents: raw.intents,
       survey: raw.survey,
       booking: raw.booking,
+      followUps: raw.follow_ups,
       placeholderDefaults: raw.placeholder_defaults,
       texts: raw.texts,
       steps: raw.steps,

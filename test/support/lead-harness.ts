@@ -62,8 +62,24 @@ export class LeadHarness {
     return new LeadConversations(this.env.client, this.taskQueue, this.logger);
   }
 
+  private leadsOfThisTest: number[] = [];
+
   newLead(overrides: Partial<TestUser> = {}): TestUser {
-    return { id: uniqueUserId(), first_name: 'Анна', username: 'anna_invests', language_code: 'ru', ...overrides };
+    const lead = { id: uniqueUserId(), first_name: 'Анна', username: 'anna_invests', language_code: 'ru', ...overrides };
+    this.leadsOfThisTest.push(lead.id);
+    return lead;
+  }
+
+  /**
+   * Ends the conversations a test started. Their timers would otherwise fire during a later test's
+   * time skip on a task queue nobody polls, and the time-skipping server does not skip past a
+   * workflow task nobody can complete: the later test's sleep would hang.
+   */
+  async endConversations(): Promise<void> {
+    const ids = this.leadsOfThisTest.splice(0);
+    await Promise.all(
+      ids.map((id) => this.env.client.workflow.getHandle(`lead-${id}`).terminate('test finished').catch(() => undefined)),
+    );
   }
 
   sent(method: string, user: TestUser): RecordedCall[] {

@@ -37,6 +37,11 @@ export interface LeadState {
   recentActions?: NextAction[];
   lastConfidence?: number | null;
   facts?: Record<string, string>;
+  /** Follow-ups: when the lead last wrote, what went out in this silence and ever, a catch-up slot after downtime. */
+  lastActivityAt?: number;
+  followUpsThisSilence?: string[];
+  followUpsEver?: string[];
+  followUpCatchUpAt?: number | null;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

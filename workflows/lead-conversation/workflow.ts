@@ -25,6 +25,7 @@ import {
   offerButtons,
   reactToDomainEvent,
   render,
+  renderFollowUp,
   renderSay,
   resetConfirmation,
   startSurvey,
@@ -44,6 +45,7 @@ import {
   type BookingEffect,
 } from '../../domain/booking-dialog';
 import { decodeButton, encodeButton } from '../../domain/callback-data';
+import { catchUpOffsetMs, dueFollowUps, nextFollowUp, outsideQuietHours } from '../../domain/follow-ups';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
@@ -128,13 +130,20 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
 
   for (;;) {
     const woken = () => inbox.length > 0 || domainEvents.length > 0 || timeToContinue();
-    const reminder = state.reminder;
-    // A reminder is a deadline in the state: rescheduling replaces it, cancelling drops it, so an old one never fires.
+    // Timers are deadlines in the state: a reschedule or a new message moves them, a cancel drops
+    // them, so an outdated one never fires. One condition waits for the earliest.
+    const reminderAt = state.reminder?.at;
+    const followUpAt = followUpDeadline();
+    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity);
     let timedOut = false;
-    if (reminder) timedOut = !(await condition(woken, Math.max(1, reminder.at - Date.now())));
+    if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
     if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
       await remind(state.reminder.bookingId);
+      continue;
+    }
+    if (timedOut && followUpAt !== undefined && Date.now() >= followUpAt) {
+      await followUp();
       continue;
     }
     if (timeToContinue()) {
@@ -151,6 +160,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   }
 
   async function handle(event: InboundEvent): Promise<void> {
+    // The lead wrote: a new silence begins, and the follow-up sequence starts over from now.
+    Object.assign(state, { lastActivityAt: Date.now(), followUpsThisSilence: [], followUpCatchUpAt: null });
     const { leadId } = await records.recordInbound(event);
     state.leadId = leadId;
     state.person = event.from;
@@ -232,6 +243,45 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       case 'recordEvent':
         return recordEvent(effect.type, effect.payload);
     }
+  }
+
+  /** When the next follow-up may go out; undefined when none is due (opted out, blocked, none left). */
+  function followUpDeadline(): number | undefined {
+    const plan = scenario?.followUps;
+    if (!plan || state.lastActivityAt === undefined || state.optedOut || state.blocked) return undefined;
+    // Conversations that began before follow-ups existed replay without these timers.
+    if (!patched('follow-up-timers')) return undefined;
+    if (state.followUpCatchUpAt) return state.followUpCatchUpAt;
+    return nextFollowUp(plan, followUpMemory(), input.timeZone ?? DEFAULT_TIME_ZONE)?.dueMs;
+  }
+
+  function followUpMemory() {
+    return { lastActivityMs: state.lastActivityAt ?? 0, sentThisSilence: state.followUpsThisSilence ?? [], sentEver: state.followUpsEver ?? [] };
+  }
+
+  /**
+   * The lead has been silent long enough. On time: the message goes out. Late (the workers were down):
+   * the lead gets a slot within the catch-up spread first, so a backlog goes out gradually, and then
+   * only the latest due message, never several at once.
+   */
+  async function followUp(): Promise<void> {
+    const current = scenario;
+    const plan = current?.followUps;
+    if (!current || !plan) return;
+    const zone = input.timeZone ?? DEFAULT_TIME_ZONE;
+    const next = nextFollowUp(plan, followUpMemory(), zone);
+    if (!state.followUpCatchUpAt && next && Date.now() - next.dueMs > plan.lateAfterMinutes * 60_000) {
+      state.followUpCatchUpAt = outsideQuietHours(Date.now() + catchUpOffsetMs(state.telegramUserId, plan.catchUpSpreadMinutes), plan.quietHours, zone);
+      return;
+    }
+    state.followUpCatchUpAt = null;
+    const { send: step, skipped } = dueFollowUps(plan, followUpMemory(), Date.now());
+    if (!step) return;
+    const ids = [...skipped, step].map((s) => s.id);
+    state.followUpsThisSilence = [...(state.followUpsThisSilence ?? []), ...ids];
+    state.followUpsEver = [...new Set([...(state.followUpsEver ?? []), ...ids])];
+    await send(renderFollowUp(current, step, view()));
+    await recordEvent('follow_up_sent', { id: step.id, skipped: skipped.map((s) => s.id), at: new Date().toISOString() });
   }
 
   /** 15 minutes before the consultation: a reminder with confirm / cancel buttons. */
