@@ -9,6 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 beforeEach(() => h.newTaskQueue());
+afterEach(() => h.endConversations());
 
 /** Starts the survey with /survey and answers it; returns the number of messages sent so far. */
 async function takeSurvey(lead: TestUser, codes: string[]): Promise<number> {

@@ -12,6 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 beforeEach(() => h.newTaskQueue());
+afterEach(() => h.endConversations());
 
 const conversations = () => h.conversations();
 const sent: LeadHarness['sent'] = (method, user) => h.sent(method, user);

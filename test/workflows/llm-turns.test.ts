@@ -17,6 +17,7 @@ afterAll(async () => {
   await Promise.all([h?.stop(), openaiFake?.stop()]);
 });
 beforeEach(() => h.newTaskQueue());
+afterEach(() => h.endConversations());
 
 // realmSafeFetch: under jest, fetch's timeout error comes from another realm and the client would miss it.
 const client = () => new OpenAI({ apiKey: KEY, baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch });

@@ -12,6 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 beforeEach(() => h.newTaskQueue());
+afterEach(() => h.endConversations());
 
 const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
 
