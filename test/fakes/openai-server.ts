@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from './wait-for';
 
 export interface RecordedCompletion {
   body: {
@@ -220,24 +221,8 @@ export class FakeOpenAIServer {
   }
 
   /** Resolves once `predicate` holds (a throwing predicate counts as not yet); polls every 20 ms. */
-  async waitFor(predicate: () => boolean, timeoutMs = 10000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        if (predicate()) return;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const recent = this.calls.slice(-10).map((c) => `${String(c.body.model)} (${c.status})`);
-    throw new Error(
-      `waitFor: condition not met within ${timeoutMs} ms: ${predicate.toString()}` +
-        (lastError ? `\nlast predicate error: ${String(lastError)}` : '') +
-        `\nlast calls: ${recent.join(', ') || 'none'}`,
-    );
+  waitFor(predicate: () => boolean, timeoutMs = 10000): Promise<void> {
+    return waitFor(predicate, timeoutMs, () => this.calls.slice(-10).map((c) => `${String(c.body.model)} (${c.status})`));
   }
 
   /** Ends pending (delayed, hanging) requests by closing their connections, then closes the server. */

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Update, User, UserFromGetMe } from 'grammy/types';
+import { waitFor } from './wait-for';
 
 export interface RecordedCall {
   method: string;
@@ -226,24 +227,8 @@ export class FakeTelegramServer {
   }
 
   /** Resolves once `predicate` holds (a throwing predicate counts as not yet); polls every 20 ms. */
-  async waitFor(predicate: () => boolean, timeoutMs = 10000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        if (predicate()) return;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const recent = this.calls.slice(-10).map((c) => (c.error ? `${c.method} (${c.error.error_code})` : c.method));
-    throw new Error(
-      `waitFor: condition not met within ${timeoutMs} ms: ${predicate.toString()}` +
-        (lastError ? `\nlast predicate error: ${String(lastError)}` : '') +
-        `\nlast calls: ${recent.join(', ') || 'none'}`,
-    );
+  waitFor(predicate: () => boolean, timeoutMs = 10000): Promise<void> {
+    return waitFor(predicate, timeoutMs, () => this.calls.slice(-10).map((c) => (c.error ? `${c.method} (${c.error.error_code})` : c.method)));
   }
 
   async stop(): Promise<void> {

@@ -99,3 +99,25 @@ export class LeadHarness {
 export function buttonsOf(call: { params: Record<string, unknown> }): { text: string; callback_data?: string; url?: string }[] {
   return ((call.params.reply_markup as { inline_keyboard?: { text: string; callback_data?: string; url?: string }[][] })?.inline_keyboard ?? []).flat();
 }
+
+/**
+ * Registers one harness for the test file (started before all, stopped after all, a fresh task queue
+ * before each test, its conversations ended after each) and returns it. The harness starts
+ * asynchronously, so what comes back is a stand-in that forwards to it once it exists.
+ */
+export function useLeadHarness(): LeadHarness {
+  let harness: LeadHarness | undefined;
+  beforeAll(async () => {
+    harness = await LeadHarness.start();
+  });
+  afterAll(() => harness?.stop());
+  beforeEach(() => harness?.newTaskQueue());
+  afterEach(() => harness?.endConversations());
+  return new Proxy({} as LeadHarness, {
+    get(_target, key) {
+      if (!harness) throw new Error('the lead harness is used before beforeAll started it');
+      const value = Reflect.get(harness, key, harness);
+      return typeof value === 'function' ? value.bind(harness) : value;
+    },
+  });
+}

@@ -1,14 +1,8 @@
 import { leadRows } from '../support/db';
-import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
 
-let h: LeadHarness;
-beforeAll(async () => {
-  h = await LeadHarness.start();
-});
-afterAll(() => h?.stop());
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+const h = useLeadHarness();
 
 const MSK_OFFSET_MS = 3 * 3600_000;
 

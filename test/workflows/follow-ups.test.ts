@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import { defaultScenarioPath } from '../../scenarios/loader';
 import { leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { leadRows } from '../support/db';
-import { LeadHarness } from '../support/lead-harness';
+import { useLeadHarness } from '../support/lead-harness';
 import { text, type TestUser } from '../support/updates';
 
-let h: LeadHarness;
-beforeAll(async () => {
-  h = await LeadHarness.start();
-});
-afterAll(() => h?.stop());
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+const h = useLeadHarness();
 
 const HOUR = 3_600_000;
 

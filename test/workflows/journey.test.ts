@@ -1,15 +1,9 @@
 import { domainEventSignal, leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { leadRows } from '../support/db';
-import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
 
-let h: LeadHarness;
-beforeAll(async () => {
-  h = await LeadHarness.start();
-});
-afterAll(() => h?.stop());
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+const h = useLeadHarness();
 
 /** Starts the survey with /survey and answers it; returns the number of messages sent so far. */
 async function takeSurvey(lead: TestUser, codes: string[]): Promise<number> {

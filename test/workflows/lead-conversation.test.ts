@@ -1,18 +1,12 @@
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { leadRows } from '../support/db';
-import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { buttonsOf, MANAGERS_CHAT, useLeadHarness, type LeadHarness } from '../support/lead-harness';
 import { press, text } from '../support/updates';
 
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
 
-let h: LeadHarness;
-beforeAll(async () => {
-  h = await LeadHarness.start();
-});
-afterAll(() => h?.stop());
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+const h = useLeadHarness();
 
 const conversations = () => h.conversations();
 const sent: LeadHarness['sent'] = (method, user) => h.sent(method, user);

@@ -2,22 +2,18 @@ import OpenAI from 'openai';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 import { FakeOpenAIServer, realmSafeFetch, type ScriptedAnswer } from '../fakes/openai-server';
 import { leadRows } from '../support/db';
-import { buttonsOf, LeadHarness, MANAGERS_CHAT } from '../support/lead-harness';
+import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { text, type TestUser } from '../support/updates';
 
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
 const KEY = 'sk-test-key';
-let h: LeadHarness;
+const h = useLeadHarness();
 let openaiFake: FakeOpenAIServer;
 
 beforeAll(async () => {
-  [h, openaiFake] = await Promise.all([LeadHarness.start(), FakeOpenAIServer.start({ apiKey: KEY })]);
+  openaiFake = await FakeOpenAIServer.start({ apiKey: KEY });
 });
-afterAll(async () => {
-  await Promise.all([h?.stop(), openaiFake?.stop()]);
-});
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+afterAll(() => openaiFake?.stop());
 
 // realmSafeFetch: under jest, fetch's timeout error comes from another realm and the client would miss it.
 const client = () => new OpenAI({ apiKey: KEY, baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch });

@@ -3,16 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultScenarioPath } from '../../scenarios/loader';
 import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
-import { buttonsOf, LeadHarness } from '../support/lead-harness';
+import { buttonsOf, useLeadHarness } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
 
-let h: LeadHarness;
-beforeAll(async () => {
-  h = await LeadHarness.start();
-});
-afterAll(() => h?.stop());
-beforeEach(() => h.newTaskQueue());
-afterEach(() => h.endConversations());
+const h = useLeadHarness();
 
 const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
 
