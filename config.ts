@@ -58,6 +58,7 @@ export const configSchema = z
       .string()
       .default('Europe/Moscow')
       .refine(isKnownTimeZone, 'expected an IANA time zone such as Europe/Moscow'),
+    RETENTION_DAYS: z.coerce.number({ error: 'expected a number of days' }).int().min(30).max(3650).default(365),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

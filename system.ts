@@ -24,6 +24,7 @@ import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
 import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
 import { defaultSchedulePath, loadSchedule } from './scenarios/schedule-loader';
 import { createSalesWorker } from './worker/run-worker';
+import { ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
 
@@ -131,6 +132,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         model: config.LLM_MODEL,
         timeoutMs: config.LLM_TIMEOUT_MS,
         approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
+        retention: { days: config.RETENTION_DAYS },
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -146,6 +148,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         await connection.close();
       });
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+      const schedulesConnection = await Connection.connect({ address: temporalAddress });
+      stops.push(() => schedulesConnection.close());
+      await ensureMaintenanceSchedules(
+        new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE }),
+        { taskQueue: config.TEMPORAL_TASK_QUEUE, timeZone: config.TZ_DEFAULT },
+        logger,
+      );
     }
 
     let bot: Bot<BotContext> | undefined;

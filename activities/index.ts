@@ -1,6 +1,7 @@
 import { createBookingActivities } from './bookings';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
+import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
 import { createScenarioActivities } from './scenario';
@@ -9,7 +10,7 @@ import { createTelegramActivities, type TelegramDeps } from './telegram';
 export type ActivityDeps = LeadsDeps &
   TelegramDeps &
   JourneyDeps &
-  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings };
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJourneyActivities(deps),
     ...createBookingActivities(deps),
     ...createDraftActivities(deps),
+    ...createMaintenanceActivities(deps),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

@@ -80,6 +80,20 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     }
   }
 
+  /** A text over Telegram's limit goes out in parts split at paragraphs, each claimed under its own id. */
+  async function sendParts(message: OutboundMessage): Promise<SendResult> {
+    const parts = splitContent(message.content);
+    const ids: number[] = [];
+    let status: SendResult['status'] = 'sent';
+    for (const [index, part] of parts.entries()) {
+      const outboundId = parts.length === 1 ? message.outboundId : `${message.outboundId}.${index + 1}`;
+      const result = await sendOne(message, outboundId, part);
+      ids.push(...result.telegramMessageIds);
+      if (result.status === 'unknown') status = 'unknown';
+    }
+    return { status, telegramMessageIds: ids };
+  }
+
   async function deliver(chatId: number, content: OutboundContent, editMessageId?: number): Promise<Message> {
     const reply_markup = keyboard(content);
     if (content.type === 'text' && editMessageId && !content.contactRequest && !content.removeKeyboard) {
@@ -101,18 +115,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
 
   return {
     /** Sends a message to a lead; a text over Telegram's limit goes out in parts split at paragraphs. */
-    async sendToLead(message: OutboundMessage): Promise<SendResult> {
-      const parts = splitContent(message.content);
-      const ids: number[] = [];
-      let status: SendResult['status'] = 'sent';
-      for (const [index, part] of parts.entries()) {
-        const outboundId = parts.length === 1 ? message.outboundId : `${message.outboundId}.${index + 1}`;
-        const result = await sendOne(message, outboundId, part);
-        ids.push(...result.telegramMessageIds);
-        if (result.status === 'unknown') status = 'unknown';
-      }
-      return { status, telegramMessageIds: ids };
-    },
+    sendToLead: (message: OutboundMessage): Promise<SendResult> => sendParts(message),
 
     /**
      * Posts a notice about a lead to the managers' chat, logged under the lead like any outbound
@@ -128,9 +131,9 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         logger.warn({ outboundId: notice.outboundId, leadId: notice.leadId }, 'MANAGERS_CHAT_ID is not set; managers notice not sent');
         return { delivered: false };
       }
-      const content: OutboundContent = { type: 'text', text: notice.text, buttons: notice.buttons };
-      const result = await sendOne({ outboundId: notice.outboundId, leadId: notice.leadId, chatId: managersChatId, content }, notice.outboundId, content);
-      return { delivered: result.status === 'sent', chatId: managersChatId, messageId: result.telegramMessageIds[0] };
+      const result = await sendParts({ outboundId: notice.outboundId, leadId: notice.leadId, chatId: managersChatId, content: { type: 'text', text: notice.text, buttons: notice.buttons } });
+      // The last part carries the buttons: a reply to it is a reply to the notice.
+      return { delivered: result.status === 'sent', chatId: managersChatId, messageId: result.telegramMessageIds.at(-1) };
     },
   };
 }

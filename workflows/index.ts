@@ -1,1 +1,2 @@
 export { leadConversationWorkflow } from './lead-conversation/workflow';
+export { dailyDigestWorkflow, retentionCleanupWorkflow } from './maintenance/workflows';
