@@ -36,6 +36,10 @@ export function classifyTelegramError(error: unknown, method: string): TelegramO
     if (error.error_code === 403) {
       return { kind: 'refused', blocked: true, failure: ApplicationFailure.nonRetryable(reason, TelegramFailure.blocked) };
     }
+    if (error.error_code === 502 || error.error_code === 504) {
+      // A gateway gave up waiting: Telegram may have delivered the message.
+      return { kind: 'unknown', reason };
+    }
     if (error.error_code >= 500) {
       return { kind: 'retry', failure: ApplicationFailure.retryable(reason, TelegramFailure.unavailable) };
     }

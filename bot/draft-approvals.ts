@@ -33,8 +33,16 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
       await answer(STAFF_TEXTS.draftClosed);
       return;
     }
-    await deps.decide(draft.telegramUserId, { draftId: Number(id), decision: verdict === 'ok' ? 'approve' : 'reject', by: ctx.from.id });
-    await answer(verdict === 'ok' ? STAFF_TEXTS.approved : STAFF_TEXTS.rejected);
+    // The workflow keeps the first decision it receives; the card loses its buttons so others see it is decided.
+    const delivered = await deps
+      .decide(draft.telegramUserId, { draftId: Number(id), decision: verdict === 'ok' ? 'approve' : 'reject', by: ctx.from.id })
+      .then(() => true)
+      .catch((error: unknown) => {
+        deps.logger.error({ draftId: Number(id), err: String(error) }, 'draft decision not delivered');
+        return false;
+      });
+    await answer(!delivered ? STAFF_TEXTS.notDelivered : verdict === 'ok' ? STAFF_TEXTS.approved : STAFF_TEXTS.rejected);
+    if (!delivered) return;
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
   });
 
@@ -42,9 +50,15 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
     const repliedTo = ctx.message.reply_to_message?.message_id;
     const draft = repliedTo ? await deps.findDraftByMessage(ctx.chat.id, repliedTo) : undefined;
     if (!draft) return next();
-    await deps.decide(draft.telegramUserId, { draftId: draft.id, decision: 'edit', text: ctx.message.text, by: ctx.from.id });
-    deps.logger.info({ draftId: draft.id, by: ctx.from.id }, 'draft replaced by a manager');
-    await ctx.reply(STAFF_TEXTS.edited, { reply_parameters: { message_id: ctx.message.message_id } });
+    const delivered = await deps
+      .decide(draft.telegramUserId, { draftId: draft.id, decision: 'edit', text: ctx.message.text, by: ctx.from.id })
+      .then(() => true)
+      .catch((error: unknown) => {
+        deps.logger.error({ draftId: draft.id, err: String(error) }, 'draft edit not delivered');
+        return false;
+      });
+    deps.logger.info({ draftId: draft.id, by: ctx.from.id, delivered }, 'draft replaced by a manager');
+    await ctx.reply(delivered ? STAFF_TEXTS.edited : STAFF_TEXTS.notDelivered, { reply_parameters: { message_id: ctx.message.message_id } });
   });
 
   return composer;

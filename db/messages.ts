@@ -5,7 +5,8 @@ export type MessageStatus = 'received' | 'sending' | 'sent' | 'failed' | 'unknow
 
 export interface MessageRow {
   id: number;
-  lead_id: number;
+  /** null for staff-chat messages that concern no lead (the daily digest). */
+  lead_id: number | null;
   chat_id: number;
   direction: MessageDirection;
   text: string | null;
@@ -60,29 +61,25 @@ export async function claimOutbound(
     payload: Record<string, unknown>;
   },
 ): Promise<{ claimed: true } | { claimed: false; existing: MessageRow }> {
-  if (message.leadId !== null) {
-    const inserted = await db('messages')
-      .insert({
-        lead_id: message.leadId,
-        chat_id: message.chatId,
-        direction: message.direction,
-        text: message.text,
-        payload: message.payload,
-        outbound_id: message.outboundId,
-        status: 'sending',
-      })
-      .onConflict('outbound_id')
-      .ignore()
-      .returning('id');
-    if (inserted.length > 0) return { claimed: true };
-  }
+  const inserted = await db('messages')
+    .insert({
+      lead_id: message.leadId,
+      chat_id: message.chatId,
+      direction: message.direction,
+      text: message.text,
+      payload: message.payload,
+      outbound_id: message.outboundId,
+      status: 'sending',
+    })
+    .onConflict('outbound_id')
+    .ignore()
+    .returning('id');
+  if (inserted.length > 0) return { claimed: true };
   const retried = await db('messages')
     .where({ outbound_id: message.outboundId, status: 'failed' })
     .update({ status: 'sending', error: null, updated_at: db.fn.now() });
   if (retried > 0) return { claimed: true };
-  const existing = await findOutbound(db, message.outboundId);
-  if (!existing) return { claimed: true }; // no lead to log it against: sent unlogged
-  return { claimed: false, existing };
+  return { claimed: false, existing: (await findOutbound(db, message.outboundId)) as MessageRow };
 }
 
 export async function settleOutbound(

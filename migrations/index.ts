@@ -6,6 +6,7 @@ import * as leadAnswers from './20261129_004_lead_answers';
 import * as bookingsContacts from './20261129_005_bookings_contacts';
 import * as llmCalls from './20261129_006_llm_calls';
 import * as llmDrafts from './20261129_007_llm_drafts';
+import * as staffMessages from './20261129_008_staff_messages';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_005_bookings_contacts': bookingsContacts,
   '20261129_006_llm_calls': llmCalls,
   '20261129_007_llm_drafts': llmDrafts,
+  '20261129_008_staff_messages': staffMessages,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

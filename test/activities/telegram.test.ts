@@ -244,3 +244,26 @@ describe('createTelegramActivities', () => {
     });
   });
 });
+
+describe('a staff-chat message about no lead (the daily digest)', () => {
+  it('is logged too, so a retry after a 429 on its second part does not post the first one again', async () => {
+    const { createTelegramActivities } = require('../../activities/telegram') as typeof import('../../activities/telegram');
+    const { Api } = require('grammy') as typeof import('grammy');
+    const pino = require('pino') as typeof import('pino');
+    const activities = createTelegramActivities({ api: new Api(TOKEN, { apiRoot: fake.apiRoot }), db, logger: pino({ level: 'silent' }), managersChatId: MANAGERS_CHAT });
+    const long = ['а'.repeat(3000), 'б'.repeat(3000)].join('\n\n');
+    const outboundId = `digest-${Date.now()}`;
+    const before = fake.callsTo('sendMessage', MANAGERS_CHAT).length;
+    fake.failNext('sendMessage', { code: 429, retryAfter: 1 }, 1);
+    await activities.notifyManagers({ outboundId, leadId: null, text: long }).catch(() => undefined); // part 1 is rate-limited
+    await activities.notifyManagers({ outboundId, leadId: null, text: long }); // the retry
+    await activities.notifyManagers({ outboundId, leadId: null, text: long }); // and another one after success
+    const posted = fake.callsTo('sendMessage', MANAGERS_CHAT).slice(before).map((c) => String(c.params.text)[0]);
+    expect(posted).toEqual(['а', 'б']);
+    const rows = await db('messages').where('outbound_id', 'like', `${outboundId}%`).orderBy('outbound_id');
+    expect(rows.map((r) => [r.outbound_id, r.lead_id, r.status])).toEqual([
+      [`${outboundId}.1`, null, 'sent'],
+      [`${outboundId}.2`, null, 'sent'],
+    ]);
+  });
+});

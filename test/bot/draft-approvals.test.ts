@@ -1,6 +1,7 @@
 import type { Update } from 'grammy/types';
 import pino from 'pino';
 import { createBot } from '../../bot/bot';
+import { STAFF_TEXTS } from '../../domain/staff-texts';
 import type { DraftDecision } from '../../workflows/lead-conversation/contract';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 
@@ -70,7 +71,28 @@ describe('draft approvals in the managers chat', () => {
     const bot = await botWithDrafts();
     await bot.handleUpdate(replyTo(900, 'Да, можно учиться в своём темпе.'));
     expect(decisions).toEqual([{ telegramUserId: 4001, decision: { draftId: 1, decision: 'edit', text: 'Да, можно учиться в своём темпе.', by: 77 } }]);
-    expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe('Ваш текст отправлен лиду.');
+    expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.edited);
+  });
+
+  it("a decision that cannot reach the lead's conversation is reported to the manager, not lost silently", async () => {
+    const bot = createBot({
+      token: TOKEN,
+      apiRoot: fake.apiRoot,
+      logger: pino({ level: 'silent' }),
+      conversations: { deliver: async () => undefined },
+      approvals: {
+        managersChatId: MANAGERS,
+        logger: pino({ level: 'silent' }),
+        findDraft: async () => undefined,
+        findDraftByMessage: async () => ({ id: 1, telegramUserId: 4001 }),
+        decide: async () => {
+          throw new Error('workflow not found');
+        },
+      },
+    });
+    await bot.init();
+    await bot.handleUpdate(replyTo(900, 'текст'));
+    expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.notDelivered);
   });
 
   it('the same buttons or replies in another chat do nothing', async () => {

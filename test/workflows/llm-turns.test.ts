@@ -177,4 +177,24 @@ describe('approval mode', () => {
     expect(answer).toBe((ru.steps.fallback.messages[0] as { text: string }).text);
     expect(row.status).toBe('expired');
   });
+
+  it('a managers chat that refuses the bot: no approval possible, the lead is still answered and the conversation goes on', async () => {
+    const lead = h.newLead();
+    openaiFake.script(unsure());
+    h.fake.blockUser(MANAGERS_CHAT); // every send to the managers' chat gets 403
+    const worker = await h.worker({ openai: client(), model: 'test-model', approval: { enabled: true, timeoutSeconds: 300 } });
+    await worker.runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 1);
+      await h.conversations().deliver(text(lead, 'Вопрос про налоги с крипты'));
+      await h.until('sendMessage', lead, 2);
+      await h.conversations().deliver(text(lead, '/help'));
+      await h.until('sendMessage', lead, 3);
+    });
+    h.fake.pushText({ id: MANAGERS_CHAT }, 'unblock'); // the fake unblocks a chat that writes
+    expect(h.texts(lead)[1]).toContain('Передал ваш запрос менеджеру');
+    expect(h.texts(lead)[2]).toContain('Что я умею'); // still alive: /help answered
+    const [draft] = await h.db('llm_drafts').where({ telegram_user_id: lead.id });
+    expect(draft.status).toBe('expired');
+  });
 });

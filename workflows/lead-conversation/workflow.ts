@@ -83,6 +83,7 @@ const llm = proxyActivities<LlmActivities>({
 });
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
+const MAX_FACTS = 30;
 /** Escalations a manager's approval can settle (an unsafe draft never goes to approval). */
 const CONFIDENCE_REASONS: readonly EscalationReason[] = ['low_confidence', 'two_low_in_a_row', 'technical_low_confidence'];
 const DEFAULT_TIME_ZONE = 'Europe/Moscow';
@@ -139,11 +140,12 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
     if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
-      await remind(state.reminder.bookingId);
+      const bookingId = state.reminder.bookingId;
+      await survive('booking reminder', () => remind(bookingId));
       continue;
     }
     if (timedOut && followUpAt !== undefined && Date.now() >= followUpAt) {
-      await followUp();
+      await survive('follow-up', followUp);
       continue;
     }
     if (timeToContinue()) {
@@ -153,10 +155,22 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       await continueAsNew<typeof leadConversationWorkflow>({ ...input, carriedOver: { state, scenario: next ?? scenario, inbox, domainEvents } });
     }
     const domainEvent = domainEvents.shift();
-    if (domainEvent) await handleDomainEvent(domainEvent);
+    if (domainEvent) await survive('domain event', () => handleDomainEvent(domainEvent));
     const event = inbox.shift();
-    if (event) await handle(event);
+    if (event) await survive('inbound event', () => handle(event));
     handledThisRun += 1;
+  }
+
+  /**
+   * An activity that gave up (its retries ran out) must not end the conversation: a failed run would
+   * be replaced by a fresh one on the next message, losing the lead's place, booking and timers.
+   */
+  async function survive(what: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      log.error(`${what} failed; the conversation goes on`, { type: failureType(error), leadId: state.leadId });
+    }
   }
 
   async function handle(event: InboundEvent): Promise<void> {
@@ -412,7 +426,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     // Conversations started before the policy layer answered free text with the fallback step.
     if (!patched('llm-free-text') || state.leadId === null) return run(enterStep(current, current.fallback));
     const key = `${idPrefix()}/l${nextSequence(state)}`;
-    const result = await llm.llmReply({
+    const result = await llm
+      .llmReply({
       leadId: state.leadId,
       language: current.language,
       leadText,
@@ -427,7 +442,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       step: state.step ?? current.start,
       scheduleTexts: { nextCohort: current.texts.scheduleNext, seatsLeft: current.texts.scheduleSeatsLeft, noCohort: current.texts.scheduleUnknown },
       idempotencyKey: key,
-    });
+      })
+      .catch((error: unknown) => ({ ok: false as const, reason: failureType(error) ?? 'activity_failed', detail: 'the llm activity gave up' }));
     if (!result.ok) {
       await recordEvent('llm_fallback', { reason: result.reason });
       return run(enterStep(current, current.fallback));
@@ -445,7 +461,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     state.readiness = decision.readiness;
     state.recentActions = [...(state.recentActions ?? []), decision.nextAction].slice(-5);
     state.lastConfidence = result.reply.confidence;
-    state.facts = { ...(state.facts ?? {}), ...result.reply.profileUpdates };
+    state.facts = capFacts({ ...(state.facts ?? {}), ...result.reply.profileUpdates });
     await recordEvent('llm_turn', {
       intent: result.reply.intent,
       confidence: result.reply.confidence,
@@ -490,7 +506,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       question: question.slice(0, 500),
       minutes: Math.round(settings.timeoutSeconds / 60),
     });
-    const posted = await telegram.notifyManagers({
+    const posted = await telegram
+      .notifyManagers({
       outboundId: `${idPrefix()}/n${nextSequence(state)}`,
       leadId: state.leadId,
       text: card,
@@ -498,9 +515,16 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         { text: STAFF_TEXTS.approveButton, data: encodeButton(DRAFT_SCOPE, `${draftId}.ok`) },
         { text: STAFF_TEXTS.rejectButton, data: encodeButton(DRAFT_SCOPE, `${draftId}.no`) },
       ]],
-    });
+      })
+      .catch((error: unknown) => ({ delivered: false, messageId: undefined, failure: failureType(error) }));
+    if (!posted.delivered) {
+      await records.settleDraft({ draftId, status: 'expired' });
+      return false; // nobody can approve it: escalate as usual
+    }
     if (posted.messageId) await records.setDraftMessage({ draftId, chatMessageId: posted.messageId });
-    const decided = await condition(() => draftDecisions.has(draftId), settings.timeoutSeconds * 1000);
+    // Never past a booking reminder: the lead's consultation matters more than the draft.
+    const wait = Math.min(settings.timeoutSeconds * 1000, state.reminder ? Math.max(1, state.reminder.at - Date.now()) : Infinity);
+    const decided = await condition(() => draftDecisions.has(draftId), wait);
     const decision = draftDecisions.get(draftId);
     const status = !decided || !decision ? 'expired' : decision.decision === 'approve' ? 'approved' : decision.decision === 'edit' ? 'edited' : 'rejected';
     const finalText = decision?.decision === 'edit' ? decision.text : decision?.decision === 'approve' ? draft : undefined;
@@ -577,13 +601,23 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   }
 }
 
+/** Facts the model learned travel with the state and into every prompt: keep them small. */
+function capFacts(facts: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(facts)
+      .slice(-MAX_FACTS)
+      .map(([key, value]) => [key.slice(0, 40), String(value).slice(0, 200)]),
+  );
+}
+
 /** Ids made here are unique for the whole continue-as-new chain, and differ from an older chain with the same workflow id. */
 function idPrefix(): string {
   const info = workflowInfo();
   return `${info.workflowId}/${info.firstExecutionRunId}`;
 }
 
+/** The failure's type when an activity failed; anything else (cancellation, a bug) is not ours to swallow. */
 function failureType(error: unknown): string | undefined {
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause.type ?? undefined;
+  if (error instanceof ActivityFailure) return error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'unknown') : (error.cause?.name ?? 'unknown');
   throw error;
 }
