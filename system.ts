@@ -177,6 +177,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
+        staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
         approvals:
           config.MANAGERS_CHAT_ID === undefined
             ? undefined

@@ -4,6 +4,7 @@ import type { BotContext } from './context';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
+import { staffCommands, type StaffDeps } from './staff-commands';
 
 export interface BotDeps {
   token: string;
@@ -12,6 +13,8 @@ export interface BotDeps {
   logger: Logger;
   /** Approval of low-confidence drafts in the managers' chat, when configured. */
   approvals?: DraftApprovalDeps;
+  /** Staff commands (/staff, /staff_add, /staff_remove) with role checks. */
+  staff?: StaffDeps;
 }
 
 /**
@@ -19,8 +22,9 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  if (staff) bot.use(staffCommands(staff));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));

@@ -7,6 +7,7 @@ import * as bookingsContacts from './20261129_005_bookings_contacts';
 import * as llmCalls from './20261129_006_llm_calls';
 import * as llmDrafts from './20261129_007_llm_drafts';
 import * as staffMessages from './20261129_008_staff_messages';
+import * as staff from './20261129_009_staff';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_006_llm_calls': llmCalls,
   '20261129_007_llm_drafts': llmDrafts,
   '20261129_008_staff_messages': staffMessages,
+  '20261129_009_staff': staff,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
