@@ -14,6 +14,8 @@ import type { BotContext } from './bot/context';
 import type { DraftApprovalDeps } from './bot/draft-approvals';
 import { LeadConversations } from './bot/lead-conversations';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
+import { roleOf } from './db/staff';
+import { hasRole } from './domain/roles';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
@@ -181,7 +183,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         approvals:
           config.MANAGERS_CHAT_ID === undefined
             ? undefined
-            : draftApprovalDeps(db, client, config.MANAGERS_CHAT_ID, logger),
+            : draftApprovalDeps(db, client, config.MANAGERS_CHAT_ID, config.ADMIN_TELEGRAM_IDS, logger),
       });
     }
 
@@ -237,10 +239,12 @@ function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
 }
 
 /** The approval feature's reach: drafts in Postgres, decisions signalled to the lead's workflow. */
-function draftApprovalDeps(db: Db, client: Client, managersChatId: number, logger: Logger): DraftApprovalDeps {
+function draftApprovalDeps(db: Db, client: Client, managersChatId: number, owners: readonly number[], logger: Logger): DraftApprovalDeps {
   return {
     managersChatId,
     logger,
+    // With no owners configured there are no roles yet: everyone in the managers' chat decides.
+    mayDecide: async (telegramUserId) => owners.length === 0 || hasRole(await roleOf(db, telegramUserId, owners), 'manager'),
     findDraft: async (id) => {
       const draft = Number.isSafeInteger(id) ? await findDraft(db, id) : undefined;
       return draft && { telegramUserId: draft.telegram_user_id, pending: draft.status === 'pending' };

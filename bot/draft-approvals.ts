@@ -11,6 +11,8 @@ export interface DraftApprovalDeps {
   findDraft(id: number): Promise<{ telegramUserId: number; pending: boolean } | undefined>;
   findDraftByMessage(chatId: number, messageId: number): Promise<{ id: number; telegramUserId: number } | undefined>;
   decide(telegramUserId: number, decision: DraftDecision): Promise<void>;
+  /** Whether this person may decide on drafts (a manager or above, checked on every press). */
+  mayDecide(telegramUserId: number): Promise<boolean>;
   logger: Logger;
 }
 
@@ -26,6 +28,11 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
     const press = decodeButton(ctx.callbackQuery.data);
     if (press?.scope !== DRAFT_SCOPE) return next();
     const [id, verdict] = press.buttonId.split('.');
+    if (!(await deps.mayDecide(ctx.from.id))) {
+      deps.logger.warn({ by: ctx.from.id, draftId: id }, 'draft decision refused: not staff');
+      await ctx.answerCallbackQuery({ text: STAFF_TEXTS.notAllowed }).catch(() => undefined);
+      return;
+    }
     const draft = await deps.findDraft(Number(id));
     // The answer is a courtesy to the manager: a failed one must not undo the decision.
     const answer = (text: string) => ctx.answerCallbackQuery({ text }).catch((error: unknown) => deps.logger.warn({ err: String(error) }, 'answerCallbackQuery failed'));
@@ -50,6 +57,10 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
     const repliedTo = ctx.message.reply_to_message?.message_id;
     const draft = repliedTo ? await deps.findDraftByMessage(ctx.chat.id, repliedTo) : undefined;
     if (!draft) return next();
+    if (!(await deps.mayDecide(ctx.from.id))) {
+      await ctx.reply(STAFF_TEXTS.notAllowed, { reply_parameters: { message_id: ctx.message.message_id } });
+      return;
+    }
     const delivered = await deps
       .decide(draft.telegramUserId, { draftId: draft.id, decision: 'edit', text: ctx.message.text, by: ctx.from.id })
       .then(() => true)

@@ -8,6 +8,7 @@ export const STAFF_TEXTS = {
   edited: 'Ваш текст передан лиду (если черновик ещё ждал решения).',
   notDelivered: 'Не удалось передать решение: диалог лида недоступен. Ответьте лиду напрямую.',
   draftClosed: 'Этот черновик уже закрыт.',
+  notAllowed: 'Решать по черновикам могут только менеджеры и выше.',
 } as const;
 
 export function fillStaffText(template: string, values: Record<string, string | number>): string {

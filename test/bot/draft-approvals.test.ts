@@ -32,6 +32,7 @@ async function botWithDrafts() {
       findDraft: async (id) => (id === 1 ? { telegramUserId: 4001, pending: true } : id === 2 ? { telegramUserId: 4002, pending: false } : undefined),
       findDraftByMessage: async (chatId, messageId) => (chatId === MANAGERS && messageId === 900 ? { id: 1, telegramUserId: 4001 } : undefined),
       decide: async (telegramUserId, decision) => void decisions.push({ telegramUserId, decision }),
+      mayDecide: async (telegramUserId) => telegramUserId === MANAGER.id,
     },
   });
   await bot.init();
@@ -88,11 +89,25 @@ describe('draft approvals in the managers chat', () => {
         decide: async () => {
           throw new Error('workflow not found');
         },
+        mayDecide: async () => true,
       },
     });
     await bot.init();
     await bot.handleUpdate(replyTo(900, 'текст'));
     expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.notDelivered);
+  });
+
+  it('someone in the managers chat without a manager role cannot decide', async () => {
+    const bot = await botWithDrafts();
+    const intruder = { id: 31337, is_bot: false, first_name: 'Гость' };
+    const press = callback('dr:1.ok') as unknown as { callback_query: { from: object } };
+    press.callback_query.from = intruder;
+    await bot.handleUpdate(press as unknown as Update);
+    const reply = replyTo(900, 'мой текст') as unknown as { message: { from: object } };
+    reply.message.from = intruder;
+    await bot.handleUpdate(reply as unknown as Update);
+    expect(decisions).toEqual([]);
+    expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.notAllowed);
   });
 
   it('the same buttons or replies in another chat do nothing', async () => {
