@@ -180,6 +180,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         conversations,
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
+        templates: {
+          db,
+          owners: config.ADMIN_TELEGRAM_IDS,
+          logger,
+          followUpDefaults: (language) =>
+            Object.fromEntries((loadScenarioFile(defaultScenarioPath(language)).followUps?.sequence ?? []).map((s) => [s.id, s.text])),
+        },
         approvals:
           config.MANAGERS_CHAT_ID === undefined
             ? undefined

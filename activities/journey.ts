@@ -8,6 +8,7 @@ import { scoreSurvey, type Survey, type SurveyOutcome } from '../domain/survey';
 import type { Db } from '../db/knex';
 import { listReadyMaterials } from '../db/materials';
 import { listActiveProducts, listCriteria, recordMatch } from '../db/products';
+import { templateOverride } from '../db/templates';
 import { defaultSchedulePath, loadSchedule } from '../scenarios/schedule-loader';
 
 export interface JourneyDeps {
@@ -89,6 +90,11 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
     /** The sales stage the policy moved the lead to (forward only), for managers and analytics. */
     async saveStage(request: { leadId: number; stage: string }): Promise<void> {
       await db('leads').where({ id: request.leadId }).update({ stage: request.stage, updated_at: db.fn.now() });
+    },
+
+    /** The editors' version of a template (e.g. `follow_up.h24`), if they changed it from Telegram. */
+    async templateText(request: { key: string; language: Language }): Promise<string | null> {
+      return (await templateOverride(db, request.key, request.language)) ?? null;
     },
 
     /** /stop and its reverse: no follow-ups or broadcasts while opted out. */

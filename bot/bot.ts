@@ -5,6 +5,7 @@ import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
 import { staffCommands, type StaffDeps } from './staff-commands';
+import { templateEditing, type TemplateEditingDeps } from './template-editing';
 
 export interface BotDeps {
   token: string;
@@ -15,6 +16,8 @@ export interface BotDeps {
   approvals?: DraftApprovalDeps;
   /** Staff commands (/staff, /staff_add, /staff_remove) with role checks. */
   staff?: StaffDeps;
+  /** Editors change follow-up templates from Telegram. */
+  templates?: TemplateEditingDeps;
 }
 
 /**
@@ -22,9 +25,10 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(staffCommands(staff));
+  if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));

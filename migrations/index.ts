@@ -8,6 +8,7 @@ import * as llmCalls from './20261129_006_llm_calls';
 import * as llmDrafts from './20261129_007_llm_drafts';
 import * as staffMessages from './20261129_008_staff_messages';
 import * as staff from './20261129_009_staff';
+import * as templates from './20261129_010_templates';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_007_llm_drafts': llmDrafts,
   '20261129_008_staff_messages': staffMessages,
   '20261129_009_staff': staff,
+  '20261129_010_templates': templates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

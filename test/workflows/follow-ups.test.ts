@@ -166,3 +166,22 @@ describe('follow-ups on the time-skipping server', () => {
     }
   });
 });
+
+describe('an edited template', () => {
+  it('the follow-up goes out with the text editors published, not the scenario default', async () => {
+    const lead = h.newLead();
+    await h.db('message_templates').insert({ key: 'follow_up.h24', language: 'ru', text: '{first_name}, новый текст от редактора', updated_by: 1 }).onConflict(['key', 'language']).merge();
+    try {
+      await (await h.worker()).runUntil(async () => {
+        await skipToMoscow(12, 0);
+        await h.conversations().deliver(text(lead, '/start'));
+        await h.until('sendMessage', lead, 1);
+        await h.env.sleep(25 * HOUR);
+        await h.until('sendMessage', lead, 2);
+      });
+      expect(h.texts(lead)[1]).toBe('Анна, новый текст от редактора');
+    } finally {
+      await h.db('message_templates').where({ key: 'follow_up.h24', language: 'ru' }).delete();
+    }
+  });
+});

@@ -294,7 +294,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const ids = [...skipped, step].map((s) => s.id);
     state.followUpsThisSilence = [...(state.followUpsThisSilence ?? []), ...ids];
     state.followUpsEver = [...new Set([...(state.followUpsEver ?? []), ...ids])];
-    await send(renderFollowUp(current, step, view()));
+    // Editors may have changed the text from Telegram since the scenario was pinned.
+    const edited = await records.templateText({ key: `follow_up.${step.id}`, language: current.language });
+    await send(renderFollowUp(current, edited ? { ...step, text: edited } : step, view()));
     await recordEvent('follow_up_sent', { id: step.id, skipped: skipped.map((s) => s.id), at: new Date().toISOString() });
   }
 

@@ -1,0 +1,114 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Language } from '../domain/language';
+import { hasRole } from '../domain/roles';
+import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
+import { renderTemplate } from '../domain/template';
+import { auditStaffCommand, roleOf } from '../db/staff';
+import { publishTemplate, saveTemplateDraft, takeTemplateDraft, templateOverride } from '../db/templates';
+import type { BotContext } from './context';
+
+export interface TemplateEditingDeps {
+  db: Knex;
+  owners: readonly number[];
+  logger: Logger;
+  /** The scenario's follow-up texts by id, per language: the defaults editors start from. */
+  followUpDefaults(language: Language): Record<string, string>;
+}
+
+/** Placeholders a template may use; anything else would reach a lead as an empty gap. */
+const PLACEHOLDERS = ['first_name'];
+const SCOPE = 'tpl';
+
+const TEXTS = {
+  refused: '⛔ Менять тексты могут редакторы и выше. Попытка записана.',
+  usage: 'Как изменить: /template <id> [ru|en] <новый текст>\nНапример: /template h24 {first_name}, как вам гайд?',
+  unknown: (id: string, ids: string[]) => `Нет шаблона «${id}». Есть: ${ids.join(', ')}.`,
+  tooLong: `Текст длиннее ${TELEGRAM_TEXT_LIMIT} символов: Telegram его не пропустит.`,
+  badPlaceholder: (names: string[]) => `Неизвестные подстановки: ${names.map((n) => `{${n}}`).join(', ')}. Доступно: {first_name}.`,
+  preview: (key: string, language: string) => `👀 Предпросмотр «${key}» (${language}). Так его увидит лид:`,
+  publish: '✅ Опубликовать',
+  cancel: '✖️ Отменить',
+  published: (key: string) => `✅ «${key}» опубликован: следующие напоминания пойдут с новым текстом.`,
+  cancelled: 'Правка отменена, ничего не изменилось.',
+  nothing: 'Нет неопубликованной правки.',
+};
+
+/**
+ * Follow-up templates edited from Telegram by editors: /templates lists them, /template <id> [lang]
+ * <text> shows a preview with Publish / Cancel; /cancel drops the draft. The draft lives in Postgres,
+ * so a restart in the middle keeps it. The role is checked on every step, every change recorded.
+ */
+export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const privateChats = composer.chatType('private');
+
+  const allowed = async (ctx: BotContext, command: string, details: Record<string, unknown> = {}) => {
+    const actor = ctx.from?.id ?? 0;
+    const actorRole = await roleOf(deps.db, actor, deps.owners);
+    const ok = hasRole(actorRole, 'editor');
+    await auditStaffCommand(deps.db, { actor, actorRole, command, details, allowed: ok, reason: ok ? undefined : 'below editor' });
+    if (!ok) await ctx.reply(TEXTS.refused);
+    return ok;
+  };
+
+  privateChats.command('templates', async (ctx) => {
+    if (!(await allowed(ctx, 'templates'))) return;
+    const lines: string[] = [];
+    for (const language of ['ru', 'en'] as const) {
+      for (const [id, text] of Object.entries(deps.followUpDefaults(language))) {
+        const current = (await templateOverride(deps.db, `follow_up.${id}`, language)) ?? text;
+        lines.push(`• ${id} (${language})${current === text ? '' : ' ✏️'}: ${current.slice(0, 120)}${current.length > 120 ? '…' : ''}`);
+      }
+    }
+    await ctx.reply(`Шаблоны напоминаний (✏️ — изменён):\n\n${lines.join('\n')}\n\n${TEXTS.usage}`);
+  });
+
+  privateChats.command('template', async (ctx) => {
+    const [id = '', maybeLanguage = '', ...rest] = ctx.match.trim().split(/ +/);
+    const language: Language = maybeLanguage === 'en' ? 'en' : 'ru';
+    const text = (maybeLanguage === 'en' || maybeLanguage === 'ru' ? rest.join(' ') : [maybeLanguage, ...rest].join(' ')).trim();
+    if (!(await allowed(ctx, 'template', { id, language }))) return;
+    const ids = Object.keys(deps.followUpDefaults(language));
+    if (!id || !text) return void (await ctx.reply(TEXTS.usage));
+    if (!ids.includes(id)) return void (await ctx.reply(TEXTS.unknown(id, ids)));
+    if (text.length > TELEGRAM_TEXT_LIMIT) return void (await ctx.reply(TEXTS.tooLong));
+    const unknown = [...text.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).filter((name) => !PLACEHOLDERS.includes(name));
+    if (unknown.length) return void (await ctx.reply(TEXTS.badPlaceholder(unknown)));
+    const key = `follow_up.${id}`;
+    await saveTemplateDraft(deps.db, { editor: ctx.from.id, key, language, text });
+    await ctx.reply(TEXTS.preview(key, language));
+    await ctx.reply(renderTemplate(text, { first_name: ctx.from.first_name }), {
+      reply_markup: new InlineKeyboard().text(TEXTS.publish, `${SCOPE}:publish`).text(TEXTS.cancel, `${SCOPE}:cancel`),
+    });
+  });
+
+  privateChats.callbackQuery([`${SCOPE}:publish`, `${SCOPE}:cancel`], async (ctx) => {
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    const publishing = ctx.callbackQuery.data === `${SCOPE}:publish`;
+    if (!(await allowed(ctx, publishing ? 'template_publish' : 'template_cancel'))) return;
+    const draft = await takeTemplateDraft(deps.db, ctx.from.id);
+    if (!draft) return void (await ctx.reply(TEXTS.nothing));
+    if (!publishing) return void (await ctx.reply(TEXTS.cancelled));
+    const before = await templateOverride(deps.db, draft.key, draft.language);
+    await publishTemplate(deps.db, { ...draft, editor: ctx.from.id });
+    await auditStaffCommand(deps.db, {
+      actor: ctx.from.id,
+      actorRole: await roleOf(deps.db, ctx.from.id, deps.owners),
+      command: 'template_published',
+      details: { key: draft.key, language: draft.language, before: before ?? null, after: draft.text },
+      allowed: true,
+    });
+    deps.logger.info({ key: draft.key, language: draft.language, editor: ctx.from.id }, 'template published');
+    await ctx.reply(TEXTS.published(draft.key));
+  });
+
+  privateChats.command('cancel', async (ctx, next) => {
+    const draft = await takeTemplateDraft(deps.db, ctx.from.id);
+    if (!draft) return next();
+    await ctx.reply(TEXTS.cancelled);
+  });
+
+  return composer;
+}
