@@ -78,6 +78,7 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
       await until('sendMessage', lead, 2);
       await conversations().deliver(press(lead, 'greeting:bonus')); // from the old greeting
       await until('sendMessage', lead, 4);
+      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`id ${lead.id}`)));
     });
     expect(texts(lead)[2]).toBe(ru.texts.staleButton);
     expect(texts(lead)[3]).toContain('Напишите одним сообщением');

@@ -23,11 +23,14 @@ const reply = (fields: Record<string, unknown>): ScriptedAnswer => ({
 });
 
 /** /start, then one free-text message; returns the bot's answer to it (the 2nd message). */
-async function ask(lead: TestUser, question: string, options: { openai?: OpenAI | null; timeoutMs?: number } = {}) {
+async function ask(lead: TestUser, question: string, options: { openai?: OpenAI | null; timeoutMs?: number; managersTold?: boolean } = {}) {
   await (await h.worker({ openai: options.openai === undefined ? client() : options.openai, model: 'test-model', timeoutMs: options.timeoutMs })).runUntil(async () => {
     await h.conversations().deliver(text(lead, '/start'));
     await h.conversations().deliver(text(lead, question));
     await h.until('sendMessage', lead, 2);
+    if (options.managersTold) {
+      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`)));
+    }
     await h.fake.waitFor(() => false, 200).catch(() => undefined);
   });
   return h.sent('sendMessage', lead)[1];
@@ -86,7 +89,7 @@ describe('the LLM policy layer through the fake OpenAI server', () => {
   it('a low-confidence answer escalates to a manager instead of going out', async () => {
     const lead = h.newLead();
     openaiFake.script(reply({ reply: 'Наверное, это как-то связано с майнингом…', confidence: 0.2 }));
-    const sent = await ask(lead, 'Чем proof-of-stake отличается от proof-of-work?');
+    const sent = await ask(lead, 'Чем proof-of-stake отличается от proof-of-work?', { managersTold: true });
     expect(sent.params.text).toContain('Передал ваш запрос менеджеру');
     expect(h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`))).toBe(true);
     const { events } = await llmRecords(lead);
