@@ -22,11 +22,18 @@ export function createBookingActivities({ db, logger }: { db: Db; logger: Logger
     },
 
     /** The phone and name the lead gave (the name the lead typed wins over Telegram's). */
-    async saveContact(request: { leadId: number; phone?: string; name?: string }): Promise<void> {
+    async saveContact(request: { leadId: number; phone?: string; name?: string; email?: string | null }): Promise<void> {
       const changes: Record<string, unknown> = { updated_at: db.fn.now() };
       if (request.phone) changes.phone = request.phone;
+      if (request.email) changes.email = request.email;
       if (request.name) changes.first_name = request.name;
       await db('leads').where({ id: request.leadId }).update(changes);
+    },
+
+    /** The lead's last few messages, oldest first, for a card that shows what they said. */
+    async lastLeadMessages(request: { leadId: number; count: number }): Promise<string[]> {
+      const rows = await db('messages').where({ lead_id: request.leadId, direction: 'in' }).orderBy('id', 'desc').limit(request.count).select('text');
+      return rows.reverse().map((r) => String(r.text ?? '').slice(0, 300));
     },
 
     async contactOf(request: { leadId: number }): Promise<{ phone: string | null; name: string | null }> {

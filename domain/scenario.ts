@@ -1,5 +1,6 @@
 import type { BookingTexts } from './booking-dialog';
 import type { Condition } from './conditions';
+import type { ContactFormTexts } from './contact-form';
 import type { FollowUpPlan } from './follow-ups';
 import type { TextIntent } from './intents';
 import type { Survey } from './survey';
@@ -29,6 +30,8 @@ export interface Scenario {
   survey?: Survey;
   /** Messages after the lead's silence (24h, 72h, a later re-engagement), quiet hours and catch-up. */
   followUps?: FollowUpPlan;
+  /** Texts of the contact form (the `contact_form` action). */
+  contactForm?: ContactFormTexts;
   /** Texts of the consultation booking dialog (the `book` action). */
   booking?: BookingTexts;
   /** `preserve`: every step is a new message; `replace`: a button press edits the message it came from. */
@@ -61,6 +64,7 @@ export interface ScenarioTexts {
 export type StepAction =
   | { kind: 'startSurvey' }
   | { kind: 'book' }
+  | { kind: 'contactForm' }
   | { kind: 'matchProducts' }
   | { kind: 'sendMaterials'; limit: number }
   | { kind: 'answerSchedule' }

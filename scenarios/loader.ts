@@ -94,6 +94,9 @@ export function checkScenario(scenario: Scenario): Finding[] {
         }),
       );
     });
+    if (step.actions?.some((a) => a.kind === 'contactForm') && !scenario.contactForm) {
+      findings.push({ path: ['steps', stepId, 'actions'], message: 'the contact_form action needs a `contact_form:` block with the form texts' });
+    }
     if (step.actions?.some((a) => a.kind === 'book') && !scenario.booking) {
       findings.push({ path: ['steps', stepId, 'actions'], message: 'the book action needs a `booking:` block with the dialog texts' });
     }
@@ -109,7 +112,7 @@ export function checkScenario(scenario: Scenario): Finding[] {
 
 function hasWayOut(step: Scenario['steps'][string]): boolean {
   const hasGotoButton = step.messages.some((m) => (m.buttons ?? []).flat().some((b) => 'goto' in b));
-  const startsSurvey = step.actions?.some((a) => a.kind === 'startSurvey' || a.kind === 'book') ?? false;
+  const startsSurvey = step.actions?.some((a) => a.kind === 'startSurvey' || a.kind === 'book' || a.kind === 'contactForm') ?? false;
   return hasGotoButton || !!step.then || !!step.route || startsSurvey || !!step.final || !!step.keepsPlace;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BookingTexts } from '../domain/booking-dialog';
 import type { Condition } from '../domain/conditions';
+import type { ContactFormTexts } from '../domain/contact-form';
 import type { FollowUpPlan } from '../domain/follow-ups';
 import type { TextIntent } from '../domain/intents';
 import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
@@ -39,6 +40,7 @@ const condition = z.strictObject({
 const action = z.union([
   z.literal('start_survey').transform((): StepAction => ({ kind: 'startSurvey' })),
   z.literal('book').transform((): StepAction => ({ kind: 'book' })),
+  z.literal('contact_form').transform((): StepAction => ({ kind: 'contactForm' })),
   z.literal('match_products').transform((): StepAction => ({ kind: 'matchProducts' })),
   z.literal('answer_schedule').transform((): StepAction => ({ kind: 'answerSchedule' })),
   z.literal('opt_out').transform((): StepAction => ({ kind: 'optOut' })),
@@ -47,7 +49,7 @@ const action = z.union([
   z
     .strictObject({ send_materials: z.strictObject({ limit: z.number().int().min(1).max(5) }) })
     .transform((raw): StepAction => ({ kind: 'sendMaterials', limit: raw.send_materials.limit })),
-], { error: 'unknown action; expected start_survey, book, match_products, send_materials, answer_schedule, opt_out or opt_in' });
+], { error: 'unknown action; expected start_survey, book, contact_form, match_products, send_materials, answer_schedule, opt_out or opt_in' });
 
 const BOOKING_TEXT_KEYS = [
   'choose_date', 'choose_slot', 'other_time_button', 'back_button', 'type_prompt', 'ask_phone', 'share_phone_button',
@@ -115,6 +117,34 @@ const survey = z
       budgetQuestion: raw.budget_question,
       urgencyQuestion: raw.urgency_question,
       then: raw.then,
+    }),
+  );
+
+const contactForm = z
+  .strictObject({
+    ask_phone: text,
+    share_phone_button: text,
+    bad_phone: text,
+    foreign_contact: text,
+    ask_name: text,
+    bad_name: text,
+    ask_email: text,
+    skip_email_button: text,
+    bad_email: text,
+    done: text,
+  })
+  .transform(
+    (raw): ContactFormTexts => ({
+      askPhone: raw.ask_phone,
+      sharePhoneButton: raw.share_phone_button,
+      badPhone: raw.bad_phone,
+      foreignContact: raw.foreign_contact,
+      askName: raw.ask_name,
+      badName: raw.bad_name,
+      askEmail: raw.ask_email,
+      skipEmailButton: raw.skip_email_button,
+      badEmail: raw.bad_email,
+      done: raw.done,
     }),
   );
 
@@ -193,6 +223,7 @@ export const scenarioFileSchema = z
     survey: survey.optional(),
     booking: booking.optional(),
     follow_ups: followUps.optional(),
+    contact_form: contactForm.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
     texts,
     steps: z.record(id, step),
@@ -213,6 +244,7 @@ export const scenarioFileSchema = z
       survey: raw.survey,
       booking: raw.booking,
       followUps: raw.follow_ups,
+      contactForm: raw.contact_form,
       placeholderDefaults: raw.placeholder_defaults,
       texts: raw.texts,
       steps: raw.steps,

@@ -133,7 +133,7 @@ describe('the lead journey on the time-skipping server', () => {
       await h.until('sendMessage', lead, 3);
     });
     expect(buttonsOf(h.sent('sendMessage', lead)[1]).map((b) => b.callback_data)).toEqual(['help:bonus', 'help:survey', 'help:manager']);
-    expect(h.texts(lead)[2]).toContain('Напишите одним сообщением');
+    expect(h.texts(lead)[2]).toContain('Оставьте номер телефона');
   });
 });
 

@@ -74,18 +74,18 @@ describe('leadConversationWorkflow on the time-skipping server', () => {
     const worker = await h.worker();
     await worker.runUntil(async () => {
       await conversations().deliver(text(lead, '/start'));
-      await conversations().deliver(press(lead, 'greeting:request'));
-      await until('sendMessage', lead, 2);
-      await conversations().deliver(press(lead, 'greeting:bonus')); // from the old greeting
+      await conversations().deliver(press(lead, 'greeting:bonus'));
+      await until('sendDocument', lead, 1);
+      await h.env.sleep('3s');
+      await until('sendMessage', lead, 2); // the opening question
+      await conversations().deliver(press(lead, 'greeting:request')); // from the old greeting
       await until('sendMessage', lead, 4);
-      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`id ${lead.id}`)));
     });
     expect(texts(lead)[2]).toBe(ru.texts.staleButton);
-    expect(texts(lead)[3]).toContain('Напишите одним сообщением');
-    expect(sent('sendDocument', lead)).toHaveLength(0);
+    expect(texts(lead)[3]).toContain('управлять своими деньгами'); // the opening question again
+    expect(sent('sendDocument', lead)).toHaveLength(1);
     const { events } = await leadRows(h.db, lead.id);
-    expect(events.map((e) => e.type)).toEqual(['greeted', 'request_started', 'stale_button']);
-    expect(h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`id ${lead.id}`))).toBe(true);
+    expect(events.map((e) => e.type)).toEqual(['greeted', 'bonus_taken', 'stale_button']);
   });
 
   it('/reset: cancel deletes nothing; confirm deletes every row and starts over', async () => {

@@ -93,13 +93,14 @@ describe('message history mode', () => {
     const lead = h.newLead();
     await (await h.worker({ scenarioPath: folder.scenarioPath })).runUntil(async () => {
       await h.conversations().deliver(text(lead, '/start'));
-      await h.until('sendMessage', lead, 1);
-      const greeting = h.sent('sendMessage', lead)[0];
-      const messageId = (greeting.result as { message_id: number }).message_id;
-      await h.conversations().deliver(press(lead, buttonsOf(greeting)[1].callback_data as string, undefined, messageId));
+      await h.conversations().deliver(text(lead, '/help'));
+      await h.until('sendMessage', lead, 2);
+      const help = h.sent('sendMessage', lead)[1];
+      const messageId = (help.result as { message_id: number }).message_id;
+      await h.conversations().deliver(press(lead, 'help:manager', undefined, messageId));
       await h.fake.waitFor(() => h.fake.callsTo('editMessageText', lead.id).length === 1);
-      expect(h.fake.callsTo('editMessageText', lead.id)[0].params).toMatchObject({ message_id: messageId, text: expect.stringContaining('Напишите одним сообщением') });
+      expect(h.fake.callsTo('editMessageText', lead.id)[0].params).toMatchObject({ message_id: messageId, text: expect.stringContaining('Передал ваш запрос менеджеру') });
     });
-    expect(h.sent('sendMessage', lead)).toHaveLength(1);
+    expect(h.sent('sendMessage', lead)).toHaveLength(2);
   });
 });

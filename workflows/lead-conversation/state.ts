@@ -1,4 +1,5 @@
 import type { BookingState, UpcomingBooking } from '../../domain/booking-dialog';
+import type { ContactForm } from '../../domain/contact-form';
 import type { MatchSummary } from '../../domain/conversation';
 import type { NextAction } from '../../domain/llm-reply';
 import type { TelegramPerson } from '../../domain/inbound-event';
@@ -37,6 +38,9 @@ export interface LeadState {
   recentActions?: NextAction[];
   lastConfidence?: number | null;
   facts?: Record<string, string>;
+  /** The contact form ("Leave a request") and when an untouched form becomes an incomplete lead. */
+  form?: ContactForm;
+  formDeadline?: number | null;
   /** Follow-ups: when the lead last wrote, what went out in this silence and ever, a catch-up slot after downtime. */
   lastActivityAt?: number;
   followUpsThisSilence?: string[];

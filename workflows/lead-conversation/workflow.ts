@@ -45,6 +45,16 @@ import {
   type BookingEffect,
 } from '../../domain/booking-dialog';
 import { decodeButton, encodeButton } from '../../domain/callback-data';
+import {
+  FORM_ABANDON_MS,
+  FORM_SCOPE,
+  onFormButton,
+  onFormContact,
+  onFormText,
+  startForm,
+  type ContactFormTexts,
+  type FormEffect,
+} from '../../domain/contact-form';
 import { catchUpOffsetMs, dueFollowUps, nextFollowUp, outsideQuietHours } from '../../domain/follow-ups';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
@@ -135,13 +145,18 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     // them, so an outdated one never fires. One condition waits for the earliest.
     const reminderAt = state.reminder?.at;
     const followUpAt = followUpDeadline();
-    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity);
+    const formAt = state.formDeadline ?? undefined;
+    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity);
     let timedOut = false;
     if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
     if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
       const bookingId = state.reminder.bookingId;
       await survive('booking reminder', () => remind(bookingId));
+      continue;
+    }
+    if (timedOut && formAt !== undefined && Date.now() >= formAt) {
+      await survive('incomplete form', formAbandoned);
       continue;
     }
     if (timedOut && followUpAt !== undefined && Date.now() >= followUpAt) {
@@ -183,6 +198,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     scenario ??= withScenarioDefaults(await records.loadScenario(languageFor(event.from.languageCode)));
     if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
     replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
+    const form = scenario.contactForm && formReaction(scenario.contactForm, event);
+    if (form) return runForm(form);
     const booking = scenario.booking && bookingReaction(event, bookingContext(scenario));
     if (booking) return runBooking(booking);
     await run(reactTo(scenario, view(), event));
@@ -195,6 +212,50 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       return;
     }
     await run(reactToDomainEvent(scenario, event.name));
+  }
+
+  /** The open contact form takes text, a shared contact and its own buttons first. */
+  function formReaction(texts: ContactFormTexts, event: InboundEvent): FormEffect[] | undefined {
+    const form = state.form ?? { phase: 'idle' };
+    if (event.kind === 'text') return onFormText(texts, form, event.text);
+    if (event.kind === 'other' && event.contact) return onFormContact(texts, form, event.contact, event.from.id);
+    if (event.kind === 'button') {
+      const press = decodeButton(event.data);
+      return press?.scope === FORM_SCOPE ? onFormButton(texts, form, press.buttonId) : undefined;
+    }
+    return undefined;
+  }
+
+  async function runForm(effects: FormEffect[]): Promise<void> {
+    for (const effect of effects) {
+      if (effect.kind === 'send') await send(effect.content);
+      else if (effect.kind === 'setForm') {
+        state.form = effect.form;
+        // Every answer re-arms the abandonment timer; a finished form disarms it.
+        state.formDeadline = effect.form.phase === 'idle' ? null : Date.now() + FORM_ABANDON_MS;
+      } else await submitForm(effect);
+    }
+  }
+
+  /** The form is complete: the lead's contact is stored and the managers get the lead card. */
+  async function submitForm(form: { phone: string; name: string; email: string | null }): Promise<void> {
+    if (state.leadId === null) return;
+    await records.saveContact({ leadId: state.leadId, phone: form.phone, name: form.name, email: form.email });
+    state.contact = { phone: form.phone, name: form.name };
+    await recordEvent('lead_created', { trigger: 'contact_form', email: form.email !== null });
+    await notifyManagers(`📝 Заявка: ${form.name}, ${form.phone}${form.email ? `, ${form.email}` : ''}`);
+  }
+
+  /** Ten minutes without an answer: the managers get an incomplete card with the lead's last 2 messages. */
+  async function formAbandoned(): Promise<void> {
+    const form = state.form;
+    state.formDeadline = null;
+    state.form = { phase: 'idle' };
+    if (!form || form.phase === 'idle' || state.leadId === null) return;
+    const last = await records.lastLeadMessages({ leadId: state.leadId, count: 2 });
+    await recordEvent('lead_incomplete', { phase: form.phase, phone: !!form.phone });
+    const known = [form.name, form.phone].filter(Boolean).join(', ');
+    await notifyManagers(`⚠️ Незавершённая заявка${known ? ` (${known})` : ''}. Последние сообщения: ${last.map((t) => `«${t}»`).join(' / ') || '—'}`);
   }
 
   /** The booking dialog takes its own buttons, and text or a shared contact while it waits for them. */
@@ -376,6 +437,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     switch (action.kind) {
       case 'startSurvey':
         return run(startSurvey(current));
+      case 'contactForm':
+        if (!current.contactForm) return;
+        return runForm(startForm(current.contactForm));
       case 'book': {
         if (!current.booking || state.leadId === null) return;
         state.contact = await records.contactOf({ leadId: state.leadId });
