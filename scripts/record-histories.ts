@@ -13,6 +13,8 @@ import pino from 'pino';
 import { createActivities } from '../activities';
 import { LeadConversations } from '../bot/lead-conversations';
 import { createDb, ensureDatabase, migrateLatest } from '../db/knex';
+import OpenAI from 'openai';
+import { FakeOpenAIServer, realmSafeFetch } from '../test/fakes/openai-server';
 import { FakeTelegramServer } from '../test/fakes/telegram-server';
 import { TEST_DATABASE_URL } from '../test/support/paths';
 import { press, text } from '../test/support/updates';
@@ -87,6 +89,39 @@ async function main(): Promise<void> {
     await fake.waitFor(() => sentTo(second).some((c) => String(c.params.text).startsWith('⏰')), 20_000);
     await save('lead-conversation-survey-booking', second.id);
   });
+
+  // A model turn, the contact form and a follow-up, with a worker whose model is the fake OpenAI server.
+  const openaiFake = await FakeOpenAIServer.start({ apiKey: 'sk-record' });
+  openaiFake.script({
+    kind: 'json',
+    content: { reply: 'Обучение длится 8 недель.', intent: 'question', next_action: 'offer_consult', confidence: 0.9, profile_updates: {}, readiness: 40, stage: 'frame' },
+  });
+  const llmWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({
+      db,
+      logger,
+      api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
+      managersChatId: -100,
+      openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
+      model: 'record-model',
+    }),
+  });
+  await llmWorker.runUntil(async () => {
+    const third = newLead();
+    await drive(text(third, '/start'), third, 1);
+    await drive(text(third, 'Сколько длится обучение?'), third, 2);
+    await drive(text(third, '/contact'), third, 3);
+    await drive(text(third, '+7 912 111-22-33'), third, 4);
+    await drive(text(third, 'Мария'), third, 5);
+    await drive(text(third, 'maria@example.com'), third, 6);
+    await env.sleep('25h');
+    await fake.waitFor(() => sentTo(third).length >= 7, 20_000); // the 24h follow-up
+    await save('lead-conversation-llm-form-follow-up', third.id);
+  });
+  await openaiFake.stop();
   await env.teardown();
   await fake.stop();
   await db.destroy();
