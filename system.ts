@@ -12,6 +12,7 @@ import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { createBot } from './bot/bot';
 import type { BotContext } from './bot/context';
 import type { DraftApprovalDeps } from './bot/draft-approvals';
+import { Handoffs } from './bot/handoffs';
 import { LeadConversations } from './bot/lead-conversations';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { roleOf } from './db/staff';
@@ -135,6 +136,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         timeoutMs: config.LLM_TIMEOUT_MS,
         approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
         retention: { days: config.RETENTION_DAYS },
+        owners: config.ADMIN_TELEGRAM_IDS,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -180,6 +182,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         conversations,
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
+        handoffs: new Handoffs(client),
         templates: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,

@@ -8,6 +8,8 @@ export function createBookingActivities({ db, logger }: { db: Db; logger: Logger
     /** Stores a booking (cancelling the one it replaces) and returns its id. */
     async bookConsultation(request: { leadId: number; startsAt: string; replaces?: number; idempotencyKey: string }): Promise<{ bookingId: number }> {
       const row = await createBooking(db, request);
+      // A booked lead is `scheduled`, unless the work with them is further along already.
+      await db('leads').where({ id: request.leadId }).whereIn('status', ['new', 'incomplete', 'assigned']).update({ status: 'scheduled' });
       logger.info({ leadId: request.leadId, bookingId: row.id, replaces: request.replaces ?? null }, 'consultation booked');
       return { bookingId: row.id };
     },

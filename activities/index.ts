@@ -1,4 +1,5 @@
 import { createBookingActivities } from './bookings';
+import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
@@ -10,7 +11,7 @@ import { createTelegramActivities, type TelegramDeps } from './telegram';
 export type ActivityDeps = LeadsDeps &
   TelegramDeps &
   JourneyDeps &
-  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy };
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[] };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBookingActivities(deps),
     ...createDraftActivities(deps),
     ...createMaintenanceActivities(deps),
+    ...createHandoffActivities({ ...deps, openai: deps.openai ?? null }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

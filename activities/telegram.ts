@@ -18,6 +18,23 @@ export interface OutboundMessage {
   content: OutboundContent;
   /** `replace` history mode: edit this message (the one whose button was pressed) instead of sending. */
   editMessageId?: number;
+  /** `manager`: a manager's words relayed to the lead (logged as such). */
+  direction?: 'out' | 'manager';
+  /** A staff member's private chat: a 403 there says nothing about the lead. */
+  toStaff?: boolean;
+}
+
+/** A message copied as it is (media included) from one chat to another, e.g. between a lead and a manager. */
+export interface CopiedMessage {
+  outboundId: string;
+  leadId: number;
+  fromChatId: number;
+  messageId: number;
+  chatId: number;
+  /** Replaces the caption (a header saying whose message it is). */
+  caption?: string;
+  direction?: 'out' | 'manager';
+  toStaff?: boolean;
 }
 
 export interface SendResult {
@@ -42,14 +59,29 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   const uploadedFileIds = new Map<string, string>();
 
   async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent): Promise<SendResult> {
+    return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, part.type === 'text' ? 'sendMessage' : 'sendDocument', () =>
+      deliver(message.chatId, part, message.editMessageId),
+    );
+  }
+
+  /**
+   * Claims the message in the log under its outbound id, sends it, and settles the claim: a retried
+   * activity never sends or logs it twice, and a send whose outcome is unknown is not repeated.
+   */
+  async function sendClaimed(
+    message: Pick<OutboundMessage, 'leadId' | 'chatId' | 'direction' | 'toStaff'>,
+    outboundId: string,
+    logged: { text: string; payload: Record<string, unknown> },
+    method: string,
+    send: () => Promise<{ message_id: number }>,
+  ): Promise<SendResult> {
     const log = logger.child({ leadId: message.leadId, outboundId });
     const claim = await claimOutbound(db, {
       leadId: message.leadId,
       chatId: message.chatId,
       outboundId,
-      direction: 'out',
-      text: part.type === 'text' ? part.text : (part.caption ?? ''),
-      payload: { content: part },
+      direction: message.direction ?? 'out',
+      ...logged,
     });
     if (!claim.claimed) {
       const { existing } = claim;
@@ -62,18 +94,18 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       return { status: 'unknown', telegramMessageIds: [] };
     }
     try {
-      const sent = await deliver(message.chatId, part, message.editMessageId);
+      const sent = await send();
       await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
       return { status: 'sent', telegramMessageIds: [sent.message_id] };
     } catch (error) {
-      const outcome = classifyTelegramError(error, part.type === 'text' ? 'sendMessage' : 'sendDocument');
+      const outcome = classifyTelegramError(error, method);
       if (outcome.kind === 'unknown') {
         await settleOutbound(db, outboundId, { status: 'unknown', error: outcome.reason });
         log.warn({ reason: outcome.reason }, 'outbound outcome unknown; not resending');
         return { status: 'unknown', telegramMessageIds: [] };
       }
       await settleOutbound(db, outboundId, { status: 'failed', error: outcome.failure.message });
-      const leadBlockedUs = outcome.kind === 'refused' && outcome.blocked && message.chatId !== managersChatId;
+      const leadBlockedUs = outcome.kind === 'refused' && outcome.blocked && message.chatId !== managersChatId && !message.toStaff;
       if (leadBlockedUs && message.leadId !== null) await markLeadBlocked(db, message.leadId);
       log.warn({ reason: outcome.failure.message }, 'telegram refused or deferred a message');
       throw outcome.failure;
@@ -116,6 +148,23 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   return {
     /** Sends a message to a lead; a text over Telegram's limit goes out in parts split at paragraphs. */
     sendToLead: (message: OutboundMessage): Promise<SendResult> => sendParts(message),
+
+    /** Copies a message (text or media) between chats, logged and claimed like any outbound message. */
+    copyMessage: (copy: CopiedMessage): Promise<SendResult> =>
+      sendClaimed(copy, copy.outboundId, { text: copy.caption ?? '', payload: { copiedFrom: { chatId: copy.fromChatId, messageId: copy.messageId } } }, 'copyMessage', () =>
+        api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, copy.caption === undefined ? {} : { caption: copy.caption }),
+      ),
+
+    /** Replaces a message's buttons (a lead card that was taken or closed); a message Telegram refuses to edit is left as it is. */
+    async editButtons(request: { chatId: number; messageId: number; buttons: OutboundButton[][] }): Promise<void> {
+      try {
+        await api.editMessageReplyMarkup(request.chatId, request.messageId, { reply_markup: inlineKeyboard(request.buttons) });
+      } catch (error) {
+        const outcome = classifyTelegramError(error, 'editMessageReplyMarkup');
+        if (outcome.kind === 'retry') throw outcome.failure;
+        logger.warn({ chatId: request.chatId, messageId: request.messageId, reason: outcome.kind === 'unknown' ? outcome.reason : outcome.failure.message }, 'buttons not changed');
+      }
+    },
 
     /**
      * Posts a notice about a lead to the managers' chat, logged under the lead like any outbound

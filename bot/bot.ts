@@ -3,6 +3,10 @@ import type { Logger } from 'pino';
 import type { BotContext } from './context';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
+import { handoffDesk } from './handoff-desk';
+import type { Handoffs } from './handoffs';
+import { managerDialogs } from './manager-dialogs';
+import { sendTo } from './send-to';
 import { leadUpdates } from './lead-updates';
 import { staffCommands, type StaffDeps } from './staff-commands';
 import { templateEditing, type TemplateEditingDeps } from './template-editing';
@@ -18,6 +22,8 @@ export interface BotDeps {
   staff?: StaffDeps;
   /** Editors change follow-up templates from Telegram. */
   templates?: TemplateEditingDeps;
+  /** Manager handoffs: the card's buttons, the dialogs in private, /sendto (needs `staff` for the roles). */
+  handoffs?: Handoffs;
 }
 
 /**
@@ -25,9 +31,11 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(staffCommands(staff));
+  if (staff) bot.use(sendTo(staff));
+  if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));

@@ -42,6 +42,9 @@ export interface LeadConversationView {
   blocked: boolean;
   resetPending: boolean;
   optedOut: boolean;
+  /** What campaigns respect: `with_manager` holds every automated message. */
+  mode: 'bot' | 'with_manager' | 'opted_out';
+  handoff: { workflowId: string; phase: 'waiting' | 'taken' } | null;
   segment: 'cold' | 'warm' | 'hot' | null;
   score: number | null;
   pendingEvents: number;

@@ -46,6 +46,9 @@ export interface LeadState {
   followUpsThisSilence?: string[];
   followUpsEver?: string[];
   followUpCatchUpAt?: number | null;
+  /** The open manager handoff (its workflow), waiting to be taken or taken; how many the lead has had. */
+  handoff?: { workflowId: string; phase: 'waiting' | 'taken' } | null;
+  handoffCount?: number;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

@@ -4,11 +4,14 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BookingActivities } from '../../activities/bookings';
@@ -16,6 +19,7 @@ import type { JourneyActivities } from '../../activities/journey';
 import type { LeadsActivities } from '../../activities/leads';
 import type { LlmActivities } from '../../activities/llm';
 import type { DraftActivities } from '../../activities/llm-drafts';
+import type { HandoffActivities } from '../../activities/handoff';
 import type { ScenarioActivities } from '../../activities/scenario';
 import type { TelegramActivities } from '../../activities/telegram';
 import {
@@ -59,6 +63,10 @@ import { catchUpOffsetMs, dueFollowUps, nextFollowUp, outsideQuietHours } from '
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
+import { leadPriority, triggerOfStep, type HandoffTrigger } from '../../domain/lead-priority';
+import { describeInbound } from '../../domain/inbound-event';
+import { handoffWorkflowId, leadMessageSignal } from '../manager-handoff/contract';
+import { managerHandoffWorkflow } from '../manager-handoff/workflow';
 import { fillStaffText, STAFF_TEXTS } from '../../domain/staff-texts';
 import type { SalesStage } from '../../domain/llm-reply';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
@@ -80,7 +88,7 @@ const telegram = proxyActivities<TelegramActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
-const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities & DraftActivities>({
+const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities & DraftActivities & Pick<HandoffActivities, 'setLeadStatus'>>({
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -111,6 +119,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   let handledThisRun = 0;
   /** In `replace` history mode: the message whose button was pressed, edited by the next send. */
   let replaceMessageId: number | undefined;
+  /** Set by a model turn that escalates, so the handoff it starts says why. */
+  let escalationTrigger: HandoffTrigger | undefined;
 
   setHandler(inboundSignal, (event) => {
     // Deduplicate on arrival so a redelivered update never even queues.
@@ -130,6 +140,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     blocked: state.blocked,
     resetPending: state.resetPending,
     optedOut: state.optedOut ?? false,
+    mode: state.handoff?.phase === 'taken' ? 'with_manager' : state.optedOut ? 'opted_out' : 'bot',
+    handoff: state.handoff ?? null,
     segment: state.segment ?? null,
     score: state.score ?? null,
     pendingEvents: inbox.length + domainEvents.length,
@@ -195,6 +207,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     state.leadId = leadId;
     state.person = event.from;
     state.blocked = false; // a lead who writes has not blocked us
+    // A manager holds the dialog: the bot stays silent and the message goes to the manager.
+    if (state.handoff?.phase === 'taken' && (await relayToManager(state.handoff.workflowId, event))) return;
     scenario ??= withScenarioDefaults(await records.loadScenario(languageFor(event.from.languageCode)));
     if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
     replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
@@ -207,6 +221,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
 
   /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
   async function handleDomainEvent(event: DomainEvent): Promise<void> {
+    if (await handoffEvent(event)) return;
     if (!scenario || state.leadId === null) {
       log.warn('domain event before the conversation began', { name: event.name, id: event.id });
       return;
@@ -243,7 +258,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     await records.saveContact({ leadId: state.leadId, phone: form.phone, name: form.name, email: form.email });
     state.contact = { phone: form.phone, name: form.name };
     await recordEvent('lead_created', { trigger: 'contact_form', email: form.email !== null });
-    await notifyManagers(`📝 Заявка: ${form.name}, ${form.phone}${form.email ? `, ${form.email}` : ''}`);
+    const headline = `📝 Заявка: ${form.name}, ${form.phone}${form.email ? `, ${form.email}` : ''}`;
+    if (patched('manager-handoff')) await startHandoff('contact_form', headline);
+    else await notifyManagers(headline);
   }
 
   /** Ten minutes without an answer: the managers get an incomplete card with the lead's last 2 messages. */
@@ -254,6 +271,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     if (!form || form.phase === 'idle' || state.leadId === null) return;
     const last = await records.lastLeadMessages({ leadId: state.leadId, count: 2 });
     await recordEvent('lead_incomplete', { phase: form.phase, phone: !!form.phone });
+    if (patched('manager-handoff')) await records.setLeadStatus({ leadId: state.leadId, status: 'incomplete' });
     const known = [form.name, form.phone].filter(Boolean).join(', ');
     await notifyManagers(`⚠️ Незавершённая заявка${known ? ` (${known})` : ''}. Последние сообщения: ${last.map((t) => `«${t}»`).join(' / ') || '—'}`);
   }
@@ -324,6 +342,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   function followUpDeadline(): number | undefined {
     const plan = scenario?.followUps;
     if (!plan || state.lastActivityAt === undefined || state.optedOut || state.blocked) return undefined;
+    // A lead waiting for or talking to a manager gets no automated nudges; the close re-arms them.
+    if (state.handoff) return undefined;
     // Conversations that began before follow-ups existed replay without these timers.
     if (!patched('follow-up-timers')) return undefined;
     if (state.followUpCatchUpAt) return state.followUpCatchUpAt;
@@ -407,8 +427,12 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         return act(current, effect.action);
       case 'recordEvent':
         return recordEvent(effect.type, effect.payload);
-      case 'notifyManagers':
-        return notifyManagers(`${current.texts.managersNotice}, ${effect.reason}`);
+      case 'notifyManagers': {
+        if (!patched('manager-handoff')) return notifyManagers(`${current.texts.managersNotice}, ${effect.reason}`);
+        const trigger = escalationTrigger ?? triggerOfStep(current.steps[effect.reason]?.event);
+        escalationTrigger = undefined;
+        return startHandoff(trigger);
+      }
       case 'surveyProgress':
         state.surveyIndex = effect.index;
         state.answers = effect.answers;
@@ -544,6 +568,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     // The model second: its own reading of a purchase or a request for a human brings a manager in.
     const purchase = result.reply.intent === 'purchase' ? current.intents.find((i) => i.intent === 'purchase')?.goto : undefined;
     if (decision.escalate || result.reply.intent === 'human_request' || purchase) {
+      escalationTrigger = decision.escalate && result.reply.intent !== 'human_request' ? 'model_escalation' : undefined;
       return run(enterStep(current, purchase && !decision.escalate ? purchase : current.escalationStep));
     }
     await send({ type: 'text', text: decision.reply, buttons: offerButtons(current, decision.nextAction) });
@@ -602,6 +627,13 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   }
 
   async function resetConversation(current: Scenario): Promise<void> {
+    // The lead's records go: an open handoff about them goes too.
+    if (state.handoff) {
+      await getExternalWorkflowHandle(state.handoff.workflowId)
+        .cancel()
+        .catch(() => undefined);
+      state.handoff = null;
+    }
     await records.deleteLeadData(state.telegramUserId);
     Object.assign(state, freshProfile(), { resetPending: false, step: current.start });
     const person = state.person;
@@ -628,6 +660,91 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     if (state.leadId === null) return;
     const idempotencyKey = `${idPrefix()}/e${nextSequence(state)}`;
     await records.recordLeadEvent({ leadId: state.leadId, type, payload, idempotencyKey });
+  }
+
+  /**
+   * The managers take over: a handoff workflow of its own (a child that outlives continue-as-new),
+   * one at a time. Until it is closed no follow-up goes out; once taken the bot falls silent.
+   */
+  async function startHandoff(trigger: HandoffTrigger, headline?: string): Promise<void> {
+    if (state.leadId === null || !scenario) return;
+    if (state.handoff) {
+      await recordEvent('handoff_repeated', { trigger, handoffId: state.handoff.workflowId });
+      return;
+    }
+    state.handoffCount = (state.handoffCount ?? 0) + 1;
+    const workflowId = handoffWorkflowId(state.leadId, state.handoffCount);
+    const priority = leadPriority(state.segment, trigger);
+    try {
+      await startChild(managerHandoffWorkflow, {
+        workflowId,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            leadId: state.leadId,
+            telegramUserId: state.telegramUserId,
+            leadChatId: state.chatId,
+            leadWorkflowId: workflowInfo().workflowId,
+            trigger,
+            priority,
+            who: describeLead(),
+            headline,
+            segment: state.segment ?? null,
+            score: state.score ?? null,
+            stage: state.stage ?? null,
+            product: state.match ? state.match.name : null,
+            facts: { ...(state.answers ?? {}), ...(state.facts ?? {}) },
+            language: scenario.language === 'en' ? 'en' : 'ru',
+            timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+          },
+        ],
+      });
+      state.handoff = { workflowId, phase: 'waiting' };
+    } catch (error) {
+      log.error('handoff not started; the managers get a notice', { workflowId, error: String(error) });
+      await notifyManagers(headline ?? `${scenario.texts.managersNotice}, ${trigger}`);
+    }
+  }
+
+  /** Events of the handoff: taken (the bot falls silent), closed (the bot resumes with the summary), expired. */
+  async function handoffEvent(event: DomainEvent): Promise<boolean> {
+    const handoffId = event.payload?.handoffId;
+    if (!['dialog_taken', 'dialog_closed', 'handoff_expired'].includes(event.name)) return false;
+    if (!state.handoff || state.handoff.workflowId !== handoffId) {
+      log.warn('event of a handoff that is not the open one', { name: event.name, handoffId: String(handoffId) });
+      return true;
+    }
+    if (event.name === 'dialog_taken') {
+      state.handoff.phase = 'taken';
+      return true;
+    }
+    state.handoff = null;
+    // A silence starts now: follow-ups count from the close, not from before the dialog.
+    state.lastActivityAt = Date.now();
+    state.followUpsThisSilence = [];
+    if (event.name === 'handoff_expired') return true;
+    const summary = typeof event.payload?.summary === 'string' ? event.payload.summary : '';
+    if (summary) state.facts = capFacts({ ...(state.facts ?? {}), manager_dialog: summary });
+    return false; // the scenario says what the bot does next (after_manager)
+  }
+
+  /** Passes the lead's message to the handoff; false if the handoff is gone, so the bot answers it. */
+  async function relayToManager(handoffId: string, event: InboundEvent): Promise<boolean> {
+    const media = event.kind === 'other' && !event.contact;
+    try {
+      await getExternalWorkflowHandle(handoffId).signal(leadMessageSignal, {
+        updateId: event.updateId,
+        chatId: event.chatId,
+        messageId: 'messageId' in event && event.messageId !== undefined ? event.messageId : null,
+        text: describeInbound(event),
+        media,
+      });
+      return true;
+    } catch (error) {
+      log.warn('handoff gone; the bot answers', { handoffId, error: String(error) });
+      state.handoff = null;
+      return false;
+    }
   }
 
   /** Who the lead is, for the managers: name, @username, id, segment and score. */
