@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { conversationSummary, leadCardText, type HandoffOutcome } from '../domain/handoff';
 import type { LeadStatus } from '../domain/lead-priority';
 import { canonicalFacts, templateSalesScript, type SalesScriptFacts } from '../domain/sales-script';
-import { markClosed, markEscalated, markTaken, openHandoff, setCardMessage, setLeadStatus } from '../db/handoffs';
+import { markClosed, markEscalated, markTaken, openHandoff, setLeadStatus } from '../db/handoffs';
 import type { Db } from '../db/knex';
 import type { ManagerHandoffInput } from '../workflows/manager-handoff/contract';
 
@@ -54,10 +54,6 @@ export function createHandoffActivities({ db, logger, owners = [], openai = null
         product: input.product,
         headline: input.headline,
       });
-    },
-
-    async cardPosted(request: { workflowId: string; chatId: number; messageId: number }): Promise<void> {
-      await setCardMessage(db, request.workflowId, request.chatId, request.messageId);
     },
 
     /** Moves the lead's status (an abandoned contact form makes it `incomplete`). */

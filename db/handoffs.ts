@@ -11,8 +11,6 @@ export interface HandoffRow {
   status: 'waiting' | 'taken' | 'closed';
   manager_telegram_id: number | null;
   manager_name: string | null;
-  card_chat_id: number | null;
-  card_message_id: number | null;
   outcome: HandoffOutcome | null;
   reason: string | null;
   summary: string | null;
@@ -31,10 +29,6 @@ export async function openHandoff(db: Knex, h: { workflowId: string; leadId: num
       .ignore();
     await trx('leads').where({ id: h.leadId }).update({ priority: trx.raw('greatest(priority, ?)', [h.priority]), updated_at: trx.fn.now() });
   });
-}
-
-export async function setCardMessage(db: Knex, workflowId: string, chatId: number, messageId: number): Promise<void> {
-  await db('handoffs').where({ workflow_id: workflowId }).update({ card_chat_id: chatId, card_message_id: messageId });
 }
 
 export async function markTaken(db: Knex, workflowId: string, manager: { id: number; name: string }): Promise<void> {

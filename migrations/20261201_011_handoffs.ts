@@ -21,8 +21,6 @@ export async function up(knex: Knex): Promise<void> {
     t.string('status', 16).notNullable().defaultTo('waiting');
     t.bigInteger('manager_telegram_id');
     t.text('manager_name');
-    t.bigInteger('card_chat_id');
-    t.integer('card_message_id');
     t.string('outcome', 16);
     t.text('reason');
     t.text('summary');

@@ -24,7 +24,7 @@ export class LeadHarness {
   taskQueue = '';
 
   private constructor(
-    readonly env: TestWorkflowEnvironment,
+    public env: TestWorkflowEnvironment,
     readonly fake: FakeTelegramServer,
     readonly db: Db,
   ) {}
@@ -36,6 +36,17 @@ export class LeadHarness {
 
   async stop(): Promise<void> {
     await Promise.all([this.env.teardown(), this.fake.stop(), this.db.destroy()]);
+  }
+
+  /**
+   * A fresh time-skipping server for the next test. The server stops skipping time for good once a
+   * workflow it holds is terminated with an activity in flight (as ending a test's conversations can
+   * do), so no test inherits another's server.
+   */
+  async renewEnv(): Promise<void> {
+    const previous = this.env;
+    this.env = await timeSkippingEnv();
+    await previous.teardown().catch(() => undefined);
   }
 
   /** A fresh task queue per test, so workers of different tests never share work. */
@@ -77,9 +88,32 @@ export class LeadHarness {
    */
   async endConversations(): Promise<void> {
     const ids = this.leadsOfThisTest.splice(0);
+    // Their handoffs too (`handoff-<lead id>-<n>`, even one whose row is not written yet): a handoff's
+    // SLA and silence timers would outlive the test just the same.
+    const leadIds: number[] = ids.length ? (await this.db('leads').whereIn('telegram_user_id', ids).pluck('id')).map(Number) : [];
+    const handoffs = leadIds.flatMap((leadId) => [1, 2, 3].map((n) => `handoff-${leadId}-${n}`));
     await Promise.all(
-      ids.map((id) => this.env.client.workflow.getHandle(`lead-${id}`).terminate('test finished').catch(() => undefined)),
+      [...ids.map((id) => `lead-${id}`), ...handoffs].map((id) => this.env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
     );
+  }
+
+  /**
+   * Ends the test's conversations once the lead's handoff has announced itself, while the worker still
+   * runs. Call it last inside `runUntil`: a workflow left with a task or an activity for a stopped worker
+   * keeps the time-skipping server from skipping time in the tests after it, even once terminated.
+   */
+  async endAfterHandoffAnnounced(user: TestUser): Promise<void> {
+    const announced = async () =>
+      Number(
+        (await this.db('events as e').join('leads as l', 'l.id', 'e.lead_id').where({ 'l.telegram_user_id': user.id, 'e.type': 'handoff_announced' }).count('* as n'))[0].n,
+      );
+    // Posted or refused: either way the card's activity has run.
+    const cards = () => this.fake.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === MANAGERS_CHAT && String(c.params.text).includes(`(id ${user.id})`));
+    await this.fake.waitFor(() => cards().length > 0 && cards().every((c) => c.result !== undefined || c.error !== undefined));
+    for (const started = Date.now(); (await announced()) === 0; await new Promise((resolve) => setTimeout(resolve, 25))) {
+      if (Date.now() - started > 10_000) throw new Error(`the handoff of lead ${user.id} was not announced within 10 s`);
+    }
+    await this.endConversations();
   }
 
   sent(method: string, user: TestUser): RecordedCall[] {
@@ -107,17 +141,24 @@ export function buttonsOf(call: { params: Record<string, unknown> }): { text: st
  */
 export function useLeadHarness(): LeadHarness {
   let harness: LeadHarness | undefined;
+  let used = false;
   beforeAll(async () => {
     harness = await LeadHarness.start();
   });
   afterAll(() => harness?.stop());
-  beforeEach(() => harness?.newTaskQueue());
+  beforeEach(async () => {
+    harness?.newTaskQueue();
+    // The first test has the server started by beforeAll.
+    if (harness && used) await harness.renewEnv();
+    used = true;
+  });
   afterEach(() => harness?.endConversations());
   return new Proxy({} as LeadHarness, {
     get(_target, key) {
       if (!harness) throw new Error('the lead harness is used before beforeAll started it');
       const value = Reflect.get(harness, key, harness);
-      return typeof value === 'function' ? value.bind(harness) : value;
+      // Methods are bound to the harness; fields (the knex instance is a function too) pass as they are.
+      return typeof value === 'function' && Object.hasOwn(LeadHarness.prototype, key) ? value.bind(harness) : value;
     },
   });
 }

@@ -38,6 +38,7 @@ describe('the contact form ("Leave a request") on the time-skipping server', () 
       await h.conversations().deliver(text(lead, 'Anna@Mail.ru'));
       await h.until('sendMessage', lead, 8);
       await h.fake.waitFor(() => managersAbout(lead).length === 1);
+      await h.endAfterHandoffAnnounced(lead);
     });
     expect(h.texts(lead)[7]).toContain('Заявка у менеджера');
     expect(managersAbout(lead)[0]).toContain('📝 Заявка: Анна Петрова, +79123456789, anna@mail.ru');
@@ -57,6 +58,7 @@ describe('the contact form ("Leave a request") on the time-skipping server', () 
       await h.conversations().deliver(press(lead, skip));
       await h.until('sendMessage', lead, 4);
       await h.fake.waitFor(() => managersAbout(lead).length === 1);
+      await h.endAfterHandoffAnnounced(lead);
     });
     expect(managersAbout(lead)[0]).toContain('📝 Заявка: Иван, +79120001122');
     expect((await leadRows(h.db, lead.id)).lead.email).toBeNull();

@@ -117,6 +117,7 @@ describe('the lead journey on the time-skipping server', () => {
       await h.until('sendMessage', lead, 3);
       // The notice follows the lead's answer: wait for it while the worker still runs.
       await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`)));
+      await h.endAfterHandoffAnnounced(lead);
     });
     expect(h.texts(lead)[1]).toMatch(/Поток «Январь 2027» стартует 18 января, запись открыта до 15 января\./);
     expect(h.texts(lead)[2]).toContain('Передал ваш запрос менеджеру');

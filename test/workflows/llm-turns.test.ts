@@ -30,6 +30,7 @@ async function ask(lead: TestUser, question: string, options: { openai?: OpenAI 
     await h.until('sendMessage', lead, 2);
     if (options.managersTold) {
       await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`)));
+      await h.endAfterHandoffAnnounced(lead);
     }
     await h.fake.waitFor(() => false, 200).catch(() => undefined);
   });
@@ -193,6 +194,7 @@ describe('approval mode', () => {
       await h.until('sendMessage', lead, 2);
       await h.conversations().deliver(text(lead, '/help'));
       await h.until('sendMessage', lead, 3);
+      await h.endAfterHandoffAnnounced(lead);
     });
     h.fake.pushText({ id: MANAGERS_CHAT }, 'unblock'); // the fake unblocks a chat that writes
     expect(h.texts(lead)[1]).toContain('Передал ваш запрос менеджеру');

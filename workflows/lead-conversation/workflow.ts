@@ -709,7 +709,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   /** Events of the handoff: taken (the bot falls silent), closed (the bot resumes with the summary), expired. */
   async function handoffEvent(event: DomainEvent): Promise<boolean> {
     const handoffId = event.payload?.handoffId;
-    if (!['dialog_taken', 'dialog_closed', 'handoff_expired'].includes(event.name)) return false;
+    // An event without a handoff id comes from elsewhere (an operator, the api): the scenario decides.
+    if (handoffId === undefined || !['dialog_taken', 'dialog_closed', 'handoff_expired'].includes(event.name)) return false;
     if (!state.handoff || state.handoff.workflowId !== handoffId) {
       log.warn('event of a handoff that is not the open one', { name: event.name, handoffId: String(handoffId) });
       return true;

@@ -122,6 +122,8 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
   /** Posts the lead card to the managers' chat (again, louder, when the SLA ran out). */
   async function announce(again: boolean): Promise<void> {
     const text = await records.leadCard(input);
+    // The post is the last step before the timers: nothing trails the card the managers see.
+    await event('handoff_announced', { again });
     const posted = await telegram
       .notifyManagers({
         outboundId: `${workflowId}/card${again ? '-again' : ''}`,
@@ -133,11 +135,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
         log.error('lead card not posted', { workflowId, error: String(error) });
         return { delivered: false, chatId: undefined, messageId: undefined };
       });
-    if (posted.delivered && posted.chatId !== undefined && posted.messageId !== undefined) {
-      card = { chatId: posted.chatId, messageId: posted.messageId };
-      await records.cardPosted({ workflowId, ...card });
-    }
-    await event('handoff_announced', { again, delivered: posted.delivered });
+    if (posted.delivered && posted.chatId !== undefined && posted.messageId !== undefined) card = { chatId: posted.chatId, messageId: posted.messageId };
   }
 
   /** Nobody took the lead within the SLA: the card again, the admins told, the lead told the honest wait. */

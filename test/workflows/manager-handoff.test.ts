@@ -1,0 +1,190 @@
+import type { Update } from 'grammy/types';
+import { createBot } from '../../bot/bot';
+import { Handoffs } from '../../bot/handoffs';
+import { setStaffRole } from '../../db/staff';
+import { uniqueUserId } from '../support/db';
+import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
+import { text, type TestUser } from '../support/updates';
+
+const h = useLeadHarness();
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface Person {
+  id: number;
+  is_bot: false;
+  first_name: string;
+  username: string;
+}
+
+/** A staff member with a role in Postgres; the owner comes from configuration. */
+async function staffMember(name: string, role: 'manager' | 'admin' | null): Promise<Person> {
+  const person: Person = { id: uniqueUserId(), is_bot: false, first_name: name, username: `${name.toLowerCase()}_${Math.floor(Math.random() * 1e6)}` };
+  if (role) await setStaffRole(h.db, person.id, role, 1);
+  return person;
+}
+
+async function setup() {
+  const owner = await staffMember('Owner', null);
+  const [oleg, maria] = [await staffMember('Oleg', 'manager'), await staffMember('Maria', 'manager')];
+  const staff = { db: h.db, owners: [owner.id], logger: h.logger };
+  const bot = createBot({ token: '123456:TEST-token-for-the-fake-server', apiRoot: h.fake.apiRoot, conversations: h.conversations(), logger: h.logger, staff, handoffs: new Handoffs(h.env.client) });
+  await bot.init();
+  const worker = await h.worker({ owners: [owner.id] });
+  return { owner, oleg, maria, bot, worker };
+}
+
+/** The lead's cards in the managers' chat, oldest first. */
+const cardsAbout = (lead: TestUser) => h.fake.callsTo('sendMessage', MANAGERS_CHAT).filter((c) => String(c.params.text).includes(`(id ${lead.id})`));
+const privateTexts = (person: { id: number }) => h.fake.callsTo('sendMessage', person.id).map((c) => String(c.params.text));
+
+/** A press on a card button, registered with the fake so its answer is accepted like Telegram's. */
+async function pressCard(bot: Awaited<ReturnType<typeof setup>>['bot'], by: Person, data: string): Promise<string> {
+  const query = { id: `cq-${Math.random().toString(36).slice(2)}`, from: by, chat_instance: 'managers', data, message: { message_id: 1, date: 1, chat: { id: MANAGERS_CHAT, type: 'supergroup', title: 'Managers' } } };
+  const updateId = h.fake.pushUpdate({ callback_query: query as never });
+  await bot.handleUpdate({ update_id: updateId, callback_query: query } as unknown as Update);
+  const answer = h.fake.callsTo('answerCallbackQuery').find((c) => c.params.callback_query_id === query.id);
+  return String(answer?.params.text ?? '');
+}
+
+/** A message from a staff member in their private chat with the bot, optionally a reply. */
+function privateMessage(by: Person, body: string, replyTo?: number): Update {
+  const chat = { id: by.id, type: 'private', first_name: by.first_name };
+  const command = /^\/\S+/.exec(body)?.[0];
+  return {
+    update_id: Math.floor(Math.random() * 1e9),
+    message: {
+      message_id: Math.floor(Math.random() * 1e6),
+      date: Math.floor(Date.now() / 1000),
+      chat,
+      from: by,
+      text: body,
+      ...(command && { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }),
+      ...(replyTo && { reply_to_message: { message_id: replyTo, date: 1, chat } }),
+    },
+  } as unknown as Update;
+}
+
+const takeData = (lead: TestUser) => (buttonsOf(cardsAbout(lead)[0]).find((b) => b.text.includes('Взять'))?.callback_data ?? '') as string;
+
+async function askForManager(lead: TestUser): Promise<void> {
+  await h.conversations().deliver(text(lead, '/start'));
+  await h.conversations().deliver(text(lead, 'позовите менеджера'));
+  await h.fake.waitFor(() => cardsAbout(lead).length === 1);
+}
+
+const events = async (telegramUserId: number) =>
+  (await h.db('events as e').join('leads as l', 'l.id', 'e.lead_id').where('l.telegram_user_id', telegramUserId).orderBy('e.id').select('e.type', 'e.payload')) as { type: string; payload: Record<string, unknown> }[];
+
+describe('the manager handoff on the time-skipping server', () => {
+  it('the card is posted; one manager takes the lead, a second is told who has it; messages go both ways and are logged; the bot and follow-ups stay silent; a close with an outcome resumes the bot', async () => {
+    const lead = h.newLead();
+    const { oleg, maria, bot, worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      const card = cardsAbout(lead)[0];
+      expect(String(card.params.text)).toContain('просит менеджера');
+      expect(String(card.params.text)).toContain('Последние сообщения:');
+      expect(buttonsOf(card).map((b) => b.text)).toEqual(['🙋 Взять', '💬 Открыть диалог', '📋 Скрипт продаж']);
+
+      expect(await pressCard(bot, oleg, takeData(lead))).toContain('Лид ваш');
+      expect(await pressCard(bot, maria, takeData(lead))).toBe(`Лида уже взял @${oleg.username}.`);
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
+      await h.fake.waitFor(() => h.fake.callsTo('editMessageReplyMarkup', MANAGERS_CHAT).length >= 1);
+
+      const botMessagesBefore = h.texts(lead).length;
+      await h.conversations().deliver(text(lead, 'Сколько стоит курс?'));
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.includes('Сколько стоит курс?')));
+      const relayed = h.fake.callsTo('sendMessage', oleg.id).find((c) => String(c.params.text).includes('Сколько стоит курс?'));
+      expect(String(relayed?.params.text)).toContain(`(id ${lead.id})`); // the manager sees whose message it is
+      expect(h.texts(lead)).toHaveLength(botMessagesBefore); // no bot reply
+
+      const relayedMessageId = Number((relayed?.result as { message_id: number }).message_id);
+      await bot.handleUpdate(privateMessage(oleg, 'Курс стоит 30 000 ₽, есть рассрочка.', relayedMessageId));
+      await h.fake.waitFor(() => h.texts(lead).includes('Курс стоит 30 000 ₽, есть рассрочка.'));
+
+      // A day and a half passes in the dialog: the 24-hour follow-up must not reach the lead.
+      await h.env.sleep(20 * HOUR);
+      await bot.handleUpdate(privateMessage(oleg, 'Как вам условия?'));
+      await h.fake.waitFor(() => h.texts(lead).includes('Как вам условия?'));
+      await h.env.sleep(16 * HOUR);
+      expect(h.texts(lead).some((t) => t.includes('вы вчера заглядывали'))).toBe(false);
+
+      await bot.handleUpdate(privateMessage(maria, `/close ${await leadIdOf(lead)} done чужой лид`));
+      await h.fake.waitFor(() => privateTexts(maria).some((t) => t.includes('Вы не ведёте лида')));
+      await bot.handleUpdate(privateMessage(oleg, `/close ${await leadIdOf(lead)} done купил курс`));
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Спасибо, что пообщались с менеджером')));
+      expect((await handoffEnded(lead)).summary).toContain('Итог: done (купил курс)');
+      await h.endConversations(); // while the worker runs: nothing left for a stopped one
+    });
+    const handoff = await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).first();
+    expect(handoff).toMatchObject({ status: 'closed', outcome: 'done', reason: 'купил курс', manager_telegram_id: oleg.id });
+    expect(await h.db('leads').where({ telegram_user_id: lead.id }).first('status', 'mode')).toEqual({ status: 'done', mode: 'bot' });
+    const manager = await h.db('messages').where({ lead_id: await leadIdOf(lead), direction: 'manager' }).pluck('text');
+    expect(manager).toEqual(['Курс стоит 30 000 ₽, есть рассрочка.', 'Как вам условия?']);
+    const types = (await events(lead.id)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['handoff_created', 'handoff_announced', 'handoff_taken', 'message_relayed', 'handoff_closed', 'back_to_bot']));
+    expect(types.filter((t) => t === 'message_relayed')).toHaveLength(3);
+    expect(types).not.toContain('follow_up_sent');
+    const audit = await h.db('staff_audit').whereIn('actor_telegram_id', [oleg.id, maria.id]).orderBy('id').select('command', 'allowed', 'actor_telegram_id');
+    expect(audit.filter((a) => a.command === 'card_take').map((a) => a.allowed)).toEqual([true, false]);
+  });
+
+  it('not taken in 15 minutes: re-announced, escalated to the owner and the lead told the honest wait; untaken for 24 hours it expires and the bot goes on', async () => {
+    const lead = h.newLead();
+    const { owner, worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      await h.env.sleep(14 * MINUTE);
+      expect(cardsAbout(lead)).toHaveLength(1);
+      expect(privateTexts(owner)).toHaveLength(0);
+      await h.env.sleep(2 * MINUTE);
+      await h.fake.waitFor(() => cardsAbout(lead).length === 2 && privateTexts(owner).length === 1);
+      await h.fake.waitFor(() => h.texts(lead).some((t) => /в очереди|Менеджеры работают/.test(t)));
+      expect(String(cardsAbout(lead)[1].params.text)).toContain('⏰ Лида не взяли за 15 минут!');
+      expect(privateTexts(owner)[0]).toContain('ждёт менеджера больше 15 минут');
+      await h.env.sleep(24 * HOUR);
+      await h.fake.waitFor(() => h.fake.callsTo('editMessageReplyMarkup', MANAGERS_CHAT).some((c) => buttonsOf(c)[0]?.text.startsWith('🔒 Закрыт: timeout')));
+      expect((await handoffEnded(lead)).outcome).toBe('timeout');
+      await h.endConversations();
+    });
+    const types = (await events(lead.id)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['handoff_escalated', 'handoff_closed']));
+    expect(types).not.toContain('back_to_bot'); // nobody talked to the lead: no "thanks for talking to the manager"
+    expect((await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).first()).outcome).toBe('timeout');
+  });
+
+  it('a dialog silent for 24 hours closes itself, the manager is told, and the bot answers the lead again with the dialog in mind', async () => {
+    const lead = h.newLead();
+    const { oleg, bot, worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      expect(await pressCard(bot, oleg, takeData(lead))).toContain('Лид ваш');
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
+      await bot.handleUpdate(privateMessage(oleg, 'Здравствуйте! Чем помочь?'));
+      await h.fake.waitFor(() => h.texts(lead).includes('Здравствуйте! Чем помочь?'));
+      await h.env.sleep(23 * HOUR);
+      expect(h.texts(lead).some((t) => t.includes('Спасибо, что пообщались'))).toBe(false);
+      await h.env.sleep(2 * HOUR);
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Спасибо, что пообщались с менеджером')));
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.includes('закрыт (timeout)')));
+      const before = h.texts(lead).length;
+      await h.conversations().deliver(text(lead, '/help'));
+      await h.fake.waitFor(() => h.texts(lead).length > before); // the bot answers, nothing goes to the manager
+      expect((await handoffEnded(lead)).summary).toContain('Диалог закрыт после 24 ч тишины');
+      await h.endConversations();
+    });
+    expect(privateTexts(oleg).filter((t) => t.includes('/help'))).toHaveLength(0);
+    expect(await h.db('leads').where({ telegram_user_id: lead.id }).first('status', 'mode')).toEqual({ status: 'done', mode: 'bot' });
+  });
+});
+
+/** Waits for the lead's handoff to end while the worker runs, so nothing of it is left for the next test. */
+async function handoffEnded(lead: TestUser): Promise<{ outcome: string; summary: string }> {
+  const { workflow_id: id } = await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).orderBy('id', 'desc').first('workflow_id');
+  return h.env.client.workflow.getHandle(id).result();
+}
+
+async function leadIdOf(lead: TestUser): Promise<number> {
+  return Number((await h.db('leads').where({ telegram_user_id: lead.id }).first('id')).id);
+}
