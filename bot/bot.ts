@@ -1,5 +1,6 @@
 import { Bot } from 'grammy';
 import type { Logger } from 'pino';
+import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import type { BotContext } from './context';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
@@ -18,6 +19,8 @@ export interface BotDeps {
   staff?: StaffDeps;
   /** Editors change follow-up templates from Telegram. */
   templates?: TemplateEditingDeps;
+  /** Flooding leads are muted before any feature sees their updates; /unmute for staff. */
+  antiSpam?: AntiSpamDeps;
 }
 
 /**
@@ -25,8 +28,9 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, antiSpam: spam }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
