@@ -181,6 +181,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
         antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         templates: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,

@@ -2,6 +2,7 @@ import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import type { BotContext } from './context';
+import { leadCard, type LeadCardDeps } from './lead-card';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
@@ -21,6 +22,8 @@ export interface BotDeps {
   templates?: TemplateEditingDeps;
   /** Flooding leads are muted before any feature sees their updates; /unmute for staff. */
   antiSpam?: AntiSpamDeps;
+  /** /lead: search a lead and read the card (managers and above). */
+  leadCard?: LeadCardDeps;
 }
 
 /**
@@ -28,10 +31,11 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, antiSpam: spam }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, antiSpam: spam, leadCard: cards }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
+  if (cards) bot.use(leadCard(cards));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
