@@ -168,6 +168,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       stops.push(() => connection.close());
     }
     if (wantsBot && client) {
+      const followUpDefaults = (language: 'ru' | 'en') =>
+        Object.fromEntries((loadScenarioFile(defaultScenarioPath(language)).followUps?.sequence ?? []).map((s) => [s.id, s.text]));
       // A webhook must answer before Telegram's timeout, which then redelivers; long polling waits
       // for Temporal as long as it takes, while the updates wait at Telegram.
       conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger, {
@@ -182,12 +184,14 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
         antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
-        templates: {
+        templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
+        panel: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,
           logger,
-          followUpDefaults: (language) =>
-            Object.fromEntries((loadScenarioFile(defaultScenarioPath(language)).followUps?.sequence ?? []).map((s) => [s.id, s.text])),
+          timeZone: config.TZ_DEFAULT,
+          followUpDefaults,
+          scenario: (language) => loadScenarioFile(defaultScenarioPath(language)),
         },
         approvals:
           config.MANAGERS_CHAT_ID === undefined

@@ -1,5 +1,6 @@
 import { Bot } from 'grammy';
 import type { Logger } from 'pino';
+import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
@@ -24,6 +25,8 @@ export interface BotDeps {
   antiSpam?: AntiSpamDeps;
   /** /lead: search a lead and read the card (managers and above). */
   leadCard?: LeadCardDeps;
+  /** /admin: the staff panel (menus per role, content editing dialogs, lead search). */
+  panel?: AdminPanelDeps;
 }
 
 /**
@@ -31,11 +34,12 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, antiSpam: spam, leadCard: cards }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, antiSpam: spam, leadCard: cards, panel }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
   if (cards) bot.use(leadCard(cards));
+  if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
