@@ -6,6 +6,7 @@ import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
 import type { BotContext } from './context';
 import { CONTENT_IDS, CONTENT_TEXTS, contentOverview, publishContent, receiveContentText, startContentEdit, type ContentEditingDeps } from './content-editing';
 import { answerLeadSearch, type LeadCardDeps } from './lead-card';
+import { changeMaterialStatus, materialsOverview } from './materials-panel';
 import { requireRole } from './staff-access';
 import { followUpTemplateList } from './template-editing';
 
@@ -21,13 +22,6 @@ const TEXTS = {
   menu: (role: string) => `🛠 Панель управления (ваша роль: ${role}). Что сделать?`,
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
-  materials: (rows: { language: string; status: string; count: number }[]) =>
-    [
-      '📚 Материалы по статусам:',
-      ...(rows.length ? rows.map((r) => `• ${r.language} ${r.status}: ${r.count}`) : ['—']),
-      '',
-      'Импорт таблицы: npm run materials:import -- sheet.csv [префикс ключей] (на сервере).',
-    ].join('\n'),
   products: (rows: { code: string; name: string; price: string; currency: string; active: boolean }[]) =>
     ['🛒 Продукты:', ...(rows.length ? rows.map((p) => `• ${p.code} — ${p.name}: ${Number(p.price)} ${p.currency}${p.active ? '' : ' (скрыт)'}`) : ['—'])].join('\n'),
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
@@ -72,13 +66,8 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
         return contentOverview(deps, 'bonus.caption');
       case 'templates':
         return [await followUpTemplateList(deps)];
-      case 'materials': {
-        const rows: { language: string; status: string; count: string }[] = await deps.db('materials')
-          .select('language', 'status', deps.db.raw('count(*) as count'))
-          .groupBy('language', 'status')
-          .orderBy(['language', 'status']);
-        return [TEXTS.materials(rows.map((r) => ({ ...r, count: Number(r.count) })))];
-      }
+      case 'materials':
+        return materialsOverview(deps.db);
       case 'products':
         return [TEXTS.products(await deps.db('products').orderBy('code').select('code', 'name', 'price', 'currency', 'active'))];
       case 'staff':
@@ -93,6 +82,13 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
     if (!(await requireRole(deps, ctx, 'editor', 'content_edit', { key, language }))) return;
     await ctx.answerCallbackQuery().catch(() => undefined);
     await startContentEdit(deps, ctx, key, language);
+  });
+
+  privateChats.callbackQuery(/^adm:mat:(\d+):(ready|archived)$/, async (ctx) => {
+    const [id, status] = [Number(ctx.match[1]), ctx.match[2] as 'ready' | 'archived'];
+    if (!(await requireRole(deps, ctx, 'editor', 'material_status', { id, status }))) return;
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    await changeMaterialStatus(deps, ctx, id, status);
   });
 
   privateChats.callbackQuery('adm:publish', async (ctx) => {

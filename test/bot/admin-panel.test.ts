@@ -141,6 +141,37 @@ describe('/admin panel: what each role sees', () => {
     expect(lastText(editor)).toContain('• h24 (ru): Как вам гайд?');
   });
 
+  it('an editor archives and publishes a material from the panel; recorded; a manager cannot', async () => {
+    const editor = await staffMember('editor');
+    await press(editor, 'adm:materials');
+    const archive = buttons(editor).find((b) => b.callback_data.endsWith(':archived') && b.text.startsWith('✅'));
+    if (!archive) throw new Error('no ready material listed');
+    const id = Number(archive.callback_data.split(':')[2]);
+    const { key, title } = await db('materials').where({ id }).first();
+    try {
+      await press(editor, archive.callback_data);
+      expect(lastText(editor)).toBe(`«${title}»: ready → archived.`);
+      expect((await db('materials').where({ id }).first()).status).toBe('archived');
+      await press(editor, 'adm:materials');
+      expect(buttons(editor).find((b) => b.callback_data === `adm:mat:${id}:ready`)?.text).toMatch(/^🗄 .* — ✅ Опубликовать$/);
+
+      const manager = await staffMember('manager');
+      await press(manager, `adm:mat:${id}:ready`);
+      expect(lastText(manager)).toBe('⛔ Это доступно редакторам и выше. Попытка записана.');
+      expect((await db('materials').where({ id }).first()).status).toBe('archived');
+
+      await press(editor, `adm:mat:${id}:ready`);
+      expect(lastText(editor)).toBe(`«${title}»: archived → ready.`);
+      const audit = await db('staff_audit').where({ actor_telegram_id: editor, command: 'material_status_changed' }).orderBy('id');
+      expect(audit.map((a) => a.details)).toEqual([
+        { key, before: 'ready', after: 'archived' },
+        { key, before: 'archived', after: 'ready' },
+      ]);
+    } finally {
+      await db('materials').where({ id }).update({ status: 'ready' }); // the catalogue is shared with other tests
+    }
+  });
+
   it('lead search from the panel: the prompt, then the card, across a restart', async () => {
     const manager = await staffMember('manager');
     const leadId = uniqueUserId();
