@@ -1,10 +1,21 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { adminAction, menuFor, type AdminActionId } from '../domain/admin-menu';
+import { BONUS_FILE_KEY } from '../domain/content';
 import type { Language } from '../domain/language';
 import { auditStaffCommand, listStaff, roleOf } from '../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
 import type { BotContext } from './context';
-import { CONTENT_IDS, CONTENT_TEXTS, contentOverview, publishContent, receiveContentText, startContentEdit, type ContentEditingDeps } from './content-editing';
+import {
+  CONTENT_IDS,
+  CONTENT_TEXTS,
+  contentOverview,
+  publishContent,
+  receiveBonusFile,
+  receiveContentText,
+  startContentEdit,
+  startFileReplace,
+  type ContentEditingDeps,
+} from './content-editing';
 import { answerLeadSearch, type LeadCardDeps } from './lead-card';
 import { changeMaterialStatus, materialsOverview } from './materials-panel';
 import { requireRole } from './staff-access';
@@ -84,6 +95,13 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
     await startContentEdit(deps, ctx, key, language);
   });
 
+  privateChats.callbackQuery(/^adm:file:bonus:(ru|en)$/, async (ctx) => {
+    const language = ctx.match[1] as Language;
+    if (!(await requireRole(deps, ctx, 'editor', 'content_file', { language }))) return;
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    await startFileReplace(deps, ctx, language);
+  });
+
   privateChats.callbackQuery(/^adm:mat:(\d+):(ready|archived)$/, async (ctx) => {
     const [id, status] = [Number(ctx.match[1]), ctx.match[2] as 'ready' | 'archived'];
     if (!(await requireRole(deps, ctx, 'editor', 'material_status', { id, status }))) return;
@@ -129,7 +147,16 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
       return answerLeadSearch(deps, ctx, query);
     }
     if (!(await requireRole(deps, ctx, 'editor', 'content_draft', { key: dialog.key, language: dialog.language }))) return void (await takeDialog(deps.db, ctx.from.id));
+    if (dialog.kind === 'content_file' || dialog.key === BONUS_FILE_KEY) return void (await ctx.reply(CONTENT_TEXTS.notAFile));
     await receiveContentText(deps, ctx, dialog, ctx.message.text);
+  });
+
+  // The bonus file: a document from an editor who was asked for one.
+  privateChats.on('message:document', async (ctx, next) => {
+    const dialog = await dialogOf(deps.db, ctx.from.id);
+    if (dialog?.kind !== 'content_file') return next();
+    if (!(await requireRole(deps, ctx, 'editor', 'content_file_sent', { language: dialog.language }))) return void (await takeDialog(deps.db, ctx.from.id));
+    await receiveBonusFile(deps, ctx, dialog.language as Language, ctx.message.document.file_id);
   });
 
   return composer;

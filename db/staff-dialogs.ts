@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 export type StaffDialog =
   | { kind: 'lead_search' }
   | { kind: 'content_text'; key: string; language: string }
+  /** Waiting for a document to replace the file under `key` (the bonus). */
+  | { kind: 'content_file'; key: string; language: string }
   | { kind: 'content_preview'; key: string; language: string; text: string };
 
 export async function dialogOf(db: Knex, telegramUserId: number): Promise<StaffDialog | undefined> {
@@ -32,6 +34,6 @@ export async function takeDialog(db: Knex, telegramUserId: number): Promise<Staf
 function toDialog(row: { kind: string; key: string; language: string; text: string } | undefined): StaffDialog | undefined {
   if (!row) return undefined;
   if (row.kind === 'lead_search') return { kind: 'lead_search' };
-  if (row.kind === 'content_text') return { kind: 'content_text', key: row.key, language: row.language };
+  if (row.kind === 'content_text' || row.kind === 'content_file') return { kind: row.kind, key: row.key, language: row.language };
   return { kind: 'content_preview', key: row.key, language: row.language, text: row.text };
 }

@@ -13,6 +13,15 @@ export const CONTENT_LIMITS: Record<ContentKey, number> = { 'welcome.text': TELE
 /** The greeting is shown before any survey: only the lead's name is known then. */
 export const CONTENT_PLACEHOLDERS = ['first_name'];
 
+/** The bonus document itself, replaced by a file an editor sent the bot (stored as `tg:<file_id>`). */
+export const BONUS_FILE_KEY = 'bonus.document';
+export const TELEGRAM_FILE_PREFIX = 'tg:';
+
+/** A document reference in a scenario that is a Telegram file id rather than a path or URL. */
+export function telegramFileId(document: string): string | null {
+  return document.startsWith(TELEGRAM_FILE_PREFIX) ? document.slice(TELEGRAM_FILE_PREFIX.length) : null;
+}
+
 export function isContentKey(value: string): value is ContentKey {
   return (CONTENT_KEYS as readonly string[]).includes(value);
 }
@@ -47,9 +56,16 @@ export function bonusDocument(scenario: Scenario): string | undefined {
   return message && 'document' in message ? message.document : undefined;
 }
 
-/** The scenario with the editors' published texts in place of the defaults. */
-export function withContentOverrides(scenario: Scenario, overrides: Partial<Record<ContentKey, string>>): Scenario {
+/** The scenario with the editors' published texts (and bonus file) in place of the defaults. */
+export function withContentOverrides(scenario: Scenario, overrides: Partial<Record<ContentKey | typeof BONUS_FILE_KEY, string>>): Scenario {
   let result = scenario;
+  const file = overrides[BONUS_FILE_KEY];
+  const bonusAt = file === undefined ? null : locate(result, 'bonus.caption');
+  if (bonusAt && file !== undefined) {
+    const step = result.steps[bonusAt.stepId];
+    const messages = step.messages.map((m, i): ScenarioMessage => (i === bonusAt.index && 'document' in m ? { ...m, document: file } : m));
+    result = { ...result, steps: { ...result.steps, [bonusAt.stepId]: { ...step, messages } } };
+  }
   for (const key of CONTENT_KEYS) {
     const text = overrides[key];
     const at = text === undefined ? null : locate(result, key);

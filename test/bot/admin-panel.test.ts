@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   // Published texts are global: every test starts from the scenario's own, and so do other files.
-  await db('message_templates').whereIn('key', ['welcome.text', 'bonus.caption']).delete();
+  await db('message_templates').whereIn('key', ['welcome.text', 'bonus.caption', 'bonus.document']).delete();
 });
 afterAll(async () => {
   await Promise.all([fake?.stop(), db?.destroy()]);
@@ -264,6 +264,33 @@ describe('/admin panel: the welcome text and the bonus caption', () => {
     await press(editor, 'adm:publish');
     const scenario = await loadScenario('ru');
     expect(contentDefault(scenario, 'bonus.caption')).toBe('Ваш гайд, {first_name} 📌');
+  });
+
+  it('the bonus file replaced by a document the editor sends: previewed with the caption, published as its Telegram file id', async () => {
+    const editor = await staffMember('editor');
+    await press(editor, 'adm:bonus');
+    expect(buttons(editor).map((b) => b.callback_data)).toEqual(['adm:edit:bonus:ru', 'adm:edit:bonus:en', 'adm:file:bonus:ru', 'adm:file:bonus:en']);
+    await press(editor, 'adm:file:bonus:ru');
+    expect(lastText(editor)).toBe('Пришлите новый файл бонуса (ru) документом. /cancel — отмена.');
+    await say(editor, 'вот файл');
+    expect(lastText(editor)).toBe('Нужен файл, отправленный как документ. Пришлите его или /cancel.');
+
+    const message = textUpdate({ id: editor, first_name: NAME }, 'x');
+    const { text: _text, ...withoutText } = message.message;
+    const documentUpdate = { update_id: message.update_id, message: { ...withoutText, document: { file_id: 'BQACAgIAAxkBAAI-new-guide', file_unique_id: 'AgAD-new', file_name: 'guide-2027.pdf' } } };
+    await (await freshBot()).handleUpdate(documentUpdate as unknown as Update);
+    const preview = fake.callsTo('sendDocument', editor).at(-1);
+    expect(preview?.params.document).toBe('BQACAgIAAxkBAAI-new-guide');
+    expect(String(preview?.params.caption)).toMatch(/^Ваш бонус/);
+    expect(lastText(editor)).toBe('Опубликовать?');
+
+    await press(editor, 'adm:publish');
+    expect(lastText(editor)).toBe('✅ «Файл бонуса» (ru) опубликовано: новые разговоры начнутся с него.');
+    expect(await templateOverride(db, 'bonus.document', 'ru')).toBe('tg:BQACAgIAAxkBAAI-new-guide');
+    const bonus = (await loadScenario('ru')).steps.bonus.messages[0];
+    expect(bonus).toMatchObject({ document: 'tg:BQACAgIAAxkBAAI-new-guide' });
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: editor, command: 'content_published' });
+    expect(audit.details).toMatchObject({ key: 'bonus.document', before: expect.stringMatching(/bonus\.pdf$/), after: 'tg:BQACAgIAAxkBAAI-new-guide' });
   });
 
   it('an editor demoted in the middle of a dialog cannot finish it', async () => {

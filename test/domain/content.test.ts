@@ -1,5 +1,5 @@
 import { menuFor } from '../../domain/admin-menu';
-import { bonusDocument, checkContent, contentDefault, withContentOverrides } from '../../domain/content';
+import { bonusDocument, checkContent, contentDefault, telegramFileId, withContentOverrides } from '../../domain/content';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
@@ -20,6 +20,14 @@ describe('content editors change', () => {
     expect(edited.steps.opening).toBe(ru.steps.opening);
     expect(contentDefault(ru, 'welcome.text')).toMatch(/^Здравствуйте/); // the original is not mutated
     expect(withContentOverrides(ru, {})).toBe(ru);
+  });
+
+  it('a replaced bonus file keeps the caption and is recognised as a Telegram file id', () => {
+    const edited = withContentOverrides(ru, { 'bonus.document': 'tg:BQAC-file' });
+    expect(bonusDocument(edited)).toBe('tg:BQAC-file');
+    expect(contentDefault(edited, 'bonus.caption')).toBe(contentDefault(ru, 'bonus.caption'));
+    expect(telegramFileId('tg:BQAC-file')).toBe('BQAC-file');
+    expect(telegramFileId('media/bonus.pdf')).toBeNull();
   });
 
   it.each([

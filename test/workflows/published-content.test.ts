@@ -14,7 +14,7 @@ afterAll(() => db.destroy());
 
 afterEach(async () => {
   // Published texts are global: the other tests expect the scenario's own.
-  await db('message_templates').whereIn('key', ['welcome.text', 'bonus.caption']).delete();
+  await db('message_templates').whereIn('key', ['welcome.text', 'bonus.caption', 'bonus.document']).delete();
 });
 
 describe('texts editors published from the /admin panel reach leads', () => {
@@ -33,6 +33,21 @@ describe('texts editors published from the /admin panel reach leads', () => {
       await h.until('sendDocument', lead, 1);
       expect(h.sent('sendDocument', lead)[0].params.caption).toBe('Новая подпись к гайду, Анна');
     });
+  });
+
+  it('a bonus file an editor sent the bot goes out by its Telegram file id', async () => {
+    await publishTemplate(db, { key: 'bonus.document', language: 'ru', text: 'tg:BQACAgIAAxkBAAI-new-guide', editor: 1 });
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 1);
+      await h.conversations().deliver(press(lead, buttonsOf(h.sent('sendMessage', lead)[0])[0].callback_data as string));
+      await h.until('sendDocument', lead, 1);
+    });
+    const [bonus] = h.sent('sendDocument', lead);
+    expect(bonus.params.document).toBe('BQACAgIAAxkBAAI-new-guide');
+    expect(bonus.files).toEqual({}); // nothing uploaded: Telegram already has the file
+    expect(String(bonus.params.caption)).toMatch(/^Ваш бонус/);
   });
 
   it('an English lead keeps the English text when only the Russian one was changed', async () => {
