@@ -170,6 +170,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       stops.push(() => connection.close());
     }
     if (wantsBot && client) {
+      const followUpDefaults = (language: 'ru' | 'en') =>
+        Object.fromEntries((loadScenarioFile(defaultScenarioPath(language)).followUps?.sequence ?? []).map((s) => [s.id, s.text]));
       // A webhook must answer before Telegram's timeout, which then redelivers; long polling waits
       // for Temporal as long as it takes, while the updates wait at Telegram.
       conversations = new LeadConversations(client, config.TEMPORAL_TASK_QUEUE, logger, {
@@ -183,12 +185,16 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
         handoffs: new Handoffs(client),
-        templates: {
+        antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
+        panel: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,
           logger,
-          followUpDefaults: (language) =>
-            Object.fromEntries((loadScenarioFile(defaultScenarioPath(language)).followUps?.sequence ?? []).map((s) => [s.id, s.text])),
+          timeZone: config.TZ_DEFAULT,
+          followUpDefaults,
+          scenario: (language) => loadScenarioFile(defaultScenarioPath(language)),
         },
         approvals:
           config.MANAGERS_CHAT_ID === undefined

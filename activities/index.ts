@@ -18,7 +18,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createLeadsActivities(deps),
     ...createTelegramActivities(deps),
-    ...createScenarioActivities({ scenarioPath: deps.scenarioPath }),
+    ...createScenarioActivities({ scenarioPath: deps.scenarioPath, db: deps.db }),
     ...createJourneyActivities(deps),
     ...createBookingActivities(deps),
     ...createDraftActivities(deps),

@@ -39,10 +39,14 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
       return { text: `📋 Лиды, ждущие менеджера, за сутки: ${rows.length}\n\n${lines.join('\n')}${more}`, count: rows.length };
     },
 
-    /** Deletes what is older than the retention period: model call logs, settled drafts, past bookings, import reports. */
+    /**
+     * Deletes what is older than the retention period: updates the anti-spam guard dropped, model call
+     * logs, settled drafts, past bookings, import reports.
+     */
     async cleanupOldData(request: { now: string }): Promise<Record<string, number>> {
       const before = db.raw(`?::timestamptz - make_interval(days => ?)`, [request.now, retention.days]);
       const deleted = {
+        dropped_updates: await db('dropped_updates').where('created_at', '<', before).delete(),
         llm_calls: await db('llm_calls').where('created_at', '<', before).delete(),
         llm_drafts: await db('llm_drafts').whereNot('status', 'pending').where('updated_at', '<', before).delete(),
         bookings: await db('bookings').whereIn('status', ['cancelled', 'done']).where('updated_at', '<', before).delete(),

@@ -1,5 +1,6 @@
 import type { Api, RawApi } from 'grammy';
 import { InputFile } from 'grammy';
+import { telegramFileId } from '../domain/content';
 import type { InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { OutboundButton, OutboundContent } from '../domain/conversation';
@@ -139,7 +140,8 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     }
     if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup });
     const cachedId = uploadedFileIds.get(content.document);
-    const file = cachedId ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));
+    // A file an editor sent the bot (tg:<file_id>), a URL, or a file shipped with the scenario.
+    const file = cachedId ?? telegramFileId(content.document) ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));
     const sent = await api.sendDocument(chatId, file, { caption: content.caption, reply_markup });
     if (sent.document && !cachedId) uploadedFileIds.set(content.document, sent.document.file_id);
     return sent;

@@ -1,6 +1,9 @@
 import { Bot } from 'grammy';
 import type { Logger } from 'pino';
+import { adminPanel, type AdminPanelDeps } from './admin-panel';
+import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import type { BotContext } from './context';
+import { leadCard, type LeadCardDeps } from './lead-card';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { handoffDesk } from './handoff-desk';
@@ -24,6 +27,12 @@ export interface BotDeps {
   templates?: TemplateEditingDeps;
   /** Manager handoffs: the card's buttons, the dialogs in private, /sendto (needs `staff` for the roles). */
   handoffs?: Handoffs;
+  /** Flooding leads are muted before any feature sees their updates; /unmute for staff. */
+  antiSpam?: AntiSpamDeps;
+  /** /lead: search a lead and read the card (managers and above). */
+  leadCard?: LeadCardDeps;
+  /** /admin: the staff panel (menus per role, content editing dialogs, lead search). */
+  panel?: AdminPanelDeps;
 }
 
 /**
@@ -31,11 +40,14 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
   if (staff) bot.use(sendTo(staff));
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
+  if (cards) bot.use(leadCard(cards));
+  if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));

@@ -35,6 +35,18 @@ const TEXTS = {
   nothing: 'Нет неопубликованной правки.',
 };
 
+/** The follow-up templates as they stand now (✏️ marks an edited one), with how to change them. */
+export async function followUpTemplateList(deps: Pick<TemplateEditingDeps, 'db' | 'followUpDefaults'>): Promise<string> {
+  const lines: string[] = [];
+  for (const language of ['ru', 'en'] as const) {
+    for (const [id, text] of Object.entries(deps.followUpDefaults(language))) {
+      const current = (await templateOverride(deps.db, `follow_up.${id}`, language)) ?? text;
+      lines.push(`• ${id} (${language})${current === text ? '' : ' ✏️'}: ${current.slice(0, 120)}${current.length > 120 ? '…' : ''}`);
+    }
+  }
+  return `Шаблоны напоминаний (✏️ — изменён):\n\n${lines.join('\n')}\n\n${TEXTS.usage}`;
+}
+
 /**
  * Follow-up templates edited from Telegram by editors: /templates lists them, /template <id> [lang]
  * <text> shows a preview with Publish / Cancel; /cancel drops the draft. The draft lives in Postgres,
@@ -55,14 +67,7 @@ export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext>
 
   privateChats.command('templates', async (ctx) => {
     if (!(await allowed(ctx, 'templates'))) return;
-    const lines: string[] = [];
-    for (const language of ['ru', 'en'] as const) {
-      for (const [id, text] of Object.entries(deps.followUpDefaults(language))) {
-        const current = (await templateOverride(deps.db, `follow_up.${id}`, language)) ?? text;
-        lines.push(`• ${id} (${language})${current === text ? '' : ' ✏️'}: ${current.slice(0, 120)}${current.length > 120 ? '…' : ''}`);
-      }
-    }
-    await ctx.reply(`Шаблоны напоминаний (✏️ — изменён):\n\n${lines.join('\n')}\n\n${TEXTS.usage}`);
+    await ctx.reply(await followUpTemplateList(deps));
   });
 
   privateChats.command('template', async (ctx) => {

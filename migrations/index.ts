@@ -10,6 +10,8 @@ import * as staffMessages from './20261129_008_staff_messages';
 import * as staff from './20261129_009_staff';
 import * as templates from './20261129_010_templates';
 import * as handoffs from './20261201_011_handoffs';
+import * as antiSpam from './20261201_030_anti_spam';
+import * as staffDialogs from './20261201_031_staff_dialogs';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -27,6 +29,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_009_staff': staff,
   '20261129_010_templates': templates,
   '20261201_011_handoffs': handoffs,
+  '20261201_030_anti_spam': antiSpam,
+  '20261201_031_staff_dialogs': staffDialogs,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createLeadsActivities } from '../../activities/leads';
 import type { Db } from '../../db/knex';
+import { recordDroppedUpdate } from '../../db/spam-guard';
 import { leadRows, testDb, uniqueUserId } from '../support/db';
 import { press, text, type TestUser } from '../support/updates';
 
@@ -124,6 +125,7 @@ describe('createLeadsActivities', () => {
       await leads().recordLeadEvent({ leadId, type: 'request_started', idempotencyKey: `request-${user.id}` });
       const { leadId: otherId } = await leads().recordInbound(text(other, '/start'));
       await leads().recordLeadEvent({ leadId: otherId, type: 'greeted', idempotencyKey: `greeted-${other.id}` });
+      for (const who of [user, other]) await recordDroppedUpdate(db, { telegramUserId: who.id, updateId: who.id * 10, reason: 'muted', mutedUntil: null, update: { text: 'flood' } });
 
       const deleted = await leads().deleteLeadData(user.id);
 
@@ -131,6 +133,8 @@ describe('createLeadsActivities', () => {
       expect(await db('leads').where({ id: leadId })).toEqual([]);
       expect(await db('messages').where({ lead_id: leadId })).toEqual([]);
       expect(await db('events').where({ lead_id: leadId })).toEqual([]);
+      expect(await db('dropped_updates').where({ telegram_user_id: user.id })).toEqual([]); // what anti-spam kept is theirs too
+      expect(await db('dropped_updates').where({ telegram_user_id: other.id })).toHaveLength(1);
       const kept = await leadRows(db, other.id);
       expect([kept.lead?.id, kept.messages.length, kept.events.length]).toEqual([otherId, 1, 1]);
     });

@@ -58,6 +58,12 @@ describe('maintenance Schedules on the dev server', () => {
       .insert({ lead_id: waiting.id, purpose: 'reply', model: 'm', outcome: 'ok', fallback: false, created_at: db.raw(`now() - interval '400 days'`) })
       .returning('id');
     const freshCall = await db('llm_calls').insert({ lead_id: waiting.id, purpose: 'reply', model: 'm', outcome: 'ok', fallback: false }).returning('id');
+    // Updates the anti-spam guard dropped (deleted before the model calls, so waiting for those covers them).
+    const droppedUpdate = (updateId: number, daysAgo: number) =>
+      db('dropped_updates').insert({ telegram_user_id: waiting.telegram_user_id, update_id: updateId, reason: 'muted', update: {}, created_at: db.raw(`now() - make_interval(days => ?)`, [daysAgo]) });
+    const oldUpdateId = Number(waiting.telegram_user_id) * 10 + 1;
+    await droppedUpdate(oldUpdateId, 400);
+    await droppedUpdate(oldUpdateId + 1, 1);
 
     const nativeConnection = await NativeConnection.connect({ address: devServer.address });
     const worker = await Worker.create({
@@ -79,5 +85,6 @@ describe('maintenance Schedules on the dev server', () => {
     expect(digestText).not.toContain('Вчерашний'); // outside the last 24 hours
     expect(await db('llm_calls').where({ id: oldCall[0].id }).first()).toBeUndefined();
     expect(await db('llm_calls').where({ id: freshCall[0].id }).first()).toBeDefined();
+    expect((await db('dropped_updates').where({ telegram_user_id: waiting.telegram_user_id })).map((r) => Number(r.update_id))).toEqual([oldUpdateId + 1]);
   });
 });

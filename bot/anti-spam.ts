@@ -1,0 +1,123 @@
+import { Composer } from 'grammy';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { SpamDecision } from '../domain/anti-spam';
+import { hasRole } from '../domain/roles';
+import { recordEvent } from '../db/events';
+import { findLeadByTelegramId } from '../db/leads';
+import { findLeads, parseLeadQuery } from '../db/lead-search';
+import { judgeEvent, liftMuteOf, recordDroppedUpdate } from '../db/spam-guard';
+import { auditStaffCommand, roleOf } from '../db/staff';
+import type { BotContext } from './context';
+
+export interface AntiSpamDeps {
+  db: Knex;
+  owners: readonly number[];
+  logger: Logger;
+  /** The clock; tests move it instead of waiting. */
+  now?: () => Date;
+  /** The zone the lead reads the mute's end in. */
+  timeZone?: string;
+}
+
+const LEAD_TEXTS = {
+  ru: {
+    muted: (hours: number, until: string) => `⏸ Слишком много сообщений подряд. Я снова отвечу через ${hours} ч, в ${until}. Сообщения до этого времени не обрабатываются.`,
+    stillMuted: (until: string) => `⏸ Пауза до ${until}.`,
+  },
+  en: {
+    muted: (hours: number, until: string) => `⏸ Too many messages in a row. I will answer again in ${hours} h, at ${until}. Messages until then are not processed.`,
+    stillMuted: (until: string) => `⏸ Paused until ${until}.`,
+  },
+};
+
+const STAFF_TEXTS = {
+  refused: '⛔ Снимать ограничения могут менеджеры и выше. Попытка записана.',
+  usage: 'Как снять ограничение: /unmute <telegram id | @username>',
+  notFound: (query: string) => `Лид «${query}» не найден.`,
+  lifted: (id: number, wasMuted: boolean, level: number) =>
+    `✅ ${id}: ${wasMuted ? 'ограничение снято' : 'ограничения не было'}, уровень сброшен (был ${level}).`,
+};
+
+/**
+ * Anti-spam for leads (PRODUCT.md section 11), installed before every other feature: a lead who
+ * floods the bot is muted progressively, told once for how long, and every update dropped meanwhile
+ * is recorded with the reason. Staff are never judged. `/unmute` lets any staff member lift a mute.
+ */
+export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
+  const { db, owners, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const composer = new Composer<BotContext>();
+  const privateChats = composer.chatType('private');
+
+  privateChats.on(['message', 'callback_query'], async (ctx, next) => {
+    const from = ctx.from;
+    if ((await roleOf(db, from.id, owners)) !== null) return next();
+    const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption }, now());
+    if (decision.kind === 'pass') return next();
+
+    const until = new Date(decision.until);
+    const texts = from.language_code?.startsWith('en') ? LEAD_TEXTS.en : LEAD_TEXTS.ru;
+    const untilText = formatTime(until, from.language_code, deps.timeZone);
+    await recordDroppedUpdate(db, {
+      telegramUserId: from.id,
+      updateId: ctx.update.update_id,
+      reason: decision.kind === 'mute' ? `flood:${decision.reason}` : 'muted',
+      mutedUntil: until,
+      update: ctx.update,
+    });
+    if (ctx.callbackQuery) {
+      // A button press is always answered, or the lead's spinner never stops.
+      await ctx.answerCallbackQuery({ text: texts.stillMuted(untilText) }).catch((error: unknown) => logger.warn({ err: String(error) }, 'answerCallbackQuery failed'));
+    }
+    if (decision.kind === 'mute') await announceMute(ctx, decision, texts.muted(decision.hours, untilText));
+  });
+
+  async function announceMute(ctx: BotContext, mute: Extract<SpamDecision, { kind: 'mute' }>, text: string) {
+    const telegramUserId = ctx.from?.id as number;
+    logger.warn({ telegramUserId, reason: mute.reason, hours: mute.hours, level: mute.level }, 'lead muted for flooding');
+    const lead = await findLeadByTelegramId(db, telegramUserId);
+    await recordEvent(db, {
+      leadId: lead?.id ?? null,
+      type: 'muted',
+      payload: { telegramUserId, reason: mute.reason, hours: mute.hours, level: mute.level, until: new Date(mute.until).toISOString() },
+    });
+    await ctx.reply(text).catch((error: unknown) => logger.warn({ telegramUserId, err: String(error) }, 'mute notice not delivered'));
+  }
+
+  privateChats.command('unmute', async (ctx) => {
+    const actor = ctx.from.id;
+    const actorRole = await roleOf(db, actor, owners);
+    const query = ctx.match.trim();
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole, command: 'unmute', details: { query, ...details }, allowed, reason });
+    if (!hasRole(actorRole, 'manager')) {
+      await audit(false, actorRole ? `role ${actorRole} is below manager` : 'not staff');
+      logger.warn({ actor }, 'unmute refused');
+      return void (await ctx.reply(STAFF_TEXTS.refused));
+    }
+    const parsed = parseLeadQuery(query);
+    if (!parsed || parsed.by === 'phone') {
+      await audit(false, 'bad arguments');
+      return void (await ctx.reply(STAFF_TEXTS.usage));
+    }
+    // An id needs no lead row: a lead may flood before their conversation has stored them.
+    const target = parsed.by === 'id' ? parsed.telegramUserId : Number((await findLeads(db, parsed))[0]?.telegram_user_id ?? 0);
+    if (!target) {
+      await audit(false, 'not found');
+      return void (await ctx.reply(STAFF_TEXTS.notFound(query)));
+    }
+    const before = await liftMuteOf(db, target);
+    const wasMuted = before.mutedUntil !== null && before.mutedUntil > now().getTime();
+    await audit(true, undefined, { target, before: { level: before.level, mutedUntil: before.mutedUntil && new Date(before.mutedUntil).toISOString() } });
+    logger.info({ actor, target, wasMuted }, 'mute lifted');
+    await ctx.reply(STAFF_TEXTS.lifted(target, wasMuted, before.level));
+  });
+
+  return composer;
+}
+
+function formatTime(at: Date, languageCode: string | undefined, timeZone = 'Europe/Moscow'): string {
+  const locale = languageCode?.startsWith('en') ? 'en-GB' : 'ru-RU';
+  return new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(at);
+}

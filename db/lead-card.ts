@@ -1,0 +1,59 @@
+import type { Knex } from 'knex';
+import { messageLine, renderLeadCard, type LeadCardSection } from '../domain/lead-card';
+import type { FoundLead } from './lead-search';
+import { spamStateOf } from './spam-guard';
+
+type Format = (iso: string) => string;
+/** One section of the card; returns null when the data behind it does not exist (yet). */
+type SectionLoader = (db: Knex, lead: FoundLead, format: Format) => Promise<LeadCardSection | null>;
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+const lastMessages: SectionLoader = async (db, lead, format) => {
+  const rows = await db('messages').where({ lead_id: lead.id }).orderBy('id', 'desc').limit(10).select('direction', 'text', 'created_at');
+  return { title: '💬 Последние сообщения', lines: rows.reverse().map((r) => messageLine(r.direction, iso(r.created_at), r.text, format)) };
+};
+
+const events: SectionLoader = async (db, lead, format) => {
+  const rows = await db('events').where({ lead_id: lead.id }).orderBy('id', 'desc').limit(10).select('type', 'created_at');
+  return { title: '📌 События', lines: rows.reverse().map((r) => `${format(iso(r.created_at))} ${r.type}`) };
+};
+
+const bookings: SectionLoader = async (db, lead, format) => {
+  const rows = await db('bookings').where({ lead_id: lead.id }).orderBy('starts_at', 'desc').limit(5).select('starts_at', 'status');
+  return { title: '📅 Консультации', lines: rows.map((r) => `${format(iso(r.starts_at))} — ${r.status}`) };
+};
+
+/**
+ * The card's sections in the order staff read them. Orders and campaigns received join here when
+ * their tables exist: one loader each, returning a section.
+ */
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings];
+
+/** The whole card as text (may exceed one Telegram message; the caller splits it). */
+export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {
+  const spam = await spamStateOf(db, Number(lead.telegram_user_id));
+  const sections = (await Promise.all(LEAD_CARD_SECTIONS.map((load) => load(db, lead, format)))).filter((s): s is LeadCardSection => s !== null);
+  return renderLeadCard(
+    {
+      telegramUserId: Number(lead.telegram_user_id),
+      name: [lead.first_name, lead.last_name].filter(Boolean).join(' ') || '—',
+      username: lead.username,
+      phone: lead.phone,
+      email: lead.email,
+      languageCode: lead.language_code,
+      source: lead.source,
+      segment: lead.segment,
+      score: lead.score,
+      stage: lead.stage,
+      mode: lead.mode,
+      optedOut: lead.opted_out,
+      blocked: lead.blocked,
+      mutedUntil: spam.mutedUntil !== null && spam.mutedUntil > now.getTime() ? new Date(spam.mutedUntil).toISOString() : null,
+      createdAt: iso(lead.created_at),
+      lastInboundAt: lead.last_inbound_at ? iso(lead.last_inbound_at) : null,
+    },
+    sections,
+    format,
+  );
+}

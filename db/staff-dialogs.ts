@@ -1,0 +1,39 @@
+import type { Knex } from 'knex';
+
+/** Where a staff member stands in an /admin dialog. One dialog per person: a new one replaces the old. */
+export type StaffDialog =
+  | { kind: 'lead_search' }
+  | { kind: 'content_text'; key: string; language: string }
+  /** Waiting for a document to replace the file under `key` (the bonus). */
+  | { kind: 'content_file'; key: string; language: string }
+  | { kind: 'content_preview'; key: string; language: string; text: string };
+
+export async function dialogOf(db: Knex, telegramUserId: number): Promise<StaffDialog | undefined> {
+  return toDialog(await db('staff_dialogs').where({ telegram_user_id: telegramUserId }).first());
+}
+
+export async function setDialog(db: Knex, telegramUserId: number, dialog: StaffDialog): Promise<void> {
+  const fields = {
+    kind: dialog.kind,
+    key: 'key' in dialog ? dialog.key : null,
+    language: 'language' in dialog ? dialog.language : null,
+    text: 'text' in dialog ? dialog.text : null,
+  };
+  await db('staff_dialogs')
+    .insert({ telegram_user_id: telegramUserId, ...fields })
+    .onConflict('telegram_user_id')
+    .merge({ ...fields, updated_at: db.fn.now() });
+}
+
+/** Ends the dialog; returns what it was, so only one of two racing presses acts on it. */
+export async function takeDialog(db: Knex, telegramUserId: number): Promise<StaffDialog | undefined> {
+  const [row] = await db('staff_dialogs').where({ telegram_user_id: telegramUserId }).delete().returning(['kind', 'key', 'language', 'text']);
+  return toDialog(row);
+}
+
+function toDialog(row: { kind: string; key: string; language: string; text: string } | undefined): StaffDialog | undefined {
+  if (!row) return undefined;
+  if (row.kind === 'lead_search') return { kind: 'lead_search' };
+  if (row.kind === 'content_text' || row.kind === 'content_file') return { kind: row.kind, key: row.key, language: row.language };
+  return { kind: 'content_preview', key: row.key, language: row.language, text: row.text };
+}

@@ -1,0 +1,27 @@
+import { hasRole, type Role } from './roles';
+
+/**
+ * The /admin panel's actions and the least role each needs (PRODUCT.md section 1): managers find
+ * leads; editors also edit content; admins also see products and the team; owners see everything.
+ */
+export const ADMIN_ACTIONS = [
+  { id: 'lead', label: '🔎 Найти лида', role: 'manager' },
+  { id: 'welcome', label: '👋 Приветствие', role: 'editor' },
+  { id: 'bonus', label: '🎁 Подпись бонуса', role: 'editor' },
+  { id: 'templates', label: '⏰ Шаблоны напоминаний', role: 'editor' },
+  { id: 'materials', label: '📚 Материалы', role: 'editor' },
+  { id: 'products', label: '🛒 Продукты', role: 'admin' },
+  { id: 'staff', label: '👥 Команда', role: 'admin' },
+] as const satisfies readonly { id: string; label: string; role: Role }[];
+
+export type AdminAction = (typeof ADMIN_ACTIONS)[number];
+export type AdminActionId = AdminAction['id'];
+
+/** The actions someone with `role` sees (a lead: none). */
+export function menuFor(role: Role | null): AdminAction[] {
+  return ADMIN_ACTIONS.filter((action) => hasRole(role, action.role));
+}
+
+export function adminAction(id: string): AdminAction | undefined {
+  return ADMIN_ACTIONS.find((action) => action.id === id);
+}

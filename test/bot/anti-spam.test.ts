@@ -1,0 +1,175 @@
+import type { Update } from 'grammy/types';
+import pino from 'pino';
+import { createBot } from '../../bot/bot';
+import type { Db } from '../../db/knex';
+import { upsertLead } from '../../db/leads';
+import { setStaffRole } from '../../db/staff';
+import type { InboundEvent } from '../../domain/inbound-event';
+import { FakeTelegramServer } from '../fakes/telegram-server';
+import { testDb, uniqueUserId } from '../support/db';
+import { textUpdate, type TestUser } from '../support/updates';
+
+const TOKEN = '123456:TEST-token-for-the-fake-server';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const silent = pino({ level: 'silent' });
+let fake: FakeTelegramServer;
+let db: Db;
+const owner = uniqueUserId();
+let delivered: InboundEvent[];
+/** The bots' clock: tests move it instead of waiting. */
+let clock = Date.UTC(2026, 11, 1, 9, 0, 0);
+
+beforeAll(async () => {
+  fake = await FakeTelegramServer.start({ token: TOKEN });
+  db = testDb();
+});
+afterAll(async () => {
+  await Promise.all([fake?.stop(), db?.destroy()]);
+});
+beforeEach(() => {
+  delivered = [];
+});
+
+/** A new bot for every update: nothing about a mute may live in the memory of one instance. */
+async function freshBot() {
+  const bot = createBot({
+    token: TOKEN,
+    apiRoot: fake.apiRoot,
+    logger: silent,
+    conversations: { deliver: async (event) => void delivered.push(event) },
+    staff: { db, owners: [owner], logger: silent },
+    antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow' },
+  });
+  await bot.init();
+  return bot;
+}
+
+const lead = (username?: string): TestUser => ({ id: uniqueUserId(), first_name: 'Лид', ...(username ? { username } : {}) });
+const say = async (from: TestUser, text: string) => (await freshBot()).handleUpdate(textUpdate(from, text) as unknown as Update);
+/** `count` messages, `stepMs` apart on the bots' clock. */
+async function flood(from: TestUser, count: number, stepMs: number, text = (i: number) => `сообщение ${i}`) {
+  for (let i = 0; i < count; i += 1) {
+    await say(from, text(i));
+    clock += stepMs;
+  }
+}
+const deliveredFrom = (who: TestUser) => delivered.filter((e) => e.from.id === who.id);
+const notices = (who: TestUser) => fake.callsTo('sendMessage', who.id).map((c) => String(c.params.text));
+const dropped = (who: TestUser) => db('dropped_updates').where({ telegram_user_id: who.id }).orderBy('id');
+
+describe('anti-spam for leads', () => {
+  it('8 messages in 10 s mute the lead for 2 hours: told once, every dropped update recorded, free again after the mute', async () => {
+    const spammer = lead();
+    await flood(spammer, 8, 1_000);
+    expect(deliveredFrom(spammer)).toHaveLength(7);
+    expect(notices(spammer)).toEqual([expect.stringMatching(/^⏸ Слишком много сообщений подряд\. Я снова отвечу через 2 ч/)]);
+
+    clock += HOUR;
+    await flood(spammer, 3, 60_000);
+    expect(deliveredFrom(spammer)).toHaveLength(7);
+    expect(notices(spammer)).toHaveLength(1); // told once, not on every dropped message
+    const rows = await dropped(spammer);
+    expect(rows.map((r) => r.reason)).toEqual(['flood:burst', 'muted', 'muted', 'muted']);
+    expect(rows[0].update.message.text).toBe('сообщение 7'); // kept whole: nothing silently lost
+    const [event] = await db('events').where({ type: 'muted' }).whereRaw(`payload->>'telegramUserId' = ?`, [String(spammer.id)]);
+    expect(event.payload).toMatchObject({ reason: 'burst', hours: 2, level: 1 });
+
+    clock += HOUR;
+    await say(spammer, 'я снова здесь');
+    expect(deliveredFrom(spammer).at(-1)).toMatchObject({ kind: 'text', text: 'я снова здесь' });
+  });
+
+  it('a repeat gives 4 hours; after 14 quiet days the level starts over at 2 hours', async () => {
+    const spammer = lead();
+    await flood(spammer, 8, 500);
+    clock += 2 * HOUR;
+    await flood(spammer, 8, 500);
+    expect(notices(spammer).at(-1)).toMatch(/через 4 ч/);
+
+    clock += 4 * HOUR + 14 * DAY;
+    await flood(spammer, 8, 500);
+    expect(notices(spammer).at(-1)).toMatch(/через 2 ч/);
+    expect(notices(spammer)).toHaveLength(3);
+  });
+
+  it('5 identical messages in 30 s mute; a button press while muted is answered and recorded', async () => {
+    const spammer = lead();
+    await flood(spammer, 5, 6_000, () => 'КУПИТЬ');
+    expect(deliveredFrom(spammer)).toHaveLength(4);
+    expect(notices(spammer).at(-1)).toMatch(/через 2 ч/);
+    expect((await dropped(spammer)).map((r) => r.reason)).toEqual(['flood:duplicates']);
+
+    const bot = await freshBot();
+    // Through the fake, so it knows the query and accepts exactly one answer, like Telegram.
+    const updateId = fake.pushCallback(spammer, 'goto:bonus', { message_id: 1 });
+    const [update] = await bot.api.getUpdates({ offset: updateId, limit: 1, timeout: 0 });
+    await bot.handleUpdate(update);
+    expect(deliveredFrom(spammer)).toHaveLength(4);
+    const answer = fake.callsTo('answerCallbackQuery').at(-1);
+    expect(String(answer?.params.text)).toMatch(/^⏸ Пауза до/);
+    expect((await dropped(spammer)).map((r) => r.reason)).toEqual(['flood:duplicates', 'muted']);
+  });
+
+  it('staff of any role are never muted', async () => {
+    const manager = lead();
+    await setStaffRole(db, manager.id, 'manager', owner);
+    await flood(manager, 25, 100, () => 'одно и то же');
+    await flood({ id: owner, first_name: 'Owner' }, 10, 100);
+    expect(deliveredFrom(manager)).toHaveLength(25);
+    expect(delivered.filter((e) => e.from.id === owner)).toHaveLength(10);
+    expect(notices(manager)).toEqual([]);
+  });
+
+  it('a mute survives a new bot instance over the same database', async () => {
+    const spammer = lead();
+    await flood(spammer, 8, 100);
+    const restarted = await freshBot();
+    await restarted.handleUpdate(textUpdate(spammer, 'после перезапуска') as unknown as Update);
+    expect(deliveredFrom(spammer).map((e) => (e.kind === 'text' ? e.text : ''))).not.toContain('после перезапуска');
+    expect((await dropped(spammer)).at(-1)?.reason).toBe('muted');
+  });
+
+  it('a manager lifts the mute by @username and resets the level; recorded', async () => {
+    const spammer = lead(`flooder_${uniqueUserId()}`);
+    await upsertLead(db, { id: spammer.id, firstName: 'Лид', username: spammer.username }, spammer.id);
+    const manager = lead();
+    await setStaffRole(db, manager.id, 'manager', owner);
+    await flood(spammer, 8, 100);
+    clock += 3 * HOUR;
+    await flood(spammer, 8, 100); // second mute: 4 hours
+    expect(notices(spammer).at(-1)).toMatch(/через 4 ч/);
+
+    await say(manager, `/unmute @${spammer.username}`);
+    expect(notices(manager).at(-1)).toBe(`✅ ${spammer.id}: ограничение снято, уровень сброшен (был 2).`);
+    await say(spammer, 'спасибо');
+    expect(deliveredFrom(spammer).at(-1)).toMatchObject({ text: 'спасибо' });
+    clock += 60_000;
+    await flood(spammer, 8, 100);
+    expect(notices(spammer).at(-1)).toMatch(/через 2 ч/); // the level was reset
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: manager.id, command: 'unmute' });
+    expect(audit).toMatchObject({ allowed: true, actor_role: 'manager' });
+    expect(audit.details).toMatchObject({ target: spammer.id, before: { level: 2 } });
+  });
+
+  it('a lead cannot unmute anyone (not even themselves): refused, recorded, not passed on', async () => {
+    const spammer = lead();
+    await flood(spammer, 8, 100);
+    const other = lead();
+    await say(other, `/unmute ${spammer.id}`);
+    expect(notices(other)).toEqual(['⛔ Снимать ограничения могут менеджеры и выше. Попытка записана.']);
+    expect(deliveredFrom(other)).toEqual([]);
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: other.id });
+    expect(audit).toMatchObject({ command: 'unmute', allowed: false, reason: 'not staff' });
+    clock += 60_000;
+    await say(spammer, 'ещё');
+    expect((await dropped(spammer)).at(-1)?.reason).toBe('muted');
+  });
+
+  it('unmute with bad input gets the usage; an unknown username is named', async () => {
+    await say({ id: owner, first_name: 'Owner' }, '/unmute');
+    expect(notices({ id: owner, first_name: '' }).at(-1)).toMatch(/^Как снять ограничение/);
+    await say({ id: owner, first_name: 'Owner' }, '/unmute @nobody_here_at_all');
+    expect(notices({ id: owner, first_name: '' }).at(-1)).toBe('Лид «@nobody_here_at_all» не найден.');
+  });
+});
