@@ -1,2 +1,3 @@
 export { leadConversationWorkflow } from './lead-conversation/workflow';
 export { dailyDigestWorkflow, retentionCleanupWorkflow } from './maintenance/workflows';
+export { paymentWorkflow } from './payment/workflow';

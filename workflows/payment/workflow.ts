@@ -1,0 +1,197 @@
+import {
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
+import { amountsMatch, formatAmount, isPayable, type OrderStatus } from '../../domain/payments';
+import { domainEventSignal, leadWorkflowId } from '../lead-conversation/contract';
+import {
+  cancelPaymentUpdate,
+  confirmPaymentUpdate,
+  DEFAULT_EXPIRY_MS,
+  DEFAULT_REMINDERS_MS,
+  PAYMENT_PAID_EVENT,
+  paymentCancelledSignal,
+  paymentFailedSignal,
+  paymentFlaggedSignal,
+  paymentPaidEventId,
+  paymentPaidSignal,
+  paymentStateQuery,
+  type ManagerActionResult,
+  type PaymentInput,
+  type PaymentOutcome,
+} from './contract';
+
+const payments = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+});
+
+interface Payment {
+  via: 'webhook' | 'stars' | 'manager';
+  chargeId?: string;
+  providerPayload?: Record<string, unknown>;
+}
+
+/**
+ * One order from the offer to its end: the link or Stars invoice goes out, reminders after 1 h and
+ * 24 h, expiry at 72 h. A confirmed payment (webhook, Stars, or a manager) is fulfilled exactly once,
+ * however many confirmations arrive: the workflow takes the first and ignores the rest, and every
+ * fulfilment activity is keyed by the order id, so a retried one changes nothing either.
+ */
+export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutcome> {
+  const workflowId = workflowInfo().workflowId;
+  let status: OrderStatus = 'created';
+  let remindersSent = 0;
+  let fulfilled = false;
+  let payment: Payment | null = null;
+  let cancelRequested = false;
+  const failures: { reason: string; providerPayload?: Record<string, unknown> }[] = [];
+  const flags: { reason: string; alreadyStored: boolean }[] = [];
+  let failureCount = 0;
+  let flagCount = 0;
+
+  const open = () => payment === null && !cancelRequested && isPayable(status);
+
+  setHandler(paymentStateQuery, () => ({ orderId: input.orderId, status, remindersSent, fulfilled }));
+  setHandler(paymentPaidSignal, (confirmation) => {
+    if (!open()) return; // a repeat, or too late: nothing changes
+    if (confirmation.currency !== input.currency || !amountsMatch(input.amount, confirmation.amount)) {
+      const paid = formatAmount(confirmation.amount, confirmation.currency);
+      flags.push({ reason: `paid ${paid} instead of ${formatAmount(input.amount, input.currency)} (${confirmation.via})`, alreadyStored: false });
+      return;
+    }
+    payment = { via: confirmation.via, chargeId: confirmation.chargeId, providerPayload: confirmation.providerPayload };
+  });
+  setHandler(paymentFailedSignal, (failure) => {
+    if (open()) failures.push(failure);
+  });
+  setHandler(paymentCancelledSignal, () => {
+    if (open()) cancelRequested = true;
+  });
+  setHandler(paymentFlaggedSignal, ({ reason }) => {
+    if (payment === null) flags.push({ reason, alreadyStored: true });
+  });
+  setHandler(confirmPaymentUpdate, async ({ by }): Promise<ManagerActionResult> => {
+    if (payment !== null || status === 'paid') return { outcome: 'already_paid' };
+    if (!open()) return { outcome: 'already_closed', status };
+    payment = { via: 'manager', providerPayload: { confirmedBy: by } };
+    // The manager's answer is true only once the order is fulfilled.
+    await condition(() => fulfilled);
+    return { outcome: 'confirmed' };
+  });
+  setHandler(cancelPaymentUpdate, async (): Promise<ManagerActionResult> => {
+    if (payment !== null || status === 'paid') return { outcome: 'already_paid' };
+    if (!open()) return { outcome: 'already_closed', status };
+    cancelRequested = true;
+    await condition(() => status === 'cancelled');
+    return { outcome: 'cancelled' };
+  });
+
+  /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
+  async function tell(kind: PaymentMessageKind, outboundId: string): Promise<void> {
+    try {
+      await payments.sendPaymentMessage({ input, kind, outboundId });
+    } catch (error) {
+      log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
+    }
+  }
+
+  async function tellManagers(request: Omit<Parameters<PaymentActivities['notifyManagersAboutPayment']>[0], 'input'>): Promise<void> {
+    try {
+      await payments.notifyManagersAboutPayment({ input, ...request });
+    } catch (error) {
+      log.warn('managers not told about a payment', { orderId: input.orderId, kind: request.kind, error: String(error) });
+    }
+  }
+
+  async function fulfil(paid: Payment): Promise<void> {
+    await payments.recordOrderPaid({ orderId: input.orderId, ...paid });
+    status = 'paid';
+    await payments.makeCustomer({ orderId: input.orderId, leadId: input.leadId, productCode: input.product.code });
+    await tell('onboarding', `${workflowId}/onboarding`);
+    await tellManagers({ kind: 'paid', outboundId: `${workflowId}/paid`, via: paid.via });
+    try {
+      // The lead's conversation stops warm-up follow-ups; it may not exist (a lead from elsewhere).
+      await getExternalWorkflowHandle(leadWorkflowId(input.telegramUserId)).signal(domainEventSignal, {
+        id: paymentPaidEventId(input.orderId),
+        name: PAYMENT_PAID_EVENT,
+        payload: { orderId: input.orderId, product: input.product.code },
+      });
+    } catch (error) {
+      log.warn('lead workflow not signalled about the payment', { orderId: input.orderId, error: String(error) });
+    }
+    fulfilled = true;
+  }
+
+  await tell('offer', `${workflowId}/offer`);
+  await payments.markOrderSent(input.orderId);
+  status = 'sent';
+
+  const start = Date.now();
+  const reminders = input.timing?.reminderAfterMs ?? DEFAULT_REMINDERS_MS;
+  const deadlines: { atMs: number; kind: 'reminder1' | 'reminder2' | 'expire' }[] = [
+    ...reminders.slice(0, 2).map((atMs, index) => ({ atMs, kind: index === 0 ? ('reminder1' as const) : ('reminder2' as const) })),
+    { atMs: input.timing?.expireAfterMs ?? DEFAULT_EXPIRY_MS, kind: 'expire' },
+  ];
+  let next = 0;
+
+  for (;;) {
+    const due = deadlines[next];
+    const woken = await condition(
+      () => payment !== null || cancelRequested || failures.length > 0 || flags.length > 0,
+      Math.max(0, start + due.atMs - Date.now()),
+    );
+    if (payment !== null) {
+      await fulfil(payment);
+      break;
+    }
+    if (cancelRequested) {
+      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'cancelled' });
+      status = 'cancelled';
+      if (changed) {
+        await tell('cancelled', `${workflowId}/cancelled`);
+        await tellManagers({ kind: 'cancelled', outboundId: `${workflowId}/cancelled/managers` });
+      }
+      break;
+    }
+    const flag = flags.shift();
+    if (flag) {
+      flagCount += 1;
+      if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
+      await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
+      continue;
+    }
+    const failure = failures.shift();
+    if (failure) {
+      failureCount += 1;
+      await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
+      status = 'failed';
+      await tell('failed', `${workflowId}/failed-${failureCount}`);
+      await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason });
+      continue;
+    }
+    if (woken) continue;
+    if (due.kind === 'expire') {
+      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'expired' });
+      status = 'expired';
+      if (changed) {
+        await tell('expired', `${workflowId}/expired`);
+        await tellManagers({ kind: 'expired', outboundId: `${workflowId}/expired/managers` });
+      }
+      break;
+    }
+    await tell(due.kind, `${workflowId}/${due.kind}`);
+    remindersSent += 1;
+    next += 1;
+  }
+
+  // A manager's confirm or cancel gets its answer before the workflow ends.
+  await condition(allHandlersFinished);
+  return { orderId: input.orderId, status: status as PaymentOutcome['status'] };
+}
