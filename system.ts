@@ -13,6 +13,7 @@ import { createBot } from './bot/bot';
 import type { BotContext } from './bot/context';
 import type { DraftApprovalDeps } from './bot/draft-approvals';
 import { LeadConversations } from './bot/lead-conversations';
+import { PaymentWorkflows } from './bot/payment-workflows';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { roleOf } from './db/staff';
 import { hasRole } from './domain/roles';
@@ -204,6 +205,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
+        payments: config.PAYMENT_WEBHOOK_SECRET
+          ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }
+          : undefined,
       });
       await app.listen({ port: config.API_PORT, host: '0.0.0.0' });
       stops.push(() => app.close());
