@@ -181,6 +181,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         conversations,
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
+        payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,
@@ -216,7 +217,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
 
     if (bot && parts.includes('bot')) {
       const telegramBot = bot;
-      const allowed_updates = ['message', 'callback_query'] as const;
+      const allowed_updates = ['message', 'callback_query', 'pre_checkout_query'] as const;
       if (config.TELEGRAM_WEBHOOK_URL) {
         const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
         await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });

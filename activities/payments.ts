@@ -52,6 +52,59 @@ export const PaymentFailure = { badOrder: 'BadOrderRequest' } as const;
 
 const badOrder = (message: string) => ApplicationFailure.nonRetryable(message, PaymentFailure.badOrder);
 
+/**
+ * Creates the order and returns the payment workflow's input. The amount comes from the catalogue
+ * (a third of the price for an instalment), except for a manager's manual order. A request that
+ * cannot become an order fails with a non-retryable BadOrderRequest naming the problem.
+ */
+export async function createOrder(db: Db, logger: Logger, request: OrderRequest): Promise<PaymentInput> {
+  const lead = await findLeadByTelegramId(db, request.telegramUserId);
+  if (!lead) throw badOrder(`no lead with Telegram id ${request.telegramUserId}`);
+  const product = await findProductByCode(db, request.productCode);
+  if (!product || !product.active) throw badOrder(`no active product "${request.productCode}"`);
+  let amount: number;
+  let currency: string;
+  let link: string | undefined;
+  if (request.type === 'manual') {
+    if (request.method !== 'link') throw badOrder('a manual order is paid by a personal link');
+    if (!request.amount || !(request.amount > 0)) throw badOrder('a manual order needs a positive amount');
+    if (!request.paymentUrl || !/^https:\/\//.test(request.paymentUrl)) throw badOrder('a manual order needs an https payment link');
+    [amount, currency, link] = [Math.round(request.amount * 100) / 100, product.currency, request.paymentUrl];
+  } else if (request.method === 'stars') {
+    if (!product.starsPrice) throw badOrder(`product "${product.code}" has no stars_price`);
+    [amount, currency] = [firstPaymentAmount(product.starsPrice, request.type, STARS_CURRENCY), STARS_CURRENCY];
+  } else {
+    link = product.paymentLinks[request.type];
+    if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
+    [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
+  }
+  const base = link;
+  const order = await insertOrder(db, {
+    leadId: lead.id,
+    productId: product.id,
+    type: request.type,
+    method: request.method,
+    amount,
+    currency,
+    paymentUrl: base ? (id) => orderPaymentUrl(base, id) : undefined,
+    createdBy: request.createdBy,
+  });
+  logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method: request.method, amount, currency }, 'order created');
+  return {
+    orderId: Number(order.id),
+    leadId: lead.id,
+    telegramUserId: request.telegramUserId,
+    chatId: lead.chat_id,
+    language: languageFor(lead.language_code ?? undefined),
+    product: { id: product.id, code: product.code, name: product.name, ...(product.landingUrl && { landingUrl: product.landingUrl }) },
+    type: request.type,
+    method: request.method,
+    amount,
+    currency,
+    ...(order.payment_url && { paymentUrl: order.payment_url }),
+  };
+}
+
 /** Orders in Postgres and the payment messages (links, Stars invoices, reminders, onboarding). */
 export function createPaymentActivities(deps: TelegramDeps) {
   const { db, api, logger } = deps;
@@ -109,53 +162,7 @@ export function createPaymentActivities(deps: TelegramDeps) {
      * Creates the order and returns the payment workflow's input. The amount comes from the
      * catalogue (a third of the price for an instalment), except for a manager's manual order.
      */
-    async createOrder(request: OrderRequest): Promise<PaymentInput> {
-      const lead = await findLeadByTelegramId(db, request.telegramUserId);
-      if (!lead) throw badOrder(`no lead with Telegram id ${request.telegramUserId}`);
-      const product = await findProductByCode(db, request.productCode);
-      if (!product || !product.active) throw badOrder(`no active product "${request.productCode}"`);
-      let amount: number;
-      let currency: string;
-      let link: string | undefined;
-      if (request.type === 'manual') {
-        if (request.method !== 'link') throw badOrder('a manual order is paid by a personal link');
-        if (!request.amount || !(request.amount > 0)) throw badOrder('a manual order needs a positive amount');
-        if (!request.paymentUrl || !/^https:\/\//.test(request.paymentUrl)) throw badOrder('a manual order needs an https payment link');
-        [amount, currency, link] = [Math.round(request.amount * 100) / 100, product.currency, request.paymentUrl];
-      } else if (request.method === 'stars') {
-        if (!product.starsPrice) throw badOrder(`product "${product.code}" has no stars_price`);
-        [amount, currency] = [firstPaymentAmount(product.starsPrice, request.type, STARS_CURRENCY), STARS_CURRENCY];
-      } else {
-        link = product.paymentLinks[request.type];
-        if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
-        [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
-      }
-      const base = link;
-      const order = await insertOrder(db, {
-        leadId: lead.id,
-        productId: product.id,
-        type: request.type,
-        method: request.method,
-        amount,
-        currency,
-        paymentUrl: base ? (id) => orderPaymentUrl(base, id) : undefined,
-        createdBy: request.createdBy,
-      });
-      logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method: request.method, amount, currency }, 'order created');
-      return {
-        orderId: Number(order.id),
-        leadId: lead.id,
-        telegramUserId: request.telegramUserId,
-        chatId: lead.chat_id,
-        language: languageFor(lead.language_code ?? undefined),
-        product: { id: product.id, code: product.code, name: product.name, ...(product.landingUrl && { landingUrl: product.landingUrl }) },
-        type: request.type,
-        method: request.method,
-        amount,
-        currency,
-        ...(order.payment_url && { paymentUrl: order.payment_url }),
-      };
-    },
+    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request),
 
     /** One payment message to the lead; the offer and the retry of a Stars order come with an invoice. */
     async sendPaymentMessage(request: { input: PaymentInput; kind: PaymentMessageKind; outboundId: string }): Promise<SendResult> {

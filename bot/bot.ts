@@ -4,6 +4,8 @@ import type { BotContext } from './context';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
+import { paymentCommands, type PaymentCommandsDeps } from './payments';
+import { starsPayments } from './stars-payments';
 import { staffCommands, type StaffDeps } from './staff-commands';
 import { templateEditing, type TemplateEditingDeps } from './template-editing';
 
@@ -18,6 +20,8 @@ export interface BotDeps {
   staff?: StaffDeps;
   /** Editors change follow-up templates from Telegram. */
   templates?: TemplateEditingDeps;
+  /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
+  payments?: PaymentCommandsDeps;
 }
 
 /**
@@ -25,11 +29,16 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, payments }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(staffCommands(staff));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
+  if (payments) {
+    // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.
+    bot.use(starsPayments(payments));
+    bot.use(paymentCommands(payments));
+  }
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {
