@@ -4,6 +4,7 @@ import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { leadWorkflowId } from '../../workflows/lead-conversation/contract';
+import { paymentStateQuery } from '../../workflows/payment/contract';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { text } from '../support/updates';
 import { PaymentTestKit } from '../support/payments';
@@ -179,5 +180,21 @@ describe('payment workflow on the time-skipping server', () => {
     expect(h.texts(lead).some((t) => t.includes('Оплата получена'))).toBe(false);
     expect((await h.db('leads').where({ id: lead.leadId }).first()).mode).toBe('bot');
     expect((await payments.orderRow(input.orderId)).status).toBe('cancelled');
+  });
+
+  it('a lead who blocked the bot: the offer fails, the order stays created, and a manager can still confirm it', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'link' });
+    h.fake.blockUser(lead.id);
+    await (await h.worker()).runUntil(async () => {
+      const handle = await payments.start(input);
+      await h.fake.waitFor(() => h.fake.calls.some((c) => c.method === 'sendMessage' && c.params.chat_id === lead.id && c.error?.error_code === 403));
+      expect((await handle.query(paymentStateQuery)).status).toBe('created');
+      expect((await payments.orderRow(input.orderId)).status).toBe('created');
+      expect(await payments.workflows().confirm(input.orderId, 777)).toEqual({ outcome: 'confirmed' });
+      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+    });
+    expect((await payments.orderRow(input.orderId)).status).toBe('paid');
+    expect((await h.db('leads').where({ id: lead.leadId }).first()).mode).toBe('customer');
   });
 });

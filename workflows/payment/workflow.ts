@@ -94,11 +94,13 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   });
 
   /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
-  async function tell(kind: PaymentMessageKind, outboundId: string): Promise<void> {
+  async function tell(kind: PaymentMessageKind, outboundId: string): Promise<boolean> {
     try {
       await payments.sendPaymentMessage({ input, kind, outboundId });
+      return true;
     } catch (error) {
       log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
+      return false;
     }
   }
 
@@ -129,9 +131,12 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     fulfilled = true;
   }
 
-  await tell('offer', `${workflowId}/offer`);
-  await payments.markOrderSent(input.orderId);
-  status = 'sent';
+  // `sent` means the lead has the link or invoice; an undelivered offer leaves the order `created`
+  // (payable still: a manager can confirm it or send a personal link).
+  if (await tell('offer', `${workflowId}/offer`)) {
+    await payments.markOrderSent(input.orderId);
+    status = 'sent';
+  }
 
   const start = Date.now();
   const reminders = input.timing?.reminderAfterMs ?? DEFAULT_REMINDERS_MS;
