@@ -1,42 +1,14 @@
-import {
-  allHandlersFinished,
-  condition,
-  getExternalWorkflowHandle,
-  log,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
-import { amountsMatch, formatAmount, isPayable, type OrderStatus } from '../../domain/payments';
 import { domainEventSignal, leadWorkflowId } from '../lead-conversation/contract';
-import {
-  cancelPaymentUpdate,
-  confirmPaymentUpdate,
-  DEFAULT_EXPIRY_MS,
-  DEFAULT_REMINDERS_MS,
-  PAYMENT_PAID_EVENT,
-  paymentCancelledSignal,
-  paymentFailedSignal,
-  paymentFlaggedSignal,
-  paymentPaidEventId,
-  paymentPaidSignal,
-  paymentStateQuery,
-  type ManagerActionResult,
-  type PaymentInput,
-  type PaymentOutcome,
-} from './contract';
+import { DEFAULT_EXPIRY_MS, DEFAULT_REMINDERS_MS, PAYMENT_PAID_EVENT, paymentPaidEventId, type PaymentInput, type PaymentOutcome } from './contract';
+import { installPaymentHandlers } from './handlers';
+import { hasWork, initialPaymentState, type AcceptedPayment } from './state';
 
 const payments = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
-
-interface Payment {
-  via: 'webhook' | 'stars' | 'manager';
-  chargeId?: string;
-  providerPayload?: Record<string, unknown>;
-}
 
 /**
  * One order from the offer to its end: the link or Stars invoice goes out, reminders after 1 h and
@@ -46,52 +18,10 @@ interface Payment {
  */
 export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutcome> {
   const workflowId = workflowInfo().workflowId;
-  let status: OrderStatus = 'created';
-  let remindersSent = 0;
-  let fulfilled = false;
-  let payment: Payment | null = null;
-  let cancelRequested = false;
-  const failures: { reason: string; providerPayload?: Record<string, unknown> }[] = [];
-  const flags: { reason: string; alreadyStored: boolean }[] = [];
+  const state = initialPaymentState();
+  installPaymentHandlers(state, input);
   let failureCount = 0;
   let flagCount = 0;
-
-  const open = () => payment === null && !cancelRequested && isPayable(status);
-
-  setHandler(paymentStateQuery, () => ({ orderId: input.orderId, status, remindersSent, fulfilled }));
-  setHandler(paymentPaidSignal, (confirmation) => {
-    if (!open()) return; // a repeat, or too late: nothing changes
-    if (confirmation.currency !== input.currency || !amountsMatch(input.amount, confirmation.amount)) {
-      const paid = formatAmount(confirmation.amount, confirmation.currency);
-      flags.push({ reason: `paid ${paid} instead of ${formatAmount(input.amount, input.currency)} (${confirmation.via})`, alreadyStored: false });
-      return;
-    }
-    payment = { via: confirmation.via, chargeId: confirmation.chargeId, providerPayload: confirmation.providerPayload };
-  });
-  setHandler(paymentFailedSignal, (failure) => {
-    if (open()) failures.push(failure);
-  });
-  setHandler(paymentCancelledSignal, () => {
-    if (open()) cancelRequested = true;
-  });
-  setHandler(paymentFlaggedSignal, ({ reason }) => {
-    if (payment === null) flags.push({ reason, alreadyStored: true });
-  });
-  setHandler(confirmPaymentUpdate, async ({ by }): Promise<ManagerActionResult> => {
-    if (payment !== null || status === 'paid') return { outcome: 'already_paid' };
-    if (!open()) return { outcome: 'already_closed', status };
-    payment = { via: 'manager', providerPayload: { confirmedBy: by } };
-    // The manager's answer is true only once the order is fulfilled.
-    await condition(() => fulfilled);
-    return { outcome: 'confirmed' };
-  });
-  setHandler(cancelPaymentUpdate, async (): Promise<ManagerActionResult> => {
-    if (payment !== null || status === 'paid') return { outcome: 'already_paid' };
-    if (!open()) return { outcome: 'already_closed', status };
-    cancelRequested = true;
-    await condition(() => status === 'cancelled');
-    return { outcome: 'cancelled' };
-  });
 
   /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
   async function tell(kind: PaymentMessageKind, outboundId: string): Promise<boolean> {
@@ -112,9 +42,9 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     }
   }
 
-  async function fulfil(paid: Payment): Promise<void> {
+  async function fulfil(paid: AcceptedPayment): Promise<void> {
     await payments.recordOrderPaid({ orderId: input.orderId, ...paid });
-    status = 'paid';
+    state.status = 'paid';
     await payments.makeCustomer({ orderId: input.orderId, leadId: input.leadId, productCode: input.product.code });
     await tell('onboarding', `${workflowId}/onboarding`);
     await tellManagers({ kind: 'paid', outboundId: `${workflowId}/paid`, via: paid.via });
@@ -128,14 +58,14 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     } catch (error) {
       log.warn('lead workflow not signalled about the payment', { orderId: input.orderId, error: String(error) });
     }
-    fulfilled = true;
+    state.fulfilled = true;
   }
 
   // `sent` means the lead has the link or invoice; an undelivered offer leaves the order `created`
   // (payable still: a manager can confirm it or send a personal link).
   if (await tell('offer', `${workflowId}/offer`)) {
     await payments.markOrderSent(input.orderId);
-    status = 'sent';
+    state.status = 'sent';
   }
 
   const start = Date.now();
@@ -148,35 +78,32 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
 
   for (;;) {
     const due = deadlines[next];
-    const woken = await condition(
-      () => payment !== null || cancelRequested || failures.length > 0 || flags.length > 0,
-      Math.max(0, start + due.atMs - Date.now()),
-    );
-    if (payment !== null) {
-      await fulfil(payment);
+    const woken = await condition(() => hasWork(state), Math.max(0, start + due.atMs - Date.now()));
+    if (state.payment !== null) {
+      await fulfil(state.payment);
       break;
     }
-    if (cancelRequested) {
+    if (state.cancelRequested) {
       const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'cancelled' });
-      status = 'cancelled';
+      state.status = 'cancelled';
       if (changed) {
         await tell('cancelled', `${workflowId}/cancelled`);
         await tellManagers({ kind: 'cancelled', outboundId: `${workflowId}/cancelled/managers` });
       }
       break;
     }
-    const flag = flags.shift();
+    const flag = state.flags.shift();
     if (flag) {
       flagCount += 1;
       if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
       await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
       continue;
     }
-    const failure = failures.shift();
+    const failure = state.failures.shift();
     if (failure) {
       failureCount += 1;
       await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
-      status = 'failed';
+      state.status = 'failed';
       await tell('failed', `${workflowId}/failed-${failureCount}`);
       await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason });
       continue;
@@ -184,7 +111,7 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     if (woken) continue;
     if (due.kind === 'expire') {
       const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'expired' });
-      status = 'expired';
+      state.status = 'expired';
       if (changed) {
         await tell('expired', `${workflowId}/expired`);
         await tellManagers({ kind: 'expired', outboundId: `${workflowId}/expired/managers` });
@@ -192,11 +119,11 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
       break;
     }
     await tell(due.kind, `${workflowId}/${due.kind}`);
-    remindersSent += 1;
+    state.remindersSent += 1;
     next += 1;
   }
 
   // A manager's confirm or cancel gets its answer before the workflow ends.
   await condition(allHandlersFinished);
-  return { orderId: input.orderId, status: status as PaymentOutcome['status'] };
+  return { orderId: input.orderId, status: state.status as PaymentOutcome['status'] };
 }
