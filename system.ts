@@ -14,6 +14,7 @@ import type { BotContext } from './bot/context';
 import type { DraftApprovalDeps } from './bot/draft-approvals';
 import { Handoffs } from './bot/handoffs';
 import { LeadConversations } from './bot/lead-conversations';
+import { PaymentWorkflows } from './bot/payment-workflows';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { roleOf } from './db/staff';
 import { hasRole } from './domain/roles';
@@ -187,6 +188,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         handoffs: new Handoffs(client),
         antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,
@@ -213,6 +215,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
+        payments: config.PAYMENT_WEBHOOK_SECRET
+          ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }
+          : undefined,
       });
       await app.listen({ port: config.API_PORT, host: '0.0.0.0' });
       stops.push(() => app.close());
@@ -221,7 +226,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
 
     if (bot && parts.includes('bot')) {
       const telegramBot = bot;
-      const allowed_updates = ['message', 'callback_query'] as const;
+      const allowed_updates = ['message', 'callback_query', 'pre_checkout_query'] as const;
       if (config.TELEGRAM_WEBHOOK_URL) {
         const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
         await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });

@@ -5,6 +5,7 @@ import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
+import { createPaymentActivities } from './payments';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDraftActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createHandoffActivities({ ...deps, openai: deps.openai ?? null }),
+    ...createPaymentActivities(deps),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
+import { paymentWebhookRoutes, type PaymentWebhookDeps } from './payment-webhook-routes';
 import { telegramWebhookRoutes } from './telegram-webhook-routes';
 
 export interface ApiDeps {
@@ -12,6 +13,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Present in webhook mode: the bot whose updates Telegram posts to us. */
   webhook?: { bot: Bot<BotContext>; secretToken: string };
+  /** Present when PAYMENT_WEBHOOK_SECRET is set: the payment provider's webhook. */
+  payments?: PaymentWebhookDeps;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -37,5 +40,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
+  if (deps.payments) app.register(paymentWebhookRoutes, deps.payments);
   return app;
 }

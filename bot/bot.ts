@@ -11,6 +11,8 @@ import type { Handoffs } from './handoffs';
 import { managerDialogs } from './manager-dialogs';
 import { sendTo } from './send-to';
 import { leadUpdates } from './lead-updates';
+import { paymentCommands, type PaymentCommandsDeps } from './payments';
+import { starsPayments } from './stars-payments';
 import { staffCommands, type StaffDeps } from './staff-commands';
 import { templateEditing, type TemplateEditingDeps } from './template-editing';
 
@@ -33,6 +35,8 @@ export interface BotDeps {
   leadCard?: LeadCardDeps;
   /** /admin: the staff panel (menus per role, content editing dialogs, lead search). */
   panel?: AdminPanelDeps;
+  /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
+  payments?: PaymentCommandsDeps;
 }
 
 /**
@@ -40,7 +44,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -50,6 +54,11 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
   if (approvals) bot.use(draftApprovals(approvals));
+  if (payments) {
+    // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.
+    bot.use(starsPayments(payments));
+    bot.use(paymentCommands(payments));
+  }
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {

@@ -12,6 +12,7 @@ export interface ProductRow {
   value_propositions: string[];
   target_segments: Segment[];
   payment_links: { full?: string; instalment?: string };
+  stars_price: number | null;
   landing_url: string | null;
   media_url: string | null;
   budget_level: number;
@@ -126,6 +127,7 @@ function toProduct(row: ProductRow): Product {
     valuePropositions: row.value_propositions,
     targetSegments: row.target_segments,
     paymentLinks: pickLinks(row.payment_links),
+    ...(row.stars_price !== null && { starsPrice: row.stars_price }),
     ...(row.landing_url !== null && { landingUrl: row.landing_url }),
     ...(row.media_url !== null && { mediaUrl: row.media_url }),
     active: row.active,
@@ -155,6 +157,7 @@ function toRow(definition: ProductDefinition) {
     value_propositions: JSON.stringify(definition.valuePropositions),
     target_segments: JSON.stringify(definition.targetSegments),
     payment_links: JSON.stringify(pickLinks(definition.paymentLinks)),
+    stars_price: definition.starsPrice ?? null,
     landing_url: definition.landingUrl ?? null,
     media_url: definition.mediaUrl ?? null,
     budget_level: definition.budgetLevel,
@@ -192,6 +195,7 @@ function canonicalProduct(product: Omit<Product, 'id'>): string {
     product.valuePropositions,
     product.targetSegments,
     pickLinks(product.paymentLinks),
+    product.starsPrice ?? null,
     product.landingUrl ?? null,
     product.mediaUrl ?? null,
     product.budgetLevel,
@@ -206,4 +210,9 @@ function canonicalCriteria(criteria: readonly Omit<Criterion, 'productId'>[]): s
       .map((c) => [c.question, c.answer, c.weight, c.reason ?? null])
       .sort((a, b) => (JSON.stringify(a.slice(0, 2)) < JSON.stringify(b.slice(0, 2)) ? -1 : 1)),
   );
+}
+
+export async function findProductByCode(db: Knex, code: string): Promise<Product | undefined> {
+  const row = await db<ProductRow>('products').where({ code }).first();
+  return row && toProduct(row);
 }

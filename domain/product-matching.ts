@@ -17,6 +17,8 @@ export interface Product {
   valuePropositions: string[];
   targetSegments: Segment[];
   paymentLinks: { full?: string; instalment?: string };
+  /** The price in Telegram Stars (XTR), when the product can be paid with a Stars invoice. */
+  starsPrice?: number;
   landingUrl?: string;
   mediaUrl?: string;
   active: boolean;

@@ -12,6 +12,7 @@ import * as templates from './20261129_010_templates';
 import * as handoffs from './20261201_011_handoffs';
 import * as antiSpam from './20261201_030_anti_spam';
 import * as staffDialogs from './20261201_031_staff_dialogs';
+import * as orders from './20261201_020_orders';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_011_handoffs': handoffs,
   '20261201_030_anti_spam': antiSpam,
   '20261201_031_staff_dialogs': staffDialogs,
+  '20261201_020_orders': orders,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

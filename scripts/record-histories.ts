@@ -1,6 +1,7 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
- * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts
+ * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment]
+ * (no argument: every history; `lead` or `payment`: only that workflow's).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -18,16 +19,23 @@ import { FakeOpenAIServer, realmSafeFetch } from '../test/fakes/openai-server';
 import { FakeTelegramServer } from '../test/fakes/telegram-server';
 import { TEST_DATABASE_URL } from '../test/support/paths';
 import { press, text } from '../test/support/updates';
+import { createOrder } from '../activities/payments';
+import { PaymentWorkflows } from '../bot/payment-workflows';
+import { upsertLead } from '../db/leads';
+import type { Db } from '../db/knex';
+import { seedCatalogue } from '../db/seed';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
+import { paymentWorkflowId } from '../workflows/payment/contract';
 import { temporalTestServerPath } from './temporal-binaries';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
 
-async function main(): Promise<void> {
+async function main(only = process.argv[2]): Promise<void> {
   await ensureDatabase(TEST_DATABASE_URL);
   const db = createDb(TEST_DATABASE_URL);
   await migrateLatest(db);
+  await seedCatalogue(db);
   const fake = await FakeTelegramServer.start({ token: TOKEN });
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
@@ -41,14 +49,6 @@ async function main(): Promise<void> {
     activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
   });
   const conversations = new LeadConversations(env.client, taskQueue, logger);
-  const save = async (name: string, telegramUserId: number) => {
-    const history = await env.client.workflow.getHandle(leadWorkflowId(telegramUserId)).fetchHistory();
-    const file = join(OUT_DIR, `${name}.json`);
-    // protobufjs's own JSON form: the SDK's historyToJSON trips over two copies of protobufjs
-    // in this dependency tree; the replay test reads it back with History.fromObject.
-    writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
-    console.log(`recorded ${history.events?.length} events to ${file}`);
-  };
   const newLead = () => ({ id: 990_000_000 + Math.floor(Math.random() * 1_000_000), first_name: 'Replay', language_code: 'ru' });
   const sentTo = (lead: { id: number }) => fake.callsTo('sendMessage', lead.id);
   /** Delivers an event and waits until the lead has at least `count` messages. */
@@ -57,6 +57,16 @@ async function main(): Promise<void> {
     await fake.waitFor(() => sentTo(lead).length >= count, 20_000);
   };
 
+  const save = async (name: string, workflowId: string) => {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const file = join(OUT_DIR, `${name}.json`);
+    // protobufjs's own JSON form: the SDK's historyToJSON trips over two copies of protobufjs
+    // in this dependency tree; the replay test reads it back with History.fromObject.
+    writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
+    console.log(`recorded ${history.events?.length} events to ${file}`);
+  };
+  if (only === undefined || only === 'payment') await recordPayment(env, worker, db, fake, taskQueue, save);
+  if (only !== undefined && only !== 'lead') return finish();
   await worker.runUntil(async () => {
     // The first minutes: greeting, bonus and its timer, readiness, free text, a stale button, /reset.
     const first = newLead();
@@ -69,7 +79,7 @@ async function main(): Promise<void> {
     await drive(press(first, 'greeting:bonus'), first, 6);
     await drive(text(first, '/reset'), first, 7);
     await drive(press(first, 'sys:reset_yes'), first, 9);
-    await save('lead-conversation-first-minutes', first.id);
+    await save('lead-conversation-first-minutes', leadWorkflowId(first.id));
 
     // The survey, the result card, a path, and a consultation booked with its reminder.
     const second = newLead();
@@ -87,7 +97,7 @@ async function main(): Promise<void> {
     await drive(press(second, 'bk:ok'), second, 19);
     await env.sleep('3d');
     await fake.waitFor(() => sentTo(second).some((c) => String(c.params.text).startsWith('⏰')), 20_000);
-    await save('lead-conversation-survey-booking', second.id);
+    await save('lead-conversation-survey-booking', leadWorkflowId(second.id));
   });
 
   // A model turn, the contact form and a follow-up, with a worker whose model is the fake OpenAI server.
@@ -119,12 +129,43 @@ async function main(): Promise<void> {
     await drive(text(third, 'maria@example.com'), third, 6);
     await env.sleep('25h');
     await fake.waitFor(() => sentTo(third).length >= 7, 20_000); // the 24h follow-up
-    await save('lead-conversation-llm-form-follow-up', third.id);
+    await save('lead-conversation-llm-form-follow-up', leadWorkflowId(third.id));
   });
   await openaiFake.stop();
-  await env.teardown();
-  await fake.stop();
-  await db.destroy();
+  await finish();
+
+  async function finish(): Promise<void> {
+    await env.teardown();
+    await fake.stop();
+    await db.destroy();
+  }
+}
+
+/** A payment: the link, the 1-hour reminder, a failed payment, a wrong amount flagged, a manager's confirm. */
+async function recordPayment(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
+  await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
+  const input = await createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+  const payments = new PaymentWorkflows(env.client, taskQueue);
+  await worker.runUntil(async () => {
+    await payments.start(input);
+    await fake.waitFor(() => fake.callsTo('sendMessage', telegramUserId).length >= 1, 20_000);
+    await env.sleep('61m');
+    await fake.waitFor(() => fake.callsTo('sendMessage', telegramUserId).length >= 2, 20_000);
+    await payments.failed(input.orderId, { reason: 'card declined' });
+    await fake.waitFor(() => fake.callsTo('sendMessage', telegramUserId).length >= 3, 20_000);
+    await payments.paid(input.orderId, { via: 'webhook', amount: 1, currency: 'USD' });
+    await payments.confirm(input.orderId, 1);
+    await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
+  });
+  await save('payment-reminder-failure-confirm', paymentWorkflowId(input.orderId));
 }
 
 main().catch((error) => {

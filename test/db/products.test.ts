@@ -217,7 +217,7 @@ describe('the shipped products file', () => {
     },
   ];
 
-  it('loads: three products in USD with payment links and a landing page each', () => {
+  it('loads: three products in USD with payment links, a Stars price and a landing page each', () => {
     expect(seed.products.map((p) => [p.code, p.price, p.currency])).toEqual([
       ['crypto_start', 290, 'USD'],
       ['investment_portfolio', 690, 'USD'],
@@ -225,6 +225,7 @@ describe('the shipped products file', () => {
     ]);
     for (const p of seed.products) {
       expect(p.paymentLinks.full).toMatch(/^https:\/\/pay\.example\.com\//);
+      expect(Number.isInteger(p.starsPrice)).toBe(true);
       expect(p.landingUrl).toMatch(/^https:\/\//);
     }
   });

@@ -156,4 +156,34 @@ describe('FakeTelegramServer', () => {
     const twice = await grammyError(api.answerCallbackQuery(queryId));
     expect(twice.error_code).toBe(400);
   });
+
+  describe('payments (Telegram Stars)', () => {
+    it('sends a Stars invoice and refuses one with a provider token, several prices or no title', async () => {
+      const sent = await api.sendInvoice(USER.id, 'Course', 'Access to the course', 'order:1', 'XTR', [{ label: 'Course', amount: 500 }]);
+      expect(sent.invoice).toMatchObject({ title: 'Course', currency: 'XTR', total_amount: 500 });
+      const withToken = await grammyError(api.sendInvoice(USER.id, 'Course', 'd', 'order:1', 'XTR', [{ label: 'C', amount: 5 }], { provider_token: 'tok' }));
+      expect(withToken.description).toBe('Bad Request: PROVIDER_TOKEN_INVALID');
+      const twoPrices = await grammyError(api.sendInvoice(USER.id, 'Course', 'd', 'order:1', 'XTR', [{ label: 'A', amount: 5 }, { label: 'B', amount: 5 }]));
+      expect(twoPrices.description).toBe('Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID');
+      expect((await grammyError(api.sendInvoice(USER.id, '', 'd', 'order:1', 'XTR', [{ label: 'C', amount: 5 }]))).description).toBe('Bad Request: INVOICE_TITLE_INVALID');
+    });
+
+    it('accepts one answer per pre-checkout query; a refusal needs an error message', async () => {
+      const { queryId } = fake.pushPreCheckout(USER, { payload: 'order:1', total_amount: 500 });
+      expect((await grammyError(api.answerPreCheckoutQuery(queryId, false))).description).toBe('Bad Request: ERROR_MESSAGE_EMPTY');
+      expect(await api.answerPreCheckoutQuery(queryId, true)).toBe(true);
+      expect((await grammyError(api.answerPreCheckoutQuery(queryId, true))).error_code).toBe(400);
+      expect((await grammyError(api.answerPreCheckoutQuery('never-sent', true))).error_code).toBe(400);
+    });
+
+    it('refunds a Stars charge once, only to the user who paid it', async () => {
+      const { chargeId, updateId } = fake.pushSuccessfulPayment(USER, { payload: 'order:1', total_amount: 500 });
+      const [update] = await api.getUpdates({ offset: updateId, timeout: 0 });
+      expect(update.message?.successful_payment).toMatchObject({ telegram_payment_charge_id: chargeId, total_amount: 500, currency: 'XTR' });
+      expect((await grammyError(api.refundStarPayment(USER.id + 1, chargeId))).description).toBe('Bad Request: CHARGE_NOT_FOUND');
+      expect((await grammyError(api.refundStarPayment(USER.id, 'unknown-charge'))).description).toBe('Bad Request: CHARGE_NOT_FOUND');
+      expect(await api.refundStarPayment(USER.id, chargeId)).toBe(true);
+      expect((await grammyError(api.refundStarPayment(USER.id, chargeId))).description).toBe('Bad Request: CHARGE_ALREADY_REFUNDED');
+    });
+  });
 });

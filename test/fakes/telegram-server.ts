@@ -115,6 +115,12 @@ export class FakeTelegramServer {
   private readonly knownFiles = new Map<string, Params>();
   private readonly openCallbackQueries = new Set<string>();
   private readonly refundedCharges = new Set<string>();
+  /** Pre-checkout queries waiting for their one answer (Telegram gives the bot 10 seconds). */
+  private readonly openPreCheckouts = new Set<string>();
+  /** Stars payments by charge id, with who paid: only these can be refunded, each once. */
+  private readonly starCharges = new Map<string, { userId: number; amount: number }>();
+  private preCheckoutCounter = 0;
+  private chargeCounter = 0;
   private readonly pushed = new Map<number, Update>();
   /** Unconfirmed updates, sorted by update_id. Redeliveries are handed out once, whatever the offset. */
   private queue: Array<{ update: Update; redelivery: boolean }> = [];
@@ -217,6 +223,39 @@ export class FakeTelegramServer {
         ...(shown && { message: shown as unknown as Message }),
       },
     });
+  }
+
+  /** The pre-checkout query Telegram sends when a user presses Pay on a Stars invoice. */
+  pushPreCheckout(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string }): { updateId: number; queryId: string } {
+    const queryId = `pcq-${this.botUser.id}-${++this.preCheckoutCounter}`;
+    const updateId = this.pushUpdate({
+      pre_checkout_query: {
+        id: queryId,
+        from: this.remember(from),
+        currency: invoice.currency ?? 'XTR',
+        total_amount: invoice.total_amount,
+        invoice_payload: invoice.payload,
+      },
+    });
+    return { updateId, queryId };
+  }
+
+  /** The service message a successful Stars payment brings; its charge id can be refunded once. */
+  pushSuccessfulPayment(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string }): { updateId: number; chargeId: string } {
+    const chargeId = `stxCharge${this.botUser.id}x${++this.chargeCounter}`;
+    this.starCharges.set(chargeId, { userId: from.id, amount: invoice.total_amount });
+    const message = this.newMessage(from.id, {
+      from: this.remember(from),
+      successful_payment: {
+        currency: invoice.currency ?? 'XTR',
+        total_amount: invoice.total_amount,
+        invoice_payload: invoice.payload,
+        telegram_payment_charge_id: chargeId,
+        provider_payment_charge_id: '',
+      },
+    });
+    const updateId = this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
+    return { updateId, chargeId };
   }
 
   /** Hand out an already pushed update once more, even if it was confirmed (Telegram may deliver twice). */
@@ -363,20 +402,45 @@ export class FakeTelegramServer {
     },
     sendInvoice: (params) => {
       const chatId = this.requireChat(params);
-      const prices = Array.isArray(params.prices) ? (params.prices as Array<{ amount?: unknown }>) : [];
+      const prices = Array.isArray(params.prices) ? (params.prices as Array<{ label?: unknown; amount?: unknown }>) : [];
+      const title = String(params.title ?? '');
+      const description = String(params.description ?? '');
+      const payload = String(params.payload ?? '');
+      if (title.length < 1 || title.length > 32) throw badRequest('INVOICE_TITLE_INVALID');
+      if (description.length < 1 || description.length > 255) throw badRequest('INVOICE_DESCRIPTION_INVALID');
+      if (Buffer.byteLength(payload) < 1 || Buffer.byteLength(payload) > 128) throw badRequest('INVOICE_PAYLOAD_INVALID');
+      if (typeof params.currency !== 'string' || params.currency === '') throw badRequest('CURRENCY_INVALID');
+      if (prices.length === 0 || prices.some((p) => !Number.isInteger(p.amount) || typeof p.label !== 'string')) {
+        throw badRequest('CURRENCY_TOTAL_AMOUNT_INVALID');
+      }
+      if (params.currency === 'XTR') {
+        // Stars: no payment provider, exactly one price, whole stars.
+        if (params.provider_token) throw badRequest('PROVIDER_TOKEN_INVALID');
+        if (prices.length !== 1 || Number(prices[0].amount) < 1) throw badRequest('CURRENCY_TOTAL_AMOUNT_INVALID');
+      } else if (!params.provider_token) {
+        throw badRequest('PAYMENT_PROVIDER_INVALID');
+      }
       const invoice = {
-        title: params.title,
-        description: params.description,
+        title,
+        description,
         start_parameter: params.start_parameter ?? '',
         currency: params.currency,
         total_amount: prices.reduce((sum, price) => sum + Number(price.amount ?? 0), 0),
       };
       return this.store(this.newMessage(chatId, { invoice, ...sentExtras(params) }));
     },
-    answerPreCheckoutQuery: () => true,
+    answerPreCheckoutQuery: (params) => {
+      if (typeof params.ok !== 'boolean') throw badRequest('ok is required');
+      if (params.ok === false && !params.error_message) throw badRequest('ERROR_MESSAGE_EMPTY');
+      // One answer per query; an unknown or already answered one is refused like a stale callback.
+      if (!this.openPreCheckouts.delete(String(params.pre_checkout_query_id))) throw badRequest(QUERY_INVALID);
+      return true;
+    },
     refundStarPayment: (params) => {
       const charge = String(params.telegram_payment_charge_id ?? '');
-      if (!charge || params.user_id === undefined) throw badRequest('CHARGE_ID_INVALID');
+      const paid = this.starCharges.get(charge);
+      if (typeof params.user_id !== 'number') throw badRequest('USER_ID_INVALID');
+      if (!paid || paid.userId !== params.user_id) throw badRequest('CHARGE_NOT_FOUND');
       if (this.refundedCharges.has(charge)) throw badRequest('CHARGE_ALREADY_REFUNDED');
       this.refundedCharges.add(charge);
       return true;
@@ -530,6 +594,7 @@ export class FakeTelegramServer {
       this.lastMessageId.set(chat.id, Math.max(this.lastMessageId.get(chat.id) ?? 0, message_id));
     }
     if (update.callback_query) this.openCallbackQueries.add(update.callback_query.id);
+    if (update.pre_checkout_query) this.openPreCheckouts.add(update.pre_checkout_query.id);
   }
 
   private enqueue(entry: { update: Update; redelivery: boolean }): void {

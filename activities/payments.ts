@@ -1,0 +1,249 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Api, RawApi } from 'grammy';
+import type { Logger } from 'pino';
+import type { OutboundButton } from '../domain/conversation';
+import { languageFor } from '../domain/language';
+import { fillPaymentText, PAYMENT_STAFF_TEXTS, PAYMENT_TEXTS } from '../domain/payment-texts';
+import {
+  firstPaymentAmount,
+  formatAmount,
+  orderPaymentUrl,
+  starsInvoicePayload,
+  STARS_CURRENCY,
+  type PaymentMethod,
+  type PaymentType,
+} from '../domain/payments';
+import { recordEvent } from '../db/events';
+import type { Db } from '../db/knex';
+import { findLeadByTelegramId } from '../db/leads';
+import { claimOutbound, settleOutbound } from '../db/messages';
+import {
+  closeOrder,
+  flagOrder,
+  insertOrder,
+  makeLeadCustomer,
+  markOrderFailed,
+  markOrderPaid,
+  markOrderSent,
+  type PaidVia,
+} from '../db/orders';
+import { findProductByCode } from '../db/products';
+import type { PaymentInput } from '../workflows/payment/contract';
+import { classifyTelegramError } from './telegram-errors';
+import { createTelegramActivities, type SendResult, type TelegramDeps } from './telegram';
+
+/** What starts a payment: the lead, the product, how they pay. */
+export interface OrderRequest {
+  telegramUserId: number;
+  productCode: string;
+  type: PaymentType;
+  method: PaymentMethod;
+  /** Manual orders only: the amount and the personal link a manager made (a discount, a promo code). */
+  amount?: number;
+  paymentUrl?: string;
+  /** The manager who made a manual order. */
+  createdBy?: number;
+}
+
+/** Messages the payment workflow sends to the lead. */
+export type PaymentMessageKind = 'offer' | 'reminder1' | 'reminder2' | 'failed' | 'expired' | 'cancelled' | 'onboarding';
+
+export const PaymentFailure = { badOrder: 'BadOrderRequest' } as const;
+
+const badOrder = (message: string) => ApplicationFailure.nonRetryable(message, PaymentFailure.badOrder);
+
+/**
+ * Creates the order and returns the payment workflow's input. The amount comes from the catalogue
+ * (a third of the price for an instalment), except for a manager's manual order. A request that
+ * cannot become an order fails with a non-retryable BadOrderRequest naming the problem.
+ */
+export async function createOrder(db: Db, logger: Logger, request: OrderRequest): Promise<PaymentInput> {
+  const lead = await findLeadByTelegramId(db, request.telegramUserId);
+  if (!lead) throw badOrder(`no lead with Telegram id ${request.telegramUserId}`);
+  const product = await findProductByCode(db, request.productCode);
+  if (!product || !product.active) throw badOrder(`no active product "${request.productCode}"`);
+  let amount: number;
+  let currency: string;
+  let link: string | undefined;
+  if (request.type === 'manual') {
+    if (request.method !== 'link') throw badOrder('a manual order is paid by a personal link');
+    if (!request.amount || !(request.amount > 0)) throw badOrder('a manual order needs a positive amount');
+    if (!request.paymentUrl || !/^https:\/\//.test(request.paymentUrl)) throw badOrder('a manual order needs an https payment link');
+    [amount, currency, link] = [Math.round(request.amount * 100) / 100, product.currency, request.paymentUrl];
+  } else if (request.method === 'stars') {
+    if (!product.starsPrice) throw badOrder(`product "${product.code}" has no stars_price`);
+    [amount, currency] = [firstPaymentAmount(product.starsPrice, request.type, STARS_CURRENCY), STARS_CURRENCY];
+  } else {
+    link = product.paymentLinks[request.type];
+    if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
+    [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
+  }
+  const base = link;
+  const order = await insertOrder(db, {
+    leadId: lead.id,
+    productId: product.id,
+    type: request.type,
+    method: request.method,
+    amount,
+    currency,
+    paymentUrl: base ? (id) => orderPaymentUrl(base, id) : undefined,
+    createdBy: request.createdBy,
+  });
+  logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method: request.method, amount, currency }, 'order created');
+  return {
+    orderId: Number(order.id),
+    leadId: lead.id,
+    telegramUserId: request.telegramUserId,
+    chatId: lead.chat_id,
+    language: languageFor(lead.language_code ?? undefined),
+    product: { id: product.id, code: product.code, name: product.name, ...(product.landingUrl && { landingUrl: product.landingUrl }) },
+    type: request.type,
+    method: request.method,
+    amount,
+    currency,
+    ...(order.payment_url && { paymentUrl: order.payment_url }),
+  };
+}
+
+/** Orders in Postgres and the payment messages (links, Stars invoices, reminders, onboarding). */
+export function createPaymentActivities(deps: TelegramDeps) {
+  const { db, api, logger } = deps;
+  const telegram = createTelegramActivities(deps);
+
+  /** The values the texts are filled with. */
+  const values = (input: PaymentInput) => ({
+    order: input.orderId,
+    product: input.product.name,
+    amount: formatAmount(input.amount, input.currency),
+    landing: input.product.landingUrl ?? '—',
+  });
+
+  const payButton = (input: PaymentInput, text: string): OutboundButton[][] | undefined =>
+    input.method === 'link' && input.paymentUrl ? [[{ text, url: input.paymentUrl }]] : undefined;
+
+  /** A Stars invoice, claimed in the message log under its outbound id like every other message. */
+  async function sendInvoice(input: PaymentInput, outboundId: string): Promise<SendResult> {
+    const texts = PAYMENT_TEXTS[input.language];
+    const title = fillPaymentText(texts.invoiceTitle, values(input)).slice(0, 32);
+    const description = fillPaymentText(texts.invoiceDescription, values(input)).slice(0, 255);
+    const claim = await claimOutbound(db, {
+      leadId: input.leadId,
+      chatId: input.chatId,
+      outboundId,
+      direction: 'out',
+      text: description,
+      payload: { invoice: { orderId: input.orderId, amount: input.amount, currency: STARS_CURRENCY } },
+    });
+    if (!claim.claimed) {
+      if (claim.existing.status === 'sent') return { status: 'sent', telegramMessageIds: [claim.existing.telegram_message_id ?? 0] };
+      if (claim.existing.status === 'sending') await settleOutbound(db, outboundId, { status: 'unknown', error: 'earlier attempt ended mid-send' });
+      return { status: 'unknown', telegramMessageIds: [] };
+    }
+    try {
+      // Stars: no provider token, one price line, the amount in whole stars.
+      const sent = await api.sendInvoice(input.chatId, title, description, starsInvoicePayload(input.orderId), STARS_CURRENCY, [
+        { label: title, amount: input.amount },
+      ]);
+      await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
+      return { status: 'sent', telegramMessageIds: [sent.message_id] };
+    } catch (error) {
+      const outcome = classifyTelegramError(error, 'sendInvoice');
+      if (outcome.kind === 'unknown') {
+        await settleOutbound(db, outboundId, { status: 'unknown', error: outcome.reason });
+        return { status: 'unknown', telegramMessageIds: [] };
+      }
+      await settleOutbound(db, outboundId, { status: 'failed', error: outcome.failure.message });
+      throw outcome.failure;
+    }
+  }
+
+  return {
+    /**
+     * Creates the order and returns the payment workflow's input. The amount comes from the
+     * catalogue (a third of the price for an instalment), except for a manager's manual order.
+     */
+    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request),
+
+    /** One payment message to the lead; the offer and the retry of a Stars order come with an invoice. */
+    async sendPaymentMessage(request: { input: PaymentInput; kind: PaymentMessageKind; outboundId: string }): Promise<SendResult> {
+      const { input, kind, outboundId } = request;
+      const texts = PAYMENT_TEXTS[input.language];
+      if (kind === 'offer' && input.method === 'stars') return sendInvoice(input, outboundId);
+      const template =
+        kind === 'offer' ? (input.type === 'instalment' ? texts.offerInstalment : texts.offer) : texts[kind];
+      const buttons =
+        kind === 'offer' || kind === 'reminder1' || kind === 'reminder2'
+          ? payButton(input, texts.payButton)
+          : kind === 'failed'
+            ? payButton(input, texts.retryButton)
+            : undefined;
+      const sent = await telegram.sendToLead({
+        outboundId,
+        leadId: input.leadId,
+        chatId: input.chatId,
+        content: { type: 'text', text: fillPaymentText(template, values(input)), ...(buttons && { buttons }) },
+      });
+      if (kind === 'failed' && input.method === 'stars') await sendInvoice(input, `${outboundId}.invoice`);
+      return sent;
+    },
+
+    /** Posts a payment notice to the managers' chat, once per outbound id. */
+    async notifyManagersAboutPayment(request: {
+      input: PaymentInput;
+      kind: keyof typeof PAYMENT_STAFF_TEXTS;
+      outboundId: string;
+      reason?: string;
+      via?: string;
+    }): Promise<{ delivered: boolean }> {
+      const { input } = request;
+      const lead = await db('leads').where({ id: input.leadId }).first('first_name', 'username');
+      const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${input.telegramUserId})`.trim();
+      const text = fillPaymentText(PAYMENT_STAFF_TEXTS[request.kind], {
+        ...values(input),
+        lead: who,
+        reason: request.reason ?? '',
+        via: request.via ?? '',
+      });
+      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: input.leadId, text });
+      return { delivered: result.delivered };
+    },
+
+    async markOrderSent(orderId: number): Promise<void> {
+      await markOrderSent(db, orderId);
+    },
+
+    /** Keyed by the order: a repeat changes nothing and says so. */
+    async recordOrderPaid(request: { orderId: number; via: PaidVia; chargeId?: string; providerPayload?: Record<string, unknown> }): Promise<{ changed: boolean }> {
+      const changed = await markOrderPaid(db, request.orderId, request);
+      logger.info({ orderId: request.orderId, via: request.via, changed }, 'order paid');
+      return { changed };
+    },
+
+    /** The lead becomes a customer; the event is recorded once per order. */
+    async makeCustomer(request: { orderId: number; leadId: number; productCode: string }): Promise<void> {
+      await db.transaction(async (trx) => {
+        await makeLeadCustomer(trx, request.leadId);
+        await recordEvent(trx, {
+          leadId: request.leadId,
+          type: 'became_customer',
+          payload: { orderId: request.orderId, product: request.productCode },
+          idempotencyKey: `payment-${request.orderId}-customer`,
+        });
+      });
+    },
+
+    async recordOrderFailed(request: { orderId: number; providerPayload?: Record<string, unknown> }): Promise<void> {
+      await markOrderFailed(db, request.orderId, request.providerPayload);
+    },
+
+    async closeOrder(request: { orderId: number; status: 'cancelled' | 'expired' }): Promise<{ changed: boolean }> {
+      return { changed: await closeOrder(db, request.orderId, request.status) };
+    },
+
+    async flagOrder(request: { orderId: number; reason: string; providerPayload?: Record<string, unknown> }): Promise<void> {
+      await flagOrder(db, request.orderId, request.reason, request.providerPayload);
+    },
+  };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;

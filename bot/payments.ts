@@ -1,0 +1,155 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { Composer, GrammyError } from 'grammy';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { createOrder } from '../activities/payments';
+import { findOrder, markOrderRefunded } from '../db/orders';
+import { auditStaffCommand, roleOf } from '../db/staff';
+import { formatAmount, STARS_CURRENCY } from '../domain/payments';
+import { hasRole, type Role } from '../domain/roles';
+import type { ManagerActionResult } from '../workflows/payment/contract';
+import type { BotContext } from './context';
+import type { PaymentWorkflowsPort } from './payment-workflows';
+
+export interface PaymentCommandsDeps {
+  db: Knex;
+  owners: readonly number[];
+  logger: Logger;
+  workflows: PaymentWorkflowsPort;
+}
+
+/** Who may run each payment command: managers confirm, cancel and send personal links; admins refund. */
+export const PAYMENT_COMMANDS: Record<string, Role> = {
+  order_confirm: 'manager',
+  order_cancel: 'manager',
+  order_link: 'manager',
+  refund: 'admin',
+};
+
+const TEXTS = {
+  refused: '⛔ Недостаточно прав для этой команды. Попытка записана.',
+  usage: {
+    order_confirm: 'Как подтвердить оплату: /order_confirm <номер заказа>',
+    order_cancel: 'Как отменить заказ: /order_cancel <номер заказа>',
+    order_link: 'Как отправить персональную ссылку: /order_link <telegram id лида> <код продукта> <сумма> <https-ссылка>',
+    refund: 'Как вернуть оплату в Stars: /refund <номер заказа>',
+  } as Record<string, string>,
+  noOrder: (id: number) => `Заказа №${id} нет.`,
+  confirmed: (id: number) => `✅ Заказ №${id} подтверждён: лид получил доступ и стал клиентом.`,
+  cancelled: (id: number) => `✅ Заказ №${id} отменён, лиду сообщили.`,
+  alreadyPaid: (id: number) => `Заказ №${id} уже оплачен — повторно ничего не делаю.`,
+  closed: (id: number, status: string) => `Заказ №${id} уже закрыт (${status}) — ничего не изменено.`,
+  linkSent: (id: number, lead: number, amount: string) => `✅ Заказ №${id} на ${amount} создан, персональная ссылка отправлена лиду ${lead}.`,
+  orderRefused: (reason: string) => `Заказ не создан: ${reason}.`,
+  notStars: (id: number) => `Заказ №${id} оплачен не в Stars: вернуть можно только Stars, остальное — через платёжную систему.`,
+  notPaid: (id: number, status: string) => `Заказ №${id} не оплачен (${status}) — возвращать нечего.`,
+  refunded: (id: number, amount: string) => `✅ Возврат по заказу №${id} (${amount}) выполнен.`,
+  refundFailed: (id: number, reason: string) => `Telegram не выполнил возврат по заказу №${id}: ${reason}`,
+};
+
+/**
+ * Payment commands for staff, in any chat (the managers' group or a private chat with the bot).
+ * The role is checked on every call; every command, allowed or refused, is recorded in
+ * `staff_audit`; a refused one never reaches the lead flow.
+ */
+export function paymentCommands({ db, owners, logger, workflows }: PaymentCommandsDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  composer.command(Object.keys(PAYMENT_COMMANDS), async (ctx) => {
+    if (!ctx.from || !ctx.message) return;
+    const actor = ctx.from.id;
+    const command = ctx.message.text.split(/[\s@]/)[0].slice(1).toLowerCase();
+    const args = ctx.match.trim().split(/\s+/).filter(Boolean);
+    const actorRole = await roleOf(db, actor, owners);
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
+
+    const required = PAYMENT_COMMANDS[command];
+    if (!hasRole(actorRole, required)) {
+      await audit(false, actorRole ? `role ${actorRole} is below ${required}` : 'not staff');
+      logger.warn({ actor, command }, 'payment command refused');
+      await ctx.reply(TEXTS.refused);
+      return;
+    }
+
+    if (command === 'order_link') {
+      const [leadArg, productCode, amountArg, url] = args;
+      const leadId = Number(leadArg);
+      const amount = Number(amountArg?.replace(',', '.'));
+      if (!Number.isSafeInteger(leadId) || !productCode || !(amount > 0) || !url) {
+        await audit(false, 'bad arguments');
+        await ctx.reply(TEXTS.usage.order_link);
+        return;
+      }
+      try {
+        const input = await createOrder(db, logger, { telegramUserId: leadId, productCode, type: 'manual', method: 'link', amount, paymentUrl: url, createdBy: actor });
+        await workflows.start(input);
+        await audit(true, undefined, { orderId: input.orderId });
+        await ctx.reply(TEXTS.linkSent(input.orderId, leadId, formatAmount(input.amount, input.currency)));
+      } catch (error) {
+        if (!(error instanceof ApplicationFailure)) throw error;
+        await audit(false, error.message);
+        await ctx.reply(TEXTS.orderRefused(error.message));
+      }
+      return;
+    }
+
+    const orderId = Number(args[0]);
+    const order = Number.isSafeInteger(orderId) && orderId > 0 ? await findOrder(db, orderId) : undefined;
+    if (!order) {
+      await audit(false, args[0] ? 'no such order' : 'bad arguments', { orderId: args[0] });
+      await ctx.reply(args[0] ? TEXTS.noOrder(orderId) : TEXTS.usage[command]);
+      return;
+    }
+
+    if (command === 'refund') {
+      const amount = formatAmount(Number(order.amount), order.currency);
+      if (order.currency !== STARS_CURRENCY || !order.telegram_payment_charge_id) {
+        await audit(false, 'not a Stars payment', { orderId });
+        await ctx.reply(order.status === 'paid' ? TEXTS.notStars(orderId) : TEXTS.notPaid(orderId, order.status));
+        return;
+      }
+      if (order.status !== 'paid') {
+        await audit(false, `order is ${order.status}`, { orderId });
+        await ctx.reply(TEXTS.notPaid(orderId, order.status));
+        return;
+      }
+      const lead = await db('leads').where({ id: order.lead_id }).first('telegram_user_id');
+      try {
+        await ctx.api.refundStarPayment(Number(lead.telegram_user_id), order.telegram_payment_charge_id);
+      } catch (error) {
+        if (!(error instanceof GrammyError)) throw error;
+        await audit(false, `telegram: ${error.description}`, { orderId });
+        await ctx.reply(TEXTS.refundFailed(orderId, error.description));
+        return;
+      }
+      await markOrderRefunded(db, orderId);
+      await audit(true, undefined, { orderId, amount: Number(order.amount), chargeId: order.telegram_payment_charge_id });
+      logger.info({ orderId, actor }, 'stars payment refunded');
+      await ctx.reply(TEXTS.refunded(orderId, amount));
+      return;
+    }
+
+    const result = command === 'order_confirm' ? await workflows.confirm(orderId, actor) : await workflows.cancel(orderId, actor);
+    // null: the workflow has ended; Postgres says how.
+    const settled: ManagerActionResult = result ?? (await endedOrderResult(db, orderId));
+    await audit(settled.outcome === 'confirmed' || settled.outcome === 'cancelled', settled.outcome === 'confirmed' || settled.outcome === 'cancelled' ? undefined : settled.outcome, { orderId });
+    await ctx.reply(
+      settled.outcome === 'confirmed'
+        ? TEXTS.confirmed(orderId)
+        : settled.outcome === 'cancelled'
+          ? TEXTS.cancelled(orderId)
+          : settled.outcome === 'already_paid'
+            ? TEXTS.alreadyPaid(orderId)
+            : TEXTS.closed(orderId, settled.status),
+    );
+  });
+
+  return composer;
+}
+
+/** What a command on an order whose workflow has ended finds: Postgres has the last word. */
+async function endedOrderResult(db: Knex, orderId: number): Promise<ManagerActionResult> {
+  const status = (await findOrder(db, orderId))?.status ?? 'expired';
+  return status === 'paid' ? { outcome: 'already_paid' } : { outcome: 'already_closed', status };
+}

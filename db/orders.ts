@@ -1,0 +1,157 @@
+import type { Knex } from 'knex';
+import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments';
+
+export interface OrderRow {
+  id: number;
+  lead_id: number;
+  product_id: number;
+  type: PaymentType;
+  method: PaymentMethod;
+  /** numeric: pg returns it as a string. */
+  amount: string;
+  currency: string;
+  payment_url: string | null;
+  status: OrderStatus;
+  provider_payload: Record<string, unknown> | null;
+  telegram_payment_charge_id: string | null;
+  flagged_reason: string | null;
+  paid_via: 'webhook' | 'stars' | 'manager' | null;
+  created_by: number | null;
+  sent_at: Date | null;
+  paid_at: Date | null;
+  closed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type PaidVia = NonNullable<OrderRow['paid_via']>;
+
+export async function insertOrder(
+  db: Knex,
+  order: {
+    leadId: number;
+    productId: number;
+    type: PaymentType;
+    method: PaymentMethod;
+    amount: number;
+    currency: string;
+    /** The order's payment page, made from its id once it has one. */
+    paymentUrl?: (orderId: number) => string;
+    createdBy?: number;
+  },
+): Promise<OrderRow> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx('orders')
+      .insert({
+        lead_id: order.leadId,
+        product_id: order.productId,
+        type: order.type,
+        method: order.method,
+        amount: order.amount,
+        currency: order.currency,
+        created_by: order.createdBy ?? null,
+      })
+      .returning('*');
+    if (!order.paymentUrl) return row as OrderRow;
+    const [withUrl] = await trx('orders').where({ id: row.id }).update({ payment_url: order.paymentUrl(Number(row.id)) }).returning('*');
+    return withUrl as OrderRow;
+  });
+}
+
+export async function findOrder(db: Knex, orderId: number): Promise<OrderRow | undefined> {
+  if (!Number.isSafeInteger(orderId) || orderId <= 0) return undefined;
+  return db<OrderRow>('orders').where({ id: orderId }).first();
+}
+
+/** created → sent, once the link or invoice reached the lead. */
+export async function markOrderSent(db: Knex, orderId: number): Promise<void> {
+  await db('orders').where({ id: orderId, status: 'created' }).update({ status: 'sent', sent_at: db.fn.now(), updated_at: db.fn.now() });
+}
+
+/**
+ * A payable order becomes paid; true only for the call that changed it, so a repeated
+ * confirmation changes nothing.
+ */
+export async function markOrderPaid(
+  db: Knex,
+  orderId: number,
+  payment: { via: PaidVia; providerPayload?: Record<string, unknown>; chargeId?: string },
+): Promise<boolean> {
+  const changed = await db('orders')
+    .where({ id: orderId })
+    .whereIn('status', [...PAYABLE_STATUSES])
+    .update({
+      status: 'paid',
+      paid_via: payment.via,
+      paid_at: db.fn.now(),
+      updated_at: db.fn.now(),
+      ...(payment.providerPayload && { provider_payload: payment.providerPayload }),
+      ...(payment.chargeId && { telegram_payment_charge_id: payment.chargeId }),
+    });
+  return changed > 0;
+}
+
+export async function markOrderFailed(db: Knex, orderId: number, providerPayload?: Record<string, unknown>): Promise<boolean> {
+  const changed = await db('orders')
+    .where({ id: orderId })
+    .whereIn('status', ['created', 'sent'])
+    .update({ status: 'failed', updated_at: db.fn.now(), ...(providerPayload && { provider_payload: providerPayload }) });
+  return changed > 0;
+}
+
+/** A payable order is cancelled (a manager) or expired (72 hours unpaid). */
+export async function closeOrder(db: Knex, orderId: number, status: 'cancelled' | 'expired'): Promise<boolean> {
+  const changed = await db('orders')
+    .where({ id: orderId })
+    .whereIn('status', [...PAYABLE_STATUSES])
+    .update({ status, closed_at: db.fn.now(), updated_at: db.fn.now() });
+  return changed > 0;
+}
+
+export async function markOrderRefunded(db: Knex, orderId: number): Promise<boolean> {
+  const changed = await db('orders')
+    .where({ id: orderId, status: 'paid' })
+    .update({ status: 'refunded', closed_at: db.fn.now(), updated_at: db.fn.now() });
+  return changed > 0;
+}
+
+/** A payment that does not match the order: kept for a manager, never fulfilled by itself. */
+export async function flagOrder(db: Knex, orderId: number, reason: string, providerPayload?: Record<string, unknown>): Promise<void> {
+  await db('orders')
+    .where({ id: orderId })
+    .update({ flagged_reason: reason, updated_at: db.fn.now(), ...(providerPayload && { provider_payload: providerPayload }) });
+}
+
+/** Stars: the charge id arrives with successful_payment and is what a refund needs. */
+export async function recordStarsCharge(db: Knex, orderId: number, chargeId: string): Promise<void> {
+  await db('orders').where({ id: orderId }).update({ telegram_payment_charge_id: chargeId, updated_at: db.fn.now() });
+}
+
+/** A paying lead becomes a customer (warm-up follow-ups are for leads, not customers). */
+export async function makeLeadCustomer(db: Knex, leadId: number): Promise<void> {
+  await db('leads').where({ id: leadId }).update({ mode: 'customer', updated_at: db.fn.now() });
+}
+
+export type WebhookOutcome =
+  | 'bad_signature'
+  | 'not_json'
+  | 'invalid_body'
+  | 'unknown_order'
+  | 'duplicate'
+  | 'amount_mismatch'
+  | 'order_closed'
+  | 'paid'
+  | 'failed';
+
+/** Every payment webhook is recorded, refused ones too. */
+export async function recordPaymentWebhook(
+  db: Knex,
+  entry: { outcome: WebhookOutcome; orderId?: number; body: string; remoteAddress?: string },
+): Promise<void> {
+  await db('payment_webhooks').insert({
+    order_id: entry.orderId ?? null,
+    outcome: entry.outcome,
+    body: entry.body.slice(0, 4000),
+    remote_address: entry.remoteAddress?.slice(0, 64) ?? null,
+  });
+}

@@ -1,0 +1,48 @@
+/** What leads and managers read about a payment. Placeholders: {product}, {amount}, {order}, {landing}. */
+export const PAYMENT_TEXTS = {
+  ru: {
+    offer: 'Заказ №{order}: «{product}», к оплате {amount}. Оплатите по кнопке ниже — доступ откроется сразу после оплаты.',
+    offerInstalment: 'Заказ №{order}: «{product}» в рассрочку. Первый платёж — {amount}, остальные — раз в месяц. Оплатите по кнопке ниже.',
+    payButton: '💳 Оплатить',
+    invoiceTitle: '{product}',
+    invoiceDescription: 'Заказ №{order}: доступ к программе «{product}».',
+    reminder1: 'Напоминаю: заказ №{order} («{product}», {amount}) ждёт оплаты. Если что-то не получилось — напишите, поможем.',
+    reminder2: 'Заказ №{order} («{product}») ещё не оплачен. Ссылка действует до завтра, потом заказ закроется.',
+    expired: 'Заказ №{order} закрыт: оплата не поступила за 72 часа. Если захотите вернуться к программе — просто напишите.',
+    failed: 'Платёж по заказу №{order} не прошёл. Попробуйте ещё раз по кнопке ниже или напишите — менеджер поможет.',
+    retryButton: '🔁 Попробовать ещё раз',
+    onboarding:
+      'Оплата получена, спасибо! 🎉 Добро пожаловать в «{product}».\n\nДоступ: {landing}\nКуратор добавит вас в чат потока в течение дня. Если появятся вопросы — пишите сюда.',
+    cancelled: 'Заказ №{order} отменён. Если это ошибка — напишите нам.',
+  },
+  en: {
+    offer: 'Order #{order}: "{product}", {amount} to pay. Pay with the button below: access opens right after the payment.',
+    offerInstalment: 'Order #{order}: "{product}" in instalments. The first payment is {amount}, the rest monthly. Pay with the button below.',
+    payButton: '💳 Pay',
+    invoiceTitle: '{product}',
+    invoiceDescription: 'Order #{order}: access to "{product}".',
+    reminder1: 'A reminder: order #{order} ("{product}", {amount}) is waiting for payment. If something went wrong, write to us.',
+    reminder2: 'Order #{order} ("{product}") is still unpaid. The link works until tomorrow, then the order closes.',
+    expired: 'Order #{order} is closed: no payment arrived within 72 hours. If you want to come back to the programme, just write.',
+    failed: 'The payment for order #{order} did not go through. Try again with the button below, or write to us and a manager will help.',
+    retryButton: '🔁 Try again',
+    onboarding:
+      'Payment received, thank you! 🎉 Welcome to "{product}".\n\nAccess: {landing}\nA curator will add you to the cohort chat within a day. Any questions, write here.',
+    cancelled: 'Order #{order} is cancelled. If this is a mistake, write to us.',
+  },
+} as const;
+
+/** Managers work in Russian whatever the lead's language. */
+export const PAYMENT_STAFF_TEXTS = {
+  paid: '💰 Оплачен заказ №{order}: «{product}», {amount} ({via}), лид {lead}. Лид стал клиентом, онбординг отправлен.',
+  failed: '⚠️ Платёж по заказу №{order} («{product}», {amount}, лид {lead}) не прошёл: {reason}. Лиду предложена повторная оплата — помогите ему.',
+  flagged: '🚩 Заказ №{order} («{product}», лид {lead}) помечен: {reason}. Заказ НЕ выполнен — проверьте платёж вручную (/order_confirm {order}, если всё верно).',
+  cancelled: '✖️ Заказ №{order} («{product}», лид {lead}) отменён.',
+  expired: '⌛ Заказ №{order} («{product}», {amount}, лид {lead}) истёк без оплаты.',
+} as const;
+
+export type PaymentLanguage = keyof typeof PAYMENT_TEXTS;
+
+export function fillPaymentText(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (_m, key: string) => String(values[key] ?? ''));
+}

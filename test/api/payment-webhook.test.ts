@@ -1,0 +1,118 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApi } from '../../api/app';
+import { createMetrics } from '../../api/metrics';
+import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
+import { useLeadHarness } from '../support/lead-harness';
+import { PaymentTestKit } from '../support/payments';
+
+const SECRET = 'provider-secret';
+const h = useLeadHarness();
+let payments: PaymentTestKit;
+let api: FastifyInstance;
+
+beforeAll(() => {
+  payments = new PaymentTestKit(h);
+  api = buildApi({
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    health: { postgres: async () => {}, temporal: async () => {} },
+    // A real Temporal client; no worker: these orders have no running workflow.
+    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: payments.workflows() },
+  });
+});
+afterAll(async () => {
+  await api.close();
+  await payments.close();
+});
+
+/** `signature: null` sends none. */
+function post(body: string, signature: string | null = paymentSignature(SECRET, body), contentType = 'application/json') {
+  return api.inject({
+    method: 'POST',
+    url: PAYMENT_WEBHOOK_PATH,
+    payload: body,
+    headers: { 'content-type': contentType, ...(signature !== null && { 'x-payment-signature': signature }) },
+  });
+}
+
+async function order() {
+  const lead = await payments.lead();
+  return payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'link' });
+}
+
+const webhooksOf = (orderId: number) => payments.db('payment_webhooks').where({ order_id: orderId }).orderBy('id');
+
+describe('POST /payments/webhook', () => {
+  it('refuses a missing or wrong signature with 401, records it, and changes nothing', async () => {
+    const { orderId } = await order();
+    const body = JSON.stringify({ order_id: orderId, status: 'paid', amount: 290, currency: 'USD' });
+    const before = await payments.db('payment_webhooks').where({ outcome: 'bad_signature' }).count<{ count: string }[]>('* as count');
+
+    expect((await post(body, null)).statusCode).toBe(401);
+    expect((await post(body, paymentSignature('another-secret', body))).statusCode).toBe(401);
+    expect((await post(body, paymentSignature(SECRET, body).slice(0, -2))).statusCode).toBe(401);
+    const tampered = await post(body.replace('290', '2900'), paymentSignature(SECRET, body));
+    expect(tampered.statusCode).toBe(401);
+    expect(tampered.json()).toEqual({ error: 'bad signature' });
+
+    const after = await payments.db('payment_webhooks').where({ outcome: 'bad_signature' }).count<{ count: string }[]>('* as count');
+    expect(Number(after[0].count) - Number(before[0].count)).toBe(4);
+    expect(await payments.orderRow(orderId)).toMatchObject({ status: 'created', flagged_reason: null });
+  });
+
+  it('answers 400 to a signed body that is not JSON, or JSON without the fields', async () => {
+    const notJson = await post('order_id=1&status=paid', null, 'application/x-www-form-urlencoded');
+    expect(notJson.statusCode).toBe(401); // unsigned: refused before it is read
+    const signedNotJson = await post('order_id=1&status=paid', paymentSignature(SECRET, 'order_id=1&status=paid'), 'application/x-www-form-urlencoded');
+    expect(signedNotJson.statusCode).toBe(400);
+    expect(signedNotJson.json()).toEqual({ error: 'body is not JSON' });
+    const brokenJson = '{"order_id": 1,';
+    expect((await post(brokenJson)).statusCode).toBe(400);
+    const missing = await post(JSON.stringify({ order_id: 1, status: 'paid' }));
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error).toMatch(/amount/);
+  });
+
+  it('answers 404 to an unknown order', async () => {
+    const response = await post(JSON.stringify({ order_id: 987654321, status: 'paid', amount: 290, currency: 'USD' }));
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: 'unknown order 987654321' });
+  });
+
+  it('flags an amount that does not match the order for a manager and does not fulfil it', async () => {
+    const { orderId, leadId } = await order();
+    const response = await post(JSON.stringify({ order_id: orderId, status: 'paid', amount: '29.00', currency: 'USD', payment_id: 'p-9' }));
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ result: 'flagged', reason: 'paid 29 USD instead of 290 USD (webhook)' });
+    expect(await payments.orderRow(orderId)).toMatchObject({
+      status: 'created',
+      paid_at: null,
+      flagged_reason: 'paid 29 USD instead of 290 USD (webhook)',
+      provider_payload: expect.objectContaining({ payment_id: 'p-9' }),
+    });
+    expect((await payments.db('leads').where({ id: leadId }).first()).mode).toBe('bot');
+    expect((await webhooksOf(orderId)).map((w) => w.outcome)).toEqual(['amount_mismatch']);
+    const otherCurrency = await post(JSON.stringify({ order_id: orderId, status: 'paid', amount: 290, currency: 'EUR' }));
+    expect(otherCurrency.json().result).toBe('flagged');
+  });
+
+  it('answers 200 to a duplicate for a paid order and changes nothing', async () => {
+    const { orderId } = await order();
+    await payments.db('orders').where({ id: orderId }).update({ status: 'paid', paid_via: 'webhook', paid_at: new Date('2026-12-01T10:00:00Z') });
+    const before = await payments.orderRow(orderId);
+    const response = await post(JSON.stringify({ order_id: orderId, status: 'paid', amount: 290, currency: 'USD' }));
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ result: 'duplicate', status: 'paid' });
+    expect(await payments.orderRow(orderId)).toEqual(before);
+    expect((await webhooksOf(orderId)).map((w) => w.outcome)).toEqual(['duplicate']);
+  });
+
+  it('flags a payment for an order that has expired (money arrived, nothing to fulfil)', async () => {
+    const { orderId } = await order();
+    await payments.db('orders').where({ id: orderId }).update({ status: 'expired' });
+    const response = await post(JSON.stringify({ order_id: orderId, status: 'paid', amount: 290, currency: 'USD' }));
+    expect(response.json()).toEqual({ result: 'flagged', reason: 'paid after the order was expired (webhook)' });
+    expect((await payments.orderRow(orderId)).status).toBe('expired');
+  });
+});

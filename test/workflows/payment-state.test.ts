@@ -1,0 +1,47 @@
+import { hasWork, initialPaymentState, isOpen, receivePayment } from '../../workflows/payment/state';
+import type { PaymentInput } from '../../workflows/payment/contract';
+
+const input: PaymentInput = {
+  orderId: 7,
+  leadId: 1,
+  telegramUserId: 100,
+  chatId: 100,
+  language: 'ru',
+  product: { id: 1, code: 'crypto_start', name: 'Крипто-старт' },
+  type: 'instalment',
+  method: 'link',
+  amount: 96.67,
+  currency: 'USD',
+};
+
+describe('payment state (pure)', () => {
+  it('accepts the first matching payment and ignores every later one', () => {
+    const state = initialPaymentState();
+    expect(hasWork(state)).toBe(false);
+    receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { n: 1 } });
+    receivePayment(state, input, { via: 'stars', amount: 96.67, currency: 'USD', providerPayload: { n: 2 } });
+    expect(state.payment).toEqual({ via: 'webhook', providerPayload: { n: 1 } });
+    expect(isOpen(state)).toBe(false);
+    expect(state.flags).toEqual([]);
+  });
+
+  it('a wrong amount or currency becomes a flag, not a payment', () => {
+    const state = initialPaymentState();
+    receivePayment(state, input, { via: 'webhook', amount: 96.66, currency: 'USD' });
+    receivePayment(state, input, { via: 'stars', amount: 96.67, currency: 'XTR' });
+    expect(state.payment).toBeNull();
+    expect(state.flags.map((f) => f.reason)).toEqual(['paid 96.66 USD instead of 96.67 USD (webhook)', 'paid 96.67 ⭐ instead of 96.67 USD (stars)']);
+    expect(hasWork(state)).toBe(true);
+  });
+
+  it('a closed order takes no payment', () => {
+    for (const status of ['expired', 'cancelled', 'refunded', 'paid'] as const) {
+      const state = { ...initialPaymentState(), status };
+      receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD' });
+      expect(state.payment).toBeNull();
+    }
+    const failed = { ...initialPaymentState(), status: 'failed' as const };
+    receivePayment(failed, input, { via: 'webhook', amount: 96.67, currency: 'USD' });
+    expect(failed.payment).not.toBeNull(); // a failed payment may be retried
+  });
+});

@@ -1,0 +1,129 @@
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
+import { domainEventSignal, leadWorkflowId } from '../lead-conversation/contract';
+import { DEFAULT_EXPIRY_MS, DEFAULT_REMINDERS_MS, PAYMENT_PAID_EVENT, paymentPaidEventId, type PaymentInput, type PaymentOutcome } from './contract';
+import { installPaymentHandlers } from './handlers';
+import { hasWork, initialPaymentState, type AcceptedPayment } from './state';
+
+const payments = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+});
+
+/**
+ * One order from the offer to its end: the link or Stars invoice goes out, reminders after 1 h and
+ * 24 h, expiry at 72 h. A confirmed payment (webhook, Stars, or a manager) is fulfilled exactly once,
+ * however many confirmations arrive: the workflow takes the first and ignores the rest, and every
+ * fulfilment activity is keyed by the order id, so a retried one changes nothing either.
+ */
+export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutcome> {
+  const workflowId = workflowInfo().workflowId;
+  const state = initialPaymentState();
+  installPaymentHandlers(state, input);
+  let failureCount = 0;
+  let flagCount = 0;
+
+  /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
+  async function tell(kind: PaymentMessageKind, outboundId: string): Promise<boolean> {
+    try {
+      await payments.sendPaymentMessage({ input, kind, outboundId });
+      return true;
+    } catch (error) {
+      log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
+      return false;
+    }
+  }
+
+  async function tellManagers(request: Omit<Parameters<PaymentActivities['notifyManagersAboutPayment']>[0], 'input'>): Promise<void> {
+    try {
+      await payments.notifyManagersAboutPayment({ input, ...request });
+    } catch (error) {
+      log.warn('managers not told about a payment', { orderId: input.orderId, kind: request.kind, error: String(error) });
+    }
+  }
+
+  async function fulfil(paid: AcceptedPayment): Promise<void> {
+    await payments.recordOrderPaid({ orderId: input.orderId, ...paid });
+    state.status = 'paid';
+    await payments.makeCustomer({ orderId: input.orderId, leadId: input.leadId, productCode: input.product.code });
+    await tell('onboarding', `${workflowId}/onboarding`);
+    await tellManagers({ kind: 'paid', outboundId: `${workflowId}/paid`, via: paid.via });
+    try {
+      // The lead's conversation stops warm-up follow-ups; it may not exist (a lead from elsewhere).
+      await getExternalWorkflowHandle(leadWorkflowId(input.telegramUserId)).signal(domainEventSignal, {
+        id: paymentPaidEventId(input.orderId),
+        name: PAYMENT_PAID_EVENT,
+        payload: { orderId: input.orderId, product: input.product.code },
+      });
+    } catch (error) {
+      log.warn('lead workflow not signalled about the payment', { orderId: input.orderId, error: String(error) });
+    }
+    state.fulfilled = true;
+  }
+
+  // `sent` means the lead has the link or invoice; an undelivered offer leaves the order `created`
+  // (payable still: a manager can confirm it or send a personal link).
+  if (await tell('offer', `${workflowId}/offer`)) {
+    await payments.markOrderSent(input.orderId);
+    state.status = 'sent';
+  }
+
+  const start = Date.now();
+  const reminders = input.timing?.reminderAfterMs ?? DEFAULT_REMINDERS_MS;
+  const deadlines: { atMs: number; kind: 'reminder1' | 'reminder2' | 'expire' }[] = [
+    ...reminders.slice(0, 2).map((atMs, index) => ({ atMs, kind: index === 0 ? ('reminder1' as const) : ('reminder2' as const) })),
+    { atMs: input.timing?.expireAfterMs ?? DEFAULT_EXPIRY_MS, kind: 'expire' },
+  ];
+  let next = 0;
+
+  for (;;) {
+    const due = deadlines[next];
+    const woken = await condition(() => hasWork(state), Math.max(0, start + due.atMs - Date.now()));
+    if (state.payment !== null) {
+      await fulfil(state.payment);
+      break;
+    }
+    if (state.cancelRequested) {
+      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'cancelled' });
+      state.status = 'cancelled';
+      if (changed) {
+        await tell('cancelled', `${workflowId}/cancelled`);
+        await tellManagers({ kind: 'cancelled', outboundId: `${workflowId}/cancelled/managers` });
+      }
+      break;
+    }
+    const flag = state.flags.shift();
+    if (flag) {
+      flagCount += 1;
+      if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
+      await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
+      continue;
+    }
+    const failure = state.failures.shift();
+    if (failure) {
+      failureCount += 1;
+      await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
+      state.status = 'failed';
+      await tell('failed', `${workflowId}/failed-${failureCount}`);
+      await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason });
+      continue;
+    }
+    if (woken) continue;
+    if (due.kind === 'expire') {
+      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'expired' });
+      state.status = 'expired';
+      if (changed) {
+        await tell('expired', `${workflowId}/expired`);
+        await tellManagers({ kind: 'expired', outboundId: `${workflowId}/expired/managers` });
+      }
+      break;
+    }
+    await tell(due.kind, `${workflowId}/${due.kind}`);
+    state.remindersSent += 1;
+    next += 1;
+  }
+
+  // A manager's confirm or cancel gets its answer before the workflow ends.
+  await condition(allHandlersFinished);
+  return { orderId: input.orderId, status: state.status as PaymentOutcome['status'] };
+}
