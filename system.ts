@@ -203,6 +203,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           postgres: async () => void (await db.raw('select 1')),
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
+        analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
       });
       await app.listen({ port: config.API_PORT, host: '0.0.0.0' });

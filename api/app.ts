@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
+import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
 import { telegramWebhookRoutes } from './telegram-webhook-routes';
@@ -12,6 +13,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Present in webhook mode: the bot whose updates Telegram posts to us. */
   webhook?: { bot: Bot<BotContext>; secretToken: string };
+  /** `/analytics`, its CSV exports and the web dashboard. */
+  analytics?: AnalyticsDeps;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -37,5 +40,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
+  if (deps.analytics) app.register(analyticsRoutes, deps.analytics);
   return app;
 }

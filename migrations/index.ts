@@ -9,6 +9,7 @@ import * as llmDrafts from './20261129_007_llm_drafts';
 import * as staffMessages from './20261129_008_staff_messages';
 import * as staff from './20261129_009_staff';
 import * as templates from './20261129_010_templates';
+import * as analyticsIndexes from './20261201_040_analytics_indexes';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -25,6 +26,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129_008_staff_messages': staffMessages,
   '20261129_009_staff': staff,
   '20261129_010_templates': templates,
+  '20261201_040_analytics_indexes': analyticsIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
