@@ -180,6 +180,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         conversations,
         logger,
         staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
+        dashboard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         templates: {
           db,
           owners: config.ADMIN_TELEGRAM_IDS,

@@ -1,6 +1,7 @@
 import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './context';
+import { dashboard, type DashboardDeps } from './dashboard';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { leadUpdates } from './lead-updates';
@@ -18,6 +19,8 @@ export interface BotDeps {
   staff?: StaffDeps;
   /** Editors change follow-up templates from Telegram. */
   templates?: TemplateEditingDeps;
+  /** /dashboard: the analytics summary for managers and above. */
+  dashboard?: DashboardDeps;
 }
 
 /**
@@ -25,10 +28,11 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, dashboard: dashboardDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(staffCommands(staff));
   if (templates) bot.use(templateEditing(templates));
+  if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (approvals) bot.use(draftApprovals(approvals));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
