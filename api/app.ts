@@ -3,6 +3,7 @@ import type { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
+import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
 import { telegramWebhookRoutes } from './telegram-webhook-routes';
@@ -40,6 +41,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return deps.metrics.registry.metrics();
   });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
-  if (deps.analytics) app.register(analyticsRoutes, deps.analytics);
+  if (deps.analytics) {
+    app.register(analyticsRoutes, deps.analytics);
+    app.register(dashboardRoutes);
+  }
   return app;
 }
