@@ -22,22 +22,6 @@ export interface UsersMetrics {
   bySegment: Record<SegmentKey, number>;
 }
 
-export async function usersMetrics(db: Knex, period: Period): Promise<UsersMetrics> {
-  const { rows } = await db.raw(
-    `select count(*)::int as total,
-            count(*) filter (where created_at >= :since)::int as new,
-            count(*) filter (where last_inbound_at > :until::timestamptz - interval '7 days' and last_inbound_at <= :until)::int as active7d,
-            count(*) filter (where segment = 'cold')::int as cold,
-            count(*) filter (where segment = 'warm')::int as warm,
-            count(*) filter (where segment = 'hot')::int as hot,
-            count(*) filter (where segment is null)::int as none
-       from leads where created_at < :until`,
-    bindings(period),
-  );
-  const r = rows[0];
-  return { total: r.total, new: r.new, active7d: r.active7d, bySegment: { cold: r.cold, warm: r.warm, hot: r.hot, none: r.none } };
-}
-
 export interface LeadsMetrics {
   /** Users who left a request with the contact form (its `lead_created` event), ever and in the period. */
   requests: { total: number; new: number };
@@ -47,10 +31,18 @@ export interface LeadsMetrics {
   blocked: number;
 }
 
-export async function leadsMetrics(db: Knex, period: Period): Promise<LeadsMetrics> {
-  const [{ rows: statusRows }, { rows: requestRows }] = await Promise.all([
+/** Users and their statuses in one pass over `leads` (the largest scan of the report). */
+export async function usersAndLeads(db: Knex, period: Period): Promise<{ users: UsersMetrics; leads: LeadsMetrics }> {
+  const [{ rows: leadRows }, { rows: requestRows }] = await Promise.all([
     db.raw(
-      `select count(*) filter (where mode = 'bot')::int as bot,
+      `select count(*)::int as total,
+              count(*) filter (where created_at >= :since)::int as new,
+              count(*) filter (where last_inbound_at > :until::timestamptz - interval '7 days' and last_inbound_at <= :until)::int as active7d,
+              count(*) filter (where segment = 'cold')::int as cold,
+              count(*) filter (where segment = 'warm')::int as warm,
+              count(*) filter (where segment = 'hot')::int as hot,
+              count(*) filter (where segment is null)::int as none,
+              count(*) filter (where mode = 'bot')::int as bot,
               count(*) filter (where mode = 'with_manager')::int as with_manager,
               count(*) filter (where mode = 'customer')::int as customer,
               count(*) filter (where mode = 'opted_out' or opted_out)::int as opted_out,
@@ -65,22 +57,16 @@ export async function leadsMetrics(db: Knex, period: Period): Promise<LeadsMetri
       bindings(period),
     ),
   ]);
-  const s = statusRows[0];
+  const r = leadRows[0];
   return {
-    requests: { total: requestRows[0].total, new: requestRows[0].new },
-    byStatus: { bot: s.bot, with_manager: s.with_manager, customer: s.customer, opted_out: s.opted_out },
-    blocked: s.blocked,
+    users: { total: r.total, new: r.new, active7d: r.active7d, bySegment: { cold: r.cold, warm: r.warm, hot: r.hot, none: r.none } },
+    leads: {
+      requests: { total: requestRows[0].total, new: requestRows[0].new },
+      byStatus: { bot: r.bot, with_manager: r.with_manager, customer: r.customer, opted_out: r.opted_out },
+      blocked: r.blocked,
+    },
   };
 }
-
-/** Steps a user reaches, each recognised by what the journey records. */
-const STEP_SQL = {
-  bonus: `exists (select 1 from events e where e.lead_id = c.id and e.type = 'bonus_taken')`,
-  survey: `exists (select 1 from events e where e.lead_id = c.id and e.type = 'survey_completed')`,
-  consultation: `(exists (select 1 from events e where e.lead_id = c.id and e.type = 'consultation_booked')
-                  or exists (select 1 from bookings b where b.lead_id = c.id))`,
-  payment: `exists (select 1 from orders o where o.lead_id = c.id and o.status = 'paid')`,
-};
 
 export interface FunnelCounts {
   segment: SegmentKey;
@@ -97,16 +83,28 @@ export interface FunnelCounts {
  * time up to now; a step may be reached without the one before it, e.g. /survey without the bonus).
  */
 export async function funnelBySegment(db: Knex, period: Period, withPayments: boolean): Promise<FunnelCounts[]> {
+  // Each step is the set of users who reached it, hash-joined to the cohort: one pass over the
+  // step's index entries instead of one look-up per user.
   const { rows } = await db.raw(
-    `select coalesce(c.segment, 'none') as segment,
-            count(*)::int as started,
-            count(*) filter (where ${STEP_SQL.bonus})::int as bonus,
-            count(*) filter (where ${STEP_SQL.survey})::int as survey,
-            count(*) filter (where ${STEP_SQL.consultation})::int as consultation,
-            ${withPayments ? `count(*) filter (where ${STEP_SQL.payment})::int` : 'null::int'} as payment
-       from leads c
-      where c.created_at >= :since and c.created_at < :until
-      group by 1`,
+    `with cohort as (
+       select id, coalesce(segment, 'none') as segment from leads where created_at >= :since and created_at < :until
+     ), bonus as (
+       select distinct lead_id from events where type = 'bonus_taken'
+     ), survey as (
+       select distinct lead_id from events where type = 'survey_completed'
+     ), consultation as (
+       select lead_id from events where type = 'consultation_booked' union select lead_id from bookings
+     ), payment as (
+       ${withPayments ? `select distinct lead_id from orders where status = 'paid'` : 'select null::bigint as lead_id where false'}
+     )
+     select c.segment, count(*)::int as started, count(b.lead_id)::int as bonus, count(s.lead_id)::int as survey,
+            count(k.lead_id)::int as consultation, ${withPayments ? 'count(p.lead_id)::int' : 'null::int'} as payment
+       from cohort c
+       left join bonus b on b.lead_id = c.id
+       left join survey s on s.lead_id = c.id
+       left join consultation k on k.lead_id = c.id
+       left join payment p on p.lead_id = c.id
+      group by c.segment`,
     bindings(period),
   );
   const found = new Map<string, FunnelCounts>(rows.map((r: FunnelCounts) => [r.segment, r]));

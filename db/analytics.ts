@@ -3,10 +3,9 @@ import {
   conversionBySegment,
   funnelBySegment,
   funnelSteps,
-  leadsMetrics,
   llmMetrics,
   perDay,
-  usersMetrics,
+  usersAndLeads,
   type DayCount,
   type FunnelStep,
   type LeadsMetrics,
@@ -46,16 +45,16 @@ export interface Analytics {
 export async function computeAnalytics(db: Knex, options: { days: number; until?: Date; timeZone: string }): Promise<Analytics> {
   const period = await periodOf(db, options.days, options.until ?? new Date(), options.timeZone);
   const tables = await existingTables(db, OPTIONAL_TABLES);
-  const [users, leads, counts, days, llm, taken, sales, broadcasts, abTests] = await Promise.all([
-    usersMetrics(db, period),
-    leadsMetrics(db, period),
-    funnelBySegment(db, period, tables.has('orders')),
-    perDay(db, period),
-    llmMetrics(db, period),
-    timeToTake(db, period, tables),
-    salesMetrics(db, period, tables),
-    broadcastMetrics(db, period, tables),
-    abTestMetrics(db, period, tables),
+  const q = <T>(section: (db: Knex) => Promise<T>) => withoutJit(db, section);
+  const [{ users, leads }, counts, days, llm, taken, sales, broadcasts, abTests] = await Promise.all([
+    q((t) => usersAndLeads(t, period)),
+    q((t) => funnelBySegment(t, period, tables.has('orders'))),
+    q((t) => perDay(t, period)),
+    q((t) => llmMetrics(t, period)),
+    q((t) => timeToTake(t, period, tables)),
+    q((t) => salesMetrics(t, period, tables)),
+    q((t) => broadcastMetrics(t, period, tables)),
+    q((t) => abTestMetrics(t, period, tables)),
   ]);
   return {
     period: { days: period.days, from: period.since.toISOString(), to: period.until.toISOString(), timeZone: period.timeZone },
@@ -72,4 +71,20 @@ export async function computeAnalytics(db: Knex, options: { days: number; until?
     abTests,
     llm,
   };
+}
+
+/**
+ * Runs one section of the report in a read-only transaction of its own with JIT off: these are
+ * short aggregates whose compilation cost more than the queries (1.4 s of 2.3 s measured on
+ * 100,000 users). Sections run in parallel on the pool, so figures of one report may come from
+ * snapshots a few milliseconds apart.
+ */
+function withoutJit<T>(db: Knex, section: (trx: Knex) => Promise<T>): Promise<T> {
+  return db.transaction(
+    async (trx) => {
+      await trx.raw('set local jit = off');
+      return section(trx);
+    },
+    { readOnly: true },
+  );
 }
