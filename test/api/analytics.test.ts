@@ -4,7 +4,7 @@ import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import { createDb, type Db } from '../../db/knex';
 import { ownDatabase } from '../support/own-database';
-import { DAY, HOUR, dayOf, seedJourney } from '../support/analytics-seed';
+import { DAY, HOUR, dayOf, dropAwaitedTables, seedAwaitedTables, seedJourney } from '../support/analytics-seed';
 
 const TOKEN = 'analytics-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -215,79 +215,8 @@ describe('CSV exports', () => {
 });
 
 describe('once handoffs, orders and campaign deliveries exist', () => {
-  beforeAll(async () => {
-    // Minimal tables with the columns analytics reads; the features that own them add the rest.
-    await db.schema.createTable('handoffs', (t) => {
-      t.bigIncrements('id');
-      t.bigInteger('lead_id').notNullable();
-      t.string('status').notNullable();
-      t.timestamp('created_at', { useTz: true }).notNullable();
-      t.timestamp('taken_at', { useTz: true });
-    });
-    await db.schema.createTable('orders', (t) => {
-      t.bigIncrements('id');
-      t.bigInteger('lead_id').notNullable();
-      t.decimal('amount', 12, 2).notNullable();
-      t.string('currency').notNullable();
-      t.string('status').notNullable();
-      t.timestamp('created_at', { useTz: true }).notNullable();
-      t.timestamp('paid_at', { useTz: true });
-    });
-    await db.schema.createTable('campaign_deliveries', (t) => {
-      t.bigIncrements('id');
-      t.bigInteger('campaign_id').notNullable();
-      t.bigInteger('lead_id').notNullable();
-      t.string('variant');
-      t.string('status').notNullable();
-      t.timestamp('created_at', { useTz: true }).notNullable();
-      t.timestamp('clicked_at', { useTz: true });
-      t.timestamp('converted_at', { useTz: true });
-      t.timestamp('unsubscribed_at', { useTz: true });
-    });
-    const at = (ago: number) => new Date(now - ago);
-    const handoff = (leadId: number, ago: number, takenAfterSeconds: number | null) =>
-      db('handoffs').insert({
-        lead_id: leadId,
-        status: takenAfterSeconds === null ? 'waiting' : 'taken',
-        created_at: at(ago),
-        taken_at: takenAfterSeconds === null ? null : new Date(now - ago + takenAfterSeconds * 1000),
-      });
-    await handoff(ids.A, 2 * DAY, 60);
-    await handoff(ids.B, 2 * DAY, 180);
-    await handoff(ids.D, 3 * DAY, 600);
-    await handoff(ids.F, DAY, null);
-    await handoff(ids.E, 40 * DAY, 10);
-    const order = (leadId: number, amount: number, currency: string, status: string, paidAgo: number | null) =>
-      db('orders').insert({ lead_id: leadId, amount, currency, status, created_at: at((paidAgo ?? DAY) + HOUR), paid_at: paidAgo === null ? null : at(paidAgo) });
-    await order(ids.A, 1000, 'RUB', 'paid', DAY);
-    await order(ids.D, 500.5, 'RUB', 'paid', 3 * DAY);
-    await order(ids.B, 700, 'RUB', 'pending', null);
-    await order(ids.E, 200, 'USD', 'paid', 45 * DAY);
-    await order(ids.F, 30, 'USD', 'paid', 2 * DAY);
-    const delivery = (campaignId: number, leadId: number, variant: string | null, status: string, marks: string[] = [], ago = DAY) =>
-      db('campaign_deliveries').insert({
-        campaign_id: campaignId,
-        lead_id: leadId,
-        variant,
-        status,
-        created_at: at(ago),
-        clicked_at: marks.includes('click') ? at(ago - HOUR) : null,
-        converted_at: marks.includes('convert') ? at(ago - 2 * HOUR) : null,
-        unsubscribed_at: marks.includes('unsubscribe') ? at(ago - HOUR) : null,
-      });
-    await delivery(1, ids.A, 'a', 'sent', ['click', 'convert']);
-    await delivery(1, ids.B, 'a', 'sent', ['click']);
-    await delivery(1, ids.C, 'a', 'failed');
-    await delivery(1, ids.D, 'b', 'sent', ['click', 'convert']);
-    await delivery(1, ids.F, 'b', 'sent', ['click', 'convert']);
-    await delivery(1, ids.E, 'b', 'sent', ['unsubscribe']);
-    await delivery(2, ids.A, null, 'sent');
-    await delivery(2, ids.B, null, 'delivered');
-    await delivery(3, ids.A, 'a', 'sent', ['click'], 40 * DAY);
-  });
-  afterAll(async () => {
-    for (const table of ['handoffs', 'orders', 'campaign_deliveries']) await db.schema.dropTableIfExists(table);
-  });
+  beforeAll(() => seedAwaitedTables(db, now, ids));
+  afterAll(() => dropAwaitedTables(db));
 
   it('time to take, sales, the payment step, broadcasts and A/B results are computed', async () => {
     const a = (await get('/analytics?days=30')).json();

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import type { Db } from '../../db/knex';
-import { DAY, dayOf, seedJourney } from '../support/analytics-seed';
+import { DAY, dayOf, dropAwaitedTables, seedAwaitedTables, seedJourney } from '../support/analytics-seed';
 import { ownDatabase } from '../support/own-database';
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing). */
@@ -20,12 +20,13 @@ let app: FastifyInstance;
 let browser: Browser;
 let page: Page;
 let base: string;
+let ids: Awaited<ReturnType<typeof seedJourney>>;
 const problems: string[] = [];
 const now = Date.now();
 
 beforeAll(async () => {
   ({ db } = await ownDatabase('analytics_web'));
-  await seedJourney(db, now);
+  ids = await seedJourney(db, now);
   app = buildApi({
     logger: pino({ level: 'silent' }),
     health: { postgres: async () => {}, temporal: async () => {} },
@@ -148,6 +149,25 @@ describe('the web dashboard', () => {
     await page.click('[data-export="/analytics/export/campaign-deliveries.csv"]');
     await page.locator('#export-error').waitFor({ state: 'visible' });
     expect(await page.textContent('#export-error')).toMatch(/^no campaign deliveries yet/);
+  });
+
+  it('shows sales, time to take, broadcasts and A/B results once their tables exist', async () => {
+    await seedAwaitedTables(db, now, ids);
+    try {
+      await page.click('#periods [data-days="30"]');
+      await page.locator('[data-table="sales"]').waitFor();
+      expect(await page.locator('[data-table="sales"] td').allTextContents()).toEqual(['RUB', '1 500,5', '2', '750,25', 'USD', '30', '1', '30']);
+      expect(await page.locator('[data-table="time-to-take"] td').allTextContents()).toEqual(['4', '3', '1', '3 мин', '5 мин']);
+      expect(await page.locator('[data-table="broadcasts"] td').allTextContents()).toEqual(['2', '8', 'delivered: 1, failed: 1, sent: 6', '5', '12,5%']);
+      expect(await page.locator('[data-table="ab"] td').allTextContents()).toEqual([
+        '#1', 'a', '2', '2', '100%', '1', '50%', '0',
+        '#1', 'b 🏆', '3', '2', '66,7%', '2', '66,7%', '1',
+      ]);
+      expect(await bars('funnel')).toContainEqual(['payment', '3']);
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-all-sections.png'), fullPage: true });
+    } finally {
+      await dropAwaitedTables(db);
+    }
   });
 
   it('keeps the token for the tab only, and a token revoked meanwhile sends the user back to the form', async () => {
