@@ -51,7 +51,7 @@ export const configSchema = z
     LLM_APPROVAL_TIMEOUT_S: z.coerce.number({ error: 'expected seconds' }).int().min(10).max(3600).default(300),
     LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
-    API_TOKEN: optionalString,
+    API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it guards every analytics figure and export)').optional()),
     PAYMENT_WEBHOOK_SECRET: optionalString,
     BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(30).default(25),
     TZ_DEFAULT: z

@@ -189,6 +189,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
+        dashboard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,
@@ -214,6 +215,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           postgres: async () => void (await db.raw('select 1')),
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
+        analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET
           ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }

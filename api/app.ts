@@ -2,6 +2,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
+import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
+import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
 import { paymentWebhookRoutes, type PaymentWebhookDeps } from './payment-webhook-routes';
@@ -15,6 +17,8 @@ export interface ApiDeps {
   webhook?: { bot: Bot<BotContext>; secretToken: string };
   /** Present when PAYMENT_WEBHOOK_SECRET is set: the payment provider's webhook. */
   payments?: PaymentWebhookDeps;
+  /** `/analytics`, its CSV exports and the web dashboard. */
+  analytics?: AnalyticsDeps;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -41,5 +45,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
   if (deps.payments) app.register(paymentWebhookRoutes, deps.payments);
+  if (deps.analytics) {
+    app.register(analyticsRoutes, deps.analytics);
+    app.register(dashboardRoutes);
+  }
   return app;
 }

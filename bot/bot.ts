@@ -4,6 +4,7 @@ import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
+import { dashboard, type DashboardDeps } from './dashboard';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
 import { handoffDesk } from './handoff-desk';
@@ -37,6 +38,8 @@ export interface BotDeps {
   panel?: AdminPanelDeps;
   /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
   payments?: PaymentCommandsDeps;
+  /** /dashboard: the analytics summary for managers and above. */
+  dashboard?: DashboardDeps;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -53,6 +56,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
+  if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (approvals) bot.use(draftApprovals(approvals));
   if (payments) {
     // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.

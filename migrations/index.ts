@@ -13,6 +13,7 @@ import * as handoffs from './20261201_011_handoffs';
 import * as antiSpam from './20261201_030_anti_spam';
 import * as staffDialogs from './20261201_031_staff_dialogs';
 import * as orders from './20261201_020_orders';
+import * as analyticsIndexes from './20261201_040_analytics_indexes';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_030_anti_spam': antiSpam,
   '20261201_031_staff_dialogs': staffDialogs,
   '20261201_020_orders': orders,
+  '20261201_040_analytics_indexes': analyticsIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

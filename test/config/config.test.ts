@@ -26,6 +26,11 @@ describe('configuration', () => {
     expect(problems.every((p) => !p.includes('\n'))).toBe(true);
   });
 
+  it('a short API_TOKEN is refused; a long one is kept', () => {
+    expect(problemsOf({ API_TOKEN: 'secret' })).toEqual(['API_TOKEN: expected at least 16 characters (it guards every analytics figure and export)']);
+    expect(loadConfig({ API_TOKEN: 'a-long-enough-analytics-token' }).API_TOKEN).toBe('a-long-enough-analytics-token');
+  });
+
   it('a webhook needs its secret', () => {
     expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com' })).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
   });

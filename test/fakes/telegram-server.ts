@@ -258,6 +258,13 @@ export class FakeTelegramServer {
     return { updateId, chargeId };
   }
 
+  /** An update as it was pushed, to hand to a bot directly (`bot.handleUpdate`) instead of polling. */
+  pushedUpdate(updateId: number): Update {
+    const update = this.pushed.get(updateId);
+    if (!update) throw new Error(`pushedUpdate: update ${updateId} was never pushed`);
+    return update;
+  }
+
   /** Hand out an already pushed update once more, even if it was confirmed (Telegram may deliver twice). */
   redeliver(updateId: number): void {
     const update = this.pushed.get(updateId);

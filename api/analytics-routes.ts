@@ -1,0 +1,141 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { computeAnalytics } from '../db/analytics';
+import { campaignDeliveriesCsv, leadExists, leadMessagesCsv, leadsCsv } from '../db/analytics-exports';
+import { abTestMetrics, existingTables } from '../db/analytics-optional';
+import { DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, periodOf } from '../db/analytics-period';
+import { formatSummary } from '../domain/analytics-summary';
+import { csvLine } from '../domain/csv';
+
+export interface AnalyticsDeps {
+  db: Knex;
+  /** API_TOKEN; without it every analytics request is refused. */
+  token: string | undefined;
+  timeZone: string;
+}
+
+const daysSchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (raw === undefined || raw === '') return DEFAULT_DAYS;
+    const days = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(days) || days < MIN_DAYS || days > MAX_DAYS) {
+      ctx.addIssue({ code: 'custom', message: `days must be a whole number from ${MIN_DAYS} to ${MAX_DAYS}, got "${raw}"` });
+      return z.NEVER;
+    }
+    return days;
+  });
+
+const reportQuery = z.object({
+  days: daysSchema,
+  view: z.enum(['json', 'summary'], { error: 'view must be json or summary' }).default('json'),
+});
+const periodQuery = z.object({ days: daysSchema });
+const leadParams = z.object({ leadId: z.coerce.number({ error: 'lead id must be a number' }).int().positive('lead id must be a positive number') });
+
+/** A request the client got wrong: 422 with the reason. */
+class InvalidQueryError extends Error {
+  readonly statusCode = 422;
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new InvalidQueryError(parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * `/analytics` (JSON or a readable summary) and CSV exports under `/analytics/export/`, for a
+ * bearer token equal to API_TOKEN. A query that fails is a 503 whose reason goes to the log only.
+ */
+export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps): Promise<void> {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.token) return reply.code(503).send({ error: 'analytics are disabled: API_TOKEN is not set' });
+    const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    // Compared as digests so that neither the length nor the content leaks through timing.
+    if (!presented || !timingSafeEqual(digest(presented), digest(deps.token))) {
+      request.log.warn({ url: request.url, ip: request.ip }, 'analytics request refused: bad token');
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
+    }
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    if (error instanceof InvalidQueryError) return reply.code(422).send({ error: error.message });
+    if (error.statusCode && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+    request.log.error({ err: error, url: request.url }, 'analytics query failed');
+    return reply.code(503).send({ error: 'analytics are unavailable right now: the database did not answer; try again shortly' });
+  });
+
+  app.get('/analytics', async (request, reply) => {
+    const { days, view } = parse(reportQuery, request.query);
+    const report = await computeAnalytics(deps.db, { days, timeZone: deps.timeZone });
+    if (view === 'summary') return reply.type('text/plain; charset=utf-8').send(formatSummary(report));
+    return report;
+  });
+
+  app.get('/analytics/export/leads.csv', async (request, reply) => {
+    const { days } = parse(periodQuery, request.query);
+    const period = await periodOf(deps.db, days, new Date(), deps.timeZone);
+    return sendCsv(reply, `leads-${days}d.csv`, leadsCsv(deps.db, period));
+  });
+
+  app.get('/analytics/export/leads/:leadId/messages.csv', async (request, reply) => {
+    const { leadId } = parse(leadParams, request.params);
+    if (!(await leadExists(deps.db, leadId))) return reply.code(404).send({ error: `no lead with id ${leadId}` });
+    return sendCsv(reply, `lead-${leadId}-messages.csv`, leadMessagesCsv(deps.db, leadId));
+  });
+
+  app.get('/analytics/export/campaign-deliveries.csv', async (request, reply) => {
+    const { days } = parse(periodQuery, request.query);
+    if (!(await existingTables(deps.db, ['campaign_deliveries'])).size) return noCampaigns(reply);
+    const period = await periodOf(deps.db, days, new Date(), deps.timeZone);
+    return sendCsv(reply, `campaign-deliveries-${days}d.csv`, campaignDeliveriesCsv(deps.db, period));
+  });
+
+  app.get('/analytics/export/ab-results.csv', async (request, reply) => {
+    const { days } = parse(periodQuery, request.query);
+    const tables = await existingTables(deps.db, ['campaign_deliveries']);
+    if (!tables.size) return noCampaigns(reply);
+    const results = await abTestMetrics(deps.db, await periodOf(deps.db, days, new Date(), deps.timeZone), tables);
+    const header = ['campaign_id', 'variant', 'delivered', 'clicks', 'ctr', 'conversions', 'cr', 'unsubscribes', 'leader'];
+    const lines = [csvLine(header)];
+    for (const test of results.available ? results.tests : []) {
+      for (const v of test.variants) {
+        lines.push(csvLine([test.campaignId, v.variant, v.delivered, v.clicks, v.ctr, v.conversions, v.cr, v.unsubscribes, v.variant === test.leader]));
+      }
+    }
+    return sendCsv(reply, `ab-results-${days}d.csv`, lines);
+  });
+}
+
+function noCampaigns(reply: FastifyReply) {
+  return reply.code(404).send({ error: 'no campaign deliveries yet: the campaign_deliveries table comes with broadcast campaigns' });
+}
+
+/**
+ * Reads the header and the first row before answering, so a database that fails on the first
+ * page is a 503 rather than a 200 with a cut-off file.
+ */
+async function sendCsv(reply: FastifyReply, filename: string, lines: AsyncIterable<string> | string[]) {
+  const iterator = (Symbol.asyncIterator in lines ? lines : (async function* () { yield* lines; })())[Symbol.asyncIterator]();
+  const head: string[] = [];
+  for (let i = 0; i < 2; i += 1) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+  }
+  async function* all() {
+    yield* head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${filename}"`)
+    .send(Readable.from(all()));
+}
