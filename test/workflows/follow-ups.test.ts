@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultScenarioPath } from '../../scenarios/loader';
-import { leadWorkflowId } from '../../workflows/lead-conversation/contract';
+import { domainEventSignal, leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { leadRows } from '../support/db';
 import { useLeadHarness } from '../support/lead-harness';
 import { text, type TestUser } from '../support/updates';
@@ -102,6 +102,20 @@ describe('follow-ups on the time-skipping server', () => {
       await h.until('sendMessage', lead, 2);
       await h.env.sleep(8 * 24 * HOUR);
       await h.fake.waitFor(() => false, 300).catch(() => undefined);
+    });
+    expect(followUps(lead)).toHaveLength(0);
+    expect(await sentEvents(lead)).toEqual([]);
+  });
+
+  it('nothing after the lead paid: a payment_paid event at 2 hours stops the 24h and 72h messages', async () => {
+    const lead = h.newLead();
+    await (await h.worker()).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 1);
+      await h.env.sleep(2 * HOUR);
+      await h.env.client.workflow.getHandle(leadWorkflowId(lead.id)).signal(domainEventSignal, { id: 'payment-1-paid', name: 'payment_paid', payload: { orderId: 1 } });
+      await h.env.sleep(8 * 24 * HOUR);
+      expect(await h.env.client.workflow.getHandle(leadWorkflowId(lead.id)).query(leadStateQuery)).toMatchObject({ mode: 'customer' });
     });
     expect(followUps(lead)).toHaveLength(0);
     expect(await sentEvents(lead)).toEqual([]);

@@ -43,7 +43,7 @@ export interface LeadConversationView {
   resetPending: boolean;
   optedOut: boolean;
   /** What campaigns respect: `with_manager` holds every automated message. */
-  mode: 'bot' | 'with_manager' | 'opted_out';
+  mode: 'bot' | 'with_manager' | 'opted_out' | 'customer';
   handoff: { workflowId: string; phase: 'waiting' | 'taken' } | null;
   segment: 'cold' | 'warm' | 'hot' | null;
   score: number | null;

@@ -49,6 +49,8 @@ export interface LeadState {
   /** The open manager handoff (its workflow), waiting to be taken or taken; how many the lead has had. */
   handoff?: { workflowId: string; phase: 'waiting' | 'taken' } | null;
   handoffCount?: number;
+  /** Paid an order (a `payment_paid` event): no more warm-up follow-ups. */
+  customer?: boolean;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

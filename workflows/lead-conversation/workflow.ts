@@ -140,7 +140,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     blocked: state.blocked,
     resetPending: state.resetPending,
     optedOut: state.optedOut ?? false,
-    mode: state.handoff?.phase === 'taken' ? 'with_manager' : state.optedOut ? 'opted_out' : 'bot',
+    mode: state.handoff?.phase === 'taken' ? 'with_manager' : state.optedOut ? 'opted_out' : state.customer ? 'customer' : 'bot',
     handoff: state.handoff ?? null,
     segment: state.segment ?? null,
     score: state.score ?? null,
@@ -222,6 +222,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
   async function handleDomainEvent(event: DomainEvent): Promise<void> {
     if (await handoffEvent(event)) return;
+    // A paid order makes the lead a customer: the warm-up follow-ups stop for good.
+    if (event.name === 'payment_paid') state.customer = true;
     if (!scenario || state.leadId === null) {
       log.warn('domain event before the conversation began', { name: event.name, id: event.id });
       return;
@@ -343,7 +345,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const plan = scenario?.followUps;
     if (!plan || state.lastActivityAt === undefined || state.optedOut || state.blocked) return undefined;
     // A lead waiting for or talking to a manager gets no automated nudges; the close re-arms them.
-    if (state.handoff) return undefined;
+    // A customer gets none of the warm-up ones.
+    if (state.handoff || state.customer) return undefined;
     // Conversations that began before follow-ups existed replay without these timers.
     if (!patched('follow-up-timers')) return undefined;
     if (state.followUpCatchUpAt) return state.followUpCatchUpAt;
