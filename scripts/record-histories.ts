@@ -1,7 +1,7 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
- * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment]
- * (no argument: every history; `lead` or `payment`: only that workflow's).
+ * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff]
+ * (no argument: every history; `lead`, `payment` or `handoff`: only those).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -26,6 +26,8 @@ import type { Db } from '../db/knex';
 import { seedCatalogue } from '../db/seed';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
 import { paymentWorkflowId } from '../workflows/payment/contract';
+import { handoffWorkflowId } from '../workflows/manager-handoff/contract';
+import { Handoffs } from '../bot/handoffs';
 import { temporalTestServerPath } from './temporal-binaries';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
@@ -66,6 +68,7 @@ async function main(only = process.argv[2]): Promise<void> {
     console.log(`recorded ${history.events?.length} events to ${file}`);
   };
   if (only === undefined || only === 'payment') await recordPayment(env, worker, db, fake, taskQueue, save);
+  if (only === undefined || only === 'handoff') await worker.runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await worker.runUntil(async () => {
     // The first minutes: greeting, bonus and its timer, readiness, free text, a stale button, /reset.
@@ -133,6 +136,30 @@ async function main(only = process.argv[2]): Promise<void> {
   });
   await openaiFake.stop();
   await finish();
+
+  /** A manager handoff: the card, the SLA escalation, a take, one message each way, a close; and the lead's side of it. */
+  async function recordHandoff(lead: { id: number; first_name: string }, driveLead: typeof drive): Promise<void> {
+    const manager = 4242;
+    await driveLead(text(lead, '/start'), lead, 1);
+    await driveLead(text(lead, 'позовите менеджера'), lead, 2);
+    const row = await db('leads').where({ telegram_user_id: lead.id }).first('id');
+    const id = handoffWorkflowId(Number(row.id), 1);
+    await fake.waitFor(() => fake.callsTo('sendMessage', -100).length > 0 && fake.callsTo('sendMessage', -100).some((c) => String(c.params.text).includes(`(id ${lead.id})`)), 20_000);
+    await env.sleep('16m'); // the SLA: re-announced, escalated, the lead told the wait
+    await fake.waitFor(() => sentTo(lead).length >= 3, 20_000);
+    const handoffs = new Handoffs(env.client);
+    await handoffs.take(id, { managerId: manager, managerName: '@recorder' });
+    await fake.waitFor(() => fake.callsTo('sendMessage', manager).length >= 1, 20_000);
+    await conversations.deliver(text(lead, 'Сколько стоит курс?'));
+    await fake.waitFor(() => fake.callsTo('sendMessage', manager).length >= 2, 20_000);
+    await handoffs.reply(id, { managerId: manager, chatId: manager, messageId: 1, text: 'Курс стоит 30 000 ₽.', media: false });
+    await fake.waitFor(() => sentTo(lead).length >= 4, 20_000);
+    await handoffs.close(id, { managerId: manager, outcome: 'done', reason: 'записан на курс' });
+    await env.client.workflow.getHandle(id).result();
+    await fake.waitFor(() => sentTo(lead).length >= 5, 20_000); // the bot is back
+    await save('manager-handoff-sla-take-relay-close', id);
+    await save('lead-conversation-handoff', leadWorkflowId(lead.id));
+  }
 
   async function finish(): Promise<void> {
     await env.teardown();
