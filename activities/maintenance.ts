@@ -1,10 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 
-/** Events that mean a lead asked for a person or a purchase; the digest lists the day's ones. */
-const WAITING_EVENTS = ['manager_requested', 'purchase_intent', 'request_started', 'consultation_started'];
-
-/** The digest lists the latest this many leads (the count covers all). */
+/** The digest lists the first this many leads in its order (the count covers all). */
 const DIGEST_MAX_LEADS = 50;
 
 export interface RetentionPolicy {
@@ -16,27 +13,57 @@ export interface RetentionPolicy {
 export function createMaintenanceActivities({ db, logger, retention = { days: 365 } }: { db: Db; logger: Logger; retention?: RetentionPolicy }) {
   return {
     /**
-     * Leads who asked for a manager, a purchase or a consultation in the 24 hours before `until`,
-     * newest last. Until the handoff workflow marks leads as taken, every such lead is listed.
+     * Leads no manager has taken (PRODUCT.md section 8), judged by each lead's latest handoff, opened
+     * at or before `until`: one still waiting, whatever its age, or one closed by the 24-hour timeout
+     * without ever being taken in the 24 hours before `until`. A lead whose latest handoff was taken
+     * is not listed, even if an earlier one timed out. Highest priority first, then the longest
+     * waiting; one query, the first DIGEST_MAX_LEADS lines, the count of all. `text` is null when
+     * there are none (nothing is posted).
      */
     async waitingLeadsDigest(request: { until: string }): Promise<{ text: string | null; count: number }> {
-      const rows = await db('events as e')
-        .join('leads as l', 'l.id', 'e.lead_id')
-        .whereIn('e.type', WAITING_EVENTS)
-        .where('e.created_at', '>', db.raw(`?::timestamptz - interval '24 hours'`, [request.until]))
-        .where('e.created_at', '<=', request.until)
-        .groupBy('l.id', 'l.first_name', 'l.username', 'l.telegram_user_id', 'l.segment', 'l.score')
-        .select('l.first_name', 'l.username', 'l.telegram_user_id', 'l.segment', 'l.score', db.raw('array_agg(distinct e.type) as reasons'), db.raw('max(e.created_at) as last_at'))
-        .orderBy('last_at');
+      const until = db.raw('?::timestamptz', [request.until]);
+      const latestHandoffs = db('handoffs')
+        .distinctOn('lead_id')
+        .select('lead_id', 'trigger', 'priority', 'status', 'outcome', 'created_at', 'taken_at', 'closed_at')
+        .orderBy([{ column: 'lead_id' }, { column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+      const rows: UntakenLeadRow[] = await db
+        .with('latest', latestHandoffs)
+        .from('latest as h')
+        .join('leads as l', 'l.id', 'h.lead_id')
+        .where('h.created_at', '<=', until)
+        .where((untaken) =>
+          untaken.where('h.status', 'waiting').orWhere((timedOut) =>
+            timedOut
+              .where({ 'h.status': 'closed', 'h.outcome': 'timeout' })
+              .whereNull('h.taken_at')
+              .where('h.closed_at', '>', db.raw(`?::timestamptz - interval '24 hours'`, [request.until]))
+              .where('h.closed_at', '<=', until),
+          ),
+        )
+        .select(
+          'l.first_name',
+          'l.username',
+          'l.telegram_user_id',
+          'l.segment',
+          'l.score',
+          'h.trigger',
+          'h.priority',
+          'h.status',
+          db.raw(`floor(extract(epoch from ?::timestamptz - h.created_at) / 60)::int as waited_minutes`, [request.until]),
+          db.raw('count(*) over () as total'),
+        )
+        .orderBy([{ column: 'h.priority', order: 'desc' }, { column: 'h.created_at' }, { column: 'h.lead_id' }])
+        .limit(DIGEST_MAX_LEADS);
       if (rows.length === 0) return { text: null, count: 0 };
-      const shown = rows.slice(-DIGEST_MAX_LEADS);
-      const lines = shown.map((r, i) => {
+      const total = Number(rows[0].total);
+      const lines = rows.map((r, i) => {
         const who = [r.first_name, r.username && `@${r.username}`].filter(Boolean).join(' ');
         const profile = r.segment ? `, ${r.segment} ${r.score ?? ''}`.trimEnd() : '';
-        return `${i + 1}. ${who} (id ${r.telegram_user_id})${profile}: ${(r.reasons as string[]).join(', ')}`;
+        const wait = r.status === 'waiting' ? `ждёт ${waitedFor(r.waited_minutes)}` : 'не взят, закрыт по тайм-ауту';
+        return `${i + 1}. ${who} (id ${r.telegram_user_id})${profile}: ${r.trigger}, приоритет ${r.priority}, ${wait}`;
       });
-      const more = rows.length > shown.length ? `\n…и ещё ${rows.length - shown.length} раньше` : '';
-      return { text: `📋 Лиды, ждущие менеджера, за сутки: ${rows.length}\n\n${lines.join('\n')}${more}`, count: rows.length };
+      const more = total > rows.length ? `\n…и ещё ${total - rows.length}` : '';
+      return { text: `📋 Лиды, не взятые менеджером: ${total}\n\n${lines.join('\n')}${more}`, count: total };
     },
 
     /**
@@ -56,6 +83,28 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
       return deleted;
     },
   };
+}
+
+interface UntakenLeadRow {
+  first_name: string | null;
+  username: string | null;
+  telegram_user_id: number;
+  segment: string | null;
+  score: number | null;
+  trigger: string;
+  priority: number;
+  status: 'waiting' | 'closed';
+  waited_minutes: number;
+  total: number | string;
+}
+
+/** "45 мин", "3 ч 5 мин", "2 д 4 ч": how long a waiting lead has waited. */
+function waitedFor(minutes: number): string {
+  const m = Math.max(0, minutes);
+  if (m < 60) return `${m} мин`;
+  if (m < 24 * 60) return [`${Math.floor(m / 60)} ч`, m % 60 ? `${m % 60} мин` : ''].filter(Boolean).join(' ');
+  const hours = Math.floor(m / 60) % 24;
+  return [`${Math.floor(m / (24 * 60))} д`, hours ? `${hours} ч` : ''].filter(Boolean).join(' ');
 }
 
 export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

@@ -4,7 +4,7 @@ import { Handoffs } from '../../bot/handoffs';
 import { setStaffRole } from '../../db/staff';
 import { uniqueUserId } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
-import { text, type TestUser } from '../support/updates';
+import { text, textUpdate, toEvent, type TestUser } from '../support/updates';
 
 const h = useLeadHarness();
 const MINUTE = 60_000;
@@ -99,6 +99,27 @@ describe('the manager handoff on the time-skipping server', () => {
       expect(String(relayed?.params.text)).toContain(`(id ${lead.id})`); // the manager sees whose message it is
       expect(h.texts(lead)).toHaveLength(botMessagesBefore); // no bot reply
 
+      // Media is copied as it is, headed with whose it is.
+      const photo = textUpdate(lead, 'x');
+      const { text: _text, ...photoMessage } = photo.message;
+      await h.conversations().deliver(toEvent({ update_id: photo.update_id, message: { ...photoMessage, photo: [{ file_id: 'ph-1', file_unique_id: 'uph-1', width: 10, height: 10 }] } }));
+      await h.fake.waitFor(() => h.fake.callsTo('copyMessage', oleg.id).length === 1);
+      expect(h.fake.callsTo('copyMessage', oleg.id)[0].params).toMatchObject({ from_chat_id: lead.id, message_id: photoMessage.message_id, caption: expect.stringContaining(`(id ${lead.id})`) });
+
+      // Any manager may read the dialog and the sales script in private; the script is cached while the facts stay the same.
+      const data = (label: string) => buttonsOf(cardsAbout(lead)[0]).find((b) => b.text.includes(label))?.callback_data as string;
+      expect(await pressCard(bot, maria, data('Открыть диалог'))).toBe('Отправил вам в личный чат.');
+      expect(privateTexts(maria).at(-1)).toContain('Сколько стоит курс?');
+      expect(privateTexts(maria).at(-1)).toContain(`ведёт @${oleg.username}`);
+      expect(await pressCard(bot, maria, data('Скрипт'))).toBe('Отправил вам в личный чат.');
+      const script = privateTexts(maria).at(-1) as string;
+      expect(script).toMatch(/^📋 Скрипт продаж для Анна\n1\. Приветствие/);
+      const cached = await h.db('sales_scripts').where({ lead_id: await leadIdOf(lead) }).first();
+      expect(cached.source).toBe('template'); // no model configured in this worker
+      await pressCard(bot, maria, data('Скрипт'));
+      expect(privateTexts(maria).at(-1)).toBe(script);
+      expect((await h.db('sales_scripts').where({ lead_id: await leadIdOf(lead) }).first()).created_at).toEqual(cached.created_at);
+
       const relayedMessageId = Number((relayed?.result as { message_id: number }).message_id);
       await bot.handleUpdate(privateMessage(oleg, 'Курс стоит 30 000 ₽, есть рассрочка.', relayedMessageId));
       await h.fake.waitFor(() => h.texts(lead).includes('Курс стоит 30 000 ₽, есть рассрочка.'));
@@ -124,7 +145,7 @@ describe('the manager handoff on the time-skipping server', () => {
     expect(manager).toEqual(['Курс стоит 30 000 ₽, есть рассрочка.', 'Как вам условия?']);
     const types = (await events(lead.id)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['handoff_created', 'handoff_announced', 'handoff_taken', 'message_relayed', 'handoff_closed', 'back_to_bot']));
-    expect(types.filter((t) => t === 'message_relayed')).toHaveLength(3);
+    expect(types.filter((t) => t === 'message_relayed')).toHaveLength(4);
     expect(types).not.toContain('follow_up_sent');
     const audit = await h.db('staff_audit').whereIn('actor_telegram_id', [oleg.id, maria.id]).orderBy('id').select('command', 'allowed', 'actor_telegram_id');
     expect(audit.filter((a) => a.command === 'card_take').map((a) => a.allowed)).toEqual([true, false]);
