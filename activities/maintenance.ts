@@ -13,12 +13,12 @@ export interface RetentionPolicy {
 export function createMaintenanceActivities({ db, logger, retention = { days: 365 } }: { db: Db; logger: Logger; retention?: RetentionPolicy }) {
   return {
     /**
-     * Leads no manager has taken (PRODUCT.md section 8), judged by each lead's latest handoff, opened
-     * at or before `until`: one still waiting, whatever its age, or one closed by the 24-hour timeout
-     * without ever being taken in the 24 hours before `until`. A lead whose latest handoff was taken
-     * is not listed, even if an earlier one timed out. Highest priority first, then the longest
-     * waiting; one query, the first DIGEST_MAX_LEADS lines, the count of all. `text` is null when
-     * there are none (nothing is posted).
+     * Leads no manager has taken (PRODUCT.md section 8), judged by each lead's latest handoff if it was
+     * opened at or before `until` (a later one goes in the next digest): listed when it is still
+     * waiting, whatever its age, or when it closed by the 24-hour timeout without ever being taken in
+     * the 24 hours before `until`. A lead whose latest handoff was taken is not listed, even if an
+     * earlier one timed out. Highest priority first, then the longest waiting. One query: the first
+     * DIGEST_MAX_LEADS lines and the count of all; `text` is null when there are none (nothing is posted).
      */
     async waitingLeadsDigest(request: { until: string }): Promise<{ text: string | null; count: number }> {
       const until = db.raw('?::timestamptz', [request.until]);
@@ -55,7 +55,7 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
         .orderBy([{ column: 'h.priority', order: 'desc' }, { column: 'h.created_at' }, { column: 'h.lead_id' }])
         .limit(DIGEST_MAX_LEADS);
       if (rows.length === 0) return { text: null, count: 0 };
-      const total = Number(rows[0].total);
+      const total = rows[0].total;
       const lines = rows.map((r, i) => {
         const who = [r.first_name, r.username && `@${r.username}`].filter(Boolean).join(' ');
         const profile = r.segment ? `, ${r.segment} ${r.score ?? ''}`.trimEnd() : '';
@@ -95,7 +95,7 @@ interface UntakenLeadRow {
   priority: number;
   status: 'waiting' | 'closed';
   waited_minutes: number;
-  total: number | string;
+  total: number;
 }
 
 /** "45 мин", "3 ч 5 мин", "2 д 4 ч": how long a waiting lead has waited. */

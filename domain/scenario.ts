@@ -1,3 +1,4 @@
+import type { PaymentOfferTexts } from './payment-offer';
 import type { BookingTexts } from './booking-dialog';
 import type { Condition } from './conditions';
 import type { ContactFormTexts } from './contact-form';
@@ -32,6 +33,8 @@ export interface Scenario {
   followUps?: FollowUpPlan;
   /** Texts of the contact form (the `contact_form` action). */
   contactForm?: ContactFormTexts;
+  /** The payment offer's texts; without them `offer_payment` leaves payment to the managers. */
+  payment?: PaymentOfferTexts;
   /** Texts of the consultation booking dialog (the `book` action). */
   booking?: BookingTexts;
   /** `preserve`: every step is a new message; `replace`: a button press edits the message it came from. */
@@ -69,7 +72,8 @@ export type StepAction =
   | { kind: 'sendMaterials'; limit: number }
   | { kind: 'answerSchedule' }
   | { kind: 'optOut' }
-  | { kind: 'optIn' };
+  | { kind: 'optIn' }
+  | { kind: 'offerPayment' };
 
 export interface ScenarioStep {
   messages: ScenarioMessage[];

@@ -1,3 +1,4 @@
+import type { PaymentOfferTexts } from '../domain/payment-offer';
 import { z } from 'zod';
 import type { BookingTexts } from '../domain/booking-dialog';
 import type { Condition } from '../domain/conditions';
@@ -44,12 +45,13 @@ const action = z.union([
   z.literal('match_products').transform((): StepAction => ({ kind: 'matchProducts' })),
   z.literal('answer_schedule').transform((): StepAction => ({ kind: 'answerSchedule' })),
   z.literal('opt_out').transform((): StepAction => ({ kind: 'optOut' })),
+  z.literal('offer_payment').transform((): StepAction => ({ kind: 'offerPayment' })),
   z.literal('opt_in').transform((): StepAction => ({ kind: 'optIn' })),
   z.literal('send_materials').transform((): StepAction => ({ kind: 'sendMaterials', limit: 3 })),
   z
     .strictObject({ send_materials: z.strictObject({ limit: z.number().int().min(1).max(5) }) })
     .transform((raw): StepAction => ({ kind: 'sendMaterials', limit: raw.send_materials.limit })),
-], { error: 'unknown action; expected start_survey, book, contact_form, match_products, send_materials, answer_schedule, opt_out or opt_in' });
+], { error: 'unknown action; expected start_survey, book, contact_form, match_products, send_materials, answer_schedule, opt_out, opt_in or offer_payment' });
 
 const BOOKING_TEXT_KEYS = [
   'choose_date', 'choose_slot', 'other_time_button', 'back_button', 'type_prompt', 'ask_phone', 'share_phone_button',
@@ -117,6 +119,28 @@ const survey = z
       budgetQuestion: raw.budget_question,
       urgencyQuestion: raw.urgency_question,
       then: raw.then,
+    }),
+  );
+
+const payment = z
+  .strictObject({
+    offer: text,
+    full_button: text,
+    instalment_button: text,
+    stars_button: text,
+    promo_button: text,
+    unavailable: text,
+    promo: text,
+  })
+  .transform(
+    (raw): PaymentOfferTexts => ({
+      offer: raw.offer,
+      fullButton: raw.full_button,
+      instalmentButton: raw.instalment_button,
+      starsButton: raw.stars_button,
+      promoButton: raw.promo_button,
+      unavailable: raw.unavailable,
+      promo: raw.promo,
     }),
   );
 
@@ -224,6 +248,7 @@ export const scenarioFileSchema = z
     booking: booking.optional(),
     follow_ups: followUps.optional(),
     contact_form: contactForm.optional(),
+    payment: payment.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
     texts,
     steps: z.record(id, step),
@@ -245,6 +270,7 @@ export const scenarioFileSchema = z
       booking: raw.booking,
       followUps: raw.follow_ups,
       contactForm: raw.contact_form,
+      payment: raw.payment,
       placeholderDefaults: raw.placeholder_defaults,
       texts: raw.texts,
       steps: raw.steps,

@@ -49,11 +49,26 @@ describe('maintenance Schedules on the dev server', () => {
     expect(digest.spec.timezone).toBe('Europe/Moscow');
     expect(digest.policies.catchupWindow).toBe(86_400_000);
 
+    // Handoffs as the handoff workflow leaves them: one waiting, one taken, one closed by the timeout untaken
+    // 2 hours ago and one 30 hours ago (outside the last 24 hours).
+    const handoff = (leadId: number, row: Record<string, unknown>) =>
+      db('handoffs').insert({ workflow_id: `handoff-${leadId}-maintenance`, lead_id: leadId, trigger: 'manager_requested', priority: 70, ...row });
     const waiting = await upsertLead(db, { id: uniqueUserId(), firstName: 'Ждущий', username: 'waits' }, 1);
-    // Asked an hour ago (a run's scheduled time is whole seconds: an event of this very second falls in the next digest).
-    await db('events').insert({ lead_id: waiting.id, type: 'manager_requested', payload: {}, created_at: db.raw(`now() - interval '1 hour'`) });
+    // Waiting 90.5 minutes at the run's scheduled time (whole seconds, a few seconds from now): "1 ч 30 мин".
+    await handoff(waiting.id, { status: 'waiting', created_at: db.raw(`now() - interval '90 minutes 30 seconds'`) });
+    const taken = await upsertLead(db, { id: uniqueUserId(), firstName: 'Взятый' }, 1);
+    await handoff(taken.id, { status: 'taken', priority: 100, manager_telegram_id: 777, created_at: db.raw(`now() - interval '2 hours'`), taken_at: db.raw(`now() - interval '1 hour'`) });
+    const missed = await upsertLead(db, { id: uniqueUserId(), firstName: 'Пропущенный', username: 'missed' }, 1);
+    await handoff(missed.id, {
+      status: 'closed',
+      outcome: 'timeout',
+      trigger: 'purchase_intent',
+      priority: 90,
+      created_at: db.raw(`now() - interval '26 hours'`),
+      closed_at: db.raw(`now() - interval '2 hours'`),
+    });
     const old = await upsertLead(db, { id: uniqueUserId(), firstName: 'Вчерашний' }, 1);
-    await db('events').insert({ lead_id: old.id, type: 'manager_requested', payload: {}, created_at: db.raw(`now() - interval '30 hours'`) });
+    await handoff(old.id, { status: 'closed', outcome: 'timeout', created_at: db.raw(`now() - interval '54 hours'`), closed_at: db.raw(`now() - interval '30 hours'`) });
     const oldCall = await db('llm_calls')
       .insert({ lead_id: waiting.id, purpose: 'reply', model: 'm', outcome: 'ok', fallback: false, created_at: db.raw(`now() - interval '400 days'`) })
       .returning('id');
@@ -81,8 +96,14 @@ describe('maintenance Schedules on the dev server', () => {
     await nativeConnection.close();
 
     const digestText = String(fake.callsTo('sendMessage', MANAGERS).find((c) => String(c.params.text).startsWith('📋'))?.params.text);
-    expect(digestText).toContain(`Ждущий @waits (id ${waiting.telegram_user_id}): manager_requested`);
-    expect(digestText).not.toContain('Вчерашний'); // outside the last 24 hours
+    const missedLine = `Пропущенный @missed (id ${missed.telegram_user_id}): purchase_intent, приоритет 90, не взят, закрыт по тайм-ауту`;
+    const waitingLine = `Ждущий @waits (id ${waiting.telegram_user_id}): manager_requested, приоритет 70, ждёт 1 ч 30 мин`;
+    expect(digestText).toMatch(/^📋 Лиды, не взятые менеджером: \d+\n\n1\. /);
+    expect(digestText).toContain(missedLine);
+    expect(digestText).toContain(waitingLine);
+    expect(digestText.indexOf(missedLine)).toBeLessThan(digestText.indexOf(waitingLine)); // higher priority first
+    expect(digestText).not.toContain('Взятый'); // a manager took it
+    expect(digestText).not.toContain('Вчерашний'); // timed out more than 24 hours ago
     expect(await db('llm_calls').where({ id: oldCall[0].id }).first()).toBeUndefined();
     expect(await db('llm_calls').where({ id: freshCall[0].id }).first()).toBeDefined();
     expect((await db('dropped_updates').where({ telegram_user_id: waiting.telegram_user_id })).map((r) => Number(r.update_id))).toEqual([oldUpdateId + 1]);

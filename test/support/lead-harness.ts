@@ -135,11 +135,12 @@ export function buttonsOf(call: { params: Record<string, unknown> }): { text: st
 }
 
 /**
- * Registers one harness for the test file (started before all, stopped after all, a fresh task queue
+ * Registers one harness for the test file (`serverPerTest`: a time-skipping server of its own for
+ * each test, for files whose tests leave handoffs behind; keep `h.env` out of `beforeAll` there) (started before all, stopped after all, a fresh task queue
  * before each test, its conversations ended after each) and returns it. The harness starts
  * asynchronously, so what comes back is a stand-in that forwards to it once it exists.
  */
-export function useLeadHarness(): LeadHarness {
+export function useLeadHarness(options: { serverPerTest?: boolean } = {}): LeadHarness {
   let harness: LeadHarness | undefined;
   let used = false;
   beforeAll(async () => {
@@ -149,7 +150,7 @@ export function useLeadHarness(): LeadHarness {
   beforeEach(async () => {
     harness?.newTaskQueue();
     // The first test has the server started by beforeAll.
-    if (harness && used) await harness.renewEnv();
+    if (harness && used && options.serverPerTest) await harness.renewEnv();
     used = true;
   });
   afterEach(() => harness?.endConversations());

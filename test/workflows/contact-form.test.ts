@@ -2,7 +2,7 @@ import { leadRows } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { press, text, toEvent, textUpdate, type TestUser } from '../support/updates';
 
-const h = useLeadHarness();
+const h = useLeadHarness({ serverPerTest: true });
 const MINUTE = 60_000;
 
 const managersAbout = (lead: TestUser) => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`(id ${lead.id})`));

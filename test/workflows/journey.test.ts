@@ -3,7 +3,7 @@ import { leadRows } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
 
-const h = useLeadHarness();
+const h = useLeadHarness({ serverPerTest: true });
 
 /** Starts the survey with /survey and answers it; returns the number of messages sent so far. */
 async function takeSurvey(lead: TestUser, codes: string[]): Promise<number> {
@@ -47,6 +47,34 @@ describe('the lead journey on the time-skipping server', () => {
     const matches = await h.db('product_matches').where({ lead_id: row.id });
     expect(matches).toHaveLength(1);
     expect(matches[0].top).toHaveLength(3);
+  });
+
+  it('purchase intent after the survey: the payment offer for the matched product; instalment → an order and its link; a discount → a manager', async () => {
+    const lead = h.newLead();
+    const hot = ['trading', 'passive_income', 'one_month', 'over_thousand', 'ready_to_learn'];
+    await (await h.worker()).runUntil(async () => {
+      const before = await takeSurvey(lead, hot);
+      await h.conversations().deliver(text(lead, 'Хочу купить курс'));
+      await h.until('sendMessage', lead, before + 2);
+      const offer = h.sent('sendMessage', lead)[before + 1];
+      expect(String(offer.params.text)).toMatch(/^Можно оплатить сразу: «Трейдинг с наставником», \d+ \w+\. Как удобнее\?$/);
+      expect(buttonsOf(offer).map((b) => b.callback_data)).toEqual(['pay:full', 'pay:inst', 'pay:stars', 'pay:promo']);
+      expect(buttonsOf(offer)[1].text).toMatch(/^🗓 Рассрочка: первый платёж [\d.]+ \w+$/);
+
+      await h.conversations().deliver(press(lead, 'pay:inst'));
+      await h.fake.waitFor(() => h.sent('sendMessage', lead).some((c) => buttonsOf(c).some((b) => b.url?.includes('order_id='))));
+      await h.conversations().deliver(press(lead, 'pay:promo'));
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('персональную ссылку')));
+      await h.endAfterHandoffAnnounced(lead);
+    });
+    const { lead: row, events } = await leadRows(h.db, lead.id);
+    const [order] = await h.db('orders').where({ lead_id: row.id });
+    const product = await h.db('products').where({ id: order.product_id }).first();
+    expect(order).toMatchObject({ type: 'instalment', method: 'link' });
+    expect(Number(order.amount)).toBeCloseTo(Number(product.price) / 3, 2);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['purchase_intent', 'payment_started', 'handoff_created', 'handoff_repeated']));
+    const [handoff] = await h.db('handoffs').where({ lead_id: row.id });
+    expect(handoff).toMatchObject({ trigger: 'purchase_intent', priority: 100 }); // hot outranks every trigger
   });
 
   it.each([

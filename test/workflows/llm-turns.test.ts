@@ -7,7 +7,7 @@ import { text, type TestUser } from '../support/updates';
 
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
 const KEY = 'sk-test-key';
-const h = useLeadHarness();
+const h = useLeadHarness({ serverPerTest: true });
 let openaiFake: FakeOpenAIServer;
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { uniqueUserId } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { text, textUpdate, toEvent, type TestUser } from '../support/updates';
 
-const h = useLeadHarness();
+const h = useLeadHarness({ serverPerTest: true });
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 

@@ -66,6 +66,8 @@ import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
 import { leadPriority, triggerOfStep, type HandoffTrigger } from '../../domain/lead-priority';
 import { describeInbound } from '../../domain/inbound-event';
 import { handoffWorkflowId, leadMessageSignal } from '../manager-handoff/contract';
+import { paymentChoice, paymentOffer, PAY_SCOPE } from '../../domain/payment-offer';
+import { startPayment } from '../payment/start';
 import { managerHandoffWorkflow } from '../manager-handoff/workflow';
 import { fillStaffText, STAFF_TEXTS } from '../../domain/staff-texts';
 import type { SalesStage } from '../../domain/llm-reply';
@@ -207,6 +209,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     state.leadId = leadId;
     state.person = event.from;
     state.blocked = false; // a lead who writes has not blocked us
+    // A payment button works even in a manager dialog: the lead wants to pay, nobody should stand in the way.
+    const paying = event.kind === 'button' && scenario?.payment ? decodeButton(event.data) : null;
+    if (paying?.scope === PAY_SCOPE) return payButton(paying.buttonId);
     // A manager holds the dialog: the bot stays silent and the message goes to the manager.
     if (state.handoff?.phase === 'taken' && (await relayToManager(state.handoff.workflowId, event))) return;
     scenario ??= withScenarioDefaults(await records.loadScenario(languageFor(event.from.languageCode)));
@@ -503,6 +508,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         });
         return send({ type: 'text', text });
       }
+      case 'offerPayment':
+        // Without a matched product (no survey yet) the managers, already told, send the link.
+        if (!current.payment || !state.match) return;
+        return send(paymentOffer(current.payment, state.match));
       case 'optOut':
       case 'optIn':
         state.optedOut = action.kind === 'optOut';
@@ -706,6 +715,29 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     } catch (error) {
       log.error('handoff not started; the managers get a notice', { workflowId, error: String(error) });
       await notifyManagers(headline ?? `${scenario.texts.managersNotice}, ${trigger}`);
+    }
+  }
+
+  /**
+   * A press on the payment offer: an order and its payment workflow (which sends the link or the
+   * Stars invoice), or a manager for a discount or an option the product cannot be paid with.
+   */
+  async function payButton(buttonId: string): Promise<void> {
+    const current = scenario as Scenario;
+    const texts = current.payment as NonNullable<Scenario['payment']>;
+    const choice = paymentChoice(buttonId);
+    if (!choice || !state.match) return run(enterStep(current, current.fallback));
+    if (choice.kind === 'promo') {
+      await send({ type: 'text', text: texts.promo });
+      return startHandoff('discount_request');
+    }
+    try {
+      const order = await startPayment({ telegramUserId: state.telegramUserId, productCode: state.match.code, type: choice.type, method: choice.method });
+      await recordEvent('payment_started', { orderId: order.orderId, type: choice.type, method: choice.method });
+    } catch (error) {
+      log.warn('payment not started; a manager takes it', { leadId: state.leadId, error: error instanceof Error ? error.message : String(error) });
+      await send({ type: 'text', text: texts.unavailable });
+      await startHandoff('payment_started');
     }
   }
 
