@@ -8,7 +8,7 @@ import { scoreSurvey, type Survey, type SurveyOutcome } from '../domain/survey';
 import type { Db } from '../db/knex';
 import { listReadyMaterials } from '../db/materials';
 import { listActiveProducts, listCriteria, recordMatch } from '../db/products';
-import { templateOverride } from '../db/templates';
+import { templateWithDocument } from '../db/templates';
 import { defaultSchedulePath, loadSchedule } from '../scenarios/schedule-loader';
 
 export interface JourneyDeps {
@@ -93,8 +93,14 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
     },
 
     /** The editors' version of a template (e.g. `follow_up.h24`), if they changed it from Telegram. */
-    async templateText(request: { key: string; language: Language }): Promise<string | null> {
-      return (await templateOverride(db, request.key, request.language)) ?? null;
+    /**
+     * The editors' version of a template: its text, or its text and file. (A plain string when there is
+     * no file, as this activity always answered, so recorded histories replay unchanged.)
+     */
+    async templateText(request: { key: string; language: Language }): Promise<string | { text: string; document: string } | null> {
+      const edited = await templateWithDocument(db, request.key, request.language);
+      if (!edited) return null;
+      return edited.document ? { text: edited.text, document: edited.document } : edited.text;
     },
 
     /** /stop and its reverse: no follow-ups or broadcasts while opted out. */

@@ -6,7 +6,7 @@ import { hasRole } from '../domain/roles';
 import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { renderTemplate } from '../domain/template';
 import { auditStaffCommand, roleOf } from '../db/staff';
-import { publishTemplate, saveTemplateDraft, takeTemplateDraft, templateOverride } from '../db/templates';
+import { peekTemplateDraft, publishTemplate, saveTemplateDraft, takeTemplateDraft, templateOverride, templateWithDocument } from '../db/templates';
 import type { BotContext } from './context';
 
 export interface TemplateEditingDeps {
@@ -33,7 +33,16 @@ const TEXTS = {
   published: (key: string) => `✅ «${key}» опубликован: следующие напоминания пойдут с новым текстом.`,
   cancelled: 'Правка отменена, ничего не изменилось.',
   nothing: 'Нет неопубликованной правки.',
+  usageFile: 'Как приложить файл: /template_file <id> [ru|en], затем пришлите файл документом. Убрать файл: /template_file <id> [ru|en] none',
+  sendFile: (key: string) => `Пришлите файл для «${key}» документом (📎 → Файл). Текст шаблона станет подписью. /cancel — отменить.`,
+  notDocument: 'Нужен файл-документ (📎 → Файл), не фото и не видео. /cancel — отменить.',
+  captionTooLong: 'С файлом текст становится подписью, а Telegram принимает подписи до 1024 символов. Сократите текст (/template) или уберите файл.',
+  filePreview: (key: string, language: string) => `👀 Предпросмотр «${key}» (${language}) с файлом. Так его увидит лид:`,
+  fileRemoved: (key: string, language: string) => `👀 «${key}» (${language}) без файла. Так его увидит лид:`,
 };
+
+/** Telegram's limit for a caption: a template with a file must fit it. */
+const CAPTION_LIMIT = 1024;
 
 /** The follow-up templates as they stand now (✏️ marks an edited one), with how to change them. */
 export async function followUpTemplateList(deps: Pick<TemplateEditingDeps, 'db' | 'followUpDefaults'>): Promise<string> {
@@ -82,11 +91,11 @@ export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext>
     const unknown = [...text.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]).filter((name) => !PLACEHOLDERS.includes(name));
     if (unknown.length) return void (await ctx.reply(TEXTS.badPlaceholder(unknown)));
     const key = `follow_up.${id}`;
+    const current = await templateWithDocument(deps.db, key, language);
+    if (current?.document && text.length > CAPTION_LIMIT) return void (await ctx.reply(TEXTS.captionTooLong));
     await saveTemplateDraft(deps.db, { editor: ctx.from.id, key, language, text });
     await ctx.reply(TEXTS.preview(key, language));
-    await ctx.reply(renderTemplate(text, { first_name: ctx.from.first_name }), {
-      reply_markup: new InlineKeyboard().text(TEXTS.publish, `${SCOPE}:publish`).text(TEXTS.cancel, `${SCOPE}:cancel`),
-    });
+    await ctx.reply(renderTemplate(text, { first_name: ctx.from.first_name }), { reply_markup: publishButtons() });
   });
 
   privateChats.callbackQuery([`${SCOPE}:publish`, `${SCOPE}:cancel`], async (ctx) => {
@@ -96,17 +105,57 @@ export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext>
     const draft = await takeTemplateDraft(deps.db, ctx.from.id);
     if (!draft) return void (await ctx.reply(TEXTS.nothing));
     if (!publishing) return void (await ctx.reply(TEXTS.cancelled));
-    const before = await templateOverride(deps.db, draft.key, draft.language);
-    await publishTemplate(deps.db, { ...draft, editor: ctx.from.id });
+    if (draft.awaitingDocument) return void (await ctx.reply(TEXTS.nothing));
+    const before = await templateWithDocument(deps.db, draft.key, draft.language);
+    await publishTemplate(deps.db, { key: draft.key, language: draft.language, text: draft.text, document: draft.document, editor: ctx.from.id });
     await auditStaffCommand(deps.db, {
       actor: ctx.from.id,
       actorRole: await roleOf(deps.db, ctx.from.id, deps.owners),
       command: 'template_published',
-      details: { key: draft.key, language: draft.language, before: before ?? null, after: draft.text },
+      details: {
+        key: draft.key,
+        language: draft.language,
+        before: before?.text ?? null,
+        after: draft.text,
+        ...(draft.document !== undefined && { documentBefore: before?.document ?? null, documentAfter: draft.document }),
+      },
       allowed: true,
     });
     deps.logger.info({ key: draft.key, language: draft.language, editor: ctx.from.id }, 'template published');
     await ctx.reply(TEXTS.published(draft.key));
+  });
+
+  privateChats.command('template_file', async (ctx) => {
+    const [id = '', ...rest] = ctx.match.trim().split(/ +/);
+    const language: Language = rest[0] === 'en' ? 'en' : 'ru';
+    const remove = rest.includes('none');
+    if (!(await allowed(ctx, 'template_file', { id, language, remove }))) return;
+    const defaults = deps.followUpDefaults(language);
+    if (!id) return void (await ctx.reply(TEXTS.usageFile));
+    if (!(id in defaults)) return void (await ctx.reply(TEXTS.unknown(id, Object.keys(defaults))));
+    const key = `follow_up.${id}`;
+    const text = (await templateWithDocument(deps.db, key, language))?.text ?? defaults[id];
+    if (remove) {
+      await saveTemplateDraft(deps.db, { editor: ctx.from.id, key, language, text, document: null });
+      await ctx.reply(TEXTS.fileRemoved(key, language));
+      return void (await ctx.reply(renderTemplate(text, { first_name: ctx.from.first_name }), { reply_markup: publishButtons() }));
+    }
+    if (text.length > CAPTION_LIMIT) return void (await ctx.reply(TEXTS.captionTooLong));
+    await saveTemplateDraft(deps.db, { editor: ctx.from.id, key, language, text, awaitingDocument: true });
+    await ctx.reply(TEXTS.sendFile(key));
+  });
+
+  // The file the editor was asked for: a document, previewed with the template's text as its caption.
+  privateChats.on('message', async (ctx, next) => {
+    const draft = await peekTemplateDraft(deps.db, ctx.from.id);
+    if (!draft?.awaitingDocument || ctx.message.text?.startsWith('/')) return next();
+    if (!(await allowed(ctx, 'template_file_sent', { key: draft.key }))) return;
+    const document = ctx.message.document;
+    if (!document) return void (await ctx.reply(TEXTS.notDocument));
+    const file = `tg:${document.file_id}`;
+    await saveTemplateDraft(deps.db, { editor: ctx.from.id, key: draft.key, language: draft.language, text: draft.text, document: file });
+    await ctx.reply(TEXTS.filePreview(draft.key, draft.language));
+    await ctx.replyWithDocument(document.file_id, { caption: renderTemplate(draft.text, { first_name: ctx.from.first_name }), reply_markup: publishButtons() });
   });
 
   privateChats.command('cancel', async (ctx, next) => {
@@ -116,4 +165,8 @@ export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext>
   });
 
   return composer;
+}
+
+function publishButtons(): InlineKeyboard {
+  return new InlineKeyboard().text(TEXTS.publish, `${SCOPE}:publish`).text(TEXTS.cancel, `${SCOPE}:cancel`);
 }

@@ -2,10 +2,11 @@ import type { Knex } from 'knex';
 import { bindings, rate, type Period } from './analytics-period';
 
 /**
- * Sections whose tables other features add (handoffs, orders, campaign deliveries). Each reports
- * itself unavailable, with the reason, while its table does not exist, and is computed once it does.
- * Columns that a feature may or may not have (`paid_at`, `clicked_at`…) are read through
- * `to_jsonb(row)`, so a missing optional column counts as empty instead of failing the report.
+ * Sections whose tables other features add. `handoffs` (migration 20261201_011) and `orders`
+ * (20261201_020) exist and are read by their real columns; campaign deliveries do not exist yet.
+ * Each section reports itself unavailable, with the reason, while its table does not exist, and is
+ * computed once it does. The campaign columns a feature may or may not have (`clicked_at`…) are
+ * read through `to_jsonb(row)`, so a missing optional column counts as empty instead of failing.
  */
 
 export interface Unavailable {
@@ -28,7 +29,7 @@ const missing = (table: string, feature: string): Unavailable => ({
 });
 
 export interface TimeToTake {
-  /** Handoffs opened in the period. */
+  /** Handoffs opened in the period (a closed one counts as taken when a manager had taken it). */
   handoffs: number;
   taken: number;
   /** Opened in the period and still waiting for a manager. */
@@ -62,20 +63,21 @@ export interface SalesByCurrency {
 }
 
 export interface Sales {
-  /** Orders paid in the period (by `paid_at`, else `updated_at`, else `created_at`). */
+  /**
+   * Orders whose status is `paid` and whose `paid_at` falls in the period. A refunded order (status
+   * `refunded`, `paid_at` kept) brought no money and is not counted; `amount` is what the payment
+   * brought (the first payment of an instalment).
+   */
   paidOrders: number;
   byCurrency: SalesByCurrency[];
 }
-
-/** When an order counts as paid: its `paid_at` if the table has one, else its last update. */
-const PAID_AT = `coalesce((to_jsonb(o)->>'paid_at')::timestamptz, (to_jsonb(o)->>'updated_at')::timestamptz, o.created_at)`;
 
 export async function salesMetrics(db: Knex, period: Period, tables: Set<string>): Promise<Section<Sales>> {
   if (!tables.has('orders')) return missing('orders', 'payments');
   const { rows } = await db.raw(
     `select o.currency, round(sum(o.amount), 2)::float8 as revenue, count(*)::int as orders
        from orders o
-      where o.status = 'paid' and ${PAID_AT} >= :since and ${PAID_AT} < :until
+      where o.status = 'paid' and o.paid_at >= :since and o.paid_at < :until
       group by o.currency order by revenue desc`,
     bindings(period),
   );

@@ -274,7 +274,9 @@ function followUpTarget(scenario: Scenario, buttonId: string): string | undefine
 export function renderFollowUp(scenario: Scenario, step: FollowUpStep, view: ConversationView): OutboundContent {
   const fill = (text: string) => renderTemplate(text, placeholderValues(scenario, view), scenario.placeholderDefaults);
   const buttons = step.buttons?.map((row) => row.flatMap((button) => renderButton(`${FOLLOW_UP_SCOPE}`, { ...button, id: `${step.id}.${button.id}` }, fill, view)));
-  return { type: 'text', text: fill(step.text), buttons: buttons?.length ? buttons : undefined };
+  const markup = buttons?.length ? buttons : undefined;
+  if (step.document) return { type: 'document', document: step.document, caption: fill(step.text), buttons: markup };
+  return { type: 'text', text: fill(step.text), buttons: markup };
 }
 
 /** A press counts only on the current step's buttons, or on a step that keeps the lead's place. */

@@ -6,6 +6,8 @@ export interface FollowUpStep {
   afterHours: number;
   text: string;
   buttons?: ScenarioButton[][];
+  /** A file sent with the text as its caption: a scenario path, a URL, or `tg:<file_id>` an editor sent. */
+  document?: string;
   /** Sent at most once in the lead's life (the re-engagement), not once per silence. */
   onceEver?: boolean;
 }

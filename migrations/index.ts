@@ -10,6 +10,7 @@ import * as staffMessages from './20261129_008_staff_messages';
 import * as staff from './20261129_009_staff';
 import * as templates from './20261129_010_templates';
 import * as handoffs from './20261201_011_handoffs';
+import * as templateDocuments from './20261201_012_template_documents';
 import * as antiSpam from './20261201_030_anti_spam';
 import * as staffDialogs from './20261201_031_staff_dialogs';
 import * as orders from './20261201_020_orders';
@@ -35,6 +36,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_031_staff_dialogs': staffDialogs,
   '20261201_020_orders': orders,
   '20261201_040_analytics_indexes': analyticsIndexes,
+  '20261201_012_template_documents': templateDocuments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -178,7 +178,7 @@ const followUps = z
     catch_up_spread_minutes: z.number().int().min(0).max(24 * 60).default(60),
     late_after_minutes: z.number().positive().max(24 * 60).default(5),
     sequence: z
-      .array(z.strictObject({ id, after_hours: z.number().positive().max(24 * 90), text, buttons, once_ever: z.boolean().optional() }))
+      .array(z.strictObject({ id, after_hours: z.number().positive().max(24 * 90), text, buttons, once_ever: z.boolean().optional(), document: z.string().min(1).optional() }))
       .min(1),
   })
   .transform(
@@ -186,7 +186,7 @@ const followUps = z
       quietHours: raw.quiet_hours,
       catchUpSpreadMinutes: raw.catch_up_spread_minutes,
       lateAfterMinutes: raw.late_after_minutes,
-      sequence: raw.sequence.map((s) => ({ id: s.id, afterHours: s.after_hours, text: s.text, buttons: s.buttons, onceEver: s.once_ever })),
+      sequence: raw.sequence.map((s) => ({ id: s.id, afterHours: s.after_hours, text: s.text, buttons: s.buttons, onceEver: s.once_ever, ...(s.document && { document: s.document }) })),
     }),
   );
 

@@ -5,7 +5,7 @@ import type { Db } from '../../db/knex';
 import { setStaffRole } from '../../db/staff';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { FakeTelegramServer } from '../fakes/telegram-server';
-import { seedJourney } from '../support/analytics-seed';
+import { DAY, HOUR, seedJourney } from '../support/analytics-seed';
 import { uniqueUserId } from '../support/db';
 import { ownDatabase } from '../support/own-database';
 import { textUpdate } from '../support/updates';
@@ -17,10 +17,39 @@ let db: Db;
 const owner = uniqueUserId();
 const delivered: InboundEvent[] = [];
 
+/**
+ * Rows in the real `handoffs` and `orders` tables: A's handoff taken after 120 s and F's waiting;
+ * A paid 1000 RUB a day ago, F 30 USD two days ago, E 200 USD 45 days ago (within 90 days only).
+ */
+async function seedHandoffsAndOrders(ids: Awaited<ReturnType<typeof seedJourney>>, now: number): Promise<void> {
+  const at = (ago: number) => new Date(now - ago);
+  await db('handoffs').insert([
+    { workflow_id: 'handoff-bot-A', lead_id: ids.A, trigger: 'purchase_intent', priority: 90, status: 'taken', created_at: at(DAY), taken_at: at(DAY - 120_000) },
+    { workflow_id: 'handoff-bot-F', lead_id: ids.F, trigger: 'manager_requested', priority: 70, status: 'waiting', created_at: at(2 * DAY) },
+  ]);
+  const [product] = await db('products')
+    .insert({ code: 'bot-course', name: 'Course', description: 'A course', price: 1000, currency: 'RUB', budget_level: 1, urgency_level: 1 })
+    .returning('id');
+  const paid = (leadId: number, amount: number, currency: string, ago: number) => ({
+    lead_id: leadId,
+    product_id: product.id,
+    type: 'full',
+    method: 'link',
+    amount,
+    currency,
+    status: 'paid',
+    paid_via: 'webhook',
+    created_at: at(ago + HOUR),
+    paid_at: at(ago),
+  });
+  await db('orders').insert([paid(ids.A, 1000, 'RUB', DAY), paid(ids.F, 30, 'USD', 2 * DAY), paid(ids.E, 200, 'USD', 45 * DAY)]);
+}
+
 beforeAll(async () => {
   fake = await FakeTelegramServer.start({ token: TOKEN });
   ({ db } = await ownDatabase('analytics_bot'));
-  await seedJourney(db, Date.now());
+  const now = Date.now();
+  await seedHandoffsAndOrders(await seedJourney(db, now), now);
 });
 afterAll(async () => {
   await Promise.all([fake?.stop(), db?.destroy()]);
@@ -55,7 +84,10 @@ describe('/dashboard', () => {
     const text = String(sent?.params.text);
     expect(text).toMatch(/^📊 Аналитика за 30 дн\./);
     expect(text).toContain('всего 6, новых 5, активных за 7 дн. 3');
-    expect(text).toContain('старт: 5 (100%)\nбонус: 3 (60%)\nопрос: 3 (60%)\nконсультация: 2 (40%)\nоплата: нет данных');
+    expect(text).toContain('старт: 5 (100%)\nбонус: 3 (60%)\nопрос: 3 (60%)\nконсультация: 2 (40%)\nоплата: 2 (40%)');
+    expect(text).toContain('время до ответа менеджера: медиана 2 мин, среднее 2 мин (взято 1 из 2, ждут 1)');
+    expect(text).toContain('💰 Продажи\n1 000 RUB: 1 опл., средний чек 1 000 RUB\n30 USD: 1 опл., средний чек 30 USD\n');
+    expect(text).toContain('📣 Рассылки\nнет данных (no "campaign_deliveries" table yet: it comes with broadcast campaigns)');
     expect(text).toContain('вызовов 3, запасных ответов 2 (66,7%), передано менеджеру 1 из 2 ходов');
     const buttons = (sent?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0];
     expect(buttons.map((b) => [b.text, b.callback_data])).toEqual([
@@ -70,6 +102,8 @@ describe('/dashboard', () => {
     expect(edit?.params.message_id).toBe(messageId);
     expect(String(edit?.params.text)).toMatch(/^📊 Аналитика за 90 дн\./);
     expect(String(edit?.params.text)).toContain('всего 6, новых 6'); // the user who started 40 days ago is in
+    expect(String(edit?.params.text)).toContain('оплата: 3 (50%)'); // and paid 200 USD 45 days ago
+    expect(String(edit?.params.text)).toContain('1 000 RUB: 1 опл., средний чек 1 000 RUB\n230 USD: 2 опл., средний чек 115 USD\n');
     expect(fake.callsTo('answerCallbackQuery').length).toBeGreaterThan(0);
     expect((await auditOf(manager)).map((a) => [a.command, a.allowed, a.details.days])).toEqual([
       ['dashboard', true, 30],

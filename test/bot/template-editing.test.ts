@@ -95,4 +95,41 @@ describe('follow-up templates edited from Telegram', () => {
       expect(await db('staff_audit').where({ actor_telegram_id: who, allowed: false }).first()).toBeDefined();
     }
   });
+
+  it('an editor attaches a file: asked for it, a photo refused, the document previewed as the lead will see it, published with the change recorded; "none" removes it', async () => {
+    const editor = uniqueUserId();
+    await setStaffRole(db, editor, 'editor', owner);
+    await say(editor, '/template_file h72');
+    expect(replies(editor).at(-1)).toContain('Пришлите файл для «follow_up.h72» документом');
+    const message = (extra: Record<string, unknown>) => {
+      const update = textUpdate({ id: editor, first_name: 'Ольга' }, 'x');
+      const { text: _text, ...rest } = update.message;
+      return { update_id: update.update_id, message: { ...rest, ...extra } } as unknown as Update;
+    };
+    await (await freshBot()).handleUpdate(message({ photo: [{ file_id: 'ph-1', file_unique_id: 'u-ph-1', width: 1, height: 1 }] }));
+    expect(replies(editor).at(-1)).toContain('Нужен файл-документ');
+    await (await freshBot()).handleUpdate(message({ document: { file_id: 'doc-guide-7', file_unique_id: 'u-doc-7', file_name: 'guide.pdf' } }));
+    const preview = fake.callsTo('sendDocument', editor).at(-1)!;
+    expect(preview.params).toMatchObject({ document: 'doc-guide-7', caption: 'Другой' });
+    await press(editor, 'tpl:publish');
+    expect(await db('message_templates').where({ key: 'follow_up.h72', language: 'ru' }).first('text', 'document')).toEqual({ text: 'Другой', document: 'tg:doc-guide-7' });
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: editor, command: 'template_published' });
+    expect(audit.details).toMatchObject({ documentBefore: null, documentAfter: 'tg:doc-guide-7' });
+
+    // Editing the text keeps the file; "none" takes it away.
+    await say(editor, '/template h72 Новый текст к файлу');
+    await press(editor, 'tpl:publish');
+    expect(await db('message_templates').where({ key: 'follow_up.h72', language: 'ru' }).first('text', 'document')).toEqual({ text: 'Новый текст к файлу', document: 'tg:doc-guide-7' });
+    await say(editor, '/template_file h72 ru none');
+    await press(editor, 'tpl:publish');
+    expect((await db('message_templates').where({ key: 'follow_up.h72', language: 'ru' }).first('document')).document).toBeNull();
+  });
+
+  it('a manager cannot attach files to templates; refused and recorded', async () => {
+    const manager = uniqueUserId();
+    await setStaffRole(db, manager, 'manager', owner);
+    await say(manager, '/template_file h24');
+    expect(replies(manager).at(-1)).toContain('⛔');
+    expect(await db('staff_audit').where({ actor_telegram_id: manager, command: 'template_file', allowed: false })).toHaveLength(1);
+  });
 });

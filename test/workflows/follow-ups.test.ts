@@ -198,4 +198,23 @@ describe('an edited template', () => {
       await h.db('message_templates').where({ key: 'follow_up.h24', language: 'ru' }).delete();
     }
   });
+
+  it('a template an editor gave a file goes out as that file with the text as its caption', async () => {
+    const lead = h.newLead();
+    await h.db('message_templates').insert({ key: 'follow_up.h24', language: 'ru', text: '{first_name}, гайд во вложении', updated_by: 1, document: 'tg:doc-editor-1' }).onConflict(['key', 'language']).merge();
+    try {
+      await (await h.worker()).runUntil(async () => {
+        await skipToMoscow(12, 0);
+        await h.conversations().deliver(text(lead, '/start'));
+        await h.until('sendMessage', lead, 1);
+        const documentsBefore = h.sent('sendDocument', lead).length;
+        await h.env.sleep(25 * HOUR);
+        await h.until('sendDocument', lead, documentsBefore + 1);
+      });
+      const sent = h.sent('sendDocument', lead).at(-1)!;
+      expect(sent.params).toMatchObject({ document: 'doc-editor-1', caption: 'Анна, гайд во вложении' });
+    } finally {
+      await h.db('message_templates').where({ key: 'follow_up.h24', language: 'ru' }).delete();
+    }
+  });
 });

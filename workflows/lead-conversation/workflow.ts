@@ -385,7 +385,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     state.followUpsEver = [...new Set([...(state.followUpsEver ?? []), ...ids])];
     // Editors may have changed the text from Telegram since the scenario was pinned.
     const edited = await records.templateText({ key: `follow_up.${step.id}`, language: current.language });
-    await send(renderFollowUp(current, edited ? { ...step, text: edited } : step, view()));
+    const override = typeof edited === 'string' ? { text: edited } : (edited ?? {});
+    await send(renderFollowUp(current, { ...step, ...override }, view()));
     await recordEvent('follow_up_sent', { id: step.id, skipped: skipped.map((s) => s.id), at: new Date().toISOString() });
   }
 
