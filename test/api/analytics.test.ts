@@ -4,7 +4,7 @@ import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import { createDb, type Db } from '../../db/knex';
 import { ownDatabase } from '../support/own-database';
-import { DAY, HOUR, dayOf, seedJourney } from '../support/analytics-seed';
+import { DAY, HOUR, dayOf, seedCampaignDeliveries, seedJourney } from '../support/analytics-seed';
 
 const TOKEN = 'analytics-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -386,25 +386,5 @@ async function createCampaignDeliveries(database: Db, at: number, leads: Ids): P
     t.timestamp('converted_at', { useTz: true });
     t.timestamp('unsubscribed_at', { useTz: true });
   });
-  const ago = (ms: number) => new Date(at - ms);
-  const delivery = (campaignId: number, leadId: number, variant: string | null, status: string, marks: string[] = [], when = DAY) =>
-    database('campaign_deliveries').insert({
-      campaign_id: campaignId,
-      lead_id: leadId,
-      variant,
-      status,
-      created_at: ago(when),
-      clicked_at: marks.includes('click') ? ago(when - HOUR) : null,
-      converted_at: marks.includes('convert') ? ago(when - 2 * HOUR) : null,
-      unsubscribed_at: marks.includes('unsubscribe') ? ago(when - HOUR) : null,
-    });
-  await delivery(1, leads.A, 'a', 'sent', ['click', 'convert']);
-  await delivery(1, leads.B, 'a', 'sent', ['click']);
-  await delivery(1, leads.C, 'a', 'failed');
-  await delivery(1, leads.D, 'b', 'sent', ['click', 'convert']);
-  await delivery(1, leads.F, 'b', 'sent', ['click', 'convert']);
-  await delivery(1, leads.E, 'b', 'sent', ['unsubscribe']);
-  await delivery(2, leads.A, null, 'sent');
-  await delivery(2, leads.B, null, 'delivered');
-  await delivery(3, leads.A, 'a', 'sent', ['click'], 40 * DAY);
+  await seedCampaignDeliveries(database, at, leads, { old: true });
 }

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import type { Db } from '../../db/knex';
-import { DAY, HOUR, dayOf, seedJourney } from '../support/analytics-seed';
+import { DAY, HOUR, dayOf, seedCampaignDeliveries, seedJourney } from '../support/analytics-seed';
 import { ownDatabase } from '../support/own-database';
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing). */
@@ -82,27 +82,7 @@ async function createCampaignDeliveries(): Promise<void> {
     t.timestamp('converted_at', { useTz: true });
     t.timestamp('unsubscribed_at', { useTz: true });
   });
-  // Campaign 1 is an A/B test: a → A (click, conversion), B (click), C (failed); b → D, F (click,
-  // conversion), E (unsubscribed). Campaign 2 has no variants: A sent, B delivered.
-  const delivery = (campaignId: number, leadId: number, variant: string | null, status: string, marks: string[] = []) =>
-    db('campaign_deliveries').insert({
-      campaign_id: campaignId,
-      lead_id: leadId,
-      variant,
-      status,
-      created_at: at(DAY),
-      clicked_at: marks.includes('click') ? at(DAY - HOUR) : null,
-      converted_at: marks.includes('convert') ? at(DAY - 2 * HOUR) : null,
-      unsubscribed_at: marks.includes('unsubscribe') ? at(DAY - HOUR) : null,
-    });
-  await delivery(1, ids.A, 'a', 'sent', ['click', 'convert']);
-  await delivery(1, ids.B, 'a', 'sent', ['click']);
-  await delivery(1, ids.C, 'a', 'failed');
-  await delivery(1, ids.D, 'b', 'sent', ['click', 'convert']);
-  await delivery(1, ids.F, 'b', 'sent', ['click', 'convert']);
-  await delivery(1, ids.E, 'b', 'sent', ['unsubscribe']);
-  await delivery(2, ids.A, null, 'sent');
-  await delivery(2, ids.B, null, 'delivered');
+  await seedCampaignDeliveries(db, now, ids);
 }
 
 beforeAll(async () => {

@@ -75,3 +75,32 @@ export async function seedJourney(db: Db, now: number): Promise<Record<'A' | 'B'
   await call(ids.E, 'ok', false, 50, 0);
   return ids;
 }
+
+/**
+ * Campaign deliveries as analytics reads them: campaign 1 is an A/B test (a → A click and conversion,
+ * B click, C failed; b → D and F click and conversion, E unsubscribed), campaign 2 has no variants
+ * (A sent, B delivered), a day before `now`; with `old`, campaign 3 forty days before.
+ */
+export async function seedCampaignDeliveries(db: Db, now: number, ids: Record<'A' | 'B' | 'C' | 'D' | 'E' | 'F', number>, options: { old?: boolean } = {}): Promise<void> {
+  const ago = (ms: number) => new Date(now - ms);
+  const delivery = (campaignId: number, leadId: number, variant: string | null, status: string, marks: string[] = [], when = DAY) =>
+    db('campaign_deliveries').insert({
+      campaign_id: campaignId,
+      lead_id: leadId,
+      variant,
+      status,
+      created_at: ago(when),
+      clicked_at: marks.includes('click') ? ago(when - HOUR) : null,
+      converted_at: marks.includes('convert') ? ago(when - 2 * HOUR) : null,
+      unsubscribed_at: marks.includes('unsubscribe') ? ago(when - HOUR) : null,
+    });
+  await delivery(1, ids.A, 'a', 'sent', ['click', 'convert']);
+  await delivery(1, ids.B, 'a', 'sent', ['click']);
+  await delivery(1, ids.C, 'a', 'failed');
+  await delivery(1, ids.D, 'b', 'sent', ['click', 'convert']);
+  await delivery(1, ids.F, 'b', 'sent', ['click', 'convert']);
+  await delivery(1, ids.E, 'b', 'sent', ['unsubscribe']);
+  await delivery(2, ids.A, null, 'sent');
+  await delivery(2, ids.B, null, 'delivered');
+  if (options.old) await delivery(3, ids.A, 'a', 'sent', ['click'], 40 * DAY);
+}
