@@ -729,8 +729,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const choice = paymentChoice(buttonId);
     if (!choice || !state.match) return run(enterStep(current, current.fallback));
     if (choice.kind === 'promo') {
-      await send({ type: 'text', text: texts.promo });
-      return startHandoff('discount_request');
+      await startHandoff('discount_request');
+      return send({ type: 'text', text: texts.promo });
     }
     try {
       const order = await startPayment({ telegramUserId: state.telegramUserId, productCode: state.match.code, type: choice.type, method: choice.method });
