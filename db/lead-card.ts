@@ -24,11 +24,24 @@ const bookings: SectionLoader = async (db, lead, format) => {
   return { title: '📅 Консультации', lines: rows.map((r) => `${format(iso(r.starts_at))} — ${r.status}`) };
 };
 
+const handoffs: SectionLoader = async (db, lead, format) => {
+  const rows = await db('handoffs').where({ lead_id: lead.id }).orderBy('created_at', 'desc').limit(5).select('created_at', 'trigger', 'status', 'manager_name', 'outcome', 'reason');
+  return {
+    title: '🧑‍💼 Обращения к менеджерам',
+    lines: rows.map((r) => `${format(iso(r.created_at))} ${r.trigger}: ${r.status}${r.manager_name ? `, ${r.manager_name}` : ''}${r.outcome ? ` → ${r.outcome}${r.reason ? ` (${r.reason})` : ''}` : ''}`),
+  };
+};
+
+const orders: SectionLoader = async (db, lead, format) => {
+  const rows = await db('orders as o').join('products as p', 'p.id', 'o.product_id').where('o.lead_id', lead.id).orderBy('o.created_at', 'desc').limit(5).select('o.id', 'o.created_at', 'p.name', 'o.type', 'o.amount', 'o.currency', 'o.status');
+  return { title: '💳 Заказы', lines: rows.map((r) => `${format(iso(r.created_at))} №${r.id} ${r.name}, ${r.type}, ${Number(r.amount)} ${r.currency} — ${r.status}`) };
+};
+
 /**
- * The card's sections in the order staff read them. Orders and campaigns received join here when
- * their tables exist: one loader each, returning a section.
+ * The card's sections in the order staff read them. Campaigns received join here when their table
+ * exists: one loader, returning a section.
  */
-export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings];
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings, handoffs, orders];
 
 /** The whole card as text (may exceed one Telegram message; the caller splits it). */
 export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {

@@ -94,6 +94,17 @@ describe('/lead: search and card', () => {
     expect(answer).toContain(`• ${second.telegram_user_id} Анна`);
   });
 
+  it("the card lists the lead's handoffs (who took them, how they ended) and orders", async () => {
+    const lead = await leadWithHistory();
+    await db('handoffs').insert({ workflow_id: `handoff-${lead.id}-1`, lead_id: lead.id, trigger: 'purchase_intent', priority: 90, status: 'closed', manager_name: '@oleg', outcome: 'paid', reason: 'оплатил курс' });
+    const [product] = await db('products').where({ active: true }).limit(1).select('id', 'name');
+    const [order] = await db('orders').insert({ lead_id: lead.id, product_id: product.id, type: 'instalment', method: 'link', amount: 333.33, currency: 'USD', status: 'paid' }).returning('id');
+    const card = await ask(manager, `/lead ${lead.telegram_user_id}`);
+    expect(card).toContain('🧑‍💼 Обращения к менеджерам:');
+    expect(card).toMatch(/purchase_intent: closed, @oleg → paid \(оплатил курс\)/);
+    expect(card).toContain(`№${order.id} ${product.name}, instalment, 333.33 USD — paid`);
+  });
+
   it('a muted lead shows the mute', async () => {
     const lead = await leadWithHistory();
     await db('spam_guard').insert({ telegram_user_id: lead.telegram_user_id, level: 1, muted_until: new Date(Date.now() + 3_600_000) });
