@@ -52,7 +52,6 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
   if (staff) bot.use(sendTo(staff));
-  if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
@@ -63,6 +62,9 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
     bot.use(starsPayments(payments));
     bot.use(paymentCommands(payments));
   }
+  // After every staff dialog (an editor who also holds a lead is typing a new welcome text, not a reply),
+  // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
+  if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {
