@@ -127,6 +127,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       installTemporalRuntime(config.LOG_LEVEL);
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
+      const schedulesConnection = await Connection.connect({ address: temporalAddress });
+      stops.push(() => schedulesConnection.close());
+      const workerClient = new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE });
       const activities = createActivities({
         db,
         logger,
@@ -138,6 +141,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
         retention: { days: config.RETENTION_DAYS },
         owners: config.ADMIN_TELEGRAM_IDS,
+        leadWorkflows: workerClient.workflow,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -153,10 +157,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         await connection.close();
       });
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
-      const schedulesConnection = await Connection.connect({ address: temporalAddress });
-      stops.push(() => schedulesConnection.close());
       await ensureMaintenanceSchedules(
-        new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE }),
+        workerClient,
         { taskQueue: config.TEMPORAL_TASK_QUEUE, timeZone: config.TZ_DEFAULT },
         logger,
       );
