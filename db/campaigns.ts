@@ -14,6 +14,8 @@ export interface CampaignContent {
 export interface CampaignAudience {
   /** Only leads in these segments; absent or empty: every lead. Opted-out leads never receive. */
   segments?: ('cold' | 'warm' | 'hot')[];
+  /** Only leads who came through these deep-link sources (`leads.source`); absent or empty: any. */
+  sources?: string[];
 }
 
 export interface CampaignRow {
@@ -81,6 +83,7 @@ export async function snapshotAudienceChunk(
 ): Promise<{ lastLeadId: number; leads: number }> {
   const query = db('leads').where('id', '>', afterLeadId).orderBy('id').limit(limit).select('id');
   if (audience.segments?.length) query.whereIn('segment', audience.segments);
+  if (audience.sources?.length) query.whereIn('source', audience.sources);
   const ids: number[] = (await query).map((r: { id: string | number }) => Number(r.id));
   if (ids.length) {
     await db('campaign_deliveries')

@@ -10,7 +10,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('name', 200).notNullable();
     t.bigInteger('created_by').comment('Telegram id of the staff member, or null when made through the api');
     t.jsonb('content').notNullable().comment('{ text, buttons?: [[{ text, url }]] }');
-    t.jsonb('audience').notNullable().comment('{ segments?: [cold|warm|hot] }; opted-out leads never receive');
+    t.jsonb('audience').notNullable().comment('{ segments?: [cold|warm|hot], sources?: [deep-link source] }; opted-out leads never receive');
     t.timestamp('scheduled_at', { useTz: true }).comment('null: send now');
     t.string('status', 16).notNullable().defaultTo('draft');
     t.timestamps(true, true);
