@@ -7,6 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
+import { CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { createBot } from './bot/bot';
@@ -218,6 +219,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
         analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
+        campaigns: { db, token: config.API_TOKEN, logger, workflows: new CampaignWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET
           ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }
