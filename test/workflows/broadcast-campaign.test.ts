@@ -1,4 +1,4 @@
-import { broadcastCampaignWorkflowType, campaignWorkflowId, campaignProgressQuery, type BroadcastCampaignInput, type CampaignProgress } from '../../workflows/broadcast-campaign/contract';
+import { broadcastCampaignWorkflowType, campaignWorkflowId, campaignProgressQuery, pauseCampaignSignal, resumeCampaignSignal, type BroadcastCampaignInput, type CampaignProgress } from '../../workflows/broadcast-campaign/contract';
 import { deliveryStatuses, seedCampaign, seedLeads, uniqueSource, type SeededLead } from '../support/campaigns';
 import { useLeadHarness } from '../support/lead-harness';
 
@@ -99,5 +99,39 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
     expect(sendsTo([interrupted, other])).toEqual([0, 1]);
     expect((await deliveryStatuses(h.db, campaign.id)).get(interrupted.leadId)?.status).toBe('unknown');
     expect(outcome.counts).toMatchObject({ sent: 1, unknown: 1 });
+  });
+
+  it('paused, it sends nothing past its schedule; resumed, it sends to everyone', async () => {
+    const source = uniqueSource();
+    const audience = await seedLeads(h.db, source, 4);
+    const scheduledAt = new Date((await h.env.currentTimeMs()) + HOUR);
+    const campaign = await seedCampaign(h.db, { sources: [source] }, scheduledAt);
+    const worker = await h.worker();
+    const outcome = (await worker.runUntil(async () => {
+      const handle = await start({ campaignId: campaign.id, scheduledAt: scheduledAt.toISOString(), batchSize: 2 });
+      await handle.signal(pauseCampaignSignal);
+      await h.env.sleep(3 * HOUR);
+      expect(sendsTo(audience)).toEqual([0, 0, 0, 0]);
+      expect(await handle.query(campaignProgressQuery)).toMatchObject({ phase: 'sending', paused: true });
+      expect((await h.db('campaigns').where({ id: campaign.id }).first()).status).toBe('paused');
+      await handle.signal(resumeCampaignSignal);
+      return handle.result();
+    })) as CampaignProgress;
+    expect(sendsTo(audience)).toEqual([1, 1, 1, 1]);
+    expect(outcome).toMatchObject({ phase: 'completed', paused: false, counts: { sent: 4 } });
+  });
+
+  it("a 429 makes the batch wait Telegram's retry_after, then every lead still gets one message", async () => {
+    const source = uniqueSource();
+    const audience = await seedLeads(h.db, source, 3);
+    const campaign = await seedCampaign(h.db, { sources: [source] });
+    h.fake.failNext('sendMessage', { code: 429, retryAfter: 1 });
+    const worker = await h.worker();
+    const started = Date.now();
+    const outcome = (await worker.runUntil(async () => (await start({ campaignId: campaign.id })).result())) as CampaignProgress;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(h.fake.calls.filter((c) => c.method === 'sendMessage' && c.error?.error_code === 429)).toHaveLength(1);
+    expect(sendsTo(audience)).toEqual([1, 1, 1]);
+    expect(outcome.counts).toMatchObject({ sent: 3, failed: 0 });
   });
 });
