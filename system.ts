@@ -7,6 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
+import { CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { createBot } from './bot/bot';
@@ -127,6 +128,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       installTemporalRuntime(config.LOG_LEVEL);
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
+      const schedulesConnection = await Connection.connect({ address: temporalAddress });
+      stops.push(() => schedulesConnection.close());
+      const workerClient = new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE });
       const activities = createActivities({
         db,
         logger,
@@ -138,6 +142,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
         retention: { days: config.RETENTION_DAYS },
         owners: config.ADMIN_TELEGRAM_IDS,
+        leadWorkflows: workerClient.workflow,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -153,10 +158,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         await connection.close();
       });
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
-      const schedulesConnection = await Connection.connect({ address: temporalAddress });
-      stops.push(() => schedulesConnection.close());
       await ensureMaintenanceSchedules(
-        new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE }),
+        workerClient,
         { taskQueue: config.TEMPORAL_TASK_QUEUE, timeZone: config.TZ_DEFAULT },
         logger,
       );
@@ -216,6 +219,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
         analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
+        campaigns: { db, token: config.API_TOKEN, logger, workflows: new CampaignWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET
           ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }

@@ -1,4 +1,6 @@
+import type { WorkflowClient } from '@temporalio/client';
 import { createBookingActivities } from './bookings';
+import { createCampaignActivities } from './campaigns';
 import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadsActivities, type LeadsDeps } from './leads';
@@ -12,13 +14,16 @@ import { createTelegramActivities, type TelegramDeps } from './telegram';
 export type ActivityDeps = LeadsDeps &
   TelegramDeps &
   JourneyDeps &
-  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[] };
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
+    /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
+    leadWorkflows?: Pick<WorkflowClient, 'getHandle'> };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
+  const telegram = createTelegramActivities(deps);
   return {
     ...createLeadsActivities(deps),
-    ...createTelegramActivities(deps),
+    ...telegram,
     ...createScenarioActivities({ scenarioPath: deps.scenarioPath, db: deps.db }),
     ...createJourneyActivities(deps),
     ...createBookingActivities(deps),
@@ -26,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     ...createHandoffActivities({ ...deps, openai: deps.openai ?? null }),
     ...createPaymentActivities(deps),
+    ...createCampaignActivities({ db: deps.db, logger: deps.logger, telegram, workflows: deps.leadWorkflows }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

@@ -3,6 +3,7 @@ import type { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
+import { campaignRoutes, type CampaignRoutesDeps } from './campaign-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   payments?: PaymentWebhookDeps;
   /** `/analytics`, its CSV exports and the web dashboard. */
   analytics?: AnalyticsDeps;
+  /** `/campaigns`: broadcasts through the api. */
+  campaigns?: CampaignRoutesDeps;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -49,5 +52,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     app.register(analyticsRoutes, deps.analytics);
     app.register(dashboardRoutes);
   }
+  if (deps.campaigns) app.register(campaignRoutes, deps.campaigns);
   return app;
 }

@@ -15,6 +15,7 @@ import * as antiSpam from './20261201_030_anti_spam';
 import * as staffDialogs from './20261201_031_staff_dialogs';
 import * as orders from './20261201_020_orders';
 import * as analyticsIndexes from './20261201_040_analytics_indexes';
+import * as campaigns from './20261201_050_campaigns';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_020_orders': orders,
   '20261201_040_analytics_indexes': analyticsIndexes,
   '20261201_012_template_documents': templateDocuments,
+  '20261201_050_campaigns': campaigns,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,3 +2,4 @@ export { leadConversationWorkflow } from './lead-conversation/workflow';
 export { dailyDigestWorkflow, retentionCleanupWorkflow } from './maintenance/workflows';
 export { managerHandoffWorkflow } from './manager-handoff/workflow';
 export { paymentWorkflow } from './payment/workflow';
+export { broadcastCampaignWorkflow } from './broadcast-campaign/workflow';

@@ -1,0 +1,143 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Db } from '../db/knex';
+import {
+  deliveryCounts,
+  findCampaign,
+  queuedDeliveries,
+  setCampaignStatus,
+  settleDelivery,
+  skipQueuedDeliveries,
+  snapshotAudienceChunk,
+  type CampaignStatus,
+  type DeliveryCounts,
+  type QueuedDelivery,
+} from '../db/campaigns';
+import { campaignOutboundId } from '../workflows/broadcast-campaign/contract';
+import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
+import { TelegramFailure } from './telegram-errors';
+import type { TelegramActivities } from './telegram';
+
+export interface CampaignDeps {
+  db: Db;
+  logger: Logger;
+  /** The gateway that claims every message under its outbound id before sending it. */
+  telegram: Pick<TelegramActivities, 'sendToLead'>;
+  /** Asks each lead's conversation for its mode; without it (or without a workflow) the `leads` row decides. */
+  workflows?: Pick<WorkflowClient, 'getHandle'>;
+  /** Waits for a 429's retry_after; tests may pass a faster clock. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The longest retry_after honoured inside the batch; a longer one fails the attempt and Temporal waits. */
+const MAX_WAIT_IN_ACTIVITY_S = 60;
+
+type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
+
+export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep }: CampaignDeps) {
+  /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
+  async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
+    const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
+    if (!workflows) return recorded;
+    try {
+      const view = await workflows.getHandle(leadWorkflowId(delivery.telegram_user_id)).query(leadStateQuery);
+      return { mode: view.mode, blocked: view.blocked || recorded.blocked, optedOut: view.optedOut || recorded.optedOut };
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, err: String(error) }, 'lead state query failed; using the leads row');
+      return recorded;
+    }
+  }
+
+  async function verdict(delivery: QueuedDelivery): Promise<Verdict> {
+    const view = await leadView(delivery);
+    if (view.blocked) return { send: false, status: 'blocked', reason: 'the lead blocked the bot' };
+    if (view.optedOut || view.mode === 'opted_out') return { send: false, status: 'skipped', reason: 'opted out' };
+    if (view.mode === 'with_manager') return { send: false, status: 'skipped', reason: 'in a manager dialog' };
+    return { send: true };
+  }
+
+  async function deliver(campaignId: number, content: { text: string; buttons?: { text: string; url: string }[][] }, delivery: QueuedDelivery): Promise<void> {
+    const outboundId = campaignOutboundId(campaignId, delivery.lead_id);
+    for (;;) {
+      try {
+        const result = await telegram.sendToLead({
+          outboundId,
+          leadId: delivery.lead_id,
+          chatId: delivery.chat_id,
+          content: { type: 'text', text: content.text, buttons: content.buttons },
+        });
+        if (result.status === 'sent') {
+          await settleDelivery(db, delivery.id, { status: 'sent', telegramMessageId: result.telegramMessageIds[0] });
+        } else {
+          await settleDelivery(db, delivery.id, { status: 'unknown', reason: 'an earlier attempt may have delivered it; not sent again' });
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof ApplicationFailure)) throw error;
+        if (error.type === TelegramFailure.blocked) return settleDelivery(db, delivery.id, { status: 'blocked', reason: error.message });
+        if (error.type === TelegramFailure.badRequest) return settleDelivery(db, delivery.id, { status: 'failed', reason: error.message });
+        if (error.type !== TelegramFailure.rateLimited) throw error;
+        // Telegram asked us to wait: the whole batch waits (the next lead would get a 429 too).
+        const seconds = (error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1;
+        if (seconds > MAX_WAIT_IN_ACTIVITY_S) throw error;
+        logger.warn({ campaignId, seconds }, 'campaign batch waits for retry_after');
+        await waitHeartbeating(seconds * 1000);
+      }
+    }
+  }
+
+  async function waitHeartbeating(ms: number): Promise<void> {
+    for (let left = ms; left > 0; left -= 5000) {
+      Context.current().heartbeat();
+      await sleep(Math.min(left, 5000));
+    }
+  }
+
+  return {
+    async markCampaignStatus(request: { campaignId: number; status: CampaignStatus }): Promise<void> {
+      await setCampaignStatus(db, request.campaignId, request.status);
+    },
+
+    /** Adds the next chunk of the audience as queued deliveries; `done` once no lead is left. */
+    async snapshotCampaignAudience(request: { campaignId: number; afterLeadId: number; limit: number }): Promise<{ lastLeadId: number; done: boolean }> {
+      const campaign = await findCampaign(db, request.campaignId);
+      if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
+      const chunk = await snapshotAudienceChunk(db, request.campaignId, campaign.audience, request.afterLeadId, request.limit);
+      return { lastLeadId: chunk.lastLeadId, done: chunk.leads < request.limit };
+    },
+
+    /**
+     * Settles up to `limit` queued deliveries: skips or marks blocked the leads who must not get it,
+     * sends to the rest. Heartbeats after each lead; a worker shutting down stops between leads.
+     */
+    async sendCampaignBatch(request: { campaignId: number; limit: number }): Promise<{ processed: number; counts: DeliveryCounts }> {
+      const campaign = await findCampaign(db, request.campaignId);
+      if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
+      const batch = await queuedDeliveries(db, request.campaignId, request.limit);
+      const context = Context.current();
+      let processed = 0;
+      for (const delivery of batch) {
+        if (context.cancellationSignal.aborted) throw new CancelledFailure('campaign batch stopped: the worker is shutting down');
+        const decision = await verdict(delivery);
+        if (decision.send) await deliver(request.campaignId, campaign.content, delivery);
+        else await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
+        processed += 1;
+        context.heartbeat({ processed });
+      }
+      return { processed, counts: await deliveryCounts(db, request.campaignId) };
+    },
+
+    /** The campaign's final status; a cancelled one's queued deliveries become skipped. */
+    async finishCampaign(request: { campaignId: number; outcome: 'completed' | 'cancelled' }): Promise<DeliveryCounts> {
+      if (request.outcome === 'cancelled') await skipQueuedDeliveries(db, request.campaignId, 'campaign cancelled');
+      await setCampaignStatus(db, request.campaignId, request.outcome);
+      return deliveryCounts(db, request.campaignId);
+    },
+  };
+}
+
+export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { createCampaign, deliveryCounts, findCampaign, setCampaignStatus } from '../db/campaigns';
+import type { CampaignWorkflowsPort } from './campaign-workflows';
+
+export interface CampaignRoutesDeps {
+  db: Knex;
+  /** API_TOKEN; without it every campaign request is refused. */
+  token: string | undefined;
+  workflows: CampaignWorkflowsPort;
+  logger: Logger;
+  /** The clock a schedule must be after (tests pass the time-skipping server's). */
+  now?: () => number;
+}
+
+const button = z.object({
+  text: z.string().trim().min(1, 'a button needs a text').max(64, 'a button text is at most 64 characters'),
+  url: z.url({ protocol: /^https?$/, error: 'a button url must be an http(s) address' }),
+});
+
+const campaignBody = z.object({
+  name: z.string().trim().min(1, 'name is required').max(200, 'name is at most 200 characters'),
+  text: z.string().trim().min(1, 'text is required').max(4096, "text is at most 4096 characters (Telegram's limit)"),
+  buttons: z.array(z.array(button).min(1).max(8, 'at most 8 buttons a row')).max(10, 'at most 10 rows of buttons').optional(),
+  segments: z.array(z.enum(['cold', 'warm', 'hot'], { error: 'segments are cold, warm or hot' })).optional(),
+  sources: z.array(z.string().trim().min(1).max(64)).optional(),
+  scheduled_at: z.iso.datetime({ offset: true, error: 'scheduled_at must be an ISO time with its offset, e.g. 2026-12-24T10:00:00+03:00' }).optional(),
+});
+
+const idParams = z.object({ id: z.coerce.number({ error: 'campaign id must be a number' }).int().positive('campaign id must be a positive number') });
+const commandParams = idParams.extend({ command: z.enum(['pause', 'resume', 'cancel'], { error: 'the command is pause, resume or cancel' }) });
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+const reasons = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+
+/**
+ * `POST /campaigns` creates a broadcast and starts its workflow; `GET /campaigns/:id` reports its
+ * deliveries by status; `POST /campaigns/:id/{pause,resume,cancel}`. For a bearer token equal to API_TOKEN.
+ */
+export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesDeps): Promise<void> {
+  const now = deps.now ?? Date.now;
+  app.addHook('onRequest', async (request, reply) => {
+    if (!deps.token) return reply.code(503).send({ error: 'campaigns are disabled: API_TOKEN is not set' });
+    const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
+    // Compared as digests so that neither the length nor the content leaks through timing.
+    if (!presented || !timingSafeEqual(digest(presented), digest(deps.token))) {
+      request.log.warn({ url: request.url, ip: request.ip }, 'campaign request refused: bad token');
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
+    }
+  });
+
+  app.post('/campaigns', async (request, reply) => {
+    const parsed = campaignBody.safeParse(request.body);
+    if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
+    const body = parsed.data;
+    const scheduledAt = body.scheduled_at ? new Date(body.scheduled_at) : null;
+    if (scheduledAt && scheduledAt.getTime() <= now()) return reply.code(422).send({ error: 'scheduled_at must be in the future (leave it out to send now)' });
+    const campaign = await createCampaign(deps.db, {
+      name: body.name,
+      createdBy: null,
+      content: { text: body.text, ...(body.buttons ? { buttons: body.buttons } : {}) },
+      audience: { ...(body.segments?.length ? { segments: body.segments } : {}), ...(body.sources?.length ? { sources: body.sources } : {}) },
+      scheduledAt,
+    });
+    try {
+      await deps.workflows.start({ campaignId: campaign.id, scheduledAt: scheduledAt?.toISOString() ?? null });
+    } catch (error) {
+      // The row stays as a record of the attempt, cancelled: nothing will send it.
+      await setCampaignStatus(deps.db, campaign.id, 'cancelled');
+      deps.logger.error({ campaignId: campaign.id, err: String(error) }, 'campaign workflow not started');
+      return reply.code(503).send({ error: 'the campaign could not be started: the workflow service did not answer; try again shortly' });
+    }
+    deps.logger.info({ campaignId: campaign.id, scheduledAt }, 'campaign created');
+    return reply.code(201).send({ id: campaign.id, status: campaign.status, scheduled_at: campaign.scheduled_at });
+  });
+
+  app.get('/campaigns/:id', async (request, reply) => {
+    const parsed = idParams.safeParse(request.params);
+    if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
+    const campaign = await findCampaign(deps.db, parsed.data.id);
+    if (!campaign) return reply.code(404).send({ error: `no campaign with id ${parsed.data.id}` });
+    return {
+      id: campaign.id,
+      name: campaign.name,
+      status: campaign.status,
+      scheduled_at: campaign.scheduled_at,
+      audience: campaign.audience,
+      deliveries: await deliveryCounts(deps.db, campaign.id),
+    };
+  });
+
+  app.post('/campaigns/:id/:command', async (request, reply) => {
+    const parsed = commandParams.safeParse(request.params);
+    if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
+    const { id, command } = parsed.data;
+    if (!(await findCampaign(deps.db, id))) return reply.code(404).send({ error: `no campaign with id ${id}` });
+    if (!(await deps.workflows.command(id, command))) return reply.code(409).send({ error: `campaign ${id} has already ended` });
+    return reply.code(202).send({ id, command });
+  });
+}

@@ -1,0 +1,46 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  broadcastCampaignWorkflowType,
+  campaignWorkflowId,
+  cancelCampaignSignal,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+  type BroadcastCampaignInput,
+} from '../workflows/broadcast-campaign/contract';
+
+export type CampaignCommand = 'pause' | 'resume' | 'cancel';
+
+/** What the api does with campaign workflows: start one, pause, resume or cancel it. */
+export interface CampaignWorkflowsPort {
+  start(input: BroadcastCampaignInput): Promise<void>;
+  /** false: the campaign's workflow has ended, nothing was delivered. */
+  command(campaignId: number, command: CampaignCommand): Promise<boolean>;
+}
+
+const signals = { pause: pauseCampaignSignal, resume: resumeCampaignSignal, cancel: cancelCampaignSignal } as const;
+
+/** Campaign workflows through a Temporal client. */
+export class CampaignWorkflows implements CampaignWorkflowsPort {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  async start(input: BroadcastCampaignInput): Promise<void> {
+    await this.client.workflow.start(broadcastCampaignWorkflowType, {
+      workflowId: campaignWorkflowId(input.campaignId),
+      taskQueue: this.taskQueue,
+      args: [input],
+    });
+  }
+
+  async command(campaignId: number, command: CampaignCommand): Promise<boolean> {
+    try {
+      await this.client.workflow.getHandle(campaignWorkflowId(campaignId)).signal(signals[command]);
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import type { Knex } from 'knex';
+import type { LeadMode } from './leads';
+
+export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'blocked' | 'skipped' | 'unknown';
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'sent', 'failed', 'blocked', 'skipped', 'unknown'];
+
+export interface CampaignContent {
+  text: string;
+  /** URL buttons, in rows (action buttons need click tracking, which is not built yet). */
+  buttons?: { text: string; url: string }[][];
+}
+
+export interface CampaignAudience {
+  /** Only leads in these segments; absent or empty: every lead. Opted-out leads never receive. */
+  segments?: ('cold' | 'warm' | 'hot')[];
+  /** Only leads who came through these deep-link sources (`leads.source`); absent or empty: any. */
+  sources?: string[];
+}
+
+export interface CampaignRow {
+  id: number;
+  name: string;
+  created_by: number | null;
+  content: CampaignContent;
+  audience: CampaignAudience;
+  scheduled_at: Date | null;
+  status: CampaignStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A queued delivery with what the sender needs to know about its lead. */
+export interface QueuedDelivery {
+  id: number;
+  lead_id: number;
+  telegram_user_id: number;
+  chat_id: number;
+  mode: LeadMode;
+  blocked: boolean;
+  opted_out: boolean;
+}
+
+export type DeliveryCounts = Record<DeliveryStatus, number>;
+
+export async function createCampaign(
+  db: Knex,
+  campaign: { name: string; createdBy: number | null; content: CampaignContent; audience: CampaignAudience; scheduledAt: Date | null },
+): Promise<CampaignRow> {
+  const [row] = await db('campaigns')
+    .insert({
+      name: campaign.name,
+      created_by: campaign.createdBy,
+      content: campaign.content,
+      audience: campaign.audience,
+      scheduled_at: campaign.scheduledAt,
+      status: 'scheduled',
+    })
+    .returning('*');
+  return normalise(row);
+}
+
+export async function findCampaign(db: Knex, id: number): Promise<CampaignRow | undefined> {
+  const row = await db('campaigns').where({ id }).first();
+  return row ? normalise(row) : undefined;
+}
+
+export async function setCampaignStatus(db: Knex, id: number, status: CampaignStatus): Promise<void> {
+  await db('campaigns').where({ id }).update({ status, updated_at: db.fn.now() });
+}
+
+/**
+ * Adds the next `limit` leads of the audience (by lead id, after `afterLeadId`) as queued
+ * deliveries. The unique (campaign, lead) key makes a repeated chunk add nothing. Opted-out and
+ * blocked leads are added too, so every lead of the audience has a record saying what happened.
+ */
+export async function snapshotAudienceChunk(
+  db: Knex,
+  campaignId: number,
+  audience: CampaignAudience,
+  afterLeadId: number,
+  limit: number,
+): Promise<{ lastLeadId: number; leads: number }> {
+  const query = db('leads').where('id', '>', afterLeadId).orderBy('id').limit(limit).select('id');
+  if (audience.segments?.length) query.whereIn('segment', audience.segments);
+  if (audience.sources?.length) query.whereIn('source', audience.sources);
+  const ids: number[] = (await query).map((r: { id: string | number }) => Number(r.id));
+  if (ids.length) {
+    await db('campaign_deliveries')
+      .insert(ids.map((leadId) => ({ campaign_id: campaignId, lead_id: leadId, status: 'queued' })))
+      .onConflict(['campaign_id', 'lead_id'])
+      .ignore();
+  }
+  return { lastLeadId: ids.at(-1) ?? afterLeadId, leads: ids.length };
+}
+
+export async function queuedDeliveries(db: Knex, campaignId: number, limit: number): Promise<QueuedDelivery[]> {
+  const rows = await db('campaign_deliveries as d')
+    .join('leads as l', 'l.id', 'd.lead_id')
+    .where({ 'd.campaign_id': campaignId, 'd.status': 'queued' })
+    .orderBy('d.id')
+    .limit(limit)
+    .select('d.id', 'd.lead_id', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
+  return rows.map((r) => ({ ...r, id: Number(r.id), lead_id: Number(r.lead_id), telegram_user_id: Number(r.telegram_user_id), chat_id: Number(r.chat_id) }));
+}
+
+export async function settleDelivery(
+  db: Knex,
+  deliveryId: number,
+  outcome: { status: Exclude<DeliveryStatus, 'queued'>; reason?: string; telegramMessageId?: number },
+): Promise<void> {
+  await db('campaign_deliveries')
+    .where({ id: deliveryId })
+    .update({
+      status: outcome.status,
+      reason: outcome.reason?.slice(0, 1000) ?? null,
+      telegram_message_id: outcome.telegramMessageId ?? null,
+      sent_at: outcome.status === 'sent' ? db.fn.now() : null,
+      updated_at: db.fn.now(),
+    });
+}
+
+/** A cancelled campaign's queued deliveries say so, rather than staying queued forever. */
+export async function skipQueuedDeliveries(db: Knex, campaignId: number, reason: string): Promise<number> {
+  return db('campaign_deliveries')
+    .where({ campaign_id: campaignId, status: 'queued' })
+    .update({ status: 'skipped', reason, updated_at: db.fn.now() });
+}
+
+export async function deliveryCounts(db: Knex, campaignId: number): Promise<DeliveryCounts> {
+  const rows: { status: DeliveryStatus; n: number }[] = await db('campaign_deliveries')
+    .where({ campaign_id: campaignId })
+    .groupBy('status')
+    .select('status', db.raw('count(*)::int as n'));
+  const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as DeliveryCounts;
+  for (const row of rows) counts[row.status] = row.n;
+  return counts;
+}
+
+function normalise(row: CampaignRow & { id: string | number; created_by: string | number | null }): CampaignRow {
+  return { ...row, id: Number(row.id), created_by: row.created_by === null ? null : Number(row.created_by) };
+}
