@@ -87,6 +87,10 @@ async function createCampaignDeliveries(): Promise<void> {
 
 beforeAll(async () => {
   ({ db } = await ownDatabase('analytics_web'));
+  // The campaigns migration made the real campaign_deliveries table; it has no click, conversion or
+  // unsubscribe columns yet (they come with click tracking). This file's own database tests analytics
+  // without the table, then with one that has those columns.
+  await db.schema.dropTableIfExists('campaign_deliveries');
   ids = await seedJourney(db, now);
   await seedHandoffsAndOrders();
   app = buildApi({

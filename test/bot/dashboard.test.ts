@@ -48,6 +48,10 @@ async function seedHandoffsAndOrders(ids: Awaited<ReturnType<typeof seedJourney>
 beforeAll(async () => {
   fake = await FakeTelegramServer.start({ token: TOKEN });
   ({ db } = await ownDatabase('analytics_bot'));
+  // The campaigns migration made the real campaign_deliveries table; it has no click, conversion or
+  // unsubscribe columns yet (they come with click tracking). This file's own database tests analytics
+  // without the table, then with one that has those columns.
+  await db.schema.dropTableIfExists('campaign_deliveries');
   const now = Date.now();
   await seedHandoffsAndOrders(await seedJourney(db, now), now);
 });
