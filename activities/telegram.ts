@@ -60,7 +60,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   const uploadedFileIds = new Map<string, string>();
 
   async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent): Promise<SendResult> {
-    return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, part.type === 'text' ? 'sendMessage' : 'sendDocument', () =>
+    return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, sendMethod(part), () =>
       deliver(message.chatId, part, message.editMessageId),
     );
   }
@@ -139,12 +139,23 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       }
     }
     if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup });
+    if (content.type !== 'document') return sendMedia(chatId, content, reply_markup);
     const cachedId = uploadedFileIds.get(content.document);
     // A file an editor sent the bot (tg:<file_id>), a URL, or a file shipped with the scenario.
     const file = cachedId ?? telegramFileId(content.document) ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));
     const sent = await api.sendDocument(chatId, file, { caption: content.caption, reply_markup });
     if (sent.document && !cachedId) uploadedFileIds.set(content.document, sent.document.file_id);
     return sent;
+  }
+
+  /** Broadcast media, by a file_id Telegram holds or an https URL (never a local path). */
+  function sendMedia(chatId: number, content: Extract<OutboundContent, { file: string }>, reply_markup: ReturnType<typeof keyboard>): Promise<Message> {
+    const file = telegramFileId(content.file) ?? content.file;
+    const options = { caption: content.caption, reply_markup };
+    if (content.type === 'photo') return api.sendPhoto(chatId, file, options);
+    if (content.type === 'video') return api.sendVideo(chatId, file, options);
+    if (content.type === 'audio') return api.sendAudio(chatId, file, options);
+    return api.sendVoice(chatId, file, options);
   }
 
   return {
@@ -217,4 +228,9 @@ function inlineKeyboard(buttons: OutboundButton[][] | undefined): InlineKeyboard
       row.map((button): InlineKeyboardButton => ('url' in button ? { text: button.text, url: button.url } : { text: button.text, callback_data: button.data })),
     ),
   };
+}
+
+/** The Bot API method a content goes out with, as logged. */
+function sendMethod(content: OutboundContent): string {
+  return content.type === 'text' ? 'sendMessage' : `send${content.type[0].toUpperCase()}${content.type.slice(1)}`;
 }

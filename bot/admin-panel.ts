@@ -139,7 +139,7 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
   privateChats.on('message:text', async (ctx, next) => {
     if (ctx.message.text.startsWith('/')) return next();
     const dialog = await dialogOf(deps.db, ctx.from.id);
-    if (!dialog) return next();
+    if (!dialog || dialog.kind === 'flow') return next(); // flows answer in their own composers
     if (dialog.kind === 'lead_search') {
       const query = ctx.message.text.trim();
       if (!(await requireRole(deps, ctx, 'manager', 'lead', { query }))) return void (await takeDialog(deps.db, ctx.from.id));

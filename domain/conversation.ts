@@ -26,7 +26,9 @@ export interface ReplyKeyboardChange {
 /** A message ready to send, placeholders filled. */
 export type OutboundContent =
   | ({ type: 'text'; text: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
-  | ({ type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange);
+  | ({ type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
+  /** Broadcast media: a Telegram file_id or an https URL. */
+  | ({ type: 'photo' | 'video' | 'audio' | 'voice'; file: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange);
 
 /** The best product of the lead's last match, as the result card shows it. */
 export interface MatchSummary {

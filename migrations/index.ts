@@ -16,6 +16,7 @@ import * as staffDialogs from './20261201_031_staff_dialogs';
 import * as orders from './20261201_020_orders';
 import * as analyticsIndexes from './20261201_040_analytics_indexes';
 import * as campaigns from './20261201_050_campaigns';
+import * as staffDialogFlows from './20261202_032_staff_dialog_flows';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_040_analytics_indexes': analyticsIndexes,
   '20261201_012_template_documents': templateDocuments,
   '20261201_050_campaigns': campaigns,
+  '20261202_032_staff_dialog_flows': staffDialogFlows,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
