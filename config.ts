@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** Comma-separated Telegram user ids, e.g. "111,222". */
@@ -53,6 +54,8 @@ export const configSchema = z
     API_PORT: port.default(3000),
     API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it guards every analytics figure and export)').optional()),
     PAYMENT_WEBHOOK_SECRET: optionalString,
+    PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the api\'s public address, e.g. https://bot.example.com' }).optional()),
+    CLICK_SIGNING_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
     BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(30).default(25),
     TZ_DEFAULT: z
       .string()
@@ -100,6 +103,15 @@ export function requireBotToken(config: Config): string {
     ]);
   }
   return config.TELEGRAM_BOT_TOKEN;
+}
+
+/**
+ * Tracked broadcast links (`/c/...` on the api) are signed so click counts cannot be forged. The
+ * secret is CLICK_SIGNING_SECRET, or one derived from the bot token, which every process has.
+ */
+export function clickTracking(config: Config): { publicBaseUrl?: string; secret: string } {
+  const secret = config.CLICK_SIGNING_SECRET ?? (config.TELEGRAM_BOT_TOKEN ? createHash('sha256').update(`clicks:${config.TELEGRAM_BOT_TOKEN}`).digest('hex') : '');
+  return { publicBaseUrl: config.PUBLIC_BASE_URL, secret };
 }
 
 function isKnownTimeZone(zone: string): boolean {

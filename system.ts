@@ -20,7 +20,7 @@ import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { roleOf } from './db/staff';
 import { hasRole } from './domain/roles';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
-import { requireBotToken, type Config } from './config';
+import { clickTracking, requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
@@ -143,6 +143,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         retention: { days: config.RETENTION_DAYS },
         owners: config.ADMIN_TELEGRAM_IDS,
         leadWorkflows: workerClient.workflow,
+        clickTracking: clickTracking(config),
       });
       const worker: Worker = await createSalesWorker({
         connection,

@@ -11,14 +11,16 @@ import {
   settleDelivery,
   skipQueuedDeliveries,
   snapshotAudienceChunk,
+  type CampaignRow,
   type CampaignStatus,
   type DeliveryCounts,
   type QueuedDelivery,
 } from '../db/campaigns';
 import { campaignOutboundId } from '../workflows/broadcast-campaign/contract';
 import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
+import { campaignMessages, contentFor } from '../domain/campaign-message';
 import { TelegramFailure } from './telegram-errors';
-import type { TelegramActivities } from './telegram';
+import type { OutboundMessage, TelegramActivities } from './telegram';
 
 export interface CampaignDeps {
   db: Db;
@@ -29,6 +31,10 @@ export interface CampaignDeps {
   workflows?: Pick<WorkflowClient, 'getHandle'>;
   /** Waits for a 429's retry_after; tests may pass a faster clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** The api's public address, for tracked URL buttons (PUBLIC_BASE_URL); without it they go straight to their URL. */
+  publicBaseUrl?: string;
+  /** Signs tracked links (see `domain/campaign-message.ts`). */
+  clickSecret: string;
 }
 
 /** The longest retry_after honoured inside the batch; a longer one fails the attempt and Temporal waits. */
@@ -36,7 +42,7 @@ const MAX_WAIT_IN_ACTIVITY_S = 60;
 
 type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
 
-export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep }: CampaignDeps) {
+export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret }: CampaignDeps) {
   /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
   async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
     const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
@@ -58,26 +64,32 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     return { send: true };
   }
 
-  async function deliver(campaignId: number, content: { text: string; buttons?: { text: string; url: string }[][] }, delivery: QueuedDelivery): Promise<void> {
-    const outboundId = campaignOutboundId(campaignId, delivery.lead_id);
+  /** Sends every item of the lead's content, each claimed under its own outbound id, and settles the delivery. */
+  async function deliver(campaign: CampaignRow, delivery: QueuedDelivery): Promise<void> {
+    const messages = campaignMessages(contentFor(campaign, delivery.variant), { deliveryId: delivery.id, publicBaseUrl, secret: clickSecret });
+    let firstMessageId: number | undefined;
+    let interrupted = false;
+    for (const [index, content] of messages.entries()) {
+      const outboundId = campaignOutboundId(campaign.id, delivery.lead_id, index);
+      const result = await sendObeyingRetryAfter(campaign.id, { outboundId, leadId: delivery.lead_id, chatId: delivery.chat_id, content });
+      if (result.status === 'refused') return settleDelivery(db, delivery.id, { status: result.blocked ? 'blocked' : 'failed', reason: result.reason });
+      if (result.status === 'unknown') interrupted = true;
+      firstMessageId ??= result.telegramMessageIds[0];
+    }
+    if (interrupted) return settleDelivery(db, delivery.id, { status: 'unknown', reason: 'an earlier attempt may have delivered it; not sent again' });
+    return settleDelivery(db, delivery.id, { status: 'sent', telegramMessageId: firstMessageId });
+  }
+
+  type Attempt = { status: 'sent' | 'unknown'; telegramMessageIds: number[] } | { status: 'refused'; blocked: boolean; reason: string };
+
+  async function sendObeyingRetryAfter(campaignId: number, message: OutboundMessage): Promise<Attempt> {
     for (;;) {
       try {
-        const result = await telegram.sendToLead({
-          outboundId,
-          leadId: delivery.lead_id,
-          chatId: delivery.chat_id,
-          content: { type: 'text', text: content.text, buttons: content.buttons },
-        });
-        if (result.status === 'sent') {
-          await settleDelivery(db, delivery.id, { status: 'sent', telegramMessageId: result.telegramMessageIds[0] });
-        } else {
-          await settleDelivery(db, delivery.id, { status: 'unknown', reason: 'an earlier attempt may have delivered it; not sent again' });
-        }
-        return;
+        return await telegram.sendToLead(message);
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
-        if (error.type === TelegramFailure.blocked) return settleDelivery(db, delivery.id, { status: 'blocked', reason: error.message });
-        if (error.type === TelegramFailure.badRequest) return settleDelivery(db, delivery.id, { status: 'failed', reason: error.message });
+        if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };
+        if (error.type === TelegramFailure.badRequest) return { status: 'refused', blocked: false, reason: error.message };
         if (error.type !== TelegramFailure.rateLimited) throw error;
         // Telegram asked us to wait: the whole batch waits (the next lead would get a 429 too).
         const seconds = (error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1;
@@ -121,7 +133,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
       for (const delivery of batch) {
         if (context.cancellationSignal.aborted) throw new CancelledFailure('campaign batch stopped: the worker is shutting down');
         const decision = await verdict(delivery);
-        if (decision.send) await deliver(request.campaignId, campaign.content, delivery);
+        if (decision.send) await deliver(campaign, delivery);
         else await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
         processed += 1;
         context.heartbeat({ processed });

@@ -16,7 +16,9 @@ export type ActivityDeps = LeadsDeps &
   JourneyDeps &
   Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
-    leadWorkflows?: Pick<WorkflowClient, 'getHandle'> };
+    leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
+    /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
+    clickTracking?: { publicBaseUrl?: string; secret: string } };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -31,7 +33,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     ...createHandoffActivities({ ...deps, openai: deps.openai ?? null }),
     ...createPaymentActivities(deps),
-    ...createCampaignActivities({ db: deps.db, logger: deps.logger, telegram, workflows: deps.leadWorkflows }),
+    ...createCampaignActivities({
+      db: deps.db,
+      logger: deps.logger,
+      telegram,
+      workflows: deps.leadWorkflows,
+      publicBaseUrl: deps.clickTracking?.publicBaseUrl,
+      clickSecret: deps.clickTracking?.secret ?? '',
+    }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };
 }

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createCampaign, deliveryCounts, findCampaign, setCampaignStatus } from '../db/campaigns';
+import { deliveryCounts, findCampaign } from '../db/campaigns';
+import { abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
+import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
 
 export interface CampaignRoutesDeps {
@@ -16,19 +18,36 @@ export interface CampaignRoutesDeps {
   now?: () => number;
 }
 
-const button = z.object({
-  text: z.string().trim().min(1, 'a button needs a text').max(64, 'a button text is at most 64 characters'),
-  url: z.url({ protocol: /^https?$/, error: 'a button url must be an http(s) address' }),
-});
+/**
+ * The campaign as JSON: `content: { items, buttons? }` (or, as before, `text` and URL `buttons`),
+ * the audience filters, an optional `ab_test`, and `scheduled_at`.
+ */
+const campaignBody = z
+  .object({
+    name: z.string().trim().min(1, 'name is required').max(200, 'name is at most 200 characters'),
+    content: campaignContentSchema.optional(),
+    text: z.string().trim().min(1, 'text is required').max(4096, "text is at most 4096 characters (Telegram's limit)").optional(),
+    buttons: z.array(z.array(campaignButtonSchema).min(1).max(8, 'at most 8 buttons a row')).max(10, 'at most 10 rows of buttons').optional(),
+    segments: z.array(z.enum(['cold', 'warm', 'hot'], { error: 'segments are cold, warm or hot' })).optional(),
+    sources: z.array(z.string().trim().min(1).max(64)).optional(),
+    audience: campaignAudienceSchema.optional(),
+    ab_test: abTestSchema.optional(),
+    scheduled_at: z.iso.datetime({ offset: true, error: 'scheduled_at must be an ISO time with its offset, e.g. 2026-12-24T10:00:00+03:00' }).optional(),
+  })
+  .refine((b) => b.content || b.text || b.ab_test, { message: 'content (or text) is required', path: ['content'] });
 
-const campaignBody = z.object({
-  name: z.string().trim().min(1, 'name is required').max(200, 'name is at most 200 characters'),
-  text: z.string().trim().min(1, 'text is required').max(4096, "text is at most 4096 characters (Telegram's limit)"),
-  buttons: z.array(z.array(button).min(1).max(8, 'at most 8 buttons a row')).max(10, 'at most 10 rows of buttons').optional(),
-  segments: z.array(z.enum(['cold', 'warm', 'hot'], { error: 'segments are cold, warm or hot' })).optional(),
-  sources: z.array(z.string().trim().min(1).max(64)).optional(),
-  scheduled_at: z.iso.datetime({ offset: true, error: 'scheduled_at must be an ISO time with its offset, e.g. 2026-12-24T10:00:00+03:00' }).optional(),
-});
+function contentOf(body: z.infer<typeof campaignBody>): CampaignContent {
+  if (body.content) return body.content;
+  if (body.text) return { items: [{ kind: 'text', text: body.text }], ...(body.buttons ? { buttons: body.buttons } : {}) };
+  return body.ab_test!.variants[0].content; // an A/B test's first variant stands for the campaign
+}
+
+function audienceOf(body: z.infer<typeof campaignBody>): CampaignAudience {
+  const audience: CampaignAudience = { ...body.audience };
+  if (body.segments?.length) audience.segments = body.segments;
+  if (body.sources?.length) audience.sources = body.sources;
+  return audience;
+}
 
 const idParams = z.object({ id: z.coerce.number({ error: 'campaign id must be a number' }).int().positive('campaign id must be a positive number') });
 const commandParams = idParams.extend({ command: z.enum(['pause', 'resume', 'cancel'], { error: 'the command is pause, resume or cancel' }) });
@@ -58,22 +77,9 @@ export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesD
     const body = parsed.data;
     const scheduledAt = body.scheduled_at ? new Date(body.scheduled_at) : null;
     if (scheduledAt && scheduledAt.getTime() <= now()) return reply.code(422).send({ error: 'scheduled_at must be in the future (leave it out to send now)' });
-    const campaign = await createCampaign(deps.db, {
-      name: body.name,
-      createdBy: null,
-      content: { text: body.text, ...(body.buttons ? { buttons: body.buttons } : {}) },
-      audience: { ...(body.segments?.length ? { segments: body.segments } : {}), ...(body.sources?.length ? { sources: body.sources } : {}) },
-      scheduledAt,
-    });
-    try {
-      await deps.workflows.start({ campaignId: campaign.id, scheduledAt: scheduledAt?.toISOString() ?? null });
-    } catch (error) {
-      // The row stays as a record of the attempt, cancelled: nothing will send it.
-      await setCampaignStatus(deps.db, campaign.id, 'cancelled');
-      deps.logger.error({ campaignId: campaign.id, err: String(error) }, 'campaign workflow not started');
-      return reply.code(503).send({ error: 'the campaign could not be started: the workflow service did not answer; try again shortly' });
-    }
-    deps.logger.info({ campaignId: campaign.id, scheduledAt }, 'campaign created');
+    const launch = await launchCampaign(deps, { name: body.name, createdBy: null, content: contentOf(body), audience: audienceOf(body), abTest: body.ab_test ?? null, scheduledAt });
+    if (!launch.launched) return reply.code(503).send({ error: `the campaign could not be started: ${launch.reason}` });
+    const campaign = launch.campaign;
     return reply.code(201).send({ id: campaign.id, status: campaign.status, scheduled_at: campaign.scheduled_at });
   });
 

@@ -1,22 +1,12 @@
 import type { Knex } from 'knex';
+import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent } from '../domain/campaign';
 import type { LeadMode } from './leads';
 
-export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+export type { CampaignAudience, CampaignContent } from '../domain/campaign';
+
+export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'observing' | 'winner_picked' | 'completed' | 'cancelled';
 export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'blocked' | 'skipped' | 'unknown';
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['queued', 'sent', 'failed', 'blocked', 'skipped', 'unknown'];
-
-export interface CampaignContent {
-  text: string;
-  /** URL buttons, in rows (action buttons need click tracking, which is not built yet). */
-  buttons?: { text: string; url: string }[][];
-}
-
-export interface CampaignAudience {
-  /** Only leads in these segments; absent or empty: every lead. Opted-out leads never receive. */
-  segments?: ('cold' | 'warm' | 'hot')[];
-  /** Only leads who came through these deep-link sources (`leads.source`); absent or empty: any. */
-  sources?: string[];
-}
 
 export interface CampaignRow {
   id: number;
@@ -24,6 +14,7 @@ export interface CampaignRow {
   created_by: number | null;
   content: CampaignContent;
   audience: CampaignAudience;
+  ab_test: AbTestConfig | null;
   scheduled_at: Date | null;
   status: CampaignStatus;
   created_at: Date;
@@ -34,6 +25,8 @@ export interface CampaignRow {
 export interface QueuedDelivery {
   id: number;
   lead_id: number;
+  /** A/B variant key, or null. */
+  variant: string | null;
   telegram_user_id: number;
   chat_id: number;
   mode: LeadMode;
@@ -45,7 +38,7 @@ export type DeliveryCounts = Record<DeliveryStatus, number>;
 
 export async function createCampaign(
   db: Knex,
-  campaign: { name: string; createdBy: number | null; content: CampaignContent; audience: CampaignAudience; scheduledAt: Date | null },
+  campaign: { name: string; createdBy: number | null; content: CampaignContent; audience: CampaignAudience; abTest?: AbTestConfig | null; scheduledAt: Date | null },
 ): Promise<CampaignRow> {
   const [row] = await db('campaigns')
     .insert({
@@ -53,6 +46,7 @@ export async function createCampaign(
       created_by: campaign.createdBy,
       content: campaign.content,
       audience: campaign.audience,
+      ab_test: campaign.abTest ? JSON.stringify(campaign.abTest) : null,
       scheduled_at: campaign.scheduledAt,
       status: 'scheduled',
     })
@@ -100,7 +94,7 @@ export async function queuedDeliveries(db: Knex, campaignId: number, limit: numb
     .where({ 'd.campaign_id': campaignId, 'd.status': 'queued' })
     .orderBy('d.id')
     .limit(limit)
-    .select('d.id', 'd.lead_id', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
+    .select('d.id', 'd.lead_id', 'd.variant', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
   return rows.map((r) => ({ ...r, id: Number(r.id), lead_id: Number(r.lead_id), telegram_user_id: Number(r.telegram_user_id), chat_id: Number(r.chat_id) }));
 }
 
@@ -138,5 +132,11 @@ export async function deliveryCounts(db: Knex, campaignId: number): Promise<Deli
 }
 
 function normalise(row: CampaignRow & { id: string | number; created_by: string | number | null }): CampaignRow {
-  return { ...row, id: Number(row.id), created_by: row.created_by === null ? null : Number(row.created_by) };
+  return {
+    ...row,
+    id: Number(row.id),
+    created_by: row.created_by === null ? null : Number(row.created_by),
+    content: normaliseContent(row.content),
+    ab_test: row.ab_test ?? null,
+  };
 }

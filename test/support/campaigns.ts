@@ -23,7 +23,7 @@ export async function seedLeads(db: Db, source: string, count: number, overrides
 }
 
 export async function seedCampaign(db: Db, audience: CampaignAudience, scheduledAt: Date | null = null, text = 'Открыт набор на новый поток!') {
-  return createCampaign(db, { name: 'Новый поток', createdBy: null, content: { text, buttons: [[{ text: 'Подробнее', url: 'https://school.example.com/new' }]] }, audience, scheduledAt });
+  return createCampaign(db, { name: 'Новый поток', createdBy: null, content: { items: [{ kind: 'text', text }], buttons: [[{ text: 'Подробнее', url: 'https://school.example.com/new' }]] }, audience, scheduledAt });
 }
 
 export async function deliveryStatuses(db: Db, campaignId: number): Promise<Map<number, { status: string; reason: string | null }>> {

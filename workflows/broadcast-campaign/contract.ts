@@ -9,9 +9,12 @@ export function campaignWorkflowId(campaignId: number): string {
   return `campaign-${campaignId}`;
 }
 
-/** The idempotency key of a lead's campaign message: a re-run batch finds it claimed and never sends twice. */
-export function campaignOutboundId(campaignId: number, leadId: number): string {
-  return `campaign-${campaignId}/${leadId}`;
+/**
+ * The idempotency key of a lead's campaign message (item `index` of the content): a re-run batch
+ * finds it claimed and never sends twice. The first item keeps the key campaigns always had.
+ */
+export function campaignOutboundId(campaignId: number, leadId: number, index = 0): string {
+  return index === 0 ? `campaign-${campaignId}/${leadId}` : `campaign-${campaignId}/${leadId}/${index}`;
 }
 
 export type CampaignPhase = 'waiting' | 'snapshot' | 'sending' | 'completed' | 'cancelled';
