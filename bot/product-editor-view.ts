@@ -4,7 +4,7 @@ import type { Survey } from '../domain/survey';
 
 /**
  * What the product editor shows: the draft with its buttons, the question for each field. Callback
- * data is `pe:<action>[:<arg>]`, at most 17 bytes, far inside Telegram's 64.
+ * data is `pe:<action>[:<arg>]`, at most 20 bytes (a product id included), far inside Telegram's 64.
  */
 export const PRODUCT_SCOPE = 'pe';
 
