@@ -37,6 +37,8 @@ export const PRODUCT_TEXTS = {
   missing: (fields: string[]) => `Пока нельзя опубликовать, не хватает: ${fields.join(', ')}.`,
   codeTaken: (code: string) => `Код «${code}» уже занят другим продуктом: выберите другой (кнопка «Код»).`,
   unchanged: 'Изменений нет: публиковать нечего.',
+  changedMeanwhile: (fields: string[]) =>
+    `⚠️ Пока вы редактировали, продукт опубликовал кто-то ещё (изменено: ${fields.join(', ')}). Ваш черновик сохранён; «Опубликовать» ещё раз заменит и эти поля.`,
   published: (name: string, code: string, created: boolean) =>
     `✅ Продукт «${name}» (${code}) ${created ? 'создан' : 'обновлён'}: подбор для новых ответов анкеты уже учитывает его.`,
   mediaPreview: 'Медиа продукта — так его увидит лид:',

@@ -16,7 +16,8 @@ import {
   type ProductField,
 } from '../domain/product-draft';
 import type { Scenario } from '../domain/scenario';
-import { listProductsForPanel, ProductCodeTakenError, productDraftOf, saveProductDraft } from '../db/product-editing';
+import { listProductsForPanel, ProductChangedMeanwhileError, ProductCodeTakenError, productDraftOf, ProductGoneError, ProductUnchangedError, saveProductDraft } from '../db/product-editing';
+import { splitText } from '../domain/split-text';
 import { auditStaffCommand } from '../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
 import type { BotContext } from './context';
@@ -38,7 +39,7 @@ export interface ProductEditorState {
   /** null: a new product. */
   productId: number | null;
   draft: ProductDraft;
-  /** The product as published when editing began (null for a new one): the "before" of the record. */
+  /** The product as published when editing began (null for a new one): a publish over a newer version is refused once. */
   original: ProductDraft | null;
   /** The answer the next message gives. */
   awaiting: ProductField | 'probe' | null;
@@ -73,8 +74,10 @@ export function productEditor(deps: ProductEditorDeps): Composer<BotContext> {
 
   /** Asks for the field the state waits for, or shows the draft with its buttons. */
   async function show(ctx: BotContext, state: ProductEditorState): Promise<void> {
-    if (state.awaiting && state.awaiting !== 'probe') return void (await ctx.reply(...fieldPrompt(state.awaiting, state.draft, survey())));
-    await ctx.reply(...editorView(state.draft, state.productId));
+    const [text, extra] = state.awaiting && state.awaiting !== 'probe' ? fieldPrompt(state.awaiting, state.draft, survey()) : editorView(state.draft, state.productId);
+    // A full draft (long description, 40 criteria) can pass Telegram's 4,096: the buttons go on the last part.
+    const parts = splitText(text);
+    for (const [i, part] of parts.entries()) await ctx.reply(part, i === parts.length - 1 ? extra : undefined);
   }
 
   /** After a valid answer: the next required field of a new product, else the draft. */
@@ -171,24 +174,31 @@ export function productEditor(deps: ProductEditorDeps): Composer<BotContext> {
       await keep();
       return void (await ctx.reply(PRODUCT_TEXTS.missing(missingFields), { reply_markup: editorView(state.draft, state.productId)[1].reply_markup }));
     }
-    const changed = changedFields(state.original, state.draft);
-    if (state.original && changed.length === 0) {
-      await keep();
-      return void (await ctx.reply(PRODUCT_TEXTS.unchanged));
-    }
-    let productId: number;
+    let saved: { productId: number; before: ProductDraft | null };
     try {
-      productId = await saveProductDraft(deps.db, state.productId, state.draft);
+      saved = await saveProductDraft(deps.db, state.productId, state.draft, state.original);
     } catch (error) {
+      if (error instanceof ProductChangedMeanwhileError) {
+        // The draft now builds on the product as it stands: a second press publishes knowingly.
+        await save(actor, { ...state, original: error.current, awaiting: null, guided: false });
+        return void (await ctx.reply(PRODUCT_TEXTS.changedMeanwhile(error.fields), { reply_markup: editorView(state.draft, state.productId)[1].reply_markup }));
+      }
+      if (error instanceof ProductUnchangedError) {
+        await keep();
+        return void (await ctx.reply(PRODUCT_TEXTS.unchanged));
+      }
+      if (error instanceof ProductGoneError) return void (await ctx.reply(PRODUCT_TEXTS.unknownProduct));
       if (!(error instanceof ProductCodeTakenError)) throw error;
       await keep();
       return void (await ctx.reply(PRODUCT_TEXTS.codeTaken(error.code)));
     }
+    const { productId, before } = saved;
+    const changed = changedFields(before, state.draft);
     await auditStaffCommand(deps.db, {
       actor,
       actorRole: role,
       command: 'product_published',
-      details: { productId, code: state.draft.code, created: state.productId === null, changed, before: state.original, after: state.draft },
+      details: { productId, code: state.draft.code, created: before === null, changed, before, after: state.draft },
       allowed: true,
     });
     deps.logger.info({ productId, code: state.draft.code, changed, editor: actor }, 'product published');

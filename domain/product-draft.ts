@@ -44,7 +44,7 @@ export function emptyDraft(): ProductDraft {
 }
 
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
-const LIMITS = { name: 120, description: 1000, prop: 300, props: 10, criteria: 40, weight: 100, stars: 100_000 };
+const LIMITS = { name: 120, description: 1000, prop: 300, props: 10, criteria: 40, weight: 100, reason: 200, stars: 100_000 };
 
 /**
  * Applies one typed answer to the draft. `survey` names the questions and answers criteria may
@@ -151,7 +151,18 @@ export function changedFields(before: ProductDraft | null, after: ProductDraft):
     active: d?.active,
   });
   const [a, b] = [pick(before), pick(after)];
-  return Object.keys(b).filter((key) => JSON.stringify(a[key] ?? null) !== JSON.stringify(b[key] ?? null));
+  return Object.keys(b).filter((key) => canonical(a[key]) !== canonical(b[key]));
+}
+
+/** JSON with object keys sorted: a draft read back from jsonb has its keys in another order. */
+function canonical(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, sorted(x)]))
+        : v;
+  return JSON.stringify(sorted(value ?? null));
 }
 
 /** The draft as admins read it before publishing: everything a lead sees, then the matching. */
@@ -240,6 +251,7 @@ function parseCriteria(text: string, survey: Survey | undefined, ok: (c: Partial
       return bad(`${at}: вес — число от −${LIMITS.weight} до ${LIMITS.weight}, не 0 (отрицательный — «против»).`);
     }
     if (criteria.some((c) => c.question === question && c.answer === answer)) return bad(`${at}: критерий ${question} ${answer} уже был выше.`);
+    if (reason && reason.length > LIMITS.reason) return bad(`${at}: причина длиннее ${LIMITS.reason} символов.`);
     criteria.push({ question, answer, weight, ...(reason && { reason: reason.trim() }) });
   }
   if (!criteria.some((c) => c.weight > 0)) return bad('Нужен хотя бы один критерий с положительным весом: иначе продукт всегда наберёт 0%.');

@@ -55,7 +55,7 @@ async function existingProduct(overrides: Partial<ProductDraft> = {}): Promise<{
     criteria: [{ question: 'q2', answer: 'passive_income', weight: 3, reason: 'Пассивный доход' }],
     ...overrides,
   };
-  return { id: await saveProductDraft(db, null, draft), draft };
+  return { id: (await saveProductDraft(db, null, draft, null)).productId, draft };
 }
 
 describe('product editor: a new product, guided', () => {
@@ -215,6 +215,24 @@ describe('product editor: an existing product', () => {
     expect(await productDraftOf(db, id)).toMatchObject({ price: 790, active: true, criteria: [{ question: 'q2', answer: 'passive_income', weight: 4 }, { question: 'q3', answer: 'three_months', weight: 1 }] });
     const [audit] = await db('staff_audit').where({ actor_telegram_id: admin, command: 'product_published' });
     expect(audit.details).toMatchObject({ productId: id, created: false, changed: ['price', 'criteria', 'active'], before: { price: 690, active: false }, after: { price: 790, active: true } });
+  });
+  it('two admins on one product: the second publish is stopped once instead of silently undoing the first', async () => {
+    const [first, second] = [await staffMember('admin'), await staffMember('admin')];
+    const { id, draft } = await existingProduct();
+    await press(first, `pe:open:${id}`);
+    await press(second, `pe:open:${id}`);
+    await press(first, 'pe:set:price');
+    await say(first, '800');
+    await press(first, 'pe:publish');
+    await press(second, 'pe:set:name');
+    await say(second, 'Портфель 2.0');
+    await press(second, 'pe:publish');
+    expect(lastText(second)).toBe('⚠️ Пока вы редактировали, продукт опубликовал кто-то ещё (изменено: price). Ваш черновик сохранён; «Опубликовать» ещё раз заменит и эти поля.');
+    expect(await productDraftOf(db, id)).toMatchObject({ name: 'Портфель', price: 800 });
+    await press(second, 'pe:publish'); // knowingly
+    expect(await productDraftOf(db, id)).toMatchObject({ name: 'Портфель 2.0', price: draft.price });
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: second, command: 'product_published' });
+    expect(audit.details).toMatchObject({ changed: ['name', 'price'], before: { name: 'Портфель', price: 800 }, after: { name: 'Портфель 2.0', price: 690 } });
   });
 });
 

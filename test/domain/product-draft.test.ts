@@ -105,6 +105,9 @@ describe('product draft: publishing', () => {
     expect(missingForPublish(complete)).toEqual([]);
     expect(changedFields(complete, complete)).toEqual([]);
     expect(changedFields(complete, { ...complete, price: 2, budgetLevel: 3, active: false })).toEqual(['price', 'levels', 'active']);
+    // Read back from jsonb, objects come with their keys in another order: still unchanged.
+    const reordered = JSON.parse(JSON.stringify({ ...complete, criteria: [{ weight: 1, answer: 'trading', question: 'q1' }] })) as ProductDraft;
+    expect(changedFields(complete, reordered)).toEqual([]);
     expect(changedFields(null, complete)).toEqual(expect.arrayContaining(['code', 'name', 'price', 'criteria']));
   });
 });
