@@ -58,7 +58,7 @@ const PROMPTS: Record<ProductField, (draft: ProductDraft, survey: Survey | undef
     )}`,
   stars: (d) => `Цена в Telegram Stars — целое число; «${CLEAR}» — без оплаты в Stars.${now(d.starsPrice === undefined ? '' : String(d.starsPrice))}`,
   landing: (d) => `Ссылка на лендинг (http:// или https://); «${CLEAR}» — убрать.${now(d.landingUrl ?? '')}`,
-  segments: (d) => `Для каких сегментов продукт: cold, warm, hot через пробел.${now(d.targetSegments.join(' '))}`,
+  segments: (d) => `Сегменты, для которых продукт: cold, warm, hot через пробел.${now(d.targetSegments.join(' '))}`,
   criteria: (d, survey) =>
     [
       'Критерии подбора, по одному на строку: «вопрос ответ вес причина». Вес со знаком минус — «против»; причину увидит лид.',
@@ -67,16 +67,17 @@ const PROMPTS: Record<ProductField, (draft: ProductDraft, survey: Survey | undef
       'Присланный список заменит весь текущий.',
     ].join('\n') + now(d.criteria.map(criterionLine).join('\n')),
   levels: (d) => `Бюджет и срочность лида, которому продукт подходит: два числа 0–3 через пробел (решают только при равном совпадении).${now(`${d.budgetLevel} ${d.urgencyLevel}`)}`,
-  media: (d) => `Пришлите картинку (фото) или файл (документом) для карточки продукта; «${CLEAR}» — убрать.${d.mediaUrl ? '\n\nСейчас медиа есть.' : ''}`,
+  media: (d) => `Медиа: пришлите картинку (фото) или файл (документом) для карточки продукта; «${CLEAR}» — убрать.${d.mediaUrl ? '\n\nСейчас медиа есть.' : ''}`,
 };
 
 function now(value: string): string {
   return value ? `\n\nСейчас:\n${value}` : '';
 }
 
-export function fieldPrompt(field: ProductField, draft: ProductDraft, survey: Survey | undefined): [string, { reply_markup: InlineKeyboard }] {
+/** The question for one field, with its current value; `step` while a new product is walked through. */
+export function fieldPrompt(field: ProductField, draft: ProductDraft, survey: Survey | undefined, step?: { n: number; of: number }): [string, { reply_markup: InlineKeyboard }] {
   const keyboard = new InlineKeyboard().text('↩️ К черновику', `${PRODUCT_SCOPE}:menu`).text('✖️ Отменить', 'adm:cancel');
-  return [`${FIELD_LABELS[field]}. ${PROMPTS[field](draft, survey)}`, { reply_markup: keyboard }];
+  return [`${step ? `Шаг ${step.n} из ${step.of}. ` : ''}${PROMPTS[field](draft, survey)}`, { reply_markup: keyboard }];
 }
 
 /** The draft and every action on it: a button per field, show/hide, the probe, publish, cancel. */

@@ -74,7 +74,8 @@ export function productEditor(deps: ProductEditorDeps): Composer<BotContext> {
 
   /** Asks for the field the state waits for, or shows the draft with its buttons. */
   async function show(ctx: BotContext, state: ProductEditorState): Promise<void> {
-    const [text, extra] = state.awaiting && state.awaiting !== 'probe' ? fieldPrompt(state.awaiting, state.draft, survey()) : editorView(state.draft, state.productId);
+    const step = state.guided && state.awaiting ? { n: GUIDED.indexOf(state.awaiting as ProductField) + 1, of: GUIDED.length } : undefined;
+    const [text, extra] = state.awaiting && state.awaiting !== 'probe' ? fieldPrompt(state.awaiting, state.draft, survey(), step) : editorView(state.draft, state.productId);
     // A full draft (long description, 40 criteria) can pass Telegram's 4,096: the buttons go on the last part.
     const parts = splitText(text);
     for (const [i, part] of parts.entries()) await ctx.reply(part, i === parts.length - 1 ? extra : undefined);

@@ -67,24 +67,24 @@ describe('product editor: a new product, guided', () => {
     expect(buttons(admin).some((b) => /^pe:open:\d+$/.test(b.callback_data))).toBe(true);
 
     await press(admin, 'pe:new');
-    expect(lastText(admin)).toMatch(/^Код\. Код продукта: латиница/);
+    expect(lastText(admin)).toMatch(/^Шаг 1 из 8\. Код продукта: латиница/);
     await say(admin, 'Крипто Про');
     expect(lastText(admin)).toBe('Код — латинские буквы, цифры и _, с буквы, до 64 символов (например crypto_pro).\nПришлите исправленный ответ или /cancel.');
     const code = uniqueCode();
     await say(admin, code.toUpperCase()); // lower-cased
-    expect(lastText(admin)).toMatch(/^Название\./);
+    expect(lastText(admin)).toMatch(/^Шаг 2 из 8\. Название продукта/);
     expect(await dialogRow(admin)).toMatchObject({ kind: 'flow', key: 'product_editor', state: { draft: { code }, awaiting: 'name' } });
 
     await say(admin, 'Крипто Про');
     await say(admin, 'Продвинутый курс для тех, кто уже торгует.');
     await say(admin, '• Стратегии с контролем риска\nРазбор сделок с наставником');
-    expect(lastText(admin)).toMatch(/^Цена\./);
+    expect(lastText(admin)).toMatch(/^Шаг 5 из 8\. Цена — число/);
     await say(admin, '0');
     expect(lastText(admin)).toMatch(/^Цена — число больше 0/);
     await say(admin, '12,345');
     expect(lastText(admin)).toMatch(/^Цена — число больше 0, не больше двух знаков/);
     await say(admin, '4 990,50');
-    expect(lastText(admin)).toMatch(/^Валюта\./);
+    expect(lastText(admin)).toMatch(/^Шаг 6 из 8\. Валюта/);
     await say(admin, 'рубли');
     expect(lastText(admin)).toBe('Валюта — 3–5 латинских букв, например RUB, USD или USDT.\nПришлите исправленный ответ или /cancel.');
     await say(admin, 'usdt');
