@@ -189,8 +189,8 @@ export function productEditor(deps: ProductEditorDeps): Composer<BotContext> {
         return void (await ctx.reply(PRODUCT_TEXTS.unchanged));
       }
       if (error instanceof ProductGoneError) return void (await ctx.reply(PRODUCT_TEXTS.unknownProduct));
+      await keep(); // whatever went wrong, the admin's draft is not lost with it
       if (!(error instanceof ProductCodeTakenError)) throw error;
-      await keep();
       return void (await ctx.reply(PRODUCT_TEXTS.codeTaken(error.code)));
     }
     const { productId, before } = saved;
