@@ -13,12 +13,14 @@ beforeAll(async () => {
   db = testDb();
   panel = staffBot(fake, db, owner);
 });
-afterAll(async () => {
-  await Promise.all([fake?.stop(), db?.destroy()]);
-});
-
 // Materials are global: each test imports under its own key prefix (the caption), so nothing else is archived.
 const run = Math.random().toString(36).slice(2, 8);
+
+afterAll(async () => {
+  // Ready materials would be offered to leads in later test files: none outlives this one.
+  await db?.('materials').whereRaw('starts_with(key, ?)', [`tg${run}-`]).delete();
+  await Promise.all([fake?.stop(), db?.destroy()]);
+});
 let nextScope = 0;
 const newScope = () => `tg${run}-${++nextScope}/`;
 
