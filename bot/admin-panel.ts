@@ -18,6 +18,7 @@ import {
 } from './content-editing';
 import { answerLeadSearch, type LeadCardDeps } from './lead-card';
 import { changeMaterialStatus, materialsOverview } from './materials-panel';
+import { productsOverview } from './product-editor';
 import { requireRole } from './staff-access';
 import { followUpTemplateList } from './template-editing';
 
@@ -33,8 +34,6 @@ const TEXTS = {
   menu: (role: string) => `🛠 Панель управления (ваша роль: ${role}). Что сделать?`,
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
-  products: (rows: { code: string; name: string; price: string; currency: string; active: boolean }[]) =>
-    ['🛒 Продукты:', ...(rows.length ? rows.map((p) => `• ${p.code} — ${p.name}: ${Number(p.price)} ${p.currency}${p.active ? '' : ' (скрыт)'}`) : ['—'])].join('\n'),
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
     [
       '👥 Команда:',
@@ -80,7 +79,7 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
       case 'materials':
         return materialsOverview(deps.db);
       case 'products':
-        return [TEXTS.products(await deps.db('products').orderBy('code').select('code', 'name', 'price', 'currency', 'active'))];
+        return productsOverview(deps);
       case 'staff':
         return [TEXTS.staff(deps.owners, await listStaff(deps.db))];
     }

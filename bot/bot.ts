@@ -13,6 +13,9 @@ import type { Handoffs } from './handoffs';
 import { managerDialogs } from './manager-dialogs';
 import { sendTo } from './send-to';
 import { leadUpdates } from './lead-updates';
+import { materialsImport } from './materials-import-panel';
+import { productEditor } from './product-editor';
+import { telegramFileDownloader } from './telegram-files';
 import { paymentCommands, type PaymentCommandsDeps } from './payments';
 import { starsPayments } from './stars-payments';
 import { staffCommands, type StaffDeps } from './staff-commands';
@@ -35,7 +38,7 @@ export interface BotDeps {
   antiSpam?: AntiSpamDeps;
   /** /lead: search a lead and read the card (managers and above). */
   leadCard?: LeadCardDeps;
-  /** /admin: the staff panel (menus per role, content editing dialogs, lead search). */
+  /** /admin: the staff panel (menus per role, content editing dialogs, lead search, the product editor, the materials importer). */
   panel?: AdminPanelDeps;
   /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
   payments?: PaymentCommandsDeps;
@@ -56,7 +59,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (staff) bot.use(staffCommands(staff));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
-  if (panel) bot.use(adminPanel(panel));
+  if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
   if (templates) bot.use(templateEditing(templates));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (approvals) bot.use(draftApprovals(approvals));
