@@ -31,7 +31,8 @@ import { Handoffs } from '../bot/handoffs';
 import { temporalTestServerPath } from './temporal-binaries';
 import { seedCampaign, seedLeads } from '../test/support/campaigns';
 import { broadcastCampaignWorkflow } from '../workflows/broadcast-campaign/workflow';
-import { campaignWorkflowId, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
+import { campaignWorkflowId, pauseCampaignSignal, pickWinnerSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
+import { createCampaign } from '../db/campaigns';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
@@ -47,12 +48,14 @@ async function main(only = process.argv[2]): Promise<void> {
   });
   const logger = pino({ level: 'silent' });
   const taskQueue = 'record-histories';
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
-  });
+  // A worker runs once: each recording that needs its own run makes another.
+  const newWorker = () =>
+    Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
+    });
   const conversations = new LeadConversations(env.client, taskQueue, logger);
   const newLead = () => ({ id: 990_000_000 + Math.floor(Math.random() * 1_000_000), first_name: 'Replay', language_code: 'ru' });
   const sentTo = (lead: { id: number }) => fake.callsTo('sendMessage', lead.id);
@@ -70,11 +73,12 @@ async function main(only = process.argv[2]): Promise<void> {
     writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
     console.log(`recorded ${history.events?.length} events to ${file}`);
   };
-  if (only === undefined || only === 'payment') await recordPayment(env, worker, db, fake, taskQueue, save);
-  if (only === undefined || only === 'campaign') await recordCampaign(env, worker, db, fake, taskQueue, save);
-  if (only === undefined || only === 'handoff') await worker.runUntil(() => recordHandoff(newLead(), drive));
+  if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);
+  if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
-  await worker.runUntil(async () => {
+  await (await newWorker()).runUntil(async () => {
     // The first minutes: greeting, bonus and its timer, readiness, free text, a stale button, /reset.
     const first = newLead();
     await drive(text(first, '/start replay'), first, 1);
@@ -224,6 +228,32 @@ async function recordCampaign(
   });
   if (leads.some((lead) => fake.callsTo('sendMessage', lead.telegramUserId).length !== 1)) throw new Error('the recorded campaign did not reach each lead once');
   await save('broadcast-campaign-paused-resumed', campaignWorkflowId(campaign.id));
+}
+
+/** An A/B test too small to decide: the window extended once, then the editor's pick goes to the rest. */
+async function recordAbCampaign(env: TestWorkflowEnvironment, worker: Worker, db: Db, taskQueue: string, save: (name: string, workflowId: string) => Promise<void>): Promise<void> {
+  const source = `replay-ab-${Date.now()}`;
+  await seedLeads(db, source, 12);
+  const content = (text: string) => ({ items: [{ kind: 'text' as const, text }], buttons: [[{ text: 'Записаться', action: 'command:consult' }]] });
+  const campaign = await createCampaign(db, {
+    name: 'Replay A/B',
+    createdBy: 990_000_001,
+    content: content('A'),
+    audience: { sources: [source] },
+    abTest: { variants: [{ key: 'A', weight: 1, content: content('A') }, { key: 'B', weight: 1, content: content('B') }], pilotShare: 50, metric: 'click_rate', windowHours: 12 },
+    scheduledAt: null,
+  });
+  const handle = await env.client.workflow.start(broadcastCampaignWorkflow, {
+    workflowId: campaignWorkflowId(campaign.id),
+    taskQueue,
+    args: [{ campaignId: campaign.id, ab: { windowHours: 12 } }],
+  });
+  await worker.runUntil(async () => {
+    await env.sleep('13h');
+    await handle.signal(pickWinnerSignal, 'B');
+    await handle.result();
+  });
+  await save('broadcast-campaign-ab-extended-picked', campaignWorkflowId(campaign.id));
 }
 
 main().catch((error) => {
