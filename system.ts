@@ -144,6 +144,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         owners: config.ADMIN_TELEGRAM_IDS,
         leadWorkflows: workerClient.workflow,
         clickTracking: clickTracking(config),
+        frequencyCapHours: config.BROADCAST_FREQUENCY_CAP_HOURS,
       });
       const worker: Worker = await createSalesWorker({
         connection,
