@@ -195,7 +195,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         dashboard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
-        campaignButtons: { db, owners: config.ADMIN_TELEGRAM_IDS, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
+        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,

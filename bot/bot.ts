@@ -2,7 +2,8 @@ import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
-import { campaignButtons, type CampaignButtonsDeps } from './campaign-buttons';
+import { campaignButtons } from './campaign-buttons';
+import { campaignDesk, type CampaignDeskDeps } from './campaign-desk';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
 import { dashboard, type DashboardDeps } from './dashboard';
@@ -44,8 +45,8 @@ export interface BotDeps {
   payments?: PaymentCommandsDeps;
   /** /dashboard: the analytics summary for managers and above. */
   dashboard?: DashboardDeps;
-  /** Broadcast buttons: leads' tracked action buttons and editors' A/B controls. */
-  campaignButtons?: Omit<CampaignButtonsDeps, 'conversations' | 'logger'>;
+  /** Broadcasts: leads' tracked action buttons; editors' /campaigns, /campaign and the controls on reports. */
+  campaigns?: CampaignDeskDeps;
 }
 
 /**
@@ -53,7 +54,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaignButtons: broadcastButtons }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -62,6 +63,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
   if (templates) bot.use(templateEditing(templates));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
+  if (campaigns) bot.use(campaignDesk(campaigns));
   if (approvals) bot.use(draftApprovals(approvals));
   if (payments) {
     // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.
@@ -72,7 +74,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
-  if (broadcastButtons) bot.use(campaignButtons({ ...broadcastButtons, conversations, logger }));
+  if (campaigns) bot.use(campaignButtons({ db: campaigns.db, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {

@@ -34,9 +34,10 @@ async function bot() {
     logger,
     conversations: { deliver: async (event) => void delivered.push(event) },
     staff: { db, owners: [owner], logger },
-    campaignButtons: {
+    campaigns: {
       db,
       owners: [owner],
+      timeZone: 'Europe/Moscow',
       campaigns: {
         command: async (id: number, command: CampaignCommand) => (signals.push(`${id}:${command}`), true),
         pickWinner: async (id: number, variant: string) => (signals.push(`${id}:win:${variant}`), true),
@@ -97,14 +98,36 @@ describe('broadcast buttons', () => {
     const manager = uniqueUserId();
     await setStaffRole(db, editor, 'editor', owner);
     await setStaffRole(db, manager, 'manager', owner);
-    await press(editor, encodeCampaignControl(77, { command: 'win', variant: 'B' }));
-    await press(editor, encodeCampaignControl(78, { command: 'now' }));
-    expect(signals).toEqual(['77:win:B', '78:deliver-now']);
-    expect(String(fake.callsTo('sendMessage', editor).at(-1)?.params.text)).toBe('#78: Решаем сейчас по собранным данным.');
-    await press(manager, encodeCampaignControl(77, { command: 'cancel' }));
-    expect(signals).toHaveLength(2);
+    const [lead] = await seedLeads(db, uniqueSource(), 2);
+    const first = await sentCampaign(lead);
+    const second = await sentCampaign(lead);
+    await press(editor, encodeCampaignControl(first.campaignId, { command: 'win', variant: 'B' }));
+    await press(editor, encodeCampaignControl(second.campaignId, { command: 'now' }));
+    expect(signals.slice(-2)).toEqual([`${first.campaignId}:win:B`, `${second.campaignId}:deliver-now`]);
+    expect(String(fake.callsTo('sendMessage', editor).at(-1)?.params.text)).toBe(`#${second.campaignId}: Сейчас: запланированная рассылка стартует, A/B-тест решается по собранным данным.`);
+    const before = signals.length;
+    await press(manager, encodeCampaignControl(first.campaignId, { command: 'cancel' }));
+    expect(signals).toHaveLength(before);
     expect(String(fake.callsTo('sendMessage', manager).at(-1)?.params.text)).toMatch(/^⛔ Это доступно редакторам/);
     const audit = await db('staff_audit').where({ actor_telegram_id: manager, command: 'campaign_control' }).first();
     expect(audit).toMatchObject({ allowed: false });
+  });
+
+  it('an editor sees a campaign with its controls, pauses it and gets every recipient as CSV', async () => {
+    const editor = uniqueUserId();
+    await setStaffRole(db, editor, 'editor', owner);
+    const [lead] = await seedLeads(db, uniqueSource(), 1);
+    const { campaignId } = await sentCampaign(lead);
+    await db('campaigns').where({ id: campaignId }).update({ status: 'running' });
+    await (await bot()).handleUpdate(fake.pushedUpdate(fake.pushText({ id: editor, first_name: "Редактор" }, `/campaign ${campaignId}`)));
+    const card = fake.callsTo('sendMessage', editor).at(-1);
+    expect(String(card?.params.text)).toContain(`📣 #${campaignId} «Кнопки» — running\nЗапуск: сразу (Europe/Moscow)\nВ очереди 0, отправлено 1`);
+    const buttons = (card?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
+    expect(buttons.map((b) => b.callback_data)).toEqual([`cmpctl:${campaignId}:pause`, `cmpctl:${campaignId}:cancel`, `cmpctl:${campaignId}:show`, `cmpctl:${campaignId}:csv`]);
+    await press(editor, `cmpctl:${campaignId}:pause`);
+    expect(signals.at(-1)).toBe(`${campaignId}:pause`);
+    await press(editor, `cmpctl:${campaignId}:csv`);
+    const csv = fake.callsTo('sendDocument', editor).at(-1);
+    expect(String(csv?.params.caption)).toBe(`#${campaignId}: получателей 1`);
   });
 });
