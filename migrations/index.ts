@@ -17,6 +17,7 @@ import * as orders from './20261201_020_orders';
 import * as analyticsIndexes from './20261201_040_analytics_indexes';
 import * as campaigns from './20261201_050_campaigns';
 import * as staffDialogFlows from './20261202_032_staff_dialog_flows';
+import * as orderInstalments from './20261202_021_order_instalments';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -41,6 +42,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_012_template_documents': templateDocuments,
   '20261201_050_campaigns': campaigns,
   '20261202_032_staff_dialog_flows': staffDialogFlows,
+  '20261202_021_order_instalments': orderInstalments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
