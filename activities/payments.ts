@@ -20,7 +20,7 @@ import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { findLeadByTelegramId } from '../db/leads';
 import { claimOutbound, settleOutbound } from '../db/messages';
-import { cancelUnpaidInstalments, markInstalmentOverdue, markInstalmentPaid, markInstalmentSent } from '../db/instalments';
+import { cancelUnpaidInstalments, instalmentStillDue, markInstalmentOverdue, markInstalmentPaid, markInstalmentSent } from '../db/instalments';
 import {
   closeOrder,
   findOrder,
@@ -295,6 +295,11 @@ export function createPaymentActivities(deps: TelegramDeps) {
       const result = await markInstalmentPaid(db, request.orderId, request.instalment, request);
       logger.info({ orderId: request.orderId, instalment: request.instalment, via: request.via, ...result }, 'instalment paid');
       return result;
+    },
+
+    /** False when the order was refunded or the rest written off outside the workflow (an admin's refund): nothing more is asked for. */
+    async instalmentStillDue(request: { orderId: number; instalment: number }): Promise<boolean> {
+      return instalmentStillDue(db, request.orderId, request.instalment);
     },
 
     async markInstalmentSent(request: { orderId: number; instalment: number }): Promise<void> {

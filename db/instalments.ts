@@ -37,6 +37,16 @@ export async function listInstalments(db: Knex, orderId: number): Promise<Instal
   return db<InstalmentRow>('order_instalments').where({ order_id: orderId }).orderBy('number');
 }
 
+/** Whether instalment `number` may still be asked for: the order is paid (not refunded) and the part unpaid. */
+export async function instalmentStillDue(db: Knex, orderId: number, number: number): Promise<boolean> {
+  const row = await db('order_instalments as i')
+    .join('orders as o', 'o.id', 'i.order_id')
+    .where({ 'i.order_id': orderId, 'i.number': number, 'o.status': 'paid' })
+    .whereIn('i.status', [...PAYABLE_INSTALMENT_STATUSES])
+    .first('i.id');
+  return row !== undefined;
+}
+
 export async function markInstalmentSent(db: Knex, orderId: number, number: number): Promise<void> {
   await db('order_instalments')
     .where({ order_id: orderId, number, status: 'pending' })

@@ -5,8 +5,10 @@ import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
+import { PaymentWorkflows } from '../../bot/payment-workflows';
 
 const SECRET = 'provider-secret';
+const NOTICE_QUEUE = 'payment-webhook-api-test';
 const h = useLeadHarness();
 let payments: PaymentTestKit;
 let api: FastifyInstance;
@@ -17,8 +19,9 @@ beforeAll(() => {
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     health: { postgres: async () => {}, temporal: async () => {} },
-    // A real Temporal client; no worker: these orders have no running workflow.
-    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: payments.workflows() },
+    // A real Temporal client; no worker: these orders have no running workflow, and a notice about
+    // money for a closed order is only started here (test/workflows/payment.test.ts runs one).
+    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: new PaymentWorkflows(h.env.client, NOTICE_QUEUE) },
   });
 });
 afterAll(async () => {

@@ -11,7 +11,7 @@ export interface PaymentFlow {
   workflowId: string;
   payments: Pick<
     PaymentActivities,
-    'recordInstalmentPaid' | 'markInstalmentSent' | 'markInstalmentOverdue' | 'cancelUnpaidInstalments'
+    'recordInstalmentPaid' | 'instalmentStillDue' | 'markInstalmentSent' | 'markInstalmentOverdue' | 'cancelUnpaidInstalments'
   >;
   tell(kind: PaymentMessageKind, outboundId: string, instalment?: number): Promise<boolean>;
   tellManagers(request: { kind: 'instalmentPaid' | 'fullyPaid' | 'instalmentOverdue' | 'instalmentsCancelled'; outboundId: string; via?: string; instalment?: number }): Promise<void>;
@@ -69,6 +69,10 @@ export async function collectLaterInstalments(flow: PaymentFlow): Promise<void> 
       if (await flow.handleReports(state)) continue;
       if (woken) continue;
       if (phase === 'scheduled') {
+        if (!(await flow.payments.instalmentStillDue({ orderId: input.orderId, instalment: n }))) {
+          state.collecting = false;
+          return;
+        }
         if (await flow.tell('instalmentDue', `${prefix}/due`, n)) await flow.payments.markInstalmentSent({ orderId: input.orderId, instalment: n });
         phase = 'sent';
         sentAt = Date.now();
