@@ -100,7 +100,10 @@ async function preCheckoutProblem(
     // A later instalment: the order is paid (access open) and this part is still unpaid.
     const instalment = await findInstalment(db, target.orderId, target.instalment);
     if (!instalment || order.status !== 'paid') return `no payable instalment ${target.instalment}`;
-    if (!(PAYABLE_INSTALMENT_STATUSES as readonly string[]).includes(instalment.status)) return `instalment ${target.instalment} is ${instalment.status}`;
+    // Only an invoice we sent can be paid: a pending (not yet due) instalment has none.
+    if (!(PAYABLE_INSTALMENT_STATUSES as readonly string[]).includes(instalment.status) || instalment.status === 'pending') {
+      return `instalment ${target.instalment} is ${instalment.status}`;
+    }
     expected = Number(instalment.amount);
   }
   if (expected !== query.total_amount) return `amount ${query.total_amount} instead of ${expected}`;

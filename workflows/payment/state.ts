@@ -59,7 +59,14 @@ export function expectedAmount(input: PaymentInput, n: number): number {
  * and instalment number: the workflow is one per order and takes one payment per instalment.
  */
 export function receivePayment(state: PaymentState, input: PaymentInput, confirmation: PaymentConfirmation): void {
-  if (!isOpen(state) || (confirmation.instalment ?? 1) !== state.instalment) return;
+  const n = confirmation.instalment ?? 1;
+  if (n > state.instalment && n <= (input.instalments?.length ?? 1)) {
+    // Money for an instalment that is not due yet: never lost silently, never counted early.
+    const paid = formatAmount(confirmation.amount, confirmation.currency);
+    state.flags.push({ reason: `paid ${paid} for instalment ${n} while instalment ${state.instalment} is due (${confirmation.via})`, alreadyStored: false });
+    return;
+  }
+  if (!isOpen(state) || n !== state.instalment) return;
   const expected = expectedAmount(input, state.instalment);
   if (confirmation.currency !== input.currency || !amountsMatch(expected, confirmation.amount)) {
     const paid = formatAmount(confirmation.amount, confirmation.currency);
