@@ -118,4 +118,22 @@ describe('POST /payments/webhook', () => {
     expect(response.json()).toEqual({ result: 'flagged', reason: 'paid after the order was expired (webhook)' });
     expect((await payments.orderRow(orderId)).status).toBe('expired');
   });
+
+  it('an instalment the order does not have is a 400; a later instalment of an order not yet paid is flagged', async () => {
+    const full = await order();
+    const none = await post(JSON.stringify({ order_id: full.orderId, status: 'paid', amount: 290, currency: 'USD', instalment: 2 }));
+    expect(none.statusCode).toBe(400);
+    expect(none.json()).toEqual({ error: `order ${full.orderId} has no instalment 2` });
+
+    const lead = await payments.lead();
+    const plan = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+    expect((await payments.db('order_instalments').where({ order_id: plan.orderId }).orderBy('number')).map((r) => [r.number, r.amount, r.status])).toEqual([
+      [1, '96.67', 'pending'],
+      [2, '96.67', 'pending'],
+      [3, '96.66', 'pending'],
+    ]);
+    const early = await post(JSON.stringify({ order_id: plan.orderId, status: 'paid', amount: 96.67, currency: 'USD', instalment: 2, payment_id: 'e-1' }));
+    expect(early.json()).toEqual({ result: 'flagged', reason: 'paid after the order was created, its first payment missing (webhook)' });
+    expect((await webhooksOf(plan.orderId)).map((w) => [w.outcome, w.instalment, w.provider_event_id])).toEqual([['order_closed', 2, 'e-1']]);
+  });
 });
