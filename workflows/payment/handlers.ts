@@ -55,12 +55,18 @@ export function installPaymentHandlers(state: PaymentState, input: PaymentInput)
   setHandler(
     cancelPaymentUpdate,
     async (): Promise<ManagerActionResult> => {
-      if (state.payment !== null || (state.status === 'paid' && !state.collecting)) return { outcome: 'already_paid' };
+      if (state.collecting) {
+        // Collecting later instalments: the cancel writes off what is left (after an instalment being
+        // fulfilled right now); access stays open.
+        if (state.cancelRequested) return { outcome: 'already_closed', status: state.status };
+        state.cancelRequested = true;
+        await condition(() => !state.collecting);
+        return { outcome: 'cancelled' };
+      }
+      if (state.payment !== null || state.status === 'paid') return { outcome: 'already_paid' };
       if (!isOpen(state)) return { outcome: 'already_closed', status: state.status };
-      // Collecting a later instalment: the cancel writes off what is left; access stays open.
-      const writeOff = state.collecting;
       state.cancelRequested = true;
-      await condition(() => (writeOff ? !state.collecting : state.status === 'cancelled'));
+      await condition(() => state.status === 'cancelled');
       return { outcome: 'cancelled' };
     },
     { validator: validateManager },
