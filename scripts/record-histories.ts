@@ -1,7 +1,8 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
- * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign]
- * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those).
+ * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
+ * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments` and
+ * `post-sale` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -25,7 +26,7 @@ import { upsertLead } from '../db/leads';
 import type { Db } from '../db/knex';
 import { seedCatalogue } from '../db/seed';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
-import { paymentWorkflowId } from '../workflows/payment/contract';
+import { paymentStateQuery, paymentWorkflowId } from '../workflows/payment/contract';
 import { handoffWorkflowId } from '../workflows/manager-handoff/contract';
 import { Handoffs } from '../bot/handoffs';
 import { temporalTestServerPath } from './temporal-binaries';
@@ -76,6 +77,20 @@ async function main(only = process.argv[2]): Promise<void> {
   if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);
+  if (only === undefined || only === 'payment')   if (only === undefined || only === 'instalments') await recordInstalments(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'post-sale') {
+    await (await newWorker()).runUntil(async () => {
+      // Paid: the warm-up follow-ups stop and the post-sale day-1 message goes out.
+      const lead = newLead();
+      await drive(text(lead, '/start replay'), lead, 1);
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).signal('domainEvent', { id: 'payment-1-paid', name: 'payment_paid', payload: { orderId: 1 } });
+      await env.sleep('36h');
+      await fake.waitFor(() => sentTo(lead).some((c) => String(c.params.text).includes('первые шаги')), 20_000);
+      await save('lead-conversation-post-sale', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+  }
+  if (only === 'instalments' || only === 'post-sale') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -198,6 +213,8 @@ async function recordPayment(
     await fake.waitFor(() => fake.callsTo('sendMessage', telegramUserId).length >= 3, 20_000);
     await payments.paid(input.orderId, { via: 'webhook', amount: 1, currency: 'USD' });
     await payments.confirm(input.orderId, 1);
+    // The later instalments are not part of this history: written off at once.
+    await payments.cancel(input.orderId, 1);
     await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
   });
   await save('payment-reminder-failure-confirm', paymentWorkflowId(input.orderId));
@@ -254,6 +271,41 @@ async function recordAbCampaign(env: TestWorkflowEnvironment, worker: Worker, db
     await handle.result();
   });
   await save('broadcast-campaign-ab-extended-picked', campaignWorkflowId(campaign.id));
+}
+
+/** An instalment order: the first paid, 30 days later the second's link and reminder, paid twice, the rest written off. */
+async function recordInstalments(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
+  await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
+  const input = await createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+  const payments = new PaymentWorkflows(env.client, taskQueue);
+  const sent = () => fake.callsTo('sendMessage', telegramUserId).length;
+  await worker.runUntil(async () => {
+    await payments.start(input);
+    await fake.waitFor(() => sent() >= 1, 20_000);
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD' });
+    // Skip time only once the first payment's activities are done (a skip would time them out).
+    const handle = env.client.workflow.getHandle(paymentWorkflowId(input.orderId));
+    for (let at = Date.now(); (await handle.query(paymentStateQuery)).instalment !== 2; await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() - at > 20_000) throw new Error('the first instalment was not fulfilled');
+    }
+    await env.sleep('30d');
+    await env.sleep('2h');
+    await fake.waitFor(() => sent() >= 4, 20_000); // the second's link and its 1-hour reminder
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 2 });
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 2 });
+    await fake.waitFor(() => sent() >= 5, 20_000);
+    await payments.cancel(input.orderId, 1);
+    await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
+  });
+  await save('payment-instalments', paymentWorkflowId(input.orderId));
 }
 
 main().catch((error) => {
