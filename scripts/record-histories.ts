@@ -77,7 +77,7 @@ async function main(only = process.argv[2]): Promise<void> {
   if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);
-  if (only === undefined || only === 'payment')   if (only === undefined || only === 'instalments') await recordInstalments(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'instalments') await recordInstalments(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'post-sale') {
     await (await newWorker()).runUntil(async () => {
       // Paid: the warm-up follow-ups stop and the post-sale day-1 message goes out.
@@ -90,7 +90,7 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
-  if (only === 'instalments' || only === 'post-sale') return finish();
+  if (only === 'instalments' || only === 'post-sale' || only === 'campaign') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
