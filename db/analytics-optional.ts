@@ -21,7 +21,7 @@ export async function existingTables(db: Knex, names: readonly string[]): Promis
   return new Set(rows.map((r: { name: string }) => r.name));
 }
 
-export const OPTIONAL_TABLES = ['handoffs', 'orders', 'campaign_deliveries'] as const;
+export const OPTIONAL_TABLES = ['handoffs', 'orders', 'order_instalments', 'campaign_deliveries'] as const;
 
 const missing = (table: string, feature: string): Unavailable => ({
   available: false,
@@ -66,7 +66,8 @@ export interface Sales {
   /**
    * Orders whose status is `paid` and whose `paid_at` falls in the period. A refunded order (status
    * `refunded`, `paid_at` kept) brought no money and is not counted; `amount` is what the payment
-   * brought (the first payment of an instalment).
+   * brought (the first payment of an instalment). The second and third instalments count as payments
+   * of their own in the period they were paid.
    */
   paidOrders: number;
   byCurrency: SalesByCurrency[];
@@ -75,10 +76,17 @@ export interface Sales {
 export async function salesMetrics(db: Knex, period: Period, tables: Set<string>): Promise<Section<Sales>> {
   if (!tables.has('orders')) return missing('orders', 'payments');
   const { rows } = await db.raw(
-    `select o.currency, round(sum(o.amount), 2)::float8 as revenue, count(*)::int as orders
-       from orders o
-      where o.status = 'paid' and o.paid_at >= :since and o.paid_at < :until
-      group by o.currency order by revenue desc`,
+    `with payments as (
+       select o.currency, o.amount from orders o
+        where o.status = 'paid' and o.paid_at >= :since and o.paid_at < :until
+       ${tables.has('order_instalments')
+         ? `union all
+       select i.currency, i.amount from order_instalments i join orders o on o.id = i.order_id
+        where i.number > 1 and i.status = 'paid' and o.status = 'paid' and i.paid_at >= :since and i.paid_at < :until`
+         : ''}
+     )
+     select currency, round(sum(amount), 2)::float8 as revenue, count(*)::int as orders
+       from payments group by currency order by revenue desc`,
     bindings(period),
   );
   const byCurrency = rows.map((r: { currency: string; revenue: number; orders: number }) => ({

@@ -195,6 +195,19 @@ describe('GET /analytics', () => {
     expect(summary).toContain('💰 Продажи\nоплат за период нет');
   });
 
+  it("an instalment's second payment counts as money of the day it came, never for a refunded order", async () => {
+    const dOrder = await db('orders').where({ lead_id: ids.D, type: 'instalment' }).first('id');
+    const cOrder = await db('orders').where({ lead_id: ids.C, status: 'refunded' }).first('id');
+    const instalment = (orderId: number) => ({ order_id: orderId, number: 2, amount: 500.5, currency: 'RUB', status: 'paid', paid_at: new Date(now - HOUR) });
+    await db('order_instalments').insert([instalment(dOrder.id), instalment(cOrder.id)]);
+    try {
+      expect((await get('/analytics?days=1')).json().sales).toEqual({ available: true, paidOrders: 1, byCurrency: [{ currency: 'RUB', revenue: 500.5, orders: 1, averageOrder: 500.5 }] });
+      expect((await get('/analytics?days=30')).json().sales.byCurrency[0]).toEqual({ currency: 'RUB', revenue: 2001, orders: 3, averageOrder: 667 });
+    } finally {
+      await db('order_instalments').whereIn('order_id', [dOrder.id, cOrder.id]).delete();
+    }
+  });
+
   it('defaults to 30 days; 180 reaches the user who started 40 days ago', async () => {
     expect((await get('/analytics')).json().period.days).toBe(30);
     const a = (await get('/analytics?days=180')).json();
