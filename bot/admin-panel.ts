@@ -33,6 +33,7 @@ const TEXTS = {
   menu: (role: string) => `🛠 Панель управления (ваша роль: ${role}). Что сделать?`,
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
+  broadcast: 'Новая рассылка: /broadcast',
   products: (rows: { code: string; name: string; price: string; currency: string; active: boolean }[]) =>
     ['🛒 Продукты:', ...(rows.length ? rows.map((p) => `• ${p.code} — ${p.name}: ${Number(p.price)} ${p.currency}${p.active ? '' : ' (скрыт)'}`) : ['—'])].join('\n'),
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
@@ -61,7 +62,7 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
     await auditStaffCommand(deps.db, { actor, actorRole: role, command: 'admin', details: { shown: actions.map((a) => a.id) }, allowed: actions.length > 0, reason: role ? undefined : 'not staff' });
     if (!role) return void (await ctx.reply(TEXTS.refused));
     const keyboard = new InlineKeyboard();
-    for (const action of actions) keyboard.text(action.label, `${SCOPE}:${action.id}`).row();
+    for (const action of actions) keyboard.text(action.label, 'data' in action ? action.data : `${SCOPE}:${action.id}`).row();
     await ctx.reply(TEXTS.menu(role), { reply_markup: keyboard });
   });
 
@@ -83,6 +84,8 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
         return [TEXTS.products(await deps.db('products').orderBy('code').select('code', 'name', 'price', 'currency', 'active'))];
       case 'staff':
         return [TEXTS.staff(deps.owners, await listStaff(deps.db))];
+      case 'broadcast': // its button carries the composer's own data; this answers a hand-typed adm:broadcast
+        return [TEXTS.broadcast];
     }
   }
 

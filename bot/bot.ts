@@ -2,6 +2,7 @@ import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
+import { broadcastComposer, type BroadcastComposerDeps } from './broadcast-composer';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
 import { dashboard, type DashboardDeps } from './dashboard';
@@ -40,6 +41,8 @@ export interface BotDeps {
   payments?: PaymentCommandsDeps;
   /** /dashboard: the analytics summary for managers and above. */
   dashboard?: DashboardDeps;
+  /** /broadcast: editors compose, preview and launch a broadcast campaign. */
+  broadcasts?: BroadcastComposerDeps;
 }
 
 /**
@@ -47,7 +50,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -55,6 +58,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel));
   if (templates) bot.use(templateEditing(templates));
+  if (broadcasts) bot.use(broadcastComposer(broadcasts));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (approvals) bot.use(draftApprovals(approvals));
   if (payments) {

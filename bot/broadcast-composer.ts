@@ -1,0 +1,396 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import type { Message } from 'grammy/types';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { launchCampaign } from '../api/campaign-launch';
+import type { CampaignWorkflowsPort } from '../api/campaign-workflows';
+import { audienceSize } from '../db/campaigns';
+import { auditStaffCommand, roleOf } from '../db/staff';
+import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
+import { AB_METRICS, campaignItemSchema, type AbMetric, type CampaignItem, type Segment } from '../domain/campaign';
+import {
+  addVariant,
+  completeDraft,
+  COMPOSER_FLOW,
+  contentOfVariant,
+  currentVariant,
+  EDITABLE_STEPS,
+  ITEM_LIMIT,
+  itemsInProgress,
+  mainContent,
+  moveTo,
+  NAME_LIMIT,
+  newDraft,
+  readDraft,
+  startEdit,
+  stepAfter,
+  withItem,
+  withVariantButtons,
+  type BroadcastDraft,
+  type EditableStep,
+} from '../domain/broadcast-draft';
+import { parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../domain/broadcast-input';
+import { sendContentPreview } from './broadcast-preview';
+import { BROADCAST_TEXTS as T, describeButtons, METRIC_NAMES, share } from './broadcast-texts';
+import type { BotContext } from './context';
+import { requireRole } from './staff-access';
+
+export interface BroadcastComposerDeps {
+  db: Knex;
+  owners: readonly number[];
+  logger: Logger;
+  /** Starts the campaign's workflow on Confirm (Temporal in production, a recording port in tests). */
+  workflows: CampaignWorkflowsPort;
+  /** The scenarios' step ids and survey answers: a `step:` button or a tag is checked as it is typed. */
+  vocabulary?: () => ScenarioVocabulary;
+  /** The clock a schedule must be after. */
+  now?: () => Date;
+}
+
+const SCOPE = 'bc';
+const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
+const TELEGRAM_TEXT_LIMIT = 4096;
+const CAPTION_LIMIT = 1024;
+
+type Reply = Parameters<BotContext['reply']>;
+
+/**
+ * `/broadcast`: an editor composes a broadcast step by step (name, messages, buttons, audience, an
+ * optional A/B test, schedule), sees it as leads will, and confirms, edits a part or cancels. The
+ * draft is the JSON state of the editor's staff dialog, so it survives a restart; every step checks
+ * the role anew and is recorded in staff_audit. `/cancel` (here or in the admin panel) ends it.
+ */
+export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const privateChats = composer.chatType('private');
+  const now = deps.now ?? (() => new Date());
+
+  const save = (editor: number, draft: BroadcastDraft) => setDialog(deps.db, editor, { kind: 'flow', flow: COMPOSER_FLOW, state: { ...draft } });
+
+  async function draftOf(editor: number): Promise<BroadcastDraft | null | undefined> {
+    const dialog = await dialogOf(deps.db, editor);
+    if (dialog?.kind !== 'flow' || dialog.flow !== COMPOSER_FLOW) return undefined;
+    return readDraft(dialog.state);
+  }
+
+  /** Saves the draft at its step and asks what that step needs. */
+  async function goTo(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
+    await save(ctx.from!.id, draft);
+    if (draft.step === 'preview') return showPreview(ctx, draft);
+    await ctx.reply(...(await promptFor(draft)));
+  }
+
+  async function promptFor(draft: BroadcastDraft): Promise<Reply> {
+    const cancel = (keyboard = new InlineKeyboard()) => keyboard.row().text(T.buttons.cancel, `${SCOPE}:cancel`);
+    switch (draft.step) {
+      case 'name':
+        return [T.start, { reply_markup: cancel() }];
+      case 'items':
+      case 'variant_items': {
+        const keyboard = new InlineKeyboard();
+        if (itemsInProgress(draft).length) keyboard.text(T.buttons.done, `${SCOPE}:done`).text(T.buttons.undo, `${SCOPE}:undo`);
+        return [T.itemsPrompt(draft.step === 'variant_items' ? currentVariant(draft)?.key : undefined), { reply_markup: cancel(keyboard) }];
+      }
+      case 'buttons': {
+        const keyboard = new InlineKeyboard().text(T.buttons.noButtons, `${SCOPE}:nobuttons`);
+        if (draft.editing && draft.buttons.length) keyboard.text(T.buttons.keep, `${SCOPE}:keep`);
+        const current = draft.buttons.length ? `\n\nСейчас:\n${describeButtons(draft.buttons)}` : '';
+        return [`${T.buttonsPrompt()}${current}`, { reply_markup: cancel(keyboard) }];
+      }
+      case 'variant_buttons':
+        return [T.buttonsPrompt(currentVariant(draft)?.key), { reply_markup: cancel(new InlineKeyboard().text(T.buttons.asA, `${SCOPE}:asa`).text(T.buttons.noButtons, `${SCOPE}:nobuttons`)) }];
+      case 'audience': {
+        const chosen = new Set(draft.audience.segments ?? []);
+        const keyboard = new InlineKeyboard().text(`${chosen.size ? '' : '✓ '}${T.buttons.everyone}`, `${SCOPE}:all`);
+        for (const segment of ['hot', 'warm', 'cold'] as Segment[]) keyboard.text(`${chosen.has(segment) ? '✓ ' : ''}${segment}`, `${SCOPE}:seg:${segment}`);
+        keyboard.row().text(T.buttons.next, `${SCOPE}:next`);
+        return [T.audiencePrompt(draft.audience, await audienceSize(deps.db, draft.audience)), { reply_markup: cancel(keyboard) }];
+      }
+      case 'ab':
+        return [T.abPrompt, { reply_markup: cancel(new InlineKeyboard().text(T.buttons.addB, `${SCOPE}:abadd`).text(T.buttons.noTest, `${SCOPE}:abskip`)) }];
+      case 'ab_settings': {
+        const ab = draft.ab!;
+        const mark = (on: boolean, label: string) => `${on ? '✓ ' : ''}${label}`;
+        const keyboard = new InlineKeyboard();
+        for (const metric of AB_METRICS) keyboard.text(mark(ab.metric === metric, METRIC_NAMES[metric]), `${SCOPE}:abm:${metric}`);
+        keyboard.row();
+        for (const hours of [12, 18, 24]) keyboard.text(mark(ab.windowHours === hours, `${hours} ч`), `${SCOPE}:abw:${hours}`);
+        keyboard.row();
+        for (const pilot of [10, 20, 30, 50]) keyboard.text(mark(ab.pilotShare === pilot, `пилот ${pilot} %`), `${SCOPE}:abp:${pilot}`);
+        keyboard.row();
+        if (ab.variants.length < 2) keyboard.text(T.buttons.addC, `${SCOPE}:abadd`);
+        keyboard.text(T.buttons.dropTest, `${SCOPE}:abnone`).text(T.buttons.next, `${SCOPE}:abok`);
+        return [T.abSettings(ab), { reply_markup: cancel(keyboard) }];
+      }
+      case 'schedule':
+        return [T.schedulePrompt, { reply_markup: cancel(new InlineKeyboard().text(T.buttons.now, `${SCOPE}:now`)) }];
+      case 'preview':
+        return [T.previewWaits, { reply_markup: confirmKeyboard() }];
+    }
+  }
+
+  function confirmKeyboard(): InlineKeyboard {
+    return new InlineKeyboard().text(T.buttons.confirm, `${SCOPE}:confirm`).text(T.buttons.edit, `${SCOPE}:edit`).text(T.buttons.cancel, `${SCOPE}:cancel`);
+  }
+
+  /** Every variant's messages as leads will get them, then the summary with Confirm / Edit / Cancel. */
+  async function showPreview(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
+    const chatId = ctx.chat!.id;
+    await ctx.reply(T.previewHeader);
+    const variants = draft.ab
+      ? [{ key: 'A', content: mainContent(draft) }, ...draft.ab.variants.map((v) => ({ key: v.key, content: contentOfVariant(draft, v) }))]
+      : [{ key: undefined, content: mainContent(draft) }];
+    for (const [index, variant] of variants.entries()) {
+      if (variant.key && draft.ab) await ctx.reply(T.variantHeader(variant.key, share(draft.ab.weights, index)));
+      const sent = await sendContentPreview(ctx.api, chatId, variant.content);
+      if (!sent.ok) {
+        // No Confirm under a broadcast Telegram refuses: only Edit and Cancel.
+        return void (await ctx.reply(sent.problem, { reply_markup: new InlineKeyboard().text(T.buttons.edit, `${SCOPE}:edit`).text(T.buttons.cancel, `${SCOPE}:cancel`) }));
+      }
+    }
+    await ctx.reply(T.summary(draft, await audienceSize(deps.db, draft.audience)), { reply_markup: confirmKeyboard() });
+  }
+
+  /** `/broadcast` or the panel's button: a new draft, or the unfinished one where it stopped. */
+  async function begin(ctx: BotContext): Promise<void> {
+    if (!(await requireRole(deps, ctx, 'editor', 'broadcast'))) return;
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
+    const existing = await draftOf(ctx.from!.id);
+    if (existing) {
+      await ctx.reply(T.resumed(existing.name));
+      return goTo(ctx, existing);
+    }
+    await goTo(ctx, newDraft());
+  }
+
+  privateChats.command('broadcast', begin);
+  privateChats.callbackQuery(`${SCOPE}:start`, begin);
+
+  privateChats.callbackQuery(CALLBACK, async (ctx) => {
+    const [action, argument] = [ctx.match[1], ctx.match[2]];
+    const editor = ctx.from.id;
+    if (!(await requireRole(deps, ctx, 'editor', `broadcast:${action}`, argument ? { argument } : {}))) return void (await dropDraft(editor));
+    const draft = await draftOf(editor);
+    if (!draft) return void (await ctx.answerCallbackQuery({ text: draft === null ? T.broken : T.stale }).catch(() => undefined));
+    const next = await onButton(ctx, draft, action, argument);
+    if (next === 'stale') return void (await ctx.answerCallbackQuery({ text: T.stale }).catch(() => undefined));
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    if (next) await goTo(ctx, next);
+  });
+
+  /** What a button does at the draft's step: the draft to go on with, nothing (answered), or stale. */
+  async function onButton(ctx: BotContext, draft: BroadcastDraft, action: string, argument: string | undefined): Promise<BroadcastDraft | undefined | 'stale'> {
+    const at = (...steps: BroadcastDraft['step'][]) => steps.includes(draft.step);
+    switch (action) {
+      case 'cancel':
+        await takeDialog(deps.db, ctx.from!.id);
+        await ctx.reply(T.cancelled);
+        return undefined;
+      case 'done':
+        if (!at('items', 'variant_items')) return 'stale';
+        if (!itemsInProgress(draft).length) return void (await ctx.reply(T.noItems));
+        return moveTo(draft, stepAfter(draft, draft.step));
+      case 'undo': {
+        if (!at('items', 'variant_items')) return 'stale';
+        const items = itemsInProgress(draft).slice(0, -1);
+        const undone = draft.step === 'items' ? { ...draft, items } : { ...draft, ab: { ...draft.ab!, variants: draft.ab!.variants.map((v, i, all) => (i === all.length - 1 ? { ...v, items } : v)) } };
+        await save(ctx.from!.id, undone);
+        await ctx.reply(T.itemRemoved(items.length));
+        return items.length ? undefined : undone;
+      }
+      case 'nobuttons':
+        if (at('buttons')) return moveTo({ ...draft, buttons: [] }, stepAfter(draft, 'buttons'));
+        if (at('variant_buttons')) return moveTo(withVariantButtons(draft, []), stepAfter(draft, 'variant_buttons'));
+        return 'stale';
+      case 'keep':
+        return at('buttons') ? moveTo(draft, stepAfter(draft, 'buttons')) : 'stale';
+      case 'asa':
+        return at('variant_buttons') ? moveTo(withVariantButtons(draft, 'as_a'), stepAfter(draft, 'variant_buttons')) : 'stale';
+      case 'all':
+        return at('audience') ? { ...draft, audience: {} } : 'stale';
+      case 'seg': {
+        if (!at('audience') || !['hot', 'warm', 'cold'].includes(argument ?? '')) return 'stale';
+        const segments = new Set(draft.audience.segments ?? []);
+        if (segments.has(argument as Segment)) segments.delete(argument as Segment);
+        else segments.add(argument as Segment);
+        const { segments: _before, ...rest } = draft.audience;
+        return { ...draft, audience: segments.size ? { ...rest, segments: [...segments] } : rest };
+      }
+      case 'next':
+        return at('audience') ? moveTo(draft, stepAfter(draft, 'audience')) : 'stale';
+      case 'abadd':
+        return at('ab', 'ab_settings') && (draft.ab?.variants.length ?? 0) < 2 ? addVariant(draft) : 'stale';
+      case 'abskip':
+        return at('ab') ? moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab')) : 'stale';
+      case 'abnone':
+        return at('ab_settings') ? moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab_settings')) : 'stale';
+      case 'abok':
+        return at('ab_settings') ? moveTo(draft, stepAfter(draft, 'ab_settings')) : 'stale';
+      case 'abm':
+        return at('ab_settings') && (AB_METRICS as readonly string[]).includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, metric: argument as AbMetric } } : 'stale';
+      case 'abw':
+        return at('ab_settings') && ['12', '18', '24'].includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, windowHours: Number(argument) as 12 | 18 | 24 } } : 'stale';
+      case 'abp':
+        return at('ab_settings') && ['10', '20', '30', '50'].includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, pilotShare: Number(argument) } } : 'stale';
+      case 'now':
+        return at('schedule') ? moveTo({ ...draft, scheduledAt: null }, 'preview') : 'stale';
+      case 'edit': {
+        if (!at('preview')) return 'stale';
+        if (!argument) {
+          const keyboard = new InlineKeyboard();
+          EDITABLE_STEPS.forEach((part, i) => {
+            keyboard.text(T.editParts[part], `${SCOPE}:edit:${part}`);
+            if (i % 2 === 1) keyboard.row();
+          });
+          return void (await ctx.reply(T.editWhat, { reply_markup: keyboard.text(T.buttons.cancel, `${SCOPE}:cancel`) }));
+        }
+        return (EDITABLE_STEPS as readonly string[]).includes(argument) ? startEdit(draft, argument as EditableStep) : 'stale';
+      }
+      case 'confirm':
+        if (!at('preview')) return 'stale';
+        await confirm(ctx, draft);
+        return undefined;
+      default:
+        return 'stale';
+    }
+  }
+
+  /** Launches the previewed draft; the dialog is taken first, so a double press launches once. */
+  async function confirm(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
+    const editor = ctx.from!.id;
+    const taken = await takeDialog(deps.db, editor);
+    if (taken?.kind !== 'flow' || taken.flow !== COMPOSER_FLOW) return void (await ctx.reply(T.stale));
+    const completed = completeDraft(draft);
+    if (!completed.ok) {
+      await save(editor, draft);
+      return void (await ctx.reply(T.invalid(completed.problem), { reply_markup: confirmKeyboard() }));
+    }
+    const { campaign } = completed;
+    if (campaign.scheduledAt && campaign.scheduledAt.getTime() <= now().getTime()) {
+      await ctx.reply(T.schedulePassed(campaign.scheduledAt));
+      return goTo(ctx, { ...draft, step: 'schedule', editing: true });
+    }
+    const launch = await launchCampaign(deps, { ...campaign, createdBy: editor });
+    if (!launch.launched) {
+      await save(editor, draft);
+      return void (await ctx.reply(T.notLaunched(launch.reason), { reply_markup: confirmKeyboard() }));
+    }
+    await auditStaffCommand(deps.db, {
+      actor: editor,
+      actorRole: await roleOf(deps.db, editor, deps.owners),
+      command: 'broadcast_launched',
+      details: { campaignId: launch.campaign.id, name: campaign.name, scheduledAt: campaign.scheduledAt?.toISOString() ?? null, abTest: Boolean(campaign.abTest) },
+      allowed: true,
+    });
+    await ctx.reply(T.launched(launch.campaign.id, campaign.name, campaign.scheduledAt));
+  }
+
+  // The editor's answer to the current step. Commands pass by, so /cancel and the rest work mid-dialog.
+  privateChats.on('message', async (ctx, next) => {
+    if (ctx.message.text?.startsWith('/')) return next();
+    const editor = ctx.from.id;
+    const draft = await draftOf(editor);
+    if (draft === undefined) return next();
+    if (!(await requireRole(deps, ctx, 'editor', `broadcast:${draft?.step ?? 'broken'}`, { kind: messageKind(ctx.message) }))) return void (await dropDraft(editor));
+    if (draft === null) return void (await ctx.reply(T.broken));
+    const answered = await onMessage(ctx, draft, ctx.message);
+    if (answered) await goTo(ctx, answered);
+  });
+
+  /** What a message does at the draft's step: the draft to go on with, or nothing (answered). */
+  async function onMessage(ctx: BotContext, draft: BroadcastDraft, message: Message): Promise<BroadcastDraft | undefined> {
+    const text = message.text;
+    switch (draft.step) {
+      case 'name': {
+        const name = text?.trim();
+        if (!name || name.length > NAME_LIMIT) return void (await ctx.reply(T.nameNeeded));
+        await ctx.reply(T.nameSaved(name));
+        return moveTo({ ...draft, name }, stepAfter(draft, 'name'));
+      }
+      case 'items':
+      case 'variant_items': {
+        if (itemsInProgress(draft).length >= ITEM_LIMIT) return void (await ctx.reply(T.itemLimit, { reply_markup: itemKeyboard() }));
+        const item = itemOf(message);
+        if (typeof item === 'string') return void (await ctx.reply(item));
+        const updated = withItem(draft, item);
+        await save(ctx.from!.id, updated);
+        await ctx.reply(T.itemAdded(itemsInProgress(updated).length, item), { reply_markup: itemKeyboard() });
+        return undefined;
+      }
+      case 'buttons':
+      case 'variant_buttons': {
+        if (!text) return void (await ctx.reply(T.textNeeded));
+        const rows = parseButtonRows(text, deps.vocabulary?.());
+        if (!rows.ok) return void (await ctx.reply(T.buttonsProblems(rows.problems)));
+        await ctx.reply(T.buttonsSaved(rows.value));
+        if (draft.step === 'buttons') return moveTo({ ...draft, buttons: rows.value }, stepAfter(draft, 'buttons'));
+        return moveTo(withVariantButtons(draft, rows.value), stepAfter(draft, 'variant_buttons'));
+      }
+      case 'audience': {
+        if (!text) return void (await ctx.reply(T.textNeeded));
+        const audience = parseAudienceLines(text, draft.audience, deps.vocabulary?.());
+        if (!audience.ok) return void (await ctx.reply(T.audienceProblems(audience.problems)));
+        return { ...draft, audience: audience.value };
+      }
+      case 'ab_settings': {
+        if (!text) return void (await ctx.reply(T.textNeeded));
+        const change = parseAbSettings(text, draft.ab!.variants.length + 1);
+        if (!change.ok) return void (await ctx.reply(T.abProblems(change.problems)));
+        return { ...draft, ab: { ...draft.ab!, ...change.value } };
+      }
+      case 'schedule': {
+        if (!text) return void (await ctx.reply(T.textNeeded));
+        const at = parseSchedule(text, now());
+        if (!at.ok) return void (await ctx.reply(T.scheduleProblem(at.problems.join('\n'))));
+        return moveTo({ ...draft, scheduledAt: at.value?.toISOString() ?? null }, 'preview');
+      }
+      case 'ab':
+        return void (await ctx.reply(T.pressAButton));
+      case 'preview':
+        return void (await ctx.reply(T.previewWaits, { reply_markup: confirmKeyboard() }));
+    }
+  }
+
+  function itemKeyboard(): InlineKeyboard {
+    return new InlineKeyboard().text(T.buttons.done, `${SCOPE}:done`).text(T.buttons.undo, `${SCOPE}:undo`).row().text(T.buttons.cancel, `${SCOPE}:cancel`);
+  }
+
+  /** Someone who lost the role mid-dialog: the draft goes, nothing of it can be launched. */
+  async function dropDraft(editor: number): Promise<void> {
+    if ((await draftOf(editor)) !== undefined) await takeDialog(deps.db, editor);
+  }
+
+  return composer;
+}
+
+/**
+ * A broadcast item from the editor's message, or what is wrong with it. The text is kept as sent
+ * (line breaks, emoji, links); a photo keeps its largest size, a media item its caption.
+ */
+export function itemOf(message: Message): CampaignItem | string {
+  const caption = message.caption;
+  if (message.text !== undefined) {
+    if (message.text.length > TELEGRAM_TEXT_LIMIT) return T.tooLong(message.text.length, TELEGRAM_TEXT_LIMIT, 'Текст');
+    return checked({ kind: 'text', text: message.text });
+  }
+  if (caption && caption.length > CAPTION_LIMIT) return T.tooLong(caption.length, CAPTION_LIMIT, 'Подпись');
+  const withCaption = caption ? { caption } : {};
+  if (message.sticker) return T.sticker;
+  if (message.animation) return T.animation;
+  if (message.photo?.length) return checked({ kind: 'photo', file: message.photo.at(-1)!.file_id, ...withCaption });
+  if (message.video) return checked({ kind: 'video', file: message.video.file_id, ...withCaption });
+  if (message.document) return checked({ kind: 'document', file: message.document.file_id, ...withCaption });
+  if (message.audio) return checked({ kind: 'audio', file: message.audio.file_id, ...withCaption });
+  if (message.voice) return checked({ kind: 'voice', file: message.voice.file_id, ...withCaption });
+  return T.unsupported;
+}
+
+function checked(item: CampaignItem): CampaignItem | string {
+  const parsed = campaignItemSchema.safeParse(item);
+  return parsed.success ? parsed.data : T.empty;
+}
+
+function messageKind(message: Message): string {
+  if (message.text !== undefined) return 'text';
+  return (['photo', 'video', 'document', 'audio', 'voice', 'sticker', 'animation'] as const).find((k) => message[k] !== undefined) ?? 'other';
+}
