@@ -3,7 +3,7 @@ import { adminAction, menuFor, type AdminActionId } from '../domain/admin-menu';
 import { BONUS_FILE_KEY } from '../domain/content';
 import type { Language } from '../domain/language';
 import { auditStaffCommand, listStaff, roleOf } from '../db/staff';
-import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
+import { dialogOf, setDialog, takeDialog, type StaffDialog } from '../db/staff-dialogs';
 import type { BotContext } from './context';
 import {
   CONTENT_IDS,
@@ -34,6 +34,7 @@ const TEXTS = {
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
   broadcast: 'Новая рассылка: /broadcast',
+  flowCancelled: 'Отменено: черновик удалён, ничего не отправлено.',
   products: (rows: { code: string; name: string; price: string; currency: string; active: boolean }[]) =>
     ['🛒 Продукты:', ...(rows.length ? rows.map((p) => `• ${p.code} — ${p.name}: ${Number(p.price)} ${p.currency}${p.active ? '' : ' (скрыт)'}`) : ['—'])].join('\n'),
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
@@ -45,6 +46,11 @@ const TEXTS = {
       'Изменить: /staff_add <id> <admin|editor|manager>, /staff_remove <id>',
     ].join('\n'),
 };
+
+/** A longer flow (a broadcast being composed) is not an edit of a text: say that nothing was kept or sent. */
+function cancelledText(dialog: StaffDialog): string {
+  return dialog.kind === 'flow' ? TEXTS.flowCancelled : CONTENT_TEXTS.cancelled;
+}
 
 /**
  * `/admin`: a menu of what the caller's role allows (PRODUCT.md section 1). Every button re-checks
@@ -120,12 +126,14 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
 
   privateChats.callbackQuery('adm:cancel', async (ctx) => {
     await ctx.answerCallbackQuery().catch(() => undefined);
-    await ctx.reply((await takeDialog(deps.db, ctx.from.id)) ? CONTENT_TEXTS.cancelled : CONTENT_TEXTS.nothing);
+    const taken = await takeDialog(deps.db, ctx.from.id);
+    await ctx.reply(taken ? cancelledText(taken) : CONTENT_TEXTS.nothing);
   });
 
   privateChats.command('cancel', async (ctx, next) => {
-    if (!(await takeDialog(deps.db, ctx.from.id))) return next(); // perhaps a follow-up template draft
-    await ctx.reply(CONTENT_TEXTS.cancelled);
+    const taken = await takeDialog(deps.db, ctx.from.id);
+    if (!taken) return next(); // perhaps a follow-up template draft
+    await ctx.reply(cancelledText(taken));
   });
 
   // After publish and cancel, which this pattern would also match.

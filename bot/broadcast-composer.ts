@@ -164,6 +164,13 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   }
 
   privateChats.command('broadcast', begin);
+
+  // Reached when the admin panel (which ends any dialog on /cancel) is not installed.
+  privateChats.command('cancel', async (ctx, next) => {
+    if ((await draftOf(ctx.from.id)) === undefined) return next();
+    await takeDialog(deps.db, ctx.from.id);
+    await ctx.reply(T.cancelled);
+  });
   privateChats.callbackQuery(`${SCOPE}:start`, begin);
 
   privateChats.callbackQuery(CALLBACK, async (ctx) => {

@@ -92,7 +92,8 @@ export const BROADCAST_TEXTS = {
     `✅ Рассылка №${id} «${name}» создана: ${scheduledAt ? `уйдёт ${formatMoscow(scheduledAt)}` : 'отправка началась'}. Отчёт придёт сюда.`,
   notLaunched: (reason: string) => `⚠️ Рассылку не удалось запустить: ${reason}. Черновик сохранён — нажмите «Запустить» ещё раз позже.`,
   invalid: (problem: string) => `⚠️ В черновике ошибка: ${problem}. Нажмите «Изменить» и поправьте.`,
-  cancelled: 'Рассылка отменена, ничего не отправлено.',
+  /** The same words as the admin panel's /cancel, which ends the dialog when the panel is installed. */
+  cancelled: 'Отменено: черновик удалён, ничего не отправлено.',
   stale: 'Эта кнопка устарела: /broadcast покажет, где вы остановились.',
   broken: 'Черновик рассылки не прочитать (бот обновился?). Начните заново: /broadcast.',
   buttons: {
