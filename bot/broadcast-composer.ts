@@ -29,6 +29,7 @@ import {
   type BroadcastDraft,
   type EditableStep,
 } from '../domain/broadcast-draft';
+import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../domain/broadcast-input';
 import { sendContentPreview } from './broadcast-preview';
 import { BROADCAST_TEXTS as T, describeButtons, METRIC_NAMES, share } from './broadcast-texts';
@@ -49,8 +50,9 @@ export interface BroadcastComposerDeps {
 
 const SCOPE = 'bc';
 const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
-const TELEGRAM_TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
+/** Entities the sender cannot carry yet (it sends plain text): the editor is told they will be lost. */
+const FORMATTING = new Set(['bold', 'italic', 'underline', 'strikethrough', 'spoiler', 'code', 'pre', 'text_link', 'text_mention', 'blockquote', 'expandable_blockquote', 'custom_emoji']);
 
 type Reply = Parameters<BotContext['reply']>;
 
@@ -321,7 +323,8 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
         if (typeof item === 'string') return void (await ctx.reply(item));
         const updated = withItem(draft, item);
         await save(ctx.from!.id, updated);
-        await ctx.reply(T.itemAdded(itemsInProgress(updated).length, item), { reply_markup: itemKeyboard() });
+        const added = T.itemAdded(itemsInProgress(updated).length, item);
+        await ctx.reply(hasFormatting(message) ? `${added}\n${T.formattingLost}` : added, { reply_markup: itemKeyboard() });
         return undefined;
       }
       case 'buttons':
@@ -395,6 +398,10 @@ export function itemOf(message: Message): CampaignItem | string {
 function checked(item: CampaignItem): CampaignItem | string {
   const parsed = campaignItemSchema.safeParse(item);
   return parsed.success ? parsed.data : T.empty;
+}
+
+function hasFormatting(message: Message): boolean {
+  return [...(message.entities ?? []), ...(message.caption_entities ?? [])].some((e) => FORMATTING.has(e.type));
 }
 
 function messageKind(message: Message): string {

@@ -20,6 +20,7 @@ export const BROADCAST_TEXTS = {
       'Когда закончите, нажмите «Готово».',
     ].join('\n'),
   itemAdded: (count: number, item: CampaignItem) => `✅ Сообщение ${count}/${ITEM_LIMIT} (${describeItem(item)}). Пришлите ещё или нажмите «Готово».`,
+  formattingLost: '⚠️ Жирный, курсив, скрытые ссылки и другое оформление пока не сохраняются: лиды получат текст без них (как в предпросмотре). Ссылки пишите адресом целиком.',
   itemRemoved: (count: number) => `Последнее сообщение убрано, осталось ${count}.`,
   itemLimit: `Уже ${ITEM_LIMIT} сообщений — больше в рассылку не поместится. Нажмите «Готово» или «Убрать последнее».`,
   noItems: 'Пока нет ни одного сообщения: пришлите хотя бы одно.',
@@ -78,7 +79,7 @@ export const BROADCAST_TEXTS = {
     [
       `📣 «${draft.name}»`,
       `Сообщений: ${draft.items.length}${draft.buttons.length ? `, кнопок: ${draft.buttons.flat().length}` : ', без кнопок'}`,
-      `Аудитория: ${describeAudience(draft.audience)} — примерно ${size.total} лидов, получат ${size.reachable}`,
+      `Аудитория: ${describeAudience(draft.audience)} — примерно ${leads(size.total)}, получат ${size.reachable}`,
       `Когда: ${draft.scheduledAt ? formatMoscow(new Date(draft.scheduledAt)) : 'сразу после запуска'}`,
       draft.ab
         ? `A/B-тест: ${describeWeights(draft.ab)}; пилот ${draft.ab.pilotShare} %, метрика — ${METRIC_NAMES[draft.ab.metric]}, окно ${draft.ab.windowHours} ч; победитель уйдёт остальным сам`
@@ -115,6 +116,13 @@ export const BROADCAST_TEXTS = {
   },
   editParts: { name: 'Название', items: 'Сообщения', buttons: 'Кнопки', audience: 'Аудитория', ab: 'A/B-тест', schedule: 'Время' },
 } as const;
+
+/** `1 лид`, `3 лида`, `5 лидов`. */
+export function leads(count: number): string {
+  const [tens, ones] = [count % 100, count % 10];
+  const word = tens >= 11 && tens <= 14 ? 'лидов' : ones === 1 ? 'лид' : ones >= 2 && ones <= 4 ? 'лида' : 'лидов';
+  return `${count} ${word}`;
+}
 
 export function describeItem(item: CampaignItem): string {
   const body = item.kind === 'text' ? item.text : item.caption;

@@ -42,6 +42,8 @@ class RecordingWorkflows implements CampaignWorkflowsPort {
   }
 }
 let workflows: RecordingWorkflows;
+/** The composer's clock: a test moves it to let a schedule pass while the preview waits. */
+let clock = NOW;
 
 beforeAll(async () => {
   fake = await FakeTelegramServer.start({ token: TOKEN });
@@ -49,6 +51,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   workflows = new RecordingWorkflows();
+  clock = NOW;
 });
 afterAll(async () => {
   await Promise.all([fake?.stop(), db?.destroy()]);
@@ -70,7 +73,7 @@ async function freshBot(): Promise<Bot<BotContext>> {
       scenario: (language) => loadScenarioFile(defaultScenarioPath(language)),
     },
     templates: { ...staff, followUpDefaults: () => ({}) },
-    broadcasts: { ...staff, workflows, vocabulary: () => vocabulary, now: () => NOW },
+    broadcasts: { ...staff, workflows, vocabulary: () => vocabulary, now: () => clock },
   });
   await bot.init();
   return bot;
@@ -184,7 +187,7 @@ describe('the broadcast composer in Telegram', () => {
     expect(preview[4].params.reply_markup).toEqual(keyboard);
     const summary = String(preview[5].params.text);
     expect(summary).toContain('Сообщений: 2, кнопок: 3');
-    expect(summary).toContain('примерно 3 лидов, получат 2');
+    expect(summary).toContain('примерно 3 лида, получат 2');
     expect(summary).toContain('Когда: 24.12.2026 10:00 МСК');
     expect(summary).toContain('A/B-тест: A — 70 %, B — 30 %; пилот 30 %, метрика — ответы, окно 12 ч');
 
@@ -438,6 +441,31 @@ describe('the broadcast composer in Telegram', () => {
     });
     expect(row.audience).toEqual({ sources: [source] });
     expect(row.ab_test).toMatchObject({ pilotShare: 20, metric: 'click_rate', windowHours: 24, variants: [{ key: 'A', weight: 50 }, { key: 'B', weight: 50, content: { items: [{ kind: 'text', text: 'Вариант B' }] } }] });
+  });
+
+  it('a schedule that passes while the preview waits is asked again, not launched late', async () => {
+    const who = await editor();
+    await walkToPreview(who, uniqueSource(), '02.12 09:00');
+    clock = new Date('2026-12-02T06:30:00Z'); // 09:30 in Moscow
+    await press(who, 'bc:confirm');
+    expect(texts(who).slice(-2)).toEqual([
+      'Запланированное время 02.12.2026 09:00 МСК уже прошло, пока вы смотрели предпросмотр. Укажите новое.',
+      'Когда отправить? Время по Москве: 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00. Или нажмите «Сейчас».',
+    ]);
+    expect(workflows.started).toEqual([]);
+    await say(who, '02.12 12:00');
+    await press(who, 'bc:confirm');
+    expect(workflows.started).toEqual([{ campaignId: expect.any(Number), scheduledAt: '2026-12-02T09:00:00.000Z' }]);
+  });
+
+  it('formatting the sender cannot carry is pointed out when the item is added', async () => {
+    const who = await editor();
+    await say(who, '/broadcast');
+    await say(who, 'С оформлением');
+    await sendMedia(who, { text: 'Жирный и ссылка', entities: [{ type: 'bold', offset: 0, length: 6 }, { type: 'text_link', offset: 9, length: 6, url: 'https://school.example.com' }] });
+    expect(last(who)).toContain('⚠️ Жирный, курсив, скрытые ссылки и другое оформление пока не сохраняются');
+    await say(who, 'Просто текст со ссылкой https://school.example.com');
+    expect(last(who)).not.toContain('⚠️');
   });
 
   it('when Temporal does not answer, the editor is told and the draft stays for another try', async () => {
