@@ -202,6 +202,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           workflows: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE),
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
+        campaignButtons: { db, owners: config.ADMIN_TELEGRAM_IDS, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,
@@ -229,6 +230,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         },
         analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
         campaigns: { db, token: config.API_TOKEN, logger, workflows: new CampaignWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) },
+        clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET
           ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }

@@ -18,7 +18,13 @@ import {
 } from '../db/campaigns';
 import { campaignOutboundId } from '../workflows/broadcast-campaign/contract';
 import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
+import { createHash } from 'node:crypto';
+import { abResultOf, assignWinnerToRest, setAbResult } from '../db/campaigns';
+import { pilotStats } from '../db/campaign-outcomes';
+import { inPilot, pickWinner, variantFor, type VariantStats } from '../domain/ab-test';
+import type { AbTestConfig, VariantKey } from '../domain/campaign';
 import { campaignMessages, contentFor } from '../domain/campaign-message';
+import { campaignReport, type CampaignReportKind } from '../domain/campaign-report';
 import { TelegramFailure } from './telegram-errors';
 import type { OutboundMessage, TelegramActivities } from './telegram';
 
@@ -107,6 +113,51 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     }
   }
 
+  async function abCampaign(campaignId: number): Promise<{ campaign: CampaignRow; ab: AbTestConfig }> {
+    const campaign = await findCampaign(db, campaignId);
+    if (!campaign?.ab_test) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} has no A/B test`, 'CampaignNotFound');
+    return { campaign, ab: campaign.ab_test };
+  }
+
+  /** Records the result, gives the rest of the audience the winner, tells the creator. Safe to repeat. */
+  async function applyWinner(campaign: CampaignRow, winner: VariantKey, reason: string, stats: VariantStats[], windowHours: number): Promise<void> {
+    await setAbResult(db, campaign.id, { winner, reason, metric: campaign.ab_test?.metric, windowHours, stats, decidedAt: new Date().toISOString() });
+    await assignWinnerToRest(db, campaign.id, winner);
+    await setCampaignStatus(db, campaign.id, 'winner_picked');
+    await report(campaign, 'winner', reason);
+  }
+
+  async function report(campaign: CampaignRow, kind: CampaignReportKind, detail?: string): Promise<void> {
+    const counts = await deliveryCounts(db, campaign.id);
+    const ab = campaign.ab_test;
+    const facts = {
+      campaignId: campaign.id,
+      name: campaign.name,
+      counts,
+      detail,
+      ...(ab
+        ? {
+            ab: {
+              metric: ab.metric,
+              stats: await pilotStats(db, campaign.id, ab.metric, ab.windowHours * 3, ab.variants.map((v) => v.key)),
+              winner: (await abResultOf(db, campaign.id))?.winner ?? null,
+              rest: counts.queued,
+            },
+          }
+        : {}),
+    };
+    logger.info({ campaignId: campaign.id, kind, detail }, 'campaign report');
+    if (campaign.created_by === null) return;
+    const { text, buttons } = campaignReport(kind, facts);
+    const suffix = detail ? `/${createHash('sha256').update(detail).digest('hex').slice(0, 8)}` : '';
+    try {
+      await telegram.sendToLead({ outboundId: `campaign-${campaign.id}/report/${kind}${suffix}`, leadId: null, chatId: campaign.created_by, content: { type: 'text', text, buttons }, toStaff: true });
+    } catch (error) {
+      // The report is for a person; a creator who blocked the bot must not stop the campaign.
+      logger.warn({ campaignId: campaign.id, kind, err: String(error) }, 'campaign report not delivered');
+    }
+  }
+
   return {
     async markCampaignStatus(request: { campaignId: number; status: CampaignStatus }): Promise<void> {
       await setCampaignStatus(db, request.campaignId, request.status);
@@ -116,7 +167,12 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     async snapshotCampaignAudience(request: { campaignId: number; afterLeadId: number; limit: number }): Promise<{ lastLeadId: number; done: boolean }> {
       const campaign = await findCampaign(db, request.campaignId);
       if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
-      const chunk = await snapshotAudienceChunk(db, request.campaignId, campaign.audience, request.afterLeadId, request.limit);
+      const ab = campaign.ab_test;
+      // An A/B test's pilot (by the hash of test and lead: the same leads on every run) gets its variants now.
+      const assign = ab
+        ? (leadId: number) => (inPilot(campaign.id, leadId, ab.pilotShare) ? { pilot: true, variant: variantFor(campaign.id, leadId, ab.variants) } : { pilot: false, variant: null })
+        : undefined;
+      const chunk = await snapshotAudienceChunk(db, request.campaignId, campaign.audience, request.afterLeadId, request.limit, assign);
       return { lastLeadId: chunk.lastLeadId, done: chunk.leads < request.limit };
     },
 
@@ -127,7 +183,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     async sendCampaignBatch(request: { campaignId: number; limit: number }): Promise<{ processed: number; counts: DeliveryCounts }> {
       const campaign = await findCampaign(db, request.campaignId);
       if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
-      const batch = await queuedDeliveries(db, request.campaignId, request.limit);
+      const batch = await queuedDeliveries(db, request.campaignId, request.limit, { withVariantOnly: campaign.ab_test !== null });
       const context = Context.current();
       let processed = 0;
       for (const delivery of batch) {
@@ -139,6 +195,34 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
         context.heartbeat({ processed });
       }
       return { processed, counts: await deliveryCounts(db, request.campaignId) };
+    },
+
+    /**
+     * After the window: the pilot's figures per variant and the winner by the metric, applied at once
+     * (the rest of the audience gets it). No winner while the sample is too small, unless waived.
+     */
+    async evaluateAbTest(request: { campaignId: number; windowHours: number; waiveMinimum: boolean }): Promise<{ winner: VariantKey | null; reason: string }> {
+      const { campaign, ab } = await abCampaign(request.campaignId);
+      const stats = await pilotStats(db, campaign.id, ab.metric, request.windowHours, ab.variants.map((v) => v.key));
+      const decision = pickWinner(stats, { waiveMinimum: request.waiveMinimum });
+      logger.info({ campaignId: campaign.id, stats, decision }, 'A/B test evaluated');
+      if (!decision.decided) return { winner: null, reason: decision.reason };
+      await applyWinner(campaign, decision.winner, request.waiveMinimum ? `${decision.reason}; решено досрочно` : decision.reason, stats, request.windowHours);
+      return { winner: decision.winner, reason: decision.reason };
+    },
+
+    /** The editor's pick: applied like an automatic one, with the figures so far for the record. */
+    async applyWinner(request: { campaignId: number; winner: VariantKey; reason: string; windowHours: number }): Promise<void> {
+      const { campaign, ab } = await abCampaign(request.campaignId);
+      const stats = await pilotStats(db, campaign.id, ab.metric, request.windowHours, ab.variants.map((v) => v.key));
+      await applyWinner(campaign, request.winner, request.reason, stats, request.windowHours);
+    },
+
+    /** Tells the creator (their private chat); a campaign made through the api has none and is only logged. */
+    async reportCampaign(request: { campaignId: number; kind: CampaignReportKind; detail?: string }): Promise<void> {
+      const campaign = await findCampaign(db, request.campaignId);
+      if (!campaign) return;
+      await report(campaign, request.kind, request.detail);
     },
 
     /** The campaign's final status; a cancelled one's queued deliveries become skipped. */

@@ -1,3 +1,4 @@
+import { noteCampaignOutcome } from '../db/campaign-outcomes';
 import type { Logger } from 'pino';
 import type { MatchSummary, OutboundContent } from '../domain/conversation';
 import { describeSchedule, type ScheduleTexts } from '../domain/course-schedule';
@@ -112,6 +113,7 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
           mode: db.raw(`case when mode in ('bot', 'opted_out') then ? else mode end`, [request.optedOut ? 'opted_out' : 'bot']),
           updated_at: db.fn.now(),
         });
+      if (request.optedOut) await noteCampaignOutcome(db, request.leadId, 'unsubscribed');
     },
   };
 }

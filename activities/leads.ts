@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { LEAD_CONVERSION_EVENTS, noteCampaignOutcome } from '../db/campaign-outcomes';
 import { parseStartPayload } from '../domain/deep-link';
 import { describeInbound, type InboundEvent, type TelegramPerson } from '../domain/inbound-event';
 import { recordEvent } from '../db/events';
@@ -30,6 +31,8 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
           telegramMessageId: 'messageId' in event ? event.messageId : undefined,
           payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}) },
         });
+        // A message of their own (not a command, not a button) counts as a reply to a recent broadcast.
+        if (firstTime && (event.kind === 'text' || event.kind === 'other')) await noteCampaignOutcome(trx, lead.id, 'replied');
         if (firstTime && start && 'rejected' in start && start.rejected) {
           await recordEvent(trx, { leadId: lead.id, type: 'invalid_start_payload', payload: { payload: start.rejected } });
         }
@@ -46,6 +49,7 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
     /** Records a lead event once per idempotency key. */
     async recordLeadEvent(event: { leadId: number; type: string; payload?: Record<string, unknown>; idempotencyKey: string }): Promise<void> {
       await recordEvent(db, event);
+      if ((LEAD_CONVERSION_EVENTS as readonly string[]).includes(event.type)) await noteCampaignOutcome(db, event.leadId, 'converted');
     },
 
     /** `/reset` confirmed: every row of the lead goes (messages and events through the foreign keys). */

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Api, RawApi } from 'grammy';
 import type { Logger } from 'pino';
+import { noteCampaignOutcome } from '../db/campaign-outcomes';
 import type { OutboundButton } from '../domain/conversation';
 import { languageFor } from '../domain/language';
 import { fillPaymentText, PAYMENT_STAFF_TEXTS, PAYMENT_TEXTS } from '../domain/payment-texts';
@@ -223,6 +224,7 @@ export function createPaymentActivities(deps: TelegramDeps) {
     async makeCustomer(request: { orderId: number; leadId: number; productCode: string }): Promise<void> {
       await db.transaction(async (trx) => {
         await makeLeadCustomer(trx, request.leadId);
+        await noteCampaignOutcome(trx, request.leadId, 'paid');
         await recordEvent(trx, {
           leadId: request.leadId,
           type: 'became_customer',

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
 import { campaignRoutes, type CampaignRoutesDeps } from './campaign-routes';
+import { clickRedirectRoutes, type ClickRedirectDeps } from './click-redirect-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   analytics?: AnalyticsDeps;
   /** `/campaigns`: broadcasts through the api. */
   campaigns?: CampaignRoutesDeps;
+  /** `/c/...`: tracked links of broadcasts (public: leads open them). */
+  clicks?: ClickRedirectDeps;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -53,5 +56,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     app.register(dashboardRoutes);
   }
   if (deps.campaigns) app.register(campaignRoutes, deps.campaigns);
+  if (deps.clicks) app.register(clickRedirectRoutes, deps.clicks);
   return app;
 }

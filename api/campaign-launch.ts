@@ -25,7 +25,11 @@ export type LaunchResult = { launched: true; campaign: CampaignRow } | { launche
 export async function launchCampaign(deps: { db: Knex; workflows: CampaignWorkflowsPort; logger: Logger }, draft: CampaignDraft): Promise<LaunchResult> {
   const campaign = await createCampaign(deps.db, draft);
   try {
-    await deps.workflows.start({ campaignId: campaign.id, scheduledAt: draft.scheduledAt?.toISOString() ?? null });
+    await deps.workflows.start({
+      campaignId: campaign.id,
+      scheduledAt: draft.scheduledAt?.toISOString() ?? null,
+      ...(draft.abTest ? { ab: { windowHours: draft.abTest.windowHours } } : {}),
+    });
   } catch (error) {
     await setCampaignStatus(deps.db, campaign.id, 'cancelled');
     deps.logger.error({ campaignId: campaign.id, err: String(error) }, 'campaign workflow not started');

@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { Readable } from 'node:stream';
+import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
 import { deliveryCounts, findCampaign } from '../db/campaigns';
-import { abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
+import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
 
@@ -50,7 +52,8 @@ function audienceOf(body: z.infer<typeof campaignBody>): CampaignAudience {
 }
 
 const idParams = z.object({ id: z.coerce.number({ error: 'campaign id must be a number' }).int().positive('campaign id must be a positive number') });
-const commandParams = idParams.extend({ command: z.enum(['pause', 'resume', 'cancel'], { error: 'the command is pause, resume or cancel' }) });
+const commandParams = idParams.extend({ command: z.enum(['pause', 'resume', 'cancel', 'deliver-now'], { error: 'the command is pause, resume, cancel or deliver-now' }) });
+const winnerBody = z.object({ variant: z.enum(VARIANT_KEYS, { error: 'variant is A, B or C' }) });
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 const reasons = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
@@ -95,7 +98,28 @@ export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesD
       scheduled_at: campaign.scheduled_at,
       audience: campaign.audience,
       deliveries: await deliveryCounts(deps.db, campaign.id),
+      ...(campaign.ab_test ? { ab_test: await abReport(deps.db, campaign) } : {}),
     };
+  });
+
+  app.post('/campaigns/:id/pick-winner', async (request, reply) => {
+    const params = idParams.safeParse(request.params);
+    if (!params.success) return reply.code(422).send({ error: reasons(params.error) });
+    const body = winnerBody.safeParse(request.body);
+    if (!body.success) return reply.code(422).send({ error: reasons(body.error) });
+    const campaign = await findCampaign(deps.db, params.data.id);
+    if (!campaign) return reply.code(404).send({ error: `no campaign with id ${params.data.id}` });
+    if (!campaign.ab_test?.variants.some((v) => v.key === body.data.variant)) return reply.code(422).send({ error: `campaign ${campaign.id} has no variant ${body.data.variant}` });
+    if (!(await deps.workflows.pickWinner(campaign.id, body.data.variant))) return reply.code(409).send({ error: `campaign ${campaign.id} has already ended` });
+    return reply.code(202).send({ id: campaign.id, winner: body.data.variant });
+  });
+
+  app.get('/campaigns/:id/deliveries.csv', async (request, reply) => {
+    const parsed = idParams.safeParse(request.params);
+    if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
+    if (!(await findCampaign(deps.db, parsed.data.id))) return reply.code(404).send({ error: `no campaign with id ${parsed.data.id}` });
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="campaign-${parsed.data.id}-deliveries.csv"`);
+    return reply.send(Readable.from(campaignDeliveryRowsCsv(deps.db, parsed.data.id)));
   });
 
   app.post('/campaigns/:id/:command', async (request, reply) => {

@@ -1,23 +1,29 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   broadcastCampaignWorkflowType,
   campaignWorkflowId,
   cancelCampaignSignal,
+  deliverNowSignal,
   pauseCampaignSignal,
+  pickWinnerSignal,
   resumeCampaignSignal,
   type BroadcastCampaignInput,
 } from '../workflows/broadcast-campaign/contract';
 
-export type CampaignCommand = 'pause' | 'resume' | 'cancel';
+import type { VariantKey } from '../domain/campaign';
+
+export type CampaignCommand = 'pause' | 'resume' | 'cancel' | 'deliver-now';
 
 /** What the api does with campaign workflows: start one, pause, resume or cancel it. */
 export interface CampaignWorkflowsPort {
   start(input: BroadcastCampaignInput): Promise<void>;
   /** false: the campaign's workflow has ended, nothing was delivered. */
   command(campaignId: number, command: CampaignCommand): Promise<boolean>;
+  /** The editor's A/B winner; false: the campaign's workflow has ended. */
+  pickWinner(campaignId: number, variant: VariantKey): Promise<boolean>;
 }
 
-const signals = { pause: pauseCampaignSignal, resume: resumeCampaignSignal, cancel: cancelCampaignSignal } as const;
+const signals = { pause: pauseCampaignSignal, resume: resumeCampaignSignal, cancel: cancelCampaignSignal, 'deliver-now': deliverNowSignal } as const;
 
 /** Campaign workflows through a Temporal client. */
 export class CampaignWorkflows implements CampaignWorkflowsPort {
@@ -34,9 +40,17 @@ export class CampaignWorkflows implements CampaignWorkflowsPort {
     });
   }
 
-  async command(campaignId: number, command: CampaignCommand): Promise<boolean> {
+  command(campaignId: number, command: CampaignCommand): Promise<boolean> {
+    return this.signal(campaignId, (handle) => handle.signal(signals[command]));
+  }
+
+  pickWinner(campaignId: number, variant: VariantKey): Promise<boolean> {
+    return this.signal(campaignId, (handle) => handle.signal(pickWinnerSignal, variant));
+  }
+
+  private async signal(campaignId: number, send: (handle: WorkflowHandle) => Promise<void>): Promise<boolean> {
     try {
-      await this.client.workflow.getHandle(campaignWorkflowId(campaignId)).signal(signals[command]);
+      await send(this.client.workflow.getHandle(campaignWorkflowId(campaignId)));
       return true;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return false;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import { broadcastComposer, type BroadcastComposerDeps } from './broadcast-composer';
+import { campaignButtons, type CampaignButtonsDeps } from './campaign-buttons';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
 import { dashboard, type DashboardDeps } from './dashboard';
@@ -43,6 +44,8 @@ export interface BotDeps {
   dashboard?: DashboardDeps;
   /** /broadcast: editors compose, preview and launch a broadcast campaign. */
   broadcasts?: BroadcastComposerDeps;
+  /** Broadcast buttons: leads' tracked action buttons and editors' A/B controls. */
+  campaignButtons?: Omit<CampaignButtonsDeps, 'conversations' | 'logger'>;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, broadcasts }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaignButtons: broadcastButtons, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -69,6 +72,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   // After every staff dialog (an editor who also holds a lead is typing a new welcome text, not a reply),
   // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
+  // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
+  if (broadcastButtons) bot.use(campaignButtons({ ...broadcastButtons, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {

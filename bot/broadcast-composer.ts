@@ -42,7 +42,7 @@ export interface BroadcastComposerDeps {
   logger: Logger;
   /** Starts the campaign's workflow on Confirm (Temporal in production, a recording port in tests). */
   workflows: CampaignWorkflowsPort;
-  /** The scenarios' step ids and survey answers: a `step:` button or a tag is checked as it is typed. */
+  /** The scenarios' commands and survey answers: a command button or a tag is checked as it is typed. */
   vocabulary?: () => ScenarioVocabulary;
   /** The clock a schedule must be after. */
   now?: () => Date;
@@ -97,10 +97,10 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
         const keyboard = new InlineKeyboard().text(T.buttons.noButtons, `${SCOPE}:nobuttons`);
         if (draft.editing && draft.buttons.length) keyboard.text(T.buttons.keep, `${SCOPE}:keep`);
         const current = draft.buttons.length ? `\n\nСейчас:\n${describeButtons(draft.buttons)}` : '';
-        return [`${T.buttonsPrompt()}${current}`, { reply_markup: cancel(keyboard) }];
+        return [`${T.buttonsPrompt(undefined, commands())}${current}`, { reply_markup: cancel(keyboard) }];
       }
       case 'variant_buttons':
-        return [T.buttonsPrompt(currentVariant(draft)?.key), { reply_markup: cancel(new InlineKeyboard().text(T.buttons.asA, `${SCOPE}:asa`).text(T.buttons.noButtons, `${SCOPE}:nobuttons`)) }];
+        return [T.buttonsPrompt(currentVariant(draft)?.key, commands()), { reply_markup: cancel(new InlineKeyboard().text(T.buttons.asA, `${SCOPE}:asa`).text(T.buttons.noButtons, `${SCOPE}:nobuttons`)) }];
       case 'audience': {
         const chosen = new Set(draft.audience.segments ?? []);
         const keyboard = new InlineKeyboard().text(`${chosen.size ? '' : '✓ '}${T.buttons.everyone}`, `${SCOPE}:all`);
@@ -129,6 +129,10 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
       case 'preview':
         return [T.previewWaits, { reply_markup: confirmKeyboard() }];
     }
+  }
+
+  function commands(): string[] | undefined {
+    return deps.vocabulary ? [...deps.vocabulary().commands] : undefined;
   }
 
   function confirmKeyboard(): InlineKeyboard {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent } from '../domain/campaign';
+import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent, type VariantKey } from '../domain/campaign';
 import type { LeadMode } from './leads';
 
 export type { CampaignAudience, CampaignContent } from '../domain/campaign';
@@ -67,6 +67,7 @@ export async function setCampaignStatus(db: Knex, id: number, status: CampaignSt
  * Adds the next `limit` leads of the audience (by lead id, after `afterLeadId`) as queued
  * deliveries. The unique (campaign, lead) key makes a repeated chunk add nothing. Opted-out and
  * blocked leads are added too, so every lead of the audience has a record saying what happened.
+ * `assign` puts an A/B test's lead in the pilot with a variant; the rest wait for the winner.
  */
 export async function snapshotAudienceChunk(
   db: Knex,
@@ -74,12 +75,13 @@ export async function snapshotAudienceChunk(
   audience: CampaignAudience,
   afterLeadId: number,
   limit: number,
+  assign?: (leadId: number) => { pilot: boolean; variant: string | null },
 ): Promise<{ lastLeadId: number; leads: number }> {
   const query = whereInAudience(db('leads'), audience).where('id', '>', afterLeadId).orderBy('id').limit(limit).select('id');
   const ids: number[] = (await query).map((r: { id: string | number }) => Number(r.id));
   if (ids.length) {
     await db('campaign_deliveries')
-      .insert(ids.map((leadId) => ({ campaign_id: campaignId, lead_id: leadId, status: 'queued' })))
+      .insert(ids.map((leadId) => ({ campaign_id: campaignId, lead_id: leadId, status: 'queued', ...assign?.(leadId) })))
       .onConflict(['campaign_id', 'lead_id'])
       .ignore();
   }
@@ -138,8 +140,14 @@ function tagsByQuestion(tags: string[]): Map<string, string[]> | null {
   return byQuestion;
 }
 
-export async function queuedDeliveries(db: Knex, campaignId: number, limit: number): Promise<QueuedDelivery[]> {
-  const rows = await db('campaign_deliveries as d')
+/**
+ * The next deliveries to send. In an A/B test only those with a variant are ready: the pilot at
+ * first, the rest once the winner is assigned to them.
+ */
+export async function queuedDeliveries(db: Knex, campaignId: number, limit: number, options: { withVariantOnly?: boolean } = {}): Promise<QueuedDelivery[]> {
+  const query = db('campaign_deliveries as d');
+  if (options.withVariantOnly) query.whereNotNull('d.variant');
+  const rows = await query
     .join('leads as l', 'l.id', 'd.lead_id')
     .where({ 'd.campaign_id': campaignId, 'd.status': 'queued' })
     .orderBy('d.id')
@@ -162,6 +170,23 @@ export async function settleDelivery(
       sent_at: outcome.status === 'sent' ? db.fn.now() : null,
       updated_at: db.fn.now(),
     });
+}
+
+/** The winner goes to everyone outside the pilot who is still waiting. */
+export async function assignWinnerToRest(db: Knex, campaignId: number, winner: string): Promise<number> {
+  return db('campaign_deliveries')
+    .where({ campaign_id: campaignId, pilot: false, status: 'queued' })
+    .whereNull('variant')
+    .update({ variant: winner, updated_at: db.fn.now() });
+}
+
+export async function abResultOf(db: Knex, campaignId: number): Promise<{ winner?: VariantKey; reason?: string } | null> {
+  const row = await db('campaigns').where({ id: campaignId }).first('ab_result');
+  return row?.ab_result ?? null;
+}
+
+export async function setAbResult(db: Knex, campaignId: number, result: Record<string, unknown>): Promise<void> {
+  await db('campaigns').where({ id: campaignId }).update({ ab_result: JSON.stringify(result), updated_at: db.fn.now() });
 }
 
 /** A cancelled campaign's queued deliveries say so, rather than staying queued forever. */

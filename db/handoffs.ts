@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { noteCampaignOutcome } from './campaign-outcomes';
 import type { HandoffOutcome } from '../domain/handoff';
 import type { HandoffTrigger, LeadStatus } from '../domain/lead-priority';
 
@@ -28,6 +29,7 @@ export async function openHandoff(db: Knex, h: { workflowId: string; leadId: num
       .onConflict('workflow_id')
       .ignore();
     await trx('leads').where({ id: h.leadId }).update({ priority: trx.raw('greatest(priority, ?)', [h.priority]), updated_at: trx.fn.now() });
+    await noteCampaignOutcome(trx, h.leadId, 'converted'); // asking for a manager is a request
   });
 }
 

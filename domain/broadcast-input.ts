@@ -10,31 +10,36 @@ import type { Scenario } from './scenario';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-/** What the scenario knows, to catch a typo in a step id or a survey answer before leads press it. */
+/** What the scenario knows, to catch a typo in a command or a survey answer before leads press it. */
 export interface ScenarioVocabulary {
-  stepIds: ReadonlySet<string>;
+  /** Commands a lead may type (the scenario's `commands`): what an action button can do. */
+  commands: ReadonlySet<string>;
   /** Survey question id → its answer codes. */
   answers: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** The step ids and survey answers of every scenario (a button or a tag may serve leads of any language). */
+/** The commands and survey answers of every scenario (a button or a tag may serve leads of any language). */
 export function scenarioVocabulary(scenarios: Scenario[]): ScenarioVocabulary {
   const answers = new Map<string, Set<string>>();
   for (const question of scenarios.flatMap((s) => s.survey?.questions ?? [])) {
     answers.set(question.id, new Set([...(answers.get(question.id) ?? []), ...question.options.map((o) => o.code)]));
   }
-  return { stepIds: new Set(scenarios.flatMap((s) => Object.keys(s.steps))), answers };
+  return { commands: new Set(scenarios.flatMap((s) => Object.keys(s.commands))), answers };
 }
 
 const BUTTON_TEXT_LIMIT = 64;
 const BUTTONS_PER_ROW = 8;
 const ROW_LIMIT = 10;
-const ACTION_ALIASES: Record<string, string> = { отписка: 'unsubscribe', отписаться: 'unsubscribe', менеджер: 'manager' };
+/** `command:` and the name must fit the action limit of the content model. */
+const COMMAND_NAME_LIMIT = 32;
+/** Words editors reach for, as the command that does it (`contact` leaves a request for a manager). */
+const ACTION_ALIASES: Record<string, string> = { отписка: 'unsubscribe', отписаться: 'unsubscribe', '/stop': 'unsubscribe', manager: 'command:contact', менеджер: 'command:contact' };
 
 /**
- * Buttons, one a line: `Текст | https://адрес` or `Текст | unsubscribe`, `| manager`, `| step:<id>`
- * (also `отписка`, `менеджер`, `шаг:<id>`). Lines next to each other share a row; a blank line
- * starts the next row.
+ * Buttons, one a line: `Текст | https://адрес`, `Текст | unsubscribe` (отписка), or a command the
+ * lead could type, as `Текст | /consult` or `Текст | command:consult` (`manager` / `менеджер` is
+ * `/contact`, a request for a manager). Lines next to each other share a row; a blank line starts
+ * the next row.
  */
 export function parseButtonRows(text: string, vocabulary?: ScenarioVocabulary): Parsed<CampaignButton[][]> {
   const rows: CampaignButton[][] = [[]];
@@ -63,7 +68,7 @@ function parseButtonLine(line: string, vocabulary?: ScenarioVocabulary): Campaig
   const target = line.slice(bar + 1).trim();
   if (!label) return 'нет текста кнопки перед «|».';
   if (label.length > BUTTON_TEXT_LIMIT) return `текст кнопки длиннее ${BUTTON_TEXT_LIMIT} символов.`;
-  if (!target) return 'после «|» нужна ссылка https://… или действие (unsubscribe, manager, step:<шаг>).';
+  if (!target) return 'после «|» нужна ссылка https://…, unsubscribe или команда (например /consult).';
   if (/^https?:\/\//i.test(target)) {
     try {
       const url = new URL(target);
@@ -75,13 +80,18 @@ function parseButtonLine(line: string, vocabulary?: ScenarioVocabulary): Campaig
   }
   if (/^[\w.-]+\.[a-z]{2,}(\/|$)/i.test(target)) return `ссылка должна начинаться с https:// (например https://${clip(target)}).`;
   const lowered = target.toLowerCase();
-  const action = ACTION_ALIASES[lowered] ?? lowered.replace(/^шаг:/, 'step:');
-  if (action === 'unsubscribe' || action === 'manager') return { text: label, action };
-  const step = /^step:\s*([a-z0-9_]+)$/.exec(action)?.[1];
-  if (step === undefined) return `«${clip(target)}» — не ссылка и не действие. Действия: unsubscribe (отписка), manager (менеджер), step:<шаг сценария>.`;
-  if (vocabulary && !vocabulary.stepIds.has(step)) return `в сценарии нет шага «${step}». Есть, например: ${[...vocabulary.stepIds].slice(0, 12).join(', ')}.`;
-  if (`step:${step}`.length > 40) return 'id шага слишком длинный (до 35 символов).';
-  return { text: label, action: `step:${step}` };
+  const action = ACTION_ALIASES[lowered] ?? lowered.replace(/^(\/|команда:\s*)/, 'command:');
+  if (action === 'unsubscribe') return { text: label, action };
+  if (/^(step|шаг):/.test(action)) return `переход к шагу сценария задаётся командой, которая к нему ведёт: например /consult${vocabulary ? ` (команды: ${commandList(vocabulary)})` : ''}.`;
+  const command = /^command:\s*([a-z0-9_]+)$/.exec(action)?.[1];
+  if (command === undefined) return `«${clip(target)}» — не ссылка и не действие. Действия: unsubscribe (отписка) или команда лида, например /consult.`;
+  if (command.length > COMMAND_NAME_LIMIT) return `команда длиннее ${COMMAND_NAME_LIMIT} символов.`;
+  if (vocabulary && !vocabulary.commands.has(command)) return `в сценарии нет команды /${command}. Есть: ${commandList(vocabulary)}.`;
+  return { text: label, action: `command:${command}` };
+}
+
+function commandList(vocabulary: ScenarioVocabulary): string {
+  return [...vocabulary.commands].map((c) => `/${c}`).join(', ');
 }
 
 const SEGMENTS: Segment[] = ['cold', 'warm', 'hot'];

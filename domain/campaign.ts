@@ -13,10 +13,10 @@ export type CampaignItem = { kind: 'text'; text: string } | { kind: CampaignMedi
 
 /**
  * A button under the broadcast's last message. URL buttons go through the api's click redirect;
- * action buttons carry a short id and do, for the lead who presses them:
- * - `unsubscribe`: the lead opts out of broadcasts (like /stop), counted as an unsubscribe;
- * - `manager`: the lead asks for a manager (a handoff, trigger manager_requested);
- * - `step:<id>`: the lead's conversation moves to that scenario step.
+ * action buttons carry a short id and do, for the lead who presses them, what a command would:
+ * - `unsubscribe`: the lead opts out of broadcasts, as with /stop (counted as an unsubscribe);
+ * - `command:<name>`: as if the lead typed /<name>, e.g. `command:consult` books a consultation,
+ *   `command:contact` leaves a request for a manager (the scenario's `commands` say where each leads).
  */
 export type CampaignButton = { text: string; url: string } | { text: string; action: string };
 
@@ -71,7 +71,6 @@ export interface AbTestConfig {
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
 const BUTTON_TEXT_LIMIT = 64;
-/** `step:` + a scenario step id must fit the short click id too (see the sender's callback data). */
 const ACTION_LIMIT = 40;
 
 export const campaignItemSchema: z.ZodType<CampaignItem> = z.union([
@@ -94,7 +93,7 @@ export const campaignButtonSchema: z.ZodType<CampaignButton> = z.union([
       .string()
       .trim()
       .max(ACTION_LIMIT, `an action is at most ${ACTION_LIMIT} characters`)
-      .regex(/^(unsubscribe|manager|step:[a-z0-9_]+)$/, 'an action is unsubscribe, manager or step:<scenario step id>'),
+      .regex(/^(unsubscribe|command:[a-z0-9_]+)$/, 'an action is unsubscribe or command:<scenario command>, e.g. command:consult'),
   }),
 ]);
 

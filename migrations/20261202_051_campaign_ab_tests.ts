@@ -18,7 +18,8 @@ export async function up(knex: Knex): Promise<void> {
     t.boolean('pilot').notNullable().defaultTo(false).comment('in the A/B pilot share');
     t.timestamp('clicked_at', { useTz: true }).comment('first press of a tracked button');
     t.timestamp('replied_at', { useTz: true }).comment('first message from the lead after the broadcast');
-    t.timestamp('converted_at', { useTz: true }).comment('first lead request or payment after the broadcast');
+    t.timestamp('converted_at', { useTz: true }).comment('first request (became a lead) after the broadcast');
+    t.timestamp('paid_at', { useTz: true }).comment('first payment after the broadcast');
     t.timestamp('unsubscribed_at', { useTz: true }).comment('/stop or the unsubscribe button after the broadcast');
   });
   await knex.schema.createTable('campaign_clicks', (t) => {
@@ -28,12 +29,19 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.index(['delivery_id']);
   });
+  // Outcomes are marked on a lead's recent deliveries: found by lead without a scan.
+  await knex.schema.alterTable('campaign_deliveries', (t) => {
+    t.index(['lead_id', 'sent_at']);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('campaign_clicks');
   await knex.schema.alterTable('campaign_deliveries', (t) => {
-    for (const column of ['pilot', 'clicked_at', 'replied_at', 'converted_at', 'unsubscribed_at']) t.dropColumn(column);
+    t.dropIndex(['lead_id', 'sent_at']);
+  });
+  await knex.schema.alterTable('campaign_deliveries', (t) => {
+    for (const column of ['pilot', 'clicked_at', 'replied_at', 'converted_at', 'paid_at', 'unsubscribed_at']) t.dropColumn(column);
   });
   await knex.raw('alter table campaigns drop constraint campaigns_status_check');
   await knex.raw(

@@ -1,7 +1,7 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
- * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff]
- * (no argument: every history; `lead`, `payment` or `handoff`: only those).
+ * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign]
+ * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -29,6 +29,9 @@ import { paymentWorkflowId } from '../workflows/payment/contract';
 import { handoffWorkflowId } from '../workflows/manager-handoff/contract';
 import { Handoffs } from '../bot/handoffs';
 import { temporalTestServerPath } from './temporal-binaries';
+import { seedCampaign, seedLeads } from '../test/support/campaigns';
+import { broadcastCampaignWorkflow } from '../workflows/broadcast-campaign/workflow';
+import { campaignWorkflowId, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
@@ -68,6 +71,7 @@ async function main(only = process.argv[2]): Promise<void> {
     console.log(`recorded ${history.events?.length} events to ${file}`);
   };
   if (only === undefined || only === 'payment') await recordPayment(env, worker, db, fake, taskQueue, save);
+  if (only === undefined || only === 'campaign') await recordCampaign(env, worker, db, fake, taskQueue, save);
   if (only === undefined || only === 'handoff') await worker.runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await worker.runUntil(async () => {
@@ -193,6 +197,33 @@ async function recordPayment(
     await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
   });
   await save('payment-reminder-failure-confirm', paymentWorkflowId(input.orderId));
+}
+
+/** A scheduled broadcast to three leads in batches of two, paused and resumed on the way. */
+async function recordCampaign(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const source = `replay-${Date.now()}`;
+  const leads = await seedLeads(db, source, 3);
+  const campaign = await seedCampaign(db, { sources: [source] }, new Date(Date.now() + 60 * 60_000));
+  const handle = await env.client.workflow.start(broadcastCampaignWorkflow, {
+    workflowId: campaignWorkflowId(campaign.id),
+    taskQueue,
+    args: [{ campaignId: campaign.id, scheduledAt: campaign.scheduled_at?.toISOString() ?? null, batchSize: 2 }],
+  });
+  await worker.runUntil(async () => {
+    await handle.signal(pauseCampaignSignal);
+    await env.sleep('61m');
+    await handle.signal(resumeCampaignSignal);
+    await handle.result();
+  });
+  if (leads.some((lead) => fake.callsTo('sendMessage', lead.telegramUserId).length !== 1)) throw new Error('the recorded campaign did not reach each lead once');
+  await save('broadcast-campaign-paused-resumed', campaignWorkflowId(campaign.id));
 }
 
 main().catch((error) => {

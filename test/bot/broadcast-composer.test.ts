@@ -40,6 +40,9 @@ class RecordingWorkflows implements CampaignWorkflowsPort {
   async command(): Promise<boolean> {
     return true;
   }
+  async pickWinner(): Promise<boolean> {
+    return true;
+  }
 }
 let workflows: RecordingWorkflows;
 /** The composer's clock: a test moves it to let a schedule pass while the preview waits. */
@@ -139,8 +142,8 @@ describe('the broadcast composer in Telegram', () => {
     expect(last(who)).toContain('Сообщение 2/10 (фото: «Программа курса»)');
     await press(who, 'bc:done');
     expect(last(who)).toContain('Текст | https://адрес');
-    await say(who, 'Подробнее | https://school.example.com/dec\nМенеджер | manager\n\nОтписаться | unsubscribe');
-    expect(texts(who).at(-2)).toBe('Кнопки:\n[Подробнее → https://school.example.com/dec] [Менеджер → manager]\n[Отписаться → unsubscribe]');
+    await say(who, 'Подробнее | https://school.example.com/dec\nМенеджер | manager\n\nОтписаться | unsubscribe\nКонсультация | /consult');
+    expect(texts(who).at(-2)).toBe('Кнопки:\n[Подробнее → https://school.example.com/dec] [Менеджер → command:contact]\n[Отписаться → unsubscribe] [Консультация → command:consult]');
     expect(last(who)).toContain('Кому отправить? Сейчас: все лиды.');
 
     await press(who, 'bc:seg:hot');
@@ -180,13 +183,13 @@ describe('the broadcast composer in Telegram', () => {
     const keyboard = {
       inline_keyboard: [
         [{ text: 'Подробнее', url: 'https://school.example.com/dec' }, { text: 'Менеджер', callback_data: 'cmp:0.1' }],
-        [{ text: 'Отписаться', callback_data: 'cmp:0.2' }],
+        [{ text: 'Отписаться', callback_data: 'cmp:0.2' }, { text: 'Консультация', callback_data: 'cmp:0.3' }],
       ],
     };
     expect(fake.callsTo('sendPhoto', who).at(-1)!.params).toMatchObject({ photo: 'ph-big', caption: 'Программа курса', reply_markup: keyboard });
     expect(preview[4].params.reply_markup).toEqual(keyboard);
     const summary = String(preview[5].params.text);
-    expect(summary).toContain('Сообщений: 2, кнопок: 3');
+    expect(summary).toContain('Сообщений: 2, кнопок: 4');
     expect(summary).toContain('примерно 3 лида, получат 2');
     expect(summary).toContain('Когда: 24.12.2026 10:00 МСК');
     expect(summary).toContain('A/B-тест: A — 70 %, B — 30 %; пилот 30 %, метрика — ответы, окно 12 ч');
@@ -201,8 +204,8 @@ describe('the broadcast composer in Telegram', () => {
         { kind: 'photo', file: 'ph-big', caption: 'Программа курса' },
       ],
       buttons: [
-        [{ text: 'Подробнее', url: 'https://school.example.com/dec' }, { text: 'Менеджер', action: 'manager' }],
-        [{ text: 'Отписаться', action: 'unsubscribe' }],
+        [{ text: 'Подробнее', url: 'https://school.example.com/dec' }, { text: 'Менеджер', action: 'command:contact' }],
+        [{ text: 'Отписаться', action: 'unsubscribe' }, { text: 'Консультация', action: 'command:consult' }],
       ],
     };
     expect(campaign).toMatchObject({
@@ -221,7 +224,7 @@ describe('the broadcast composer in Telegram', () => {
       },
     });
     expect(campaign.scheduled_at?.toISOString()).toBe('2026-12-24T07:00:00.000Z');
-    expect(workflows.started).toEqual([{ campaignId: campaign.id, scheduledAt: '2026-12-24T07:00:00.000Z' }]);
+    expect(workflows.started).toEqual([{ campaignId: campaign.id, scheduledAt: '2026-12-24T07:00:00.000Z', ab: { windowHours: 12 } }]);
     expect(await dialogOf(db, who)).toBeUndefined();
 
     // Every step was checked and recorded, and so was the launch.
@@ -305,7 +308,7 @@ describe('the broadcast composer in Telegram', () => {
 
     await press(who, 'bc:edit');
     await press(who, 'bc:edit:buttons');
-    await say(who, 'Записаться | step:consultation');
+    await say(who, 'Записаться | command:consult');
     expect(last(who)).toContain('кнопок: 1');
 
     await press(who, 'bc:edit');
@@ -315,7 +318,7 @@ describe('the broadcast composer in Telegram', () => {
 
     await press(who, 'bc:confirm');
     const [row] = await campaignsNamed('Короткая рассылка', who);
-    expect(row.content).toEqual({ items: [{ kind: 'text', text: 'Новый текст' }], buttons: [[{ text: 'Записаться', action: 'step:consultation' }]] });
+    expect(row.content).toEqual({ items: [{ kind: 'text', text: 'Новый текст' }], buttons: [[{ text: 'Записаться', action: 'command:consult' }]] });
     expect(row.audience).toEqual({ sources: [source], segments: ['cold'], inactiveForDays: 14 });
     expect(new Date(row.scheduled_at).toISOString()).toBe('2026-12-31T15:30:00.000Z');
   });
@@ -389,14 +392,15 @@ describe('the broadcast composer in Telegram', () => {
     expect(last(who)).toContain('Сообщение 2/10 (документ)');
     await press(who, 'bc:done');
 
-    await say(who, 'Подробнее https://school.example.com\nСайт | school.example.com\nЗаписаться | step:nowhere\n | manager\nКуда-то | teleport');
+    await say(who, 'Подробнее https://school.example.com\nСайт | school.example.com\nЗаписаться | /nowhere\n | manager\nКуда-то | teleport\nШаг | step:consultation');
     const answer = last(who);
     expect(answer).toContain('Кнопки не сохранены:');
     expect(answer).toContain('Строка 1 («Подробнее https://school.example.com»): нет «|» между текстом кнопки и ссылкой или действием.');
     expect(answer).toContain('Строка 2 («Сайт | school.example.com»): ссылка должна начинаться с https:// (например https://school.example.com).');
-    expect(answer).toContain('Строка 3 («Записаться | step:nowhere»): в сценарии нет шага «nowhere».');
+    expect(answer).toContain('Строка 3 («Записаться | /nowhere»): в сценарии нет команды /nowhere. Есть: /help, /stop, /resume, /contact, /survey, /consult, /menu');
     expect(answer).toContain('Строка 4 («| manager»): нет текста кнопки перед «|».');
     expect(answer).toContain('Строка 5 («Куда-то | teleport»): «teleport» — не ссылка и не действие.');
+    expect(answer).toContain('Строка 6 («Шаг | step:consultation»): переход к шагу сценария задаётся командой, которая к нему ведёт: например /consult');
     await say(who, 'Сайт | https://school.example.com');
 
     await say(who, 'балл 90-10');

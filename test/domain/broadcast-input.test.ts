@@ -2,7 +2,7 @@ import { addVariant, completeDraft, equalWeights, newDraft, readDraft, startEdit
 import { formatMoscow, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../domain/broadcast-input';
 
 const NOW = new Date('2026-12-01T19:40:00Z'); // 22:40 МСК
-const vocabulary: ScenarioVocabulary = { stepIds: new Set(['consultation', 'offers']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]) };
+const vocabulary: ScenarioVocabulary = { commands: new Set(['consult', 'contact']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]) };
 
 describe('the schedule, typed in Moscow time', () => {
   it.each([
@@ -40,24 +40,24 @@ describe('the schedule, typed in Moscow time', () => {
 });
 
 describe('button lines', () => {
-  it('lines next to each other share a row; a blank line starts the next; Russian action names work', () => {
-    expect(parseButtonRows('A | https://a.example.com\nB | менеджер\n\n\nC | шаг:consultation\n', vocabulary)).toEqual({
+  it('lines next to each other share a row; a blank line starts the next; commands and Russian names work', () => {
+    expect(parseButtonRows('A | https://a.example.com\nB | менеджер\n\n\nC | /consult\nD | Отписка\nE | command:contact\n', vocabulary)).toEqual({
       ok: true,
       value: [
-        [{ text: 'A', url: 'https://a.example.com' }, { text: 'B', action: 'manager' }],
-        [{ text: 'C', action: 'step:consultation' }],
+        [{ text: 'A', url: 'https://a.example.com' }, { text: 'B', action: 'command:contact' }],
+        [{ text: 'C', action: 'command:consult' }, { text: 'D', action: 'unsubscribe' }, { text: 'E', action: 'command:contact' }],
       ],
     });
   });
 
   it('every bad line is named, and nothing is half-taken', () => {
-    const parsed = parseButtonRows(`${'x'.repeat(65)} | unsubscribe\nOK | https://ok.example.com\nШаг | step:missing\nНет | https://localhost`, vocabulary);
+    const parsed = parseButtonRows(`${'x'.repeat(65)} | unsubscribe\nOK | https://ok.example.com\nКоманда | /missing\nНет | https://localhost`, vocabulary);
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.problems.map((p) => p.slice(0, 9))).toEqual(['Строка 1 ', 'Строка 3 ', 'Строка 4 ']);
   });
 
-  it('without a scenario to check against, any well-formed step id passes; too many in a row is refused', () => {
-    expect(parseButtonRows('Шаг | step:anything').ok).toBe(true);
+  it('without a scenario to check against, any well-formed command passes; too many in a row is refused', () => {
+    expect(parseButtonRows('Команда | /anything')).toEqual({ ok: true, value: [[{ text: 'Команда', action: 'command:anything' }]] });
     const nine = Array.from({ length: 9 }, (_, i) => `B${i} | manager`).join('\n');
     expect(parseButtonRows(nine)).toEqual({ ok: false, problems: ['В одном ряду не больше 8 кнопок: разделите ряды пустой строкой.'] });
   });

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { DeliveryCounts } from '../../db/campaigns';
+import type { VariantKey } from '../../domain/campaign';
 
 /** The workflow type name, for clients that start it without importing workflow code. */
 export const broadcastCampaignWorkflowType = 'broadcastCampaignWorkflow';
@@ -17,7 +18,13 @@ export function campaignOutboundId(campaignId: number, leadId: number, index = 0
   return index === 0 ? `campaign-${campaignId}/${leadId}` : `campaign-${campaignId}/${leadId}/${index}`;
 }
 
-export type CampaignPhase = 'waiting' | 'snapshot' | 'sending' | 'completed' | 'cancelled';
+export type CampaignPhase = 'waiting' | 'snapshot' | 'sending' | 'observing' | 'completed' | 'cancelled';
+
+/** A too-small sample extends the A/B window (by the window again) this many times; then the editor decides. */
+export const MAX_WINDOW_EXTENSIONS = 2;
+
+/** Where an A/B test stands: sending the pilot, then (after observing) sending the winner to the rest. */
+export type AbStage = 'pilot' | 'rest';
 
 /** What one run hands the next at continue-as-new. */
 export interface CampaignCarriedOver {
@@ -25,6 +32,7 @@ export interface CampaignCarriedOver {
   snapshotAfterLeadId: number;
   paused: boolean;
   counts: DeliveryCounts | null;
+  ab?: { stage: AbStage; winner: VariantKey | null };
 }
 
 export interface BroadcastCampaignInput {
@@ -38,6 +46,8 @@ export interface BroadcastCampaignInput {
   /** Continue-as-new after this many batches (default 100). */
   batchesPerRun?: number;
   carriedOver?: CampaignCarriedOver;
+  /** An A/B test: the pilot first, then the winner to the rest after the observation window. */
+  ab?: { windowHours: number };
 }
 
 export interface CampaignProgress {
@@ -46,8 +56,14 @@ export interface CampaignProgress {
   paused: boolean;
   /** Deliveries by status as of the last batch (null before the first). */
   counts: DeliveryCounts | null;
+  /** An A/B test's state: the stage, the winner once picked, and when the current window ends. */
+  ab?: { stage: AbStage | 'observing'; winner: VariantKey | null; observeUntil: string | null };
 }
 
+/** The editor picks the winner by hand (during the pilot or the observation). */
+export const pickWinnerSignal = defineSignal<[VariantKey]>('pickWinner');
+/** Stop waiting: a scheduled campaign starts now; an observing A/B test decides now on what it has. */
+export const deliverNowSignal = defineSignal('deliverNow');
 export const pauseCampaignSignal = defineSignal('pauseCampaign');
 export const resumeCampaignSignal = defineSignal('resumeCampaign');
 export const cancelCampaignSignal = defineSignal('cancelCampaign');

@@ -1,13 +1,19 @@
-import { condition, continueAsNew, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities/campaigns';
+import type { CampaignStatus } from '../../db/campaigns';
+import type { VariantKey } from '../../domain/campaign';
 import {
   campaignProgressQuery,
   cancelCampaignSignal,
+  deliverNowSignal,
   pauseCampaignSignal,
+  pickWinnerSignal,
   resumeCampaignSignal,
+  type AbStage,
   type BroadcastCampaignInput,
   type CampaignPhase,
   type CampaignProgress,
+  MAX_WINDOW_EXTENSIONS,
 } from './contract';
 
 const campaigns = proxyActivities<CampaignActivities>({
@@ -21,6 +27,10 @@ const campaigns = proxyActivities<CampaignActivities>({
  * One broadcast: waits for its schedule, snapshots the audience into delivery records, then sends
  * batch after batch. Every message is claimed under `campaign-<id>/<lead id>` before it goes out,
  * so a batch retried after a crash (or re-run after continue-as-new) never sends a lead twice.
+ *
+ * An A/B test sends its variants to the pilot first, observes for the window, picks the winner by
+ * the metric (or extends the window when the sample is too small, then asks the editor) and sends
+ * the winner to the rest, by itself.
  */
 export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): Promise<CampaignProgress> {
   const carried = input.carriedOver;
@@ -28,22 +38,38 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
   let paused = carried?.paused ?? false;
   let cancelled = false;
   let counts = carried?.counts ?? null;
-  const progress = (): CampaignProgress => ({ campaignId: input.campaignId, phase, paused, counts });
+  let deliverNow = false;
+  let pickedByEditor: VariantKey | null = null;
+  let abStage: AbStage = carried?.ab?.stage ?? 'pilot';
+  let winner: VariantKey | null = carried?.ab?.winner ?? null;
+  let observeUntil: number | null = null;
+
+  const progress = (): CampaignProgress => ({
+    campaignId: input.campaignId,
+    phase,
+    paused,
+    counts,
+    ...(input.ab ? { ab: { stage: phase === 'observing' ? 'observing' : abStage, winner, observeUntil: observeUntil === null ? null : new Date(observeUntil).toISOString() } } : {}),
+  });
 
   setHandler(campaignProgressQuery, progress);
   setHandler(pauseCampaignSignal, () => void (paused = true));
   setHandler(resumeCampaignSignal, () => void (paused = false));
   setHandler(cancelCampaignSignal, () => void (cancelled = true));
+  setHandler(pickWinnerSignal, (key) => void (pickedByEditor = key));
+  setHandler(deliverNowSignal, () => void (deliverNow = true));
 
   if (phase === 'waiting') {
     const waitMs = input.scheduledAt ? Date.parse(input.scheduledAt) - Date.now() : 0;
-    if (waitMs > 0) await condition(() => cancelled, waitMs);
+    if (waitMs > 0) await condition(() => cancelled || deliverNow, waitMs);
+    deliverNow = false; // it started the campaign; it does not also cut an A/B window short
     phase = 'snapshot';
   }
 
   async function finish(outcome: 'completed' | 'cancelled'): Promise<CampaignProgress> {
     counts = await campaigns.finishCampaign({ campaignId: input.campaignId, outcome });
     phase = outcome;
+    if (patched('campaign-reports')) await campaigns.reportCampaign({ campaignId: input.campaignId, kind: outcome });
     return progress();
   }
 
@@ -58,19 +84,73 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
     if (chunk.done) phase = 'sending';
   }
 
-  const batchesPerRun = input.batchesPerRun ?? 100;
-  for (let batches = 0; ; batches++) {
-    if (paused) {
-      await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: 'paused' });
-      await condition(() => !paused || cancelled);
-      if (!cancelled) await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: 'running' });
+  /** Sends every ready delivery, batch by batch; false when cancelled on the way. */
+  async function sendAll(activeStatus: CampaignStatus): Promise<boolean> {
+    const batchesPerRun = input.batchesPerRun ?? 100;
+    for (let batches = 0; ; batches++) {
+      if (paused) {
+        await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: 'paused' });
+        await condition(() => !paused || cancelled);
+        if (!cancelled) await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: activeStatus });
+      }
+      if (cancelled) return false;
+      if (batches >= batchesPerRun) {
+        await continueAsNew<typeof broadcastCampaignWorkflow>({
+          ...input,
+          carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts, ...(input.ab ? { ab: { stage: abStage, winner } } : {}) },
+        });
+      }
+      const batch = await campaigns.sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
+      counts = batch.counts;
+      if (batch.processed === 0) return true;
     }
-    if (cancelled) return finish('cancelled');
-    if (batches >= batchesPerRun) {
-      await continueAsNew<typeof broadcastCampaignWorkflow>({ ...input, carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts } });
-    }
-    const batch = await campaigns.sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
-    counts = batch.counts;
-    if (batch.processed === 0) return finish('completed');
   }
+
+  /**
+   * Waits the window, then decides. A too-small sample extends the window (up to the limit), then
+   * the editor is asked and the test waits for their pick or "deliver now". Null when cancelled.
+   */
+  async function observe(windowHours: number): Promise<VariantKey | null> {
+    const windowMs = windowHours * 3_600_000;
+    let until = Date.now() + windowMs;
+    observeUntil = until;
+    let extensions = 0;
+    let editorAsked = false;
+    for (;;) {
+      await condition(() => cancelled || pickedByEditor !== null || deliverNow, Math.max(until - Date.now(), 1));
+      if (cancelled) return null;
+      if (pickedByEditor) {
+        await campaigns.applyWinner({ campaignId: input.campaignId, winner: pickedByEditor, reason: 'выбран редактором', windowHours: windowHours * (1 + extensions) });
+        return pickedByEditor;
+      }
+      const evaluation = await campaigns.evaluateAbTest({ campaignId: input.campaignId, windowHours: windowHours * (1 + extensions), waiveMinimum: deliverNow });
+      if (evaluation.winner) return evaluation.winner;
+      if (extensions < MAX_WINDOW_EXTENSIONS) {
+        extensions += 1;
+        until += windowMs;
+        observeUntil = until;
+        await campaigns.reportCampaign({ campaignId: input.campaignId, kind: 'extended', detail: `${evaluation.reason}; окно продлено до ${windowHours * (1 + extensions)} ч` });
+        continue;
+      }
+      if (!editorAsked) {
+        editorAsked = true;
+        await campaigns.reportCampaign({ campaignId: input.campaignId, kind: 'undecided', detail: evaluation.reason });
+      }
+      observeUntil = null;
+      await condition(() => cancelled || pickedByEditor !== null || deliverNow);
+    }
+  }
+
+  if (input.ab && abStage === 'pilot') {
+    if (!(await sendAll('running'))) return finish('cancelled');
+    phase = 'observing';
+    await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: 'observing' });
+    winner = await observe(input.ab.windowHours);
+    if (winner === null) return finish('cancelled');
+    abStage = 'rest';
+    phase = 'sending';
+    observeUntil = null;
+  }
+  if (!(await sendAll(input.ab ? 'winner_picked' : 'running'))) return finish('cancelled');
+  return finish('completed');
 }
