@@ -83,7 +83,8 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   }
 
   async function promptFor(draft: BroadcastDraft): Promise<Reply> {
-    const cancel = (keyboard = new InlineKeyboard()) => keyboard.row().text(T.buttons.cancel, `${SCOPE}:cancel`);
+    // Cancel on a row of its own, without leaving an empty row in front of it.
+    const cancel = (keyboard = new InlineKeyboard()) => (keyboard.inline_keyboard.at(-1)?.length ? keyboard.row() : keyboard).text(T.buttons.cancel, `${SCOPE}:cancel`);
     switch (draft.step) {
       case 'name':
         return [T.start, { reply_markup: cancel() }];

@@ -235,6 +235,11 @@ describe('the broadcast composer in Telegram', () => {
     );
     expect(audit.at(-1)).toMatchObject({ command: 'broadcast_launched', details: { campaignId: campaign.id, name: 'Декабрьский поток' } });
 
+    // Every keyboard the editor saw is well-formed: no empty rows (Telegram's clients draw them as gaps).
+    const keyboards = fake.callsTo('sendMessage', who).map((c) => (c.params.reply_markup as { inline_keyboard?: unknown[][] } | undefined)?.inline_keyboard).filter(Boolean);
+    expect(keyboards.length).toBeGreaterThan(10);
+    expect(keyboards.filter((rows) => rows!.some((row) => row.length === 0))).toEqual([]);
+
     // A second press of Confirm (a double tap) launches nothing more.
     await press(who, 'bc:confirm');
     expect(await campaignsNamed('Декабрьский поток', who)).toHaveLength(1);
