@@ -7,9 +7,10 @@ import type { CampaignWorkflowsPort } from '../api/campaign-workflows';
 import { audienceSize } from '../db/campaigns';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
-import { AB_METRICS, campaignItemSchema, type AbMetric, type CampaignItem, type Segment } from '../domain/campaign';
+import { AB_METRICS, campaignItemSchema, type AbMetric, type CampaignAudience, type CampaignItem, type Segment } from '../domain/campaign';
 import {
   addVariant,
+  buttonFits,
   completeDraft,
   COMPOSER_FLOW,
   contentOfVariant,
@@ -25,6 +26,7 @@ import {
   startEdit,
   stepAfter,
   withItem,
+  withoutLastItem,
   withVariantButtons,
   type BroadcastDraft,
   type EditableStep,
@@ -185,88 +187,80 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     const editor = ctx.from.id;
     if (!(await requireRole(deps, ctx, 'editor', `broadcast:${action}`, argument ? { argument } : {}))) return void (await dropDraft(editor));
     const draft = await draftOf(editor);
-    if (!draft) return void (await ctx.answerCallbackQuery({ text: draft === null ? T.broken : T.stale }).catch(() => undefined));
+    if (!draft || !buttonFits(draft, action)) return void (await ctx.answerCallbackQuery({ text: draft === null ? T.broken : T.stale }).catch(() => undefined));
+    await ctx.answerCallbackQuery().catch(() => undefined); // at once: a preview takes a few sends
     const next = await onButton(ctx, draft, action, argument);
-    if (next === 'stale') return void (await ctx.answerCallbackQuery({ text: T.stale }).catch(() => undefined));
-    await ctx.answerCallbackQuery().catch(() => undefined);
+    if (next === 'stale') return void (await ctx.reply(T.stale));
     if (next) await goTo(ctx, next);
   });
 
-  /** What a button does at the draft's step: the draft to go on with, nothing (answered), or stale. */
+  /**
+   * What a button does at the draft's step (`buttonFits` has checked that it belongs there): the draft
+   * to go on with, nothing (already answered), or stale for an argument no keyboard of ours carries.
+   */
   async function onButton(ctx: BotContext, draft: BroadcastDraft, action: string, argument: string | undefined): Promise<BroadcastDraft | undefined | 'stale'> {
-    const at = (...steps: BroadcastDraft['step'][]) => steps.includes(draft.step);
+    const settings = draft.ab;
     switch (action) {
       case 'cancel':
         await takeDialog(deps.db, ctx.from!.id);
         await ctx.reply(T.cancelled);
         return undefined;
       case 'done':
-        if (!at('items', 'variant_items')) return 'stale';
         if (!itemsInProgress(draft).length) return void (await ctx.reply(T.noItems));
         return moveTo(draft, stepAfter(draft, draft.step));
       case 'undo': {
-        if (!at('items', 'variant_items')) return 'stale';
-        const items = itemsInProgress(draft).slice(0, -1);
-        const undone = draft.step === 'items' ? { ...draft, items } : { ...draft, ab: { ...draft.ab!, variants: draft.ab!.variants.map((v, i, all) => (i === all.length - 1 ? { ...v, items } : v)) } };
+        const undone = withoutLastItem(draft);
         await save(ctx.from!.id, undone);
-        await ctx.reply(T.itemRemoved(items.length));
-        return items.length ? undefined : undone;
+        const left = itemsInProgress(undone).length;
+        await ctx.reply(T.itemRemoved(left));
+        return left ? undefined : undone; // with none left, the prompt again (without Done)
       }
       case 'nobuttons':
-        if (at('buttons')) return moveTo({ ...draft, buttons: [] }, stepAfter(draft, 'buttons'));
-        if (at('variant_buttons')) return moveTo(withVariantButtons(draft, []), stepAfter(draft, 'variant_buttons'));
-        return 'stale';
+        return draft.step === 'buttons' ? moveTo({ ...draft, buttons: [] }, stepAfter(draft, 'buttons')) : moveTo(withVariantButtons(draft, []), stepAfter(draft, 'variant_buttons'));
       case 'keep':
-        return at('buttons') ? moveTo(draft, stepAfter(draft, 'buttons')) : 'stale';
+        return moveTo(draft, stepAfter(draft, 'buttons'));
       case 'asa':
-        return at('variant_buttons') ? moveTo(withVariantButtons(draft, 'as_a'), stepAfter(draft, 'variant_buttons')) : 'stale';
+        return moveTo(withVariantButtons(draft, 'as_a'), stepAfter(draft, 'variant_buttons'));
       case 'all':
-        return at('audience') ? { ...draft, audience: {} } : 'stale';
-      case 'seg': {
-        if (!at('audience') || !['hot', 'warm', 'cold'].includes(argument ?? '')) return 'stale';
-        const segments = new Set(draft.audience.segments ?? []);
-        if (segments.has(argument as Segment)) segments.delete(argument as Segment);
-        else segments.add(argument as Segment);
-        const { segments: _before, ...rest } = draft.audience;
-        return { ...draft, audience: segments.size ? { ...rest, segments: [...segments] } : rest };
-      }
+        return { ...draft, audience: {} };
+      case 'seg':
+        return argument === 'hot' || argument === 'warm' || argument === 'cold' ? { ...draft, audience: toggleSegment(draft.audience, argument) } : 'stale';
       case 'next':
-        return at('audience') ? moveTo(draft, stepAfter(draft, 'audience')) : 'stale';
+        return moveTo(draft, stepAfter(draft, 'audience'));
       case 'abadd':
-        return at('ab', 'ab_settings') && (draft.ab?.variants.length ?? 0) < 2 ? addVariant(draft) : 'stale';
+        return (settings?.variants.length ?? 0) < 2 ? addVariant(draft) : 'stale';
       case 'abskip':
-        return at('ab') ? moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab')) : 'stale';
+        return moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab'));
       case 'abnone':
-        return at('ab_settings') ? moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab_settings')) : 'stale';
+        return moveTo({ ...draft, ab: null }, stepAfter(draft, 'ab_settings'));
       case 'abok':
-        return at('ab_settings') ? moveTo(draft, stepAfter(draft, 'ab_settings')) : 'stale';
+        return moveTo(draft, stepAfter(draft, 'ab_settings'));
       case 'abm':
-        return at('ab_settings') && (AB_METRICS as readonly string[]).includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, metric: argument as AbMetric } } : 'stale';
+        return settings && (AB_METRICS as readonly string[]).includes(argument ?? '') ? { ...draft, ab: { ...settings, metric: argument as AbMetric } } : 'stale';
       case 'abw':
-        return at('ab_settings') && ['12', '18', '24'].includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, windowHours: Number(argument) as 12 | 18 | 24 } } : 'stale';
+        return settings && ['12', '18', '24'].includes(argument ?? '') ? { ...draft, ab: { ...settings, windowHours: Number(argument) as 12 | 18 | 24 } } : 'stale';
       case 'abp':
-        return at('ab_settings') && ['10', '20', '30', '50'].includes(argument ?? '') ? { ...draft, ab: { ...draft.ab!, pilotShare: Number(argument) } } : 'stale';
+        return settings && ['10', '20', '30', '50'].includes(argument ?? '') ? { ...draft, ab: { ...settings, pilotShare: Number(argument) } } : 'stale';
       case 'now':
-        return at('schedule') ? moveTo({ ...draft, scheduledAt: null }, 'preview') : 'stale';
-      case 'edit': {
-        if (!at('preview')) return 'stale';
-        if (!argument) {
-          const keyboard = new InlineKeyboard();
-          EDITABLE_STEPS.forEach((part, i) => {
-            keyboard.text(T.editParts[part], `${SCOPE}:edit:${part}`);
-            if (i % 2 === 1) keyboard.row();
-          });
-          return void (await ctx.reply(T.editWhat, { reply_markup: keyboard.text(T.buttons.cancel, `${SCOPE}:cancel`) }));
-        }
+        return moveTo({ ...draft, scheduledAt: null }, 'preview');
+      case 'edit':
+        if (!argument) return void (await ctx.reply(T.editWhat, { reply_markup: editKeyboard() }));
         return (EDITABLE_STEPS as readonly string[]).includes(argument) ? startEdit(draft, argument as EditableStep) : 'stale';
-      }
       case 'confirm':
-        if (!at('preview')) return 'stale';
         await confirm(ctx, draft);
         return undefined;
       default:
         return 'stale';
     }
+  }
+
+  function editKeyboard(): InlineKeyboard {
+    const keyboard = new InlineKeyboard();
+    EDITABLE_STEPS.forEach((part, i) => {
+      keyboard.text(T.editParts[part], `${SCOPE}:edit:${part}`);
+      if (i % 2 === 1) keyboard.row(); // two a row; six parts end on a full row, so Cancel gets its own
+    });
+    return keyboard.text(T.buttons.cancel, `${SCOPE}:cancel`);
   }
 
   /** Launches the previewed draft; the dialog is taken first, so a double press launches once. */
@@ -403,6 +397,12 @@ export function itemOf(message: Message): CampaignItem | string {
 function checked(item: CampaignItem): CampaignItem | string {
   const parsed = campaignItemSchema.safeParse(item);
   return parsed.success ? parsed.data : T.empty;
+}
+
+function toggleSegment(audience: CampaignAudience, segment: Segment): CampaignAudience {
+  const { segments: before = [], ...rest } = audience;
+  const segments = before.includes(segment) ? before.filter((s) => s !== segment) : [...before, segment];
+  return segments.length ? { ...rest, segments } : rest;
 }
 
 function hasFormatting(message: Message): boolean {

@@ -34,6 +34,36 @@ export type ComposerStep = (typeof COMPOSER_STEPS)[number];
 export const EDITABLE_STEPS = ['name', 'items', 'buttons', 'audience', 'ab', 'schedule'] as const;
 export type EditableStep = (typeof EDITABLE_STEPS)[number];
 
+/**
+ * The steps at which each composer button means something. Pressed at another step it is left over
+ * from an earlier message (the chat keeps old buttons) and does nothing.
+ */
+export const BUTTON_STEPS: Record<string, readonly ComposerStep[]> = {
+  cancel: COMPOSER_STEPS,
+  done: ['items', 'variant_items'],
+  undo: ['items', 'variant_items'],
+  nobuttons: ['buttons', 'variant_buttons'],
+  keep: ['buttons'],
+  asa: ['variant_buttons'],
+  all: ['audience'],
+  seg: ['audience'],
+  next: ['audience'],
+  abadd: ['ab', 'ab_settings'],
+  abskip: ['ab'],
+  abnone: ['ab_settings'],
+  abok: ['ab_settings'],
+  abm: ['ab_settings'],
+  abw: ['ab_settings'],
+  abp: ['ab_settings'],
+  now: ['schedule'],
+  edit: ['preview'],
+  confirm: ['preview'],
+};
+
+export function buttonFits(draft: BroadcastDraft, action: string): boolean {
+  return BUTTON_STEPS[action]?.includes(draft.step) ?? false;
+}
+
 /** A variant beyond A (A is the broadcast's own content). `buttons: 'as_a'` follows A's, even after A's change. */
 export interface DraftVariant {
   key: 'B' | 'C';
@@ -153,6 +183,13 @@ export function itemsInProgress(draft: BroadcastDraft): CampaignItem[] {
 export function withItem(draft: BroadcastDraft, item: CampaignItem): BroadcastDraft {
   if (draft.step !== 'variant_items' || !draft.ab) return { ...draft, items: [...draft.items, item] };
   const variants = draft.ab.variants.map((v, i, all) => (i === all.length - 1 ? { ...v, items: [...v.items, item] } : v));
+  return { ...draft, ab: { ...draft.ab, variants } };
+}
+
+/** The last item of the part being composed taken back. */
+export function withoutLastItem(draft: BroadcastDraft): BroadcastDraft {
+  if (draft.step !== 'variant_items' || !draft.ab) return { ...draft, items: draft.items.slice(0, -1) };
+  const variants = draft.ab.variants.map((v, i, all) => (i === all.length - 1 ? { ...v, items: v.items.slice(0, -1) } : v));
   return { ...draft, ab: { ...draft.ab, variants } };
 }
 

@@ -395,6 +395,9 @@ describe('the broadcast composer in Telegram', () => {
     expect(callbackAnswers().at(-1)).toBe('Эта кнопка устарела: /broadcast покажет, где вы остановились.');
     await sendMedia(who, { document: { file_id: 'doc-1', file_unique_id: 'ud1', file_name: 'plan.pdf' } });
     expect(last(who)).toContain('Сообщение 2/10 (документ)');
+    await say(who, 'Лишнее сообщение');
+    await press(who, 'bc:undo');
+    expect(last(who)).toBe('Последнее сообщение убрано, осталось 2.');
     await press(who, 'bc:done');
 
     await say(who, 'Подробнее https://school.example.com\nСайт | school.example.com\nЗаписаться | /nowhere\n | manager\nКуда-то | teleport\nШаг | step:consultation');
