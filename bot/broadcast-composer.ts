@@ -187,6 +187,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     const editor = ctx.from.id;
     if (!(await requireRole(deps, ctx, 'editor', `broadcast:${action}`, argument ? { argument } : {}))) return void (await dropDraft(editor));
     const draft = await draftOf(editor);
+    if (draft === null) await takeDialog(deps.db, editor);
     if (!draft || !buttonFits(draft, action)) return void (await ctx.answerCallbackQuery({ text: draft === null ? T.broken : T.stale }).catch(() => undefined));
     await ctx.answerCallbackQuery().catch(() => undefined); // at once: a preview takes a few sends
     const next = await onButton(ctx, draft, action, argument);
@@ -300,7 +301,10 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     const draft = await draftOf(editor);
     if (draft === undefined) return next();
     if (!(await requireRole(deps, ctx, 'editor', `broadcast:${draft?.step ?? 'broken'}`, { kind: messageKind(ctx.message) }))) return void (await dropDraft(editor));
-    if (draft === null) return void (await ctx.reply(T.broken));
+    if (draft === null) {
+      await takeDialog(deps.db, editor); // unreadable: keeping it would swallow every message
+      return void (await ctx.reply(T.broken));
+    }
     const answered = await onMessage(ctx, draft, ctx.message);
     if (answered) await goTo(ctx, answered);
   });

@@ -480,6 +480,14 @@ describe('the broadcast composer in Telegram', () => {
     expect(last(who)).not.toContain('⚠️');
   });
 
+  it('a draft stored by another version of the bot is dropped with a word, not left to swallow messages', async () => {
+    const who = await editor();
+    await db('staff_dialogs').insert({ telegram_user_id: who, kind: 'flow', key: 'broadcast_composer', state: JSON.stringify({ step: 'somewhere_new' }) });
+    await say(who, 'Текст');
+    expect(last(who)).toBe('Черновик рассылки не прочитать (бот обновился?). Начните заново: /broadcast.');
+    expect(await dialogOf(db, who)).toBeUndefined();
+  });
+
   it('when Temporal does not answer, the editor is told and the draft stays for another try', async () => {
     const who = await editor();
     await walkToPreview(who, uniqueSource());
