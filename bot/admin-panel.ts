@@ -72,6 +72,12 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
     await ctx.reply(TEXTS.menu(role), { reply_markup: keyboard });
   });
 
+  /** An ended dialog is recorded like every other staff action (a broadcast draft thrown away, say). */
+  async function recordCancel(actor: number, dialog: StaffDialog): Promise<void> {
+    const details = dialog.kind === 'flow' ? { kind: dialog.kind, flow: dialog.flow } : { kind: dialog.kind };
+    await auditStaffCommand(deps.db, { actor, actorRole: await roleOf(deps.db, actor, deps.owners), command: 'dialog_cancelled', details, allowed: true });
+  }
+
   /** What each panel button answers with. */
   async function open(id: AdminActionId, actor: number): Promise<Parameters<BotContext['reply']>> {
     switch (id) {
@@ -127,12 +133,14 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
   privateChats.callbackQuery('adm:cancel', async (ctx) => {
     await ctx.answerCallbackQuery().catch(() => undefined);
     const taken = await takeDialog(deps.db, ctx.from.id);
+    if (taken) await recordCancel(ctx.from.id, taken);
     await ctx.reply(taken ? cancelledText(taken) : CONTENT_TEXTS.nothing);
   });
 
   privateChats.command('cancel', async (ctx, next) => {
     const taken = await takeDialog(deps.db, ctx.from.id);
     if (!taken) return next(); // perhaps a follow-up template draft
+    await recordCancel(ctx.from.id, taken);
     await ctx.reply(cancelledText(taken));
   });
 

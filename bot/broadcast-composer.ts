@@ -178,6 +178,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   privateChats.command('cancel', async (ctx, next) => {
     if ((await draftOf(ctx.from.id)) === undefined) return next();
     await takeDialog(deps.db, ctx.from.id);
+    await auditStaffCommand(deps.db, { actor: ctx.from.id, actorRole: await roleOf(deps.db, ctx.from.id, deps.owners), command: 'broadcast:cancel', details: { by: '/cancel' }, allowed: true });
     await ctx.reply(T.cancelled);
   });
   privateChats.callbackQuery(`${SCOPE}:start`, begin);

@@ -283,6 +283,10 @@ describe('the broadcast composer in Telegram', () => {
     await say(who, '/cancel');
     expect(last(who)).toBe('Отменено: черновик удалён, ничего не отправлено.');
     expect(await dialogOf(db, who)).toBeUndefined();
+    expect(await db('staff_audit').where({ actor_telegram_id: who }).whereIn('command', ['broadcast:cancel', 'dialog_cancelled']).orderBy('id').select('command', 'details')).toEqual([
+      { command: 'broadcast:cancel', details: {} },
+      { command: 'dialog_cancelled', details: { kind: 'flow', flow: 'broadcast_composer' } },
+    ]);
     // The preview's Confirm no longer launches anything.
     await press(who, 'bc:confirm');
     expect(callbackAnswers().at(-1)).toBe('Эта кнопка устарела: /broadcast покажет, где вы остановились.');
