@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import type { Message } from 'grammy/types';
+import type { Message, MessageEntity } from 'grammy/types';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { launchCampaign } from '../api/campaign-launch';
@@ -7,7 +7,7 @@ import type { CampaignWorkflowsPort } from '../api/campaign-workflows';
 import { audienceSize } from '../db/campaigns';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
-import { AB_METRICS, campaignItemSchema, type AbMetric, type CampaignAudience, type CampaignItem, type Segment } from '../domain/campaign';
+import { AB_METRICS, campaignItemSchema, SENDABLE_ENTITY_TYPES, type AbMetric, type CampaignAudience, type CampaignItem, type Segment, type TextEntity } from '../domain/campaign';
 import {
   addVariant,
   buttonFits,
@@ -53,8 +53,7 @@ export interface BroadcastComposerDeps {
 const SCOPE = 'bc';
 const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
 const CAPTION_LIMIT = 1024;
-/** Entities the sender cannot carry yet (it sends plain text): the editor is told they will be lost. */
-const FORMATTING = new Set(['bold', 'italic', 'underline', 'strikethrough', 'spoiler', 'code', 'pre', 'text_link', 'text_mention', 'blockquote', 'expandable_blockquote', 'custom_emoji']);
+const SENDABLE = new Set<string>(SENDABLE_ENTITY_TYPES);
 
 type Reply = Parameters<BotContext['reply']>;
 
@@ -328,7 +327,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
         const updated = withItem(draft, item);
         await save(ctx.from!.id, updated);
         const added = T.itemAdded(itemsInProgress(updated).length, item);
-        await ctx.reply(hasFormatting(message) ? `${added}\n${T.formattingLost}` : added, { reply_markup: itemKeyboard() });
+        await ctx.reply(losesFormatting(message) ? `${added}\n${T.formattingLost}` : added, { reply_markup: itemKeyboard() });
         return undefined;
       }
       case 'buttons':
@@ -378,17 +377,18 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
 }
 
 /**
- * A broadcast item from the editor's message, or what is wrong with it. The text is kept as sent
- * (line breaks, emoji, links); a photo keeps its largest size, a media item its caption.
+ * A broadcast item from the editor's message, or what is wrong with it. The text is kept as sent,
+ * formatting included (Telegram's entities, sent back as they came); a photo keeps its largest size,
+ * a media item its caption.
  */
 export function itemOf(message: Message): CampaignItem | string {
   const caption = message.caption;
   if (message.text !== undefined) {
     if (message.text.length > TELEGRAM_TEXT_LIMIT) return T.tooLong(message.text.length, TELEGRAM_TEXT_LIMIT, 'Текст');
-    return checked({ kind: 'text', text: message.text });
+    return checked({ kind: 'text', text: message.text, ...optional('entities', entitiesOf(message.entities)) });
   }
   if (caption && caption.length > CAPTION_LIMIT) return T.tooLong(caption.length, CAPTION_LIMIT, 'Подпись');
-  const withCaption = caption ? { caption } : {};
+  const withCaption = caption ? { caption, ...optional('captionEntities', entitiesOf(message.caption_entities)) } : {};
   if (message.sticker) return T.sticker;
   if (message.animation) return T.animation;
   if (message.photo?.length) return checked({ kind: 'photo', file: message.photo.at(-1)!.file_id, ...withCaption });
@@ -397,6 +397,10 @@ export function itemOf(message: Message): CampaignItem | string {
   if (message.audio) return checked({ kind: 'audio', file: message.audio.file_id, ...withCaption });
   if (message.voice) return checked({ kind: 'voice', file: message.voice.file_id, ...withCaption });
   return T.unsupported;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function checked(item: CampaignItem): CampaignItem | string {
@@ -410,8 +414,17 @@ function toggleSegment(audience: CampaignAudience, segment: Segment): CampaignAu
   return segments.length ? { ...rest, segments } : rest;
 }
 
-function hasFormatting(message: Message): boolean {
-  return [...(message.entities ?? []), ...(message.caption_entities ?? [])].some((e) => FORMATTING.has(e.type));
+/** Formatting as the campaign keeps it: what a bot may send, in plain records. */
+function entitiesOf(list: MessageEntity[] | undefined): TextEntity[] | undefined {
+  const kept = (list ?? [])
+    .filter((e) => SENDABLE.has(e.type))
+    .map((e) => ({ type: e.type, offset: e.offset, length: e.length, ...('url' in e ? { url: e.url } : {}), ...('language' in e && e.language ? { language: e.language } : {}) }));
+  return kept.length ? kept : undefined;
+}
+
+/** A mention of a user without a username or a premium emoji: shown to leads as plain text. */
+function losesFormatting(message: Message): boolean {
+  return [...(message.entities ?? []), ...(message.caption_entities ?? [])].some((e) => !SENDABLE.has(e.type));
 }
 
 function messageKind(message: Message): string {

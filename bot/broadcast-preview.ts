@@ -1,5 +1,5 @@
 import { GrammyError, type Api } from 'grammy';
-import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { InlineKeyboardMarkup, MessageEntity } from 'grammy/types';
 import type { CampaignContent } from '../domain/campaign';
 import { campaignMessages } from '../domain/campaign-message';
 import { telegramFileId } from '../domain/content';
@@ -28,10 +28,10 @@ export async function sendContentPreview(api: Api, chatId: number, content: Camp
 
 function sendOutbound(api: Api, chatId: number, content: OutboundContent) {
   const options = { reply_markup: inlineKeyboard(content.buttons) };
-  if (content.type === 'text') return api.sendMessage(chatId, content.text, options);
-  if (content.type === 'document') return api.sendDocument(chatId, telegramFileId(content.document) ?? content.document, { ...options, caption: content.caption });
+  if (content.type === 'text') return api.sendMessage(chatId, content.text, { ...options, entities: content.entities as MessageEntity[] | undefined });
+  const media = { ...options, caption: content.caption, caption_entities: content.captionEntities as MessageEntity[] | undefined };
+  if (content.type === 'document') return api.sendDocument(chatId, telegramFileId(content.document) ?? content.document, media);
   const file = telegramFileId(content.file) ?? content.file;
-  const media = { ...options, caption: content.caption };
   if (content.type === 'photo') return api.sendPhoto(chatId, file, media);
   if (content.type === 'video') return api.sendVideo(chatId, file, media);
   if (content.type === 'audio') return api.sendAudio(chatId, file, media);

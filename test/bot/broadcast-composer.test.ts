@@ -474,14 +474,29 @@ describe('the broadcast composer in Telegram', () => {
     expect(workflows.started).toEqual([{ campaignId: expect.any(Number), scheduledAt: '2026-12-02T09:00:00.000Z' }]);
   });
 
-  it('formatting the sender cannot carry is pointed out when the item is added', async () => {
+  it('formatting is kept as the editor wrote it: in the preview and in the campaign; what a bot cannot send is pointed out', async () => {
     const who = await editor();
     await say(who, '/broadcast');
     await say(who, 'С оформлением');
-    await sendMedia(who, { text: 'Жирный и ссылка', entities: [{ type: 'bold', offset: 0, length: 6 }, { type: 'text_link', offset: 9, length: 6, url: 'https://school.example.com' }] });
-    expect(last(who)).toContain('⚠️ Жирный, курсив, скрытые ссылки и другое оформление пока не сохраняются');
-    await say(who, 'Просто текст со ссылкой https://school.example.com');
+    const entities = [{ type: 'bold', offset: 0, length: 6 }, { type: 'text_link', offset: 9, length: 6, url: 'https://school.example.com/' }];
+    await sendMedia(who, { text: 'Жирный и ссылка', entities });
     expect(last(who)).not.toContain('⚠️');
+    await sendMedia(who, { photo: [{ file_id: 'ph-f', file_unique_id: 'uf', width: 1, height: 1 }], caption: 'Подпись @anna', caption_entities: [{ type: 'italic', offset: 0, length: 7 }, { type: 'text_mention', offset: 8, length: 5, user: { id: 1, is_bot: false, first_name: 'Anna' } }] });
+    expect(last(who)).toContain('⚠️ Упоминания людей без @username и премиум-эмодзи бот отправить не может');
+    await press(who, 'bc:done');
+    await press(who, 'bc:nobuttons');
+    await say(who, `источники ${uniqueSource()}`);
+    await press(who, 'bc:next');
+    await press(who, 'bc:abskip');
+    await say(who, '24.12 10:00');
+    expect(fake.callsTo('sendMessage', who).find((c) => c.params.text === 'Жирный и ссылка')!.params.entities).toEqual(entities);
+    expect(fake.callsTo('sendPhoto', who).at(-1)!.params.caption_entities).toEqual([{ type: 'italic', offset: 0, length: 7 }]);
+    await press(who, 'bc:confirm');
+    const [row] = await campaignsNamed('С оформлением', who);
+    expect(row.content.items).toEqual([
+      { kind: 'text', text: 'Жирный и ссылка', entities },
+      { kind: 'photo', file: 'ph-f', caption: 'Подпись @anna', captionEntities: [{ type: 'italic', offset: 0, length: 7 }] },
+    ]);
   });
 
   it('a draft stored by another version of the bot is dropped with a word, not left to swallow messages', async () => {
