@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import type { Message, MessageEntity } from 'grammy/types';
+import type { Message } from 'grammy/types';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { launchCampaign } from '../api/campaign-launch';
@@ -7,14 +7,13 @@ import type { CampaignWorkflowsPort } from '../api/campaign-workflows';
 import { audienceSize } from '../db/campaigns';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
-import { AB_METRICS, campaignItemSchema, SENDABLE_ENTITY_TYPES, type AbMetric, type CampaignAudience, type CampaignItem, type Segment, type TextEntity } from '../domain/campaign';
+import { AB_METRICS, type AbMetric, type CampaignAudience, type Segment } from '../domain/campaign';
 import {
   addVariant,
   buttonFits,
   completeDraft,
   COMPOSER_FLOW,
   contentOfVariant,
-  currentVariant,
   EDITABLE_STEPS,
   ITEM_LIMIT,
   itemsInProgress,
@@ -31,10 +30,11 @@ import {
   type BroadcastDraft,
   type EditableStep,
 } from '../domain/broadcast-draft';
-import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../domain/broadcast-input';
+import { itemOf, losesFormatting, messageKind } from './broadcast-items';
 import { sendContentPreview } from './broadcast-preview';
-import { BROADCAST_TEXTS as T, describeButtons, METRIC_NAMES, share } from './broadcast-texts';
+import { confirmKeyboard, editKeyboard, itemKeyboard, promptFor, SCOPE } from './broadcast-prompts';
+import { BROADCAST_TEXTS as T, share } from './broadcast-texts';
 import type { BotContext } from './context';
 import { requireRole } from './staff-access';
 
@@ -50,12 +50,7 @@ export interface BroadcastComposerDeps {
   now?: () => Date;
 }
 
-const SCOPE = 'bc';
 const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
-const CAPTION_LIMIT = 1024;
-const SENDABLE = new Set<string>(SENDABLE_ENTITY_TYPES);
-
-type Reply = Parameters<BotContext['reply']>;
 
 /**
  * `/broadcast`: an editor composes a broadcast step by step (name, messages, buttons, audience, an
@@ -80,65 +75,11 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   async function goTo(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
     await save(ctx.from!.id, draft);
     if (draft.step === 'preview') return showPreview(ctx, draft);
-    await ctx.reply(...(await promptFor(draft)));
-  }
-
-  async function promptFor(draft: BroadcastDraft): Promise<Reply> {
-    // Cancel on a row of its own, without leaving an empty row in front of it.
-    const cancel = (keyboard = new InlineKeyboard()) => (keyboard.inline_keyboard.at(-1)?.length ? keyboard.row() : keyboard).text(T.buttons.cancel, `${SCOPE}:cancel`);
-    switch (draft.step) {
-      case 'name':
-        return [T.start, { reply_markup: cancel() }];
-      case 'items':
-      case 'variant_items': {
-        const keyboard = new InlineKeyboard();
-        if (itemsInProgress(draft).length) keyboard.text(T.buttons.done, `${SCOPE}:done`).text(T.buttons.undo, `${SCOPE}:undo`);
-        return [T.itemsPrompt(draft.step === 'variant_items' ? currentVariant(draft)?.key : undefined), { reply_markup: cancel(keyboard) }];
-      }
-      case 'buttons': {
-        const keyboard = new InlineKeyboard().text(T.buttons.noButtons, `${SCOPE}:nobuttons`);
-        if (draft.editing && draft.buttons.length) keyboard.text(T.buttons.keep, `${SCOPE}:keep`);
-        const current = draft.buttons.length ? `\n\nСейчас:\n${describeButtons(draft.buttons)}` : '';
-        return [`${T.buttonsPrompt(undefined, commands())}${current}`, { reply_markup: cancel(keyboard) }];
-      }
-      case 'variant_buttons':
-        return [T.buttonsPrompt(currentVariant(draft)?.key, commands()), { reply_markup: cancel(new InlineKeyboard().text(T.buttons.asA, `${SCOPE}:asa`).text(T.buttons.noButtons, `${SCOPE}:nobuttons`)) }];
-      case 'audience': {
-        const chosen = new Set(draft.audience.segments ?? []);
-        const keyboard = new InlineKeyboard().text(`${chosen.size ? '' : '✓ '}${T.buttons.everyone}`, `${SCOPE}:all`);
-        for (const segment of ['hot', 'warm', 'cold'] as Segment[]) keyboard.text(`${chosen.has(segment) ? '✓ ' : ''}${segment}`, `${SCOPE}:seg:${segment}`);
-        keyboard.row().text(T.buttons.next, `${SCOPE}:next`);
-        return [T.audiencePrompt(draft.audience, await audienceSize(deps.db, draft.audience)), { reply_markup: cancel(keyboard) }];
-      }
-      case 'ab':
-        return [T.abPrompt, { reply_markup: cancel(new InlineKeyboard().text(T.buttons.addB, `${SCOPE}:abadd`).text(T.buttons.noTest, `${SCOPE}:abskip`)) }];
-      case 'ab_settings': {
-        const ab = draft.ab!;
-        const mark = (on: boolean, label: string) => `${on ? '✓ ' : ''}${label}`;
-        const keyboard = new InlineKeyboard();
-        for (const metric of AB_METRICS) keyboard.text(mark(ab.metric === metric, METRIC_NAMES[metric]), `${SCOPE}:abm:${metric}`);
-        keyboard.row();
-        for (const hours of [12, 18, 24]) keyboard.text(mark(ab.windowHours === hours, `${hours} ч`), `${SCOPE}:abw:${hours}`);
-        keyboard.row();
-        for (const pilot of [10, 20, 30, 50]) keyboard.text(mark(ab.pilotShare === pilot, `пилот ${pilot} %`), `${SCOPE}:abp:${pilot}`);
-        keyboard.row();
-        if (ab.variants.length < 2) keyboard.text(T.buttons.addC, `${SCOPE}:abadd`);
-        keyboard.text(T.buttons.dropTest, `${SCOPE}:abnone`).text(T.buttons.next, `${SCOPE}:abok`);
-        return [T.abSettings(ab), { reply_markup: cancel(keyboard) }];
-      }
-      case 'schedule':
-        return [T.schedulePrompt, { reply_markup: cancel(new InlineKeyboard().text(T.buttons.now, `${SCOPE}:now`)) }];
-      case 'preview':
-        return [T.previewWaits, { reply_markup: confirmKeyboard() }];
-    }
+    await ctx.reply(...(await promptFor(draft, { audienceSize: (audience) => audienceSize(deps.db, audience), commands: commands() })));
   }
 
   function commands(): string[] | undefined {
     return deps.vocabulary ? [...deps.vocabulary().commands] : undefined;
-  }
-
-  function confirmKeyboard(): InlineKeyboard {
-    return new InlineKeyboard().text(T.buttons.confirm, `${SCOPE}:confirm`).text(T.buttons.edit, `${SCOPE}:edit`).text(T.buttons.cancel, `${SCOPE}:cancel`);
   }
 
   /** Every variant's messages as leads will get them, then the summary with Confirm / Edit / Cancel. */
@@ -255,15 +196,6 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     }
   }
 
-  function editKeyboard(): InlineKeyboard {
-    const keyboard = new InlineKeyboard();
-    EDITABLE_STEPS.forEach((part, i) => {
-      keyboard.text(T.editParts[part], `${SCOPE}:edit:${part}`);
-      if (i % 2 === 1) keyboard.row(); // two a row; six parts end on a full row, so Cancel gets its own
-    });
-    return keyboard.text(T.buttons.cancel, `${SCOPE}:cancel`);
-  }
-
   /** Launches the previewed draft; the dialog is taken first, so a double press launches once. */
   async function confirm(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
     const editor = ctx.from!.id;
@@ -364,10 +296,6 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     }
   }
 
-  function itemKeyboard(): InlineKeyboard {
-    return new InlineKeyboard().text(T.buttons.done, `${SCOPE}:done`).text(T.buttons.undo, `${SCOPE}:undo`).row().text(T.buttons.cancel, `${SCOPE}:cancel`);
-  }
-
   /** Someone who lost the role mid-dialog: the draft goes, nothing of it can be launched. */
   async function dropDraft(editor: number): Promise<void> {
     if ((await draftOf(editor)) !== undefined) await takeDialog(deps.db, editor);
@@ -376,58 +304,8 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   return composer;
 }
 
-/**
- * A broadcast item from the editor's message, or what is wrong with it. The text is kept as sent,
- * formatting included (Telegram's entities, sent back as they came); a photo keeps its largest size,
- * a media item its caption.
- */
-export function itemOf(message: Message): CampaignItem | string {
-  const caption = message.caption;
-  if (message.text !== undefined) {
-    if (message.text.length > TELEGRAM_TEXT_LIMIT) return T.tooLong(message.text.length, TELEGRAM_TEXT_LIMIT, 'Текст');
-    return checked({ kind: 'text', text: message.text, ...optional('entities', entitiesOf(message.entities)) });
-  }
-  if (caption && caption.length > CAPTION_LIMIT) return T.tooLong(caption.length, CAPTION_LIMIT, 'Подпись');
-  const withCaption = caption ? { caption, ...optional('captionEntities', entitiesOf(message.caption_entities)) } : {};
-  if (message.sticker) return T.sticker;
-  if (message.animation) return T.animation;
-  if (message.photo?.length) return checked({ kind: 'photo', file: message.photo.at(-1)!.file_id, ...withCaption });
-  if (message.video) return checked({ kind: 'video', file: message.video.file_id, ...withCaption });
-  if (message.document) return checked({ kind: 'document', file: message.document.file_id, ...withCaption });
-  if (message.audio) return checked({ kind: 'audio', file: message.audio.file_id, ...withCaption });
-  if (message.voice) return checked({ kind: 'voice', file: message.voice.file_id, ...withCaption });
-  return T.unsupported;
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
-}
-
-function checked(item: CampaignItem): CampaignItem | string {
-  const parsed = campaignItemSchema.safeParse(item);
-  return parsed.success ? parsed.data : T.empty;
-}
-
 function toggleSegment(audience: CampaignAudience, segment: Segment): CampaignAudience {
   const { segments: before = [], ...rest } = audience;
   const segments = before.includes(segment) ? before.filter((s) => s !== segment) : [...before, segment];
   return segments.length ? { ...rest, segments } : rest;
-}
-
-/** Formatting as the campaign keeps it: what a bot may send, in plain records. */
-function entitiesOf(list: MessageEntity[] | undefined): TextEntity[] | undefined {
-  const kept = (list ?? [])
-    .filter((e) => SENDABLE.has(e.type))
-    .map((e) => ({ type: e.type, offset: e.offset, length: e.length, ...('url' in e ? { url: e.url } : {}), ...('language' in e && e.language ? { language: e.language } : {}) }));
-  return kept.length ? kept : undefined;
-}
-
-/** A mention of a user without a username or a premium emoji: shown to leads as plain text. */
-function losesFormatting(message: Message): boolean {
-  return [...(message.entities ?? []), ...(message.caption_entities ?? [])].some((e) => !SENDABLE.has(e.type));
-}
-
-function messageKind(message: Message): string {
-  if (message.text !== undefined) return 'text';
-  return (['photo', 'video', 'document', 'audio', 'voice', 'sticker', 'animation'] as const).find((k) => message[k] !== undefined) ?? 'other';
 }

@@ -96,7 +96,7 @@ export const SENDABLE_ENTITY_TYPES = [
   'strikethrough', 'spoiler', 'blockquote', 'expandable_blockquote', 'code', 'pre', 'text_link',
 ] as const;
 
-const textEntitySchema: z.ZodType<TextEntity> = z.object({
+export const textEntitySchema: z.ZodType<TextEntity> = z.object({
   type: z.enum(SENDABLE_ENTITY_TYPES),
   offset: z.number().int().min(0),
   length: z.number().int().positive(),
