@@ -56,6 +56,7 @@ export const configSchema = z
     PAYMENT_WEBHOOK_SECRET: optionalString,
     PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the api\'s public address, e.g. https://bot.example.com' }).optional()),
     CLICK_SIGNING_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
+    BROADCAST_FREQUENCY_CAP_HOURS: z.coerce.number({ error: 'expected hours' }).int().min(0).max(720).default(24),
     BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(30).default(25),
     TZ_DEFAULT: z
       .string()

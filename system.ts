@@ -145,6 +145,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         owners: config.ADMIN_TELEGRAM_IDS,
         leadWorkflows: workerClient.workflow,
         clickTracking: clickTracking(config),
+        frequencyCapHours: config.BROADCAST_FREQUENCY_CAP_HOURS,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -202,7 +203,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           workflows: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE),
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
-        campaignButtons: { db, owners: config.ADMIN_TELEGRAM_IDS, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
+        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,

@@ -19,7 +19,7 @@ import {
 import { campaignOutboundId } from '../workflows/broadcast-campaign/contract';
 import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
 import { createHash } from 'node:crypto';
-import { abResultOf, assignWinnerToRest, setAbResult } from '../db/campaigns';
+import { abResultOf, assignWinnerToRest, recentBroadcastTo, setAbResult } from '../db/campaigns';
 import { pilotStats } from '../db/campaign-outcomes';
 import { inPilot, pickWinner, variantFor, type VariantStats } from '../domain/ab-test';
 import type { AbTestConfig, VariantKey } from '../domain/campaign';
@@ -41,6 +41,8 @@ export interface CampaignDeps {
   publicBaseUrl?: string;
   /** Signs tracked links (see `domain/campaign-message.ts`). */
   clickSecret: string;
+  /** A lead who got another broadcast within this many hours is skipped (0: no cap). */
+  frequencyCapHours?: number;
 }
 
 /** The longest retry_after honoured inside the batch; a longer one fails the attempt and Temporal waits. */
@@ -48,7 +50,7 @@ const MAX_WAIT_IN_ACTIVITY_S = 60;
 
 type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
 
-export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret }: CampaignDeps) {
+export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret, frequencyCapHours = 0 }: CampaignDeps) {
   /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
   async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
     const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
@@ -67,6 +69,8 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     if (view.blocked) return { send: false, status: 'blocked', reason: 'the lead blocked the bot' };
     if (view.optedOut || view.mode === 'opted_out') return { send: false, status: 'skipped', reason: 'opted out' };
     if (view.mode === 'with_manager') return { send: false, status: 'skipped', reason: 'in a manager dialog' };
+    const recent = frequencyCapHours > 0 ? await recentBroadcastTo(db, delivery.lead_id, delivery.campaign_id, frequencyCapHours) : undefined;
+    if (recent) return { send: false, status: 'skipped', reason: `frequency cap: got "${recent.name}" within ${frequencyCapHours} h` };
     return { send: true };
   }
 

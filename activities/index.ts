@@ -18,7 +18,9 @@ export type ActivityDeps = LeadsDeps &
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
     leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
-    clickTracking?: { publicBaseUrl?: string; secret: string } };
+    clickTracking?: { publicBaseUrl?: string; secret: string };
+    /** BROADCAST_FREQUENCY_CAP_HOURS (0: none, the default here; the system passes the configured value). */
+    frequencyCapHours?: number };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -40,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
       workflows: deps.leadWorkflows,
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',
+      frequencyCapHours: deps.frequencyCapHours,
     }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };

@@ -8,6 +8,9 @@ import { fillPaymentText, PAYMENT_STAFF_TEXTS, PAYMENT_TEXTS } from '../domain/p
 import {
   firstPaymentAmount,
   formatAmount,
+  INSTALMENT_COUNT,
+  instalmentAmounts,
+  instalmentPaymentUrl,
   orderPaymentUrl,
   starsInvoicePayload,
   STARS_CURRENCY,
@@ -18,8 +21,10 @@ import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { findLeadByTelegramId } from '../db/leads';
 import { claimOutbound, settleOutbound } from '../db/messages';
+import { cancelUnpaidInstalments, instalmentStillDue, markInstalmentOverdue, markInstalmentPaid, markInstalmentSent } from '../db/instalments';
 import {
   closeOrder,
+  findOrder,
   flagOrder,
   insertOrder,
   makeLeadCustomer,
@@ -47,7 +52,22 @@ export interface OrderRequest {
 }
 
 /** Messages the payment workflow sends to the lead. */
-export type PaymentMessageKind = 'offer' | 'reminder1' | 'reminder2' | 'failed' | 'expired' | 'cancelled' | 'onboarding';
+export type PaymentMessageKind =
+  | 'offer'
+  | 'reminder1'
+  | 'reminder2'
+  | 'failed'
+  | 'expired'
+  | 'cancelled'
+  | 'onboarding'
+  | 'instalmentDue'
+  | 'instalmentReminder1'
+  | 'instalmentReminder2'
+  | 'instalmentPaid'
+  | 'fullyPaid';
+
+/** Messages that carry the payment button (or come with a Stars invoice). */
+const PAYABLE_MESSAGES: readonly PaymentMessageKind[] = ['offer', 'reminder1', 'reminder2', 'instalmentDue', 'instalmentReminder1', 'instalmentReminder2'];
 
 export const PaymentFailure = { badOrder: 'BadOrderRequest' } as const;
 
@@ -66,6 +86,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
   let amount: number;
   let currency: string;
   let link: string | undefined;
+  let instalments: number[] | undefined;
   if (request.type === 'manual') {
     if (request.method !== 'link') throw badOrder('a manual order is paid by a personal link');
     if (!request.amount || !(request.amount > 0)) throw badOrder('a manual order needs a positive amount');
@@ -74,10 +95,12 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
   } else if (request.method === 'stars') {
     if (!product.starsPrice) throw badOrder(`product "${product.code}" has no stars_price`);
     [amount, currency] = [firstPaymentAmount(product.starsPrice, request.type, STARS_CURRENCY), STARS_CURRENCY];
+    if (request.type === 'instalment') instalments = instalmentAmounts(product.starsPrice, STARS_CURRENCY);
   } else {
     link = product.paymentLinks[request.type];
     if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
     [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
+    if (request.type === 'instalment') instalments = instalmentAmounts(product.price, product.currency);
   }
   const base = link;
   const order = await insertOrder(db, {
@@ -89,6 +112,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
     currency,
     paymentUrl: base ? (id) => orderPaymentUrl(base, id) : undefined,
     createdBy: request.createdBy,
+    instalments,
   });
   logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method: request.method, amount, currency }, 'order created');
   return {
@@ -103,6 +127,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
     amount,
     currency,
     ...(order.payment_url && { paymentUrl: order.payment_url }),
+    ...(instalments && { instalments }),
   };
 }
 
@@ -111,29 +136,35 @@ export function createPaymentActivities(deps: TelegramDeps) {
   const { db, api, logger } = deps;
   const telegram = createTelegramActivities(deps);
 
-  /** The values the texts are filled with. */
-  const values = (input: PaymentInput) => ({
+  /** What payment `n` of the order must bring (the order amount for the first or only one). */
+  const amountOf = (input: PaymentInput, n: number) => input.instalments?.[n - 1] ?? input.amount;
+
+  /** The values the texts are filled with; `n` is the instalment the message is about. */
+  const values = (input: PaymentInput, n = 1) => ({
     order: input.orderId,
     product: input.product.name,
-    amount: formatAmount(input.amount, input.currency),
+    amount: formatAmount(amountOf(input, n), input.currency),
     landing: input.product.landingUrl ?? '—',
+    n,
+    of: input.instalments?.length ?? INSTALMENT_COUNT,
   });
 
-  const payButton = (input: PaymentInput, text: string): OutboundButton[][] | undefined =>
-    input.method === 'link' && input.paymentUrl ? [[{ text, url: input.paymentUrl }]] : undefined;
+  const payButton = (input: PaymentInput, text: string, n = 1): OutboundButton[][] | undefined =>
+    input.method === 'link' && input.paymentUrl ? [[{ text, url: instalmentPaymentUrl(input.paymentUrl, n) }]] : undefined;
 
   /** A Stars invoice, claimed in the message log under its outbound id like every other message. */
-  async function sendInvoice(input: PaymentInput, outboundId: string): Promise<SendResult> {
+  async function sendInvoice(input: PaymentInput, outboundId: string, n = 1): Promise<SendResult> {
     const texts = PAYMENT_TEXTS[input.language];
-    const title = fillPaymentText(texts.invoiceTitle, values(input)).slice(0, 32);
-    const description = fillPaymentText(texts.invoiceDescription, values(input)).slice(0, 255);
+    const title = fillPaymentText(texts.invoiceTitle, values(input, n)).slice(0, 32);
+    const description = fillPaymentText(texts.invoiceDescription, values(input, n)).slice(0, 255);
+    const amount = amountOf(input, n);
     const claim = await claimOutbound(db, {
       leadId: input.leadId,
       chatId: input.chatId,
       outboundId,
       direction: 'out',
       text: description,
-      payload: { invoice: { orderId: input.orderId, amount: input.amount, currency: STARS_CURRENCY } },
+      payload: { invoice: { orderId: input.orderId, instalment: n, amount, currency: STARS_CURRENCY } },
     });
     if (!claim.claimed) {
       if (claim.existing.status === 'sent') return { status: 'sent', telegramMessageIds: [claim.existing.telegram_message_id ?? 0] };
@@ -142,8 +173,8 @@ export function createPaymentActivities(deps: TelegramDeps) {
     }
     try {
       // Stars: no provider token, one price line, the amount in whole stars.
-      const sent = await api.sendInvoice(input.chatId, title, description, starsInvoicePayload(input.orderId), STARS_CURRENCY, [
-        { label: title, amount: input.amount },
+      const sent = await api.sendInvoice(input.chatId, title, description, starsInvoicePayload(input.orderId, n), STARS_CURRENCY, [
+        { label: title, amount },
       ]);
       await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
       return { status: 'sent', telegramMessageIds: [sent.message_id] };
@@ -165,26 +196,33 @@ export function createPaymentActivities(deps: TelegramDeps) {
      */
     createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request),
 
-    /** One payment message to the lead; the offer and the retry of a Stars order come with an invoice. */
-    async sendPaymentMessage(request: { input: PaymentInput; kind: PaymentMessageKind; outboundId: string }): Promise<SendResult> {
+    /**
+     * One payment message to the lead, about payment `instalment` (default 1) of the order; the offer,
+     * a due instalment and the retry of a Stars order come with an invoice.
+     */
+    async sendPaymentMessage(request: { input: PaymentInput; kind: PaymentMessageKind; outboundId: string; instalment?: number }): Promise<SendResult> {
       const { input, kind, outboundId } = request;
+      const n = request.instalment ?? 1;
       const texts = PAYMENT_TEXTS[input.language];
-      if (kind === 'offer' && input.method === 'stars') return sendInvoice(input, outboundId);
-      const template =
-        kind === 'offer' ? (input.type === 'instalment' ? texts.offerInstalment : texts.offer) : texts[kind];
-      const buttons =
-        kind === 'offer' || kind === 'reminder1' || kind === 'reminder2'
-          ? payButton(input, texts.payButton)
-          : kind === 'failed'
-            ? payButton(input, texts.retryButton)
-            : undefined;
+      if ((kind === 'offer' || kind === 'instalmentDue') && input.method === 'stars') {
+        // The invoice is the message; a later instalment gets a line of text before it.
+        if (kind === 'offer') return sendInvoice(input, outboundId);
+        await telegram.sendToLead({ outboundId: `${outboundId}.text`, leadId: input.leadId, chatId: input.chatId, content: { type: 'text', text: fillPaymentText(texts.instalmentDue, values(input, n)) } });
+        return sendInvoice(input, outboundId, n);
+      }
+      const template = kind === 'offer' ? (input.type === 'instalment' ? texts.offerInstalment : texts.offer) : texts[kind];
+      const buttons = PAYABLE_MESSAGES.includes(kind)
+        ? payButton(input, texts.payButton, n)
+        : kind === 'failed'
+          ? payButton(input, texts.retryButton, n)
+          : undefined;
       const sent = await telegram.sendToLead({
         outboundId,
         leadId: input.leadId,
         chatId: input.chatId,
-        content: { type: 'text', text: fillPaymentText(template, values(input)), ...(buttons && { buttons }) },
+        content: { type: 'text', text: fillPaymentText(template, values(input, n)), ...(buttons && { buttons }) },
       });
-      if (kind === 'failed' && input.method === 'stars') await sendInvoice(input, `${outboundId}.invoice`);
+      if (kind === 'failed' && input.method === 'stars') await sendInvoice(input, `${outboundId}.invoice`, n);
       return sent;
     },
 
@@ -195,12 +233,14 @@ export function createPaymentActivities(deps: TelegramDeps) {
       outboundId: string;
       reason?: string;
       via?: string;
+      /** The instalment the notice is about (default 1). */
+      instalment?: number;
     }): Promise<{ delivered: boolean }> {
       const { input } = request;
       const lead = await db('leads').where({ id: input.leadId }).first('first_name', 'username');
       const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${input.telegramUserId})`.trim();
       const text = fillPaymentText(PAYMENT_STAFF_TEXTS[request.kind], {
-        ...values(input),
+        ...values(input, request.instalment ?? 1),
         lead: who,
         reason: request.reason ?? '',
         via: request.via ?? '',
@@ -213,9 +253,13 @@ export function createPaymentActivities(deps: TelegramDeps) {
       await markOrderSent(db, orderId);
     },
 
-    /** Keyed by the order: a repeat changes nothing and says so. */
+    /**
+     * Keyed by the order: a repeat changes nothing and says so. An instalment order's first
+     * instalment is paid with it, which dates the later ones.
+     */
     async recordOrderPaid(request: { orderId: number; via: PaidVia; chargeId?: string; providerPayload?: Record<string, unknown> }): Promise<{ changed: boolean }> {
       const changed = await markOrderPaid(db, request.orderId, request);
+      await markInstalmentPaid(db, request.orderId, 1, request);
       logger.info({ orderId: request.orderId, via: request.via, changed }, 'order paid');
       return { changed };
     },
@@ -240,6 +284,53 @@ export function createPaymentActivities(deps: TelegramDeps) {
 
     async closeOrder(request: { orderId: number; status: 'cancelled' | 'expired' }): Promise<{ changed: boolean }> {
       return { changed: await closeOrder(db, request.orderId, request.status) };
+    },
+
+    /** A later instalment was paid; keyed by order id and number, so a repeat changes nothing. */
+    async recordInstalmentPaid(request: {
+      orderId: number;
+      instalment: number;
+      via: PaidVia;
+      chargeId?: string;
+      providerPayload?: Record<string, unknown>;
+    }): Promise<{ changed: boolean; fullyPaid: boolean }> {
+      const result = await markInstalmentPaid(db, request.orderId, request.instalment, request);
+      logger.info({ orderId: request.orderId, instalment: request.instalment, via: request.via, ...result }, 'instalment paid');
+      return result;
+    },
+
+    /** False when the order was refunded or the rest written off outside the workflow (an admin's refund): nothing more is asked for. */
+    async instalmentStillDue(request: { orderId: number; instalment: number }): Promise<boolean> {
+      return instalmentStillDue(db, request.orderId, request.instalment);
+    },
+
+    async markInstalmentSent(request: { orderId: number; instalment: number }): Promise<void> {
+      await markInstalmentSent(db, request.orderId, request.instalment);
+    },
+
+    async markInstalmentOverdue(request: { orderId: number; instalment: number }): Promise<void> {
+      await markInstalmentOverdue(db, request.orderId, request.instalment);
+    },
+
+    /** A manager wrote off the rest of the plan: unpaid instalments are cancelled, the order (and access) stays paid. */
+    async cancelUnpaidInstalments(request: { orderId: number }): Promise<{ cancelled: number }> {
+      return { cancelled: await cancelUnpaidInstalments(db, request.orderId) };
+    },
+
+    /**
+     * Money for an order whose workflow has ended: the managers' chat is told, once per outbound id
+     * (the notice workflow's id, itself derived from the payment).
+     */
+    async notifyManagersAboutPaymentAfterClose(request: { orderId: number; reason: string; outboundId: string }): Promise<{ delivered: boolean }> {
+      const order = await findOrder(db, request.orderId);
+      if (!order) throw ApplicationFailure.nonRetryable(`no order ${request.orderId}`, PaymentFailure.badOrder);
+      const lead = await db('leads').where({ id: order.lead_id }).first('first_name', 'username', 'telegram_user_id');
+      const product = await db('products').where({ id: order.product_id }).first('name');
+      const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${lead?.telegram_user_id ?? '?'})`.trim();
+      const text = fillPaymentText(PAYMENT_STAFF_TEXTS.paidAfterClose, { order: order.id, product: product?.name ?? '?', lead: who, reason: request.reason });
+      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: Number(order.lead_id), text });
+      logger.warn({ orderId: request.orderId, reason: request.reason, delivered: result.delivered }, 'managers told about money for a closed order');
+      return { delivered: result.delivered };
     },
 
     async flagOrder(request: { orderId: number; reason: string; providerPayload?: Record<string, unknown> }): Promise<void> {

@@ -1,11 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PaymentWorkflowsPort } from '../bot/payment-workflows';
-import { findOrder, flagOrder, recordPaymentWebhook, type WebhookOutcome } from '../db/orders';
-import { amountsMatch, formatAmount, isPayable } from '../domain/payments';
+import { findInstalment, type InstalmentRow } from '../db/instalments';
+import { failureEventSeen, findOrder, flagOrder, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../db/orders';
+import { isPayable, webhookVerdict, type PaymentTarget } from '../domain/payments';
 
 export const PAYMENT_WEBHOOK_PATH = '/payments/webhook';
 export const PAYMENT_SIGNATURE_HEADER = 'x-payment-signature';
@@ -25,6 +26,8 @@ const webhookBody = z.object({
   currency: z.string().regex(/^[A-Z]{3,5}$/),
   payment_id: z.string().max(200).optional(),
   reason: z.string().max(500).optional(),
+  /** Which payment of an instalment order (the link of a later one carries `instalment=<n>`); 1 when absent. */
+  instalment: z.union([z.number().int().min(1).max(3), z.string().regex(/^[1-3]$/).transform(Number)]).optional(),
 });
 
 /** `sha256=<hex>` (or the bare hex): HMAC-SHA256 of the raw body with PAYMENT_WEBHOOK_SECRET. */
@@ -38,6 +41,20 @@ function signatureMatches(secret: string, rawBody: Buffer, header: string | unde
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   // Different lengths would end timingSafeEqual with an error; they are simply a mismatch.
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** What a webhook for payment `instalment` (absent: the order's first or only payment) is about, as Postgres has it. */
+function paymentTarget(order: OrderRow, instalment: InstalmentRow | undefined): PaymentTarget {
+  const paidId = (payload: Record<string, unknown> | null) => (typeof payload?.payment_id === 'string' ? payload.payment_id : undefined);
+  if (!instalment) {
+    const state = order.status === 'paid' || order.status === 'refunded' ? 'paid' : isPayable(order.status) ? 'open' : 'closed';
+    return { state, closedAs: order.status, amount: Number(order.amount), currency: order.currency, paidPaymentId: paidId(order.provider_payload) };
+  }
+  const base = { amount: Number(instalment.amount), currency: instalment.currency };
+  if (instalment.status === 'paid') return { ...base, state: 'paid', paidPaymentId: paidId(instalment.provider_payload) };
+  if (order.status !== 'paid') return { ...base, state: 'closed', closedAs: order.status === 'refunded' ? 'refunded' : `${order.status}, its first payment missing` };
+  if (instalment.status === 'cancelled') return { ...base, state: 'closed', closedAs: 'written off' };
+  return { ...base, state: 'open' };
 }
 
 /**
@@ -76,6 +93,7 @@ export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWe
       return reply.code(400).send({ error: `invalid body: ${problem}` });
     }
     const body = parsed.data;
+    const n = body.instalment ?? 1;
     const order = await findOrder(deps.db, body.order_id);
     if (!order) {
       await record('unknown_order', undefined);
@@ -84,44 +102,63 @@ export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWe
     }
     const orderId = Number(order.id);
     const providerPayload = json as Record<string, unknown>;
+    const instalment = n > 1 ? await findInstalment(deps.db, orderId, n) : undefined;
+    if (n > 1 && !instalment) {
+      await record('invalid_body', orderId);
+      return reply.code(400).send({ error: `order ${orderId} has no instalment ${n}` });
+    }
+    const target = paymentTarget(order, instalment);
+    const seenFailure = body.status === 'failed' && body.payment_id !== undefined && (await failureEventSeen(deps.db, orderId, body.payment_id));
+    const verdict = webhookVerdict(target, { status: body.status, amount: body.amount, currency: body.currency, paymentId: body.payment_id }, seenFailure);
+    const recordAs = (outcome: WebhookOutcome) =>
+      recordPaymentWebhook(deps.db, { outcome, orderId, body: text, remoteAddress: request.ip, providerEventId: body.payment_id, instalment: n });
+    // The same payment id (or the same bytes) names the same money: one notice however often it comes.
+    const paymentKey = body.payment_id ?? createHash('sha256').update(raw).digest('hex').slice(0, 16);
+    const tellManagersLate = async (reason: string) => {
+      const told = await deps.workflows.paidAfterClose({ orderId, reason }, paymentKey.slice(0, 100));
+      log.warn({ orderId, reason, told }, 'money for a closed order: flagged, managers told');
+    };
 
-    if (order.status === 'paid' || order.status === 'refunded') {
-      await record('duplicate', orderId);
-      return reply.code(200).send({ result: 'duplicate', status: order.status });
+    switch (verdict.kind) {
+      case 'duplicate':
+        await recordAs('duplicate');
+        return reply.code(200).send({ result: 'duplicate', status: instalment?.status ?? order.status });
+      case 'mismatch': {
+        await flagOrder(deps.db, orderId, verdict.reason, providerPayload);
+        await recordAs('amount_mismatch');
+        log.warn({ orderId, reason: verdict.reason }, 'payment flagged for a manager');
+        const heard = target.state === 'open' && (await deps.workflows.flagged(orderId, verdict.reason));
+        if (!heard) await tellManagersLate(verdict.reason);
+        return reply.code(200).send({ result: 'flagged', reason: verdict.reason });
+      }
+      case 'closed':
+        await flagOrder(deps.db, orderId, verdict.reason, providerPayload);
+        await recordAs('order_closed');
+        await tellManagersLate(verdict.reason);
+        return reply.code(200).send({ result: 'flagged', reason: verdict.reason });
+      case 'failed':
+        await recordAs('failed');
+        await deps.workflows.failed(orderId, { reason: body.reason ?? 'declined by the provider', providerPayload });
+        return reply.code(200).send({ result: 'accepted' });
+      case 'paid':
+        break;
     }
-    const expected = Number(order.amount);
-    const mismatch =
-      body.status === 'paid' && (body.currency !== order.currency || !amountsMatch(expected, body.amount))
-        ? `paid ${formatAmount(body.amount, body.currency)} instead of ${formatAmount(expected, order.currency)} (webhook)`
-        : undefined;
-    if (mismatch || (body.status === 'paid' && !isPayable(order.status))) {
-      const reason = mismatch ?? `paid after the order was ${order.status} (webhook)`;
-      await flagOrder(deps.db, orderId, reason, providerPayload);
-      await record(mismatch ? 'amount_mismatch' : 'order_closed', orderId);
-      log.warn({ orderId, reason }, 'payment flagged for a manager');
-      await deps.workflows.flagged(orderId, reason);
-      return reply.code(200).send({ result: 'flagged', reason });
-    }
-    if (body.status === 'failed') {
-      await record('failed', orderId);
-      await deps.workflows.failed(orderId, { reason: body.reason ?? 'declined by the provider', providerPayload });
+    const confirmation = { via: 'webhook' as const, amount: body.amount, currency: body.currency, providerPayload, ...(n > 1 && { instalment: n }) };
+    if (await deps.workflows.paid(orderId, confirmation)) {
+      await recordAs('paid');
       return reply.code(200).send({ result: 'accepted' });
     }
-    const delivered = await deps.workflows.paid(orderId, { via: 'webhook', amount: body.amount, currency: body.currency, providerPayload });
-    if (delivered) {
-      await record('paid', orderId);
-      return reply.code(200).send({ result: 'accepted' });
-    }
-    // The workflow ended between our read and the signal: the order tells what happened.
+    // The workflow ended between our read and the signal: Postgres tells what happened.
     const now = await findOrder(deps.db, orderId);
-    if (now?.status === 'paid' || now?.status === 'refunded') {
-      await record('duplicate', orderId);
-      return reply.code(200).send({ result: 'duplicate', status: now.status });
+    const nowTarget = now ? paymentTarget(now, n > 1 ? await findInstalment(deps.db, orderId, n) : undefined) : undefined;
+    if (nowTarget?.state === 'paid') {
+      await recordAs('duplicate');
+      return reply.code(200).send({ result: 'duplicate', status: now?.status });
     }
-    const reason = `paid after the order was ${now?.status ?? 'gone'} (webhook)`;
+    const reason = `paid after the order was ${nowTarget?.closedAs ?? now?.status ?? 'gone'} (webhook)`;
     await flagOrder(deps.db, orderId, reason, providerPayload);
-    await record('order_closed', orderId);
-    log.warn({ orderId, reason }, 'payment flagged for a manager');
+    await recordAs('order_closed');
+    await tellManagersLate(reason);
     return reply.code(200).send({ result: 'flagged', reason });
   });
 }

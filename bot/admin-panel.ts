@@ -1,9 +1,11 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { adminAction, menuFor, type AdminActionId } from '../domain/admin-menu';
+import { COMPOSER_FLOW } from '../domain/broadcast-draft';
 import { BONUS_FILE_KEY } from '../domain/content';
 import type { Language } from '../domain/language';
 import { auditStaffCommand, listStaff, roleOf } from '../db/staff';
 import { dialogOf, setDialog, takeDialog, type StaffDialog } from '../db/staff-dialogs';
+import { BROADCAST_TEXTS } from './broadcast-texts';
 import type { BotContext } from './context';
 import {
   CONTENT_IDS,
@@ -18,6 +20,7 @@ import {
 } from './content-editing';
 import { answerLeadSearch, type LeadCardDeps } from './lead-card';
 import { changeMaterialStatus, materialsOverview } from './materials-panel';
+import { productsOverview } from './product-editor';
 import { requireRole } from './staff-access';
 import { followUpTemplateList } from './template-editing';
 
@@ -34,9 +37,6 @@ const TEXTS = {
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
   broadcast: 'Новая рассылка: /broadcast',
-  flowCancelled: 'Отменено: черновик удалён, ничего не отправлено.',
-  products: (rows: { code: string; name: string; price: string; currency: string; active: boolean }[]) =>
-    ['🛒 Продукты:', ...(rows.length ? rows.map((p) => `• ${p.code} — ${p.name}: ${Number(p.price)} ${p.currency}${p.active ? '' : ' (скрыт)'}`) : ['—'])].join('\n'),
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
     [
       '👥 Команда:',
@@ -47,9 +47,9 @@ const TEXTS = {
     ].join('\n'),
 };
 
-/** A longer flow (a broadcast being composed) is not an edit of a text: say that nothing was kept or sent. */
+/** A broadcast being composed is not an edit of a text: it says that nothing was kept or sent. */
 function cancelledText(dialog: StaffDialog): string {
-  return dialog.kind === 'flow' ? TEXTS.flowCancelled : CONTENT_TEXTS.cancelled;
+  return dialog.kind === 'flow' && dialog.flow === COMPOSER_FLOW ? BROADCAST_TEXTS.cancelled : CONTENT_TEXTS.cancelled;
 }
 
 /**
@@ -93,7 +93,7 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
       case 'materials':
         return materialsOverview(deps.db);
       case 'products':
-        return [TEXTS.products(await deps.db('products').orderBy('code').select('code', 'name', 'price', 'currency', 'active'))];
+        return productsOverview(deps);
       case 'staff':
         return [TEXTS.staff(deps.owners, await listStaff(deps.db))];
       case 'broadcast': // its button carries the composer's own data; this answers a hand-typed adm:broadcast

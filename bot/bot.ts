@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
 import { broadcastComposer, type BroadcastComposerDeps } from './broadcast-composer';
-import { campaignButtons, type CampaignButtonsDeps } from './campaign-buttons';
+import { campaignButtons } from './campaign-buttons';
+import { campaignDesk, type CampaignDeskDeps } from './campaign-desk';
 import type { BotContext } from './context';
 import { leadCard, type LeadCardDeps } from './lead-card';
 import { dashboard, type DashboardDeps } from './dashboard';
@@ -14,6 +15,9 @@ import type { Handoffs } from './handoffs';
 import { managerDialogs } from './manager-dialogs';
 import { sendTo } from './send-to';
 import { leadUpdates } from './lead-updates';
+import { materialsImport } from './materials-import-panel';
+import { productEditor } from './product-editor';
+import { telegramFileDownloader } from './telegram-files';
 import { paymentCommands, type PaymentCommandsDeps } from './payments';
 import { starsPayments } from './stars-payments';
 import { staffCommands, type StaffDeps } from './staff-commands';
@@ -36,7 +40,7 @@ export interface BotDeps {
   antiSpam?: AntiSpamDeps;
   /** /lead: search a lead and read the card (managers and above). */
   leadCard?: LeadCardDeps;
-  /** /admin: the staff panel (menus per role, content editing dialogs, lead search). */
+  /** /admin: the staff panel (menus per role, content editing dialogs, lead search, the product editor, the materials importer). */
   panel?: AdminPanelDeps;
   /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
   payments?: PaymentCommandsDeps;
@@ -44,8 +48,8 @@ export interface BotDeps {
   dashboard?: DashboardDeps;
   /** /broadcast: editors compose, preview and launch a broadcast campaign. */
   broadcasts?: BroadcastComposerDeps;
-  /** Broadcast buttons: leads' tracked action buttons and editors' A/B controls. */
-  campaignButtons?: Omit<CampaignButtonsDeps, 'conversations' | 'logger'>;
+  /** Broadcasts: leads' tracked action buttons; editors' /campaigns, /campaign and the controls on reports. */
+  campaigns?: CampaignDeskDeps;
 }
 
 /**
@@ -53,16 +57,17 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaignButtons: broadcastButtons, broadcasts }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
-  if (panel) bot.use(adminPanel(panel));
+  if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
   if (templates) bot.use(templateEditing(templates));
   if (broadcasts) bot.use(broadcastComposer(broadcasts));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
+  if (campaigns) bot.use(campaignDesk(campaigns));
   if (approvals) bot.use(draftApprovals(approvals));
   if (payments) {
     // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.
@@ -73,7 +78,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
-  if (broadcastButtons) bot.use(campaignButtons({ ...broadcastButtons, conversations, logger }));
+  if (campaigns) bot.use(campaignButtons({ db: campaigns.db, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {

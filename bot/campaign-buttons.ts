@@ -1,22 +1,18 @@
 import { Composer } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { CampaignWorkflowsPort } from '../api/campaign-workflows';
 import { recordClick } from '../db/campaign-outcomes';
 import { findCampaign } from '../db/campaigns';
 import { buttonAt, contentFor, parseClickId } from '../domain/campaign-message';
-import { decodeCampaignControl } from '../domain/campaign-report';
 import type { InboundEvent } from '../domain/inbound-event';
 import type { BotContext } from './context';
 import { parseLeadUpdate } from './inbound-event';
 import type { LeadConversations } from './lead-conversations';
-import { requireRole, type StaffAccessDeps } from './staff-access';
 
-export interface CampaignButtonsDeps extends StaffAccessDeps {
+export interface CampaignButtonsDeps {
+  db: Knex;
   logger: Logger;
   conversations: Pick<LeadConversations, 'deliver'>;
-  /** Editors' controls on an A/B report (pick the winner, decide now, cancel). */
-  campaigns?: Pick<CampaignWorkflowsPort, 'command' | 'pickWinner'>;
 }
 
 const STALE = 'Эта кнопка больше не работает.';
@@ -24,7 +20,7 @@ const STALE = 'Эта кнопка больше не работает.';
 /**
  * Buttons of broadcasts. A lead's press of an action button (`cmp:<delivery>.<button>`) is counted
  * as a click and then does what the matching command would (`unsubscribe` is /stop), in the lead's
- * own conversation. An editor's press on an A/B report (`cmpctl:…`) signals the campaign.
+ * own conversation.
  */
 export function campaignButtons(deps: CampaignButtonsDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -48,23 +44,6 @@ export function campaignButtons(deps: CampaignButtonsDeps): Composer<BotContext>
     const { kind: _button, data: _data, callbackQueryId: _query, messageId, ...base } = parsed.event;
     const event: InboundEvent = { ...base, kind: 'command', command, text: `/${command}`, messageId: messageId ?? 0 };
     await deps.conversations.deliver(event);
-  });
-
-  privateChats.callbackQuery(/^cmpctl:/, async (ctx) => {
-    const decoded = decodeCampaignControl(ctx.callbackQuery.data);
-    if (!decoded) return void (await ctx.answerCallbackQuery({ text: STALE }).catch(() => undefined));
-    if (!(await requireRole(deps, ctx, 'editor', 'campaign_control', { campaignId: decoded.campaignId, control: decoded.control }))) return;
-    const { campaignId, control } = decoded;
-    const campaigns = deps.campaigns;
-    const delivered = !campaigns
-      ? false
-      : control.command === 'win'
-        ? await campaigns.pickWinner(campaignId, control.variant)
-        : await campaigns.command(campaignId, control.command === 'now' ? 'deliver-now' : 'cancel');
-    await ctx.answerCallbackQuery().catch(() => undefined);
-    const done = control.command === 'win' ? `Победитель ${control.variant} выбран: он уходит остальным.` : control.command === 'now' ? 'Решаем сейчас по собранным данным.' : 'Рассылка отменяется.';
-    await ctx.reply(delivered ? `#${campaignId}: ${done}` : `#${campaignId}: рассылка уже завершена, ничего не изменилось.`);
-    if (delivered) await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
   });
 
   return composer;

@@ -4,6 +4,7 @@ import type { MaterialStatus } from '../domain/materials';
 import { setMaterialStatus } from '../db/materials';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import type { BotContext } from './context';
+import { IMPORT_TEXTS } from './materials-import-panel';
 
 /** The most a panel page lists (Telegram allows 100 buttons; a page of 40 stays readable). */
 const LISTED = 40;
@@ -16,7 +17,7 @@ export const MATERIAL_TEXTS = {
       ...(counts.length ? counts.map((r) => `• ${r.language} ${r.status}: ${r.count}`) : ['—']),
       '',
       `Кнопка публикует (✅) или архивирует (🗄) материал${total > listed ? ` (показаны ${listed} из ${total}, свежие первыми)` : ''}.`,
-      'Импорт таблицы: npm run materials:import -- sheet.csv [префикс ключей] (на сервере).',
+      'Импорт таблицы: кнопка «Импорт из файла» (пришлите CSV или JSON) или npm run materials:import -- sheet.csv [префикс ключей] на сервере.',
     ].join('\n'),
   changed: (title: string, before: string, after: string) => `«${title}»: ${before} → ${after}.`,
   unknown: 'Такого материала больше нет: откройте «Материалы» заново.',
@@ -34,7 +35,7 @@ export async function materialsOverview(db: Knex): Promise<Parameters<BotContext
     .limit(LISTED)
     .select('id', 'title', 'language', 'status');
   const total = counts.reduce((sum, r) => sum + Number(r.count), 0);
-  const keyboard = new InlineKeyboard();
+  const keyboard = new InlineKeyboard().text(IMPORT_TEXTS.button, 'mi:start').row();
   for (const m of rows) {
     const target: MaterialStatus = m.status === 'ready' ? 'archived' : 'ready';
     const action = target === 'ready' ? '✅ Опубликовать' : '🗄 В архив';

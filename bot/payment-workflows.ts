@@ -1,5 +1,8 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
+  paymentAfterCloseWorkflowId,
+  paymentAfterCloseWorkflowType,
+  type PaymentAfterCloseInput,
   cancelPaymentUpdate,
   confirmPaymentUpdate,
   paymentFailedSignal,
@@ -22,6 +25,11 @@ export interface PaymentWorkflowsPort {
   /** null: the workflow has ended; the caller reads the order's status from Postgres. */
   confirm(orderId: number, by: number): Promise<ManagerActionResult | null>;
   cancel(orderId: number, by: number): Promise<ManagerActionResult | null>;
+  /**
+   * Money for an order whose workflow has ended: the managers are told by a short workflow whose id
+   * comes from `paymentKey`; false when that payment was announced already (nothing new started).
+   */
+  paidAfterClose(input: PaymentAfterCloseInput, paymentKey: string): Promise<boolean>;
 }
 
 /** Payment workflows through a Temporal client. */
@@ -57,6 +65,22 @@ export class PaymentWorkflows implements PaymentWorkflowsPort {
 
   cancel(orderId: number, by: number): Promise<ManagerActionResult | null> {
     return this.whileRunning(() => this.handle(orderId).executeUpdate(cancelPaymentUpdate, { args: [{ by }] }), null);
+  }
+
+  async paidAfterClose(input: PaymentAfterCloseInput, paymentKey: string): Promise<boolean> {
+    try {
+      await this.client.workflow.start(paymentAfterCloseWorkflowType, {
+        workflowId: paymentAfterCloseWorkflowId(input.orderId, paymentKey),
+        taskQueue: this.taskQueue,
+        args: [input],
+        // The same payment announced again, even after the notice went out, starts nothing.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw error;
+    }
   }
 
   private handle(orderId: number) {

@@ -36,6 +36,7 @@ const TEXTS = {
   } as Record<string, string>,
   noOrder: (id: number) => `Заказа №${id} нет.`,
   confirmed: (id: number) => `✅ Заказ №${id} подтверждён: лид получил доступ и стал клиентом.`,
+  instalmentConfirmed: (id: number, n: number) => `✅ Платёж ${n} по рассрочке заказа №${id} подтверждён.`,
   cancelled: (id: number) => `✅ Заказ №${id} отменён, лиду сообщили.`,
   alreadyPaid: (id: number) => `Заказ №${id} уже оплачен — повторно ничего не делаю.`,
   closed: (id: number, status: string) => `Заказ №${id} уже закрыт (${status}) — ничего не изменено.`,
@@ -136,7 +137,9 @@ export function paymentCommands({ db, owners, logger, workflows }: PaymentComman
     await audit(settled.outcome === 'confirmed' || settled.outcome === 'cancelled', settled.outcome === 'confirmed' || settled.outcome === 'cancelled' ? undefined : settled.outcome, { orderId });
     await ctx.reply(
       settled.outcome === 'confirmed'
-        ? TEXTS.confirmed(orderId)
+        ? settled.instalment
+          ? TEXTS.instalmentConfirmed(orderId, settled.instalment)
+          : TEXTS.confirmed(orderId)
         : settled.outcome === 'cancelled'
           ? TEXTS.cancelled(orderId)
           : settled.outcome === 'already_paid'

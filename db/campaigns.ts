@@ -24,6 +24,7 @@ export interface CampaignRow {
 /** A queued delivery with what the sender needs to know about its lead. */
 export interface QueuedDelivery {
   id: number;
+  campaign_id: number;
   lead_id: number;
   /** A/B variant key, or null. */
   variant: string | null;
@@ -152,8 +153,8 @@ export async function queuedDeliveries(db: Knex, campaignId: number, limit: numb
     .where({ 'd.campaign_id': campaignId, 'd.status': 'queued' })
     .orderBy('d.id')
     .limit(limit)
-    .select('d.id', 'd.lead_id', 'd.variant', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
-  return rows.map((r) => ({ ...r, id: Number(r.id), lead_id: Number(r.lead_id), telegram_user_id: Number(r.telegram_user_id), chat_id: Number(r.chat_id) }));
+    .select('d.id', 'd.campaign_id', 'd.lead_id', 'd.variant', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
+  return rows.map((r) => ({ ...r, id: Number(r.id), campaign_id: Number(r.campaign_id), lead_id: Number(r.lead_id), telegram_user_id: Number(r.telegram_user_id), chat_id: Number(r.chat_id) }));
 }
 
 export async function settleDelivery(
@@ -170,6 +171,16 @@ export async function settleDelivery(
       sent_at: outcome.status === 'sent' ? db.fn.now() : null,
       updated_at: db.fn.now(),
     });
+}
+
+/** Another campaign's message the lead got within the last `hours`, if any (the frequency cap). */
+export async function recentBroadcastTo(db: Knex, leadId: number, campaignId: number, hours: number): Promise<{ name: string } | undefined> {
+  return db('campaign_deliveries as d')
+    .join('campaigns as c', 'c.id', 'd.campaign_id')
+    .where({ 'd.lead_id': leadId, 'd.status': 'sent' })
+    .whereNot('d.campaign_id', campaignId)
+    .where('d.sent_at', '>', db.raw('now() - make_interval(hours => ?)', [hours]))
+    .first('c.name');
 }
 
 /** The winner goes to everyone outside the pilot who is still waiting. */

@@ -37,11 +37,23 @@ const orders: SectionLoader = async (db, lead, format) => {
   return { title: '💳 Заказы', lines: rows.map((r) => `${format(iso(r.created_at))} №${r.id} ${r.name}, ${r.type}, ${Number(r.amount)} ${r.currency} — ${r.status}`) };
 };
 
-/**
- * The card's sections in the order staff read them. Campaigns received join here when their table
- * exists: one loader, returning a section.
- */
-export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings, handoffs, orders];
+/** Broadcasts the lead was in: what became of each delivery, the last 10, newest first. */
+const campaignsReceived: SectionLoader = async (db, lead, format) => {
+  const rows = await db('campaign_deliveries as d')
+    .join('campaigns as c', 'c.id', 'd.campaign_id')
+    .where('d.lead_id', lead.id)
+    // A queued delivery has no sent_at yet: it sorts by when it was queued.
+    .orderByRaw('coalesce(d.sent_at, d.created_at) desc, d.id desc')
+    .limit(10)
+    .select('c.name', 'd.variant', 'd.status', 'd.reason', 'd.sent_at', 'd.created_at');
+  return {
+    title: '📣 Рассылки',
+    lines: rows.map((r) => `${format(iso(r.sent_at ?? r.created_at))} «${r.name}»${r.variant ? ` (вариант ${r.variant})` : ''} — ${r.status}${r.reason ? ` (${r.reason})` : ''}`),
+  };
+};
+
+/** The card's sections in the order staff read them. */
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings, handoffs, orders, campaignsReceived];
 
 /** The whole card as text (may exceed one Telegram message; the caller splits it). */
 export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments';
+import { insertInstalments } from './instalments';
 
 export interface OrderRow {
   id: number;
@@ -20,6 +21,8 @@ export interface OrderRow {
   sent_at: Date | null;
   paid_at: Date | null;
   closed_at: Date | null;
+  /** Every instalment paid; with paid_at for a full or manual order. */
+  fully_paid_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -38,6 +41,8 @@ export async function insertOrder(
     /** The order's payment page, made from its id once it has one. */
     paymentUrl?: (orderId: number) => string;
     createdBy?: number;
+    /** An instalment order: the amount of each of its payments (the first is `amount`). */
+    instalments?: number[];
   },
 ): Promise<OrderRow> {
   return db.transaction(async (trx) => {
@@ -52,6 +57,7 @@ export async function insertOrder(
         created_by: order.createdBy ?? null,
       })
       .returning('*');
+    if (order.instalments) await insertInstalments(trx, Number(row.id), order.instalments, order.currency);
     if (!order.paymentUrl) return row as OrderRow;
     const [withUrl] = await trx('orders').where({ id: row.id }).update({ payment_url: order.paymentUrl(Number(row.id)) }).returning('*');
     return withUrl as OrderRow;
@@ -84,6 +90,8 @@ export async function markOrderPaid(
       status: 'paid',
       paid_via: payment.via,
       paid_at: db.fn.now(),
+      // An instalment order is fully paid only with its last instalment (db/instalments.ts).
+      fully_paid_at: db.raw(`case when type = 'instalment' then null else now() end`),
       updated_at: db.fn.now(),
       ...(payment.providerPayload && { provider_payload: payment.providerPayload }),
       ...(payment.chargeId && { telegram_payment_charge_id: payment.chargeId }),
@@ -146,12 +154,20 @@ export type WebhookOutcome =
 /** Every payment webhook is recorded, refused ones too. */
 export async function recordPaymentWebhook(
   db: Knex,
-  entry: { outcome: WebhookOutcome; orderId?: number; body: string; remoteAddress?: string },
+  entry: { outcome: WebhookOutcome; orderId?: number; body: string; remoteAddress?: string; providerEventId?: string; instalment?: number },
 ): Promise<void> {
   await db('payment_webhooks').insert({
     order_id: entry.orderId ?? null,
+    provider_event_id: entry.providerEventId ?? null,
+    instalment: entry.instalment ?? null,
     outcome: entry.outcome,
     body: entry.body.slice(0, 4000),
     remote_address: entry.remoteAddress?.slice(0, 64) ?? null,
   });
+}
+
+/** Whether this provider event already came in as a failure for the order: one retry offer per event. */
+export async function failureEventSeen(db: Knex, orderId: number, providerEventId: string): Promise<boolean> {
+  const row = await db('payment_webhooks').where({ order_id: orderId, provider_event_id: providerEventId, outcome: 'failed' }).first('id');
+  return row !== undefined;
 }

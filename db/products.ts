@@ -116,6 +116,11 @@ export async function recordMatch(
   await (match.idempotencyKey ? query.onConflict('idempotency_key').ignore() : query);
 }
 
+/** A products row as the domain reads it (numeric columns as numbers, absent options left out). */
+export function productRowToProduct(row: ProductRow): Product {
+  return toProduct(row);
+}
+
 function toProduct(row: ProductRow): Product {
   return {
     id: Number(row.id),
@@ -144,6 +149,11 @@ function toCriterion(row: CriterionRow): Criterion {
     weight: Number(row.weight),
     ...(row.reason !== null && { reason: row.reason }),
   };
+}
+
+/** The columns of a products row for a definition (insert or update). */
+export function productToRow(definition: ProductDefinition) {
+  return toRow(definition);
 }
 
 function toRow(definition: ProductDefinition) {

@@ -1,4 +1,7 @@
-/** What leads and managers read about a payment. Placeholders: {product}, {amount}, {order}, {landing}. */
+/**
+ * What leads and managers read about a payment. Placeholders: {product}, {amount}, {order}, {landing},
+ * and for instalments {n} (this payment's number) and {of} (how many there are).
+ */
 export const PAYMENT_TEXTS = {
   ru: {
     offer: 'Заказ №{order}: «{product}», к оплате {amount}. Оплатите по кнопке ниже — доступ откроется сразу после оплаты.',
@@ -14,6 +17,11 @@ export const PAYMENT_TEXTS = {
     onboarding:
       'Оплата получена, спасибо! 🎉 Добро пожаловать в «{product}».\n\nДоступ: {landing}\nКуратор добавит вас в чат потока в течение дня. Если появятся вопросы — пишите сюда.',
     cancelled: 'Заказ №{order} отменён. Если это ошибка — напишите нам.',
+    instalmentDue: 'Пора внести платёж {n} из {of} по рассрочке (заказ №{order}, «{product}»): {amount}. Оплатите по кнопке ниже.',
+    instalmentReminder1: 'Напоминаю: платёж {n} из {of} по заказу №{order} ({amount}) ждёт оплаты. Если что-то не получилось — напишите, поможем.',
+    instalmentReminder2: 'Платёж {n} из {of} по заказу №{order} ({amount}) ещё не внесён. Если нужна отсрочка — напишите, менеджер поможет.',
+    instalmentPaid: 'Платёж {n} из {of} по заказу №{order} получен, спасибо! Следующий — через 30 дней, я пришлю ссылку.',
+    fullyPaid: 'Последний платёж по заказу №{order} получен — рассрочка полностью оплачена. Спасибо! 🎉',
   },
   en: {
     offer: 'Order #{order}: "{product}", {amount} to pay. Pay with the button below: access opens right after the payment.',
@@ -29,6 +37,11 @@ export const PAYMENT_TEXTS = {
     onboarding:
       'Payment received, thank you! 🎉 Welcome to "{product}".\n\nAccess: {landing}\nA curator will add you to the cohort chat within a day. Any questions, write here.',
     cancelled: 'Order #{order} is cancelled. If this is a mistake, write to us.',
+    instalmentDue: 'Payment {n} of {of} for your instalment plan (order #{order}, "{product}") is due: {amount}. Pay with the button below.',
+    instalmentReminder1: 'A reminder: payment {n} of {of} for order #{order} ({amount}) is waiting. If something went wrong, write to us.',
+    instalmentReminder2: 'Payment {n} of {of} for order #{order} ({amount}) is still unpaid. If you need more time, write and a manager will help.',
+    instalmentPaid: 'Payment {n} of {of} for order #{order} received, thank you! The next one is in 30 days; I will send the link.',
+    fullyPaid: 'The last payment for order #{order} is in: your instalment plan is fully paid. Thank you! 🎉',
   },
 } as const;
 
@@ -39,6 +52,12 @@ export const PAYMENT_STAFF_TEXTS = {
   flagged: '🚩 Заказ №{order} («{product}», лид {lead}) помечен: {reason}. Заказ НЕ выполнен — проверьте платёж вручную (/order_confirm {order}, если всё верно).',
   cancelled: '✖️ Заказ №{order} («{product}», лид {lead}) отменён.',
   expired: '⌛ Заказ №{order} («{product}», {amount}, лид {lead}) истёк без оплаты.',
+  instalmentPaid: '💰 Платёж {n} из {of} по заказу №{order} («{product}», {amount}, {via}), лид {lead}.',
+  fullyPaid: '✅ Рассрочка по заказу №{order} («{product}», лид {lead}) полностью оплачена.',
+  instalmentOverdue:
+    '⏰ Платёж {n} из {of} по заказу №{order} («{product}», {amount}, лид {lead}) не внесён за 72 часа после ссылки и двух напоминаний. Доступ НЕ отозван — свяжитесь с лидом. Оплатил иначе: /order_confirm {order}; списать остаток: /order_cancel {order}.',
+  instalmentsCancelled: '✖️ Остаток рассрочки по заказу №{order} («{product}», лид {lead}) списан; доступ сохранён.',
+  paidAfterClose: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ не выполнен — проверьте платёж и верните деньги или выдайте доступ вручную.',
 } as const;
 
 export type PaymentLanguage = keyof typeof PAYMENT_TEXTS;

@@ -3,6 +3,7 @@ import type { BookingTexts } from './booking-dialog';
 import type { Condition } from './conditions';
 import type { ContactFormTexts } from './contact-form';
 import type { FollowUpPlan } from './follow-ups';
+import type { PostSalePlan } from './post-sale';
 import type { TextIntent } from './intents';
 import type { Survey } from './survey';
 
@@ -31,6 +32,8 @@ export interface Scenario {
   survey?: Survey;
   /** Messages after the lead's silence (24h, 72h, a later re-engagement), quiet hours and catch-up. */
   followUps?: FollowUpPlan;
+  /** Messages after a purchase (day 1, 3, 7...), instead of the warm-up follow-ups. */
+  postSale?: PostSalePlan;
   /** Texts of the contact form (the `contact_form` action). */
   contactForm?: ContactFormTexts;
   /** The payment offer's texts; without them `offer_payment` leaves payment to the managers. */

@@ -55,6 +55,7 @@ export function checkScenario(scenario: Scenario): Finding[] {
       }),
     ),
   );
+  checkPostSale(scenario, findings);
   if (scenario.offersStep in scenario.steps && !scenario.steps[scenario.offersStep].keepsPlace) {
     findings.push({ path: ['offers_step'], message: `step "${scenario.offersStep}" must keep the lead's place (keeps_place: true): its buttons go under any reply` });
   }
@@ -144,6 +145,20 @@ function unreachableSteps(scenario: Scenario): string[] {
     queue.push(...next.filter((id) => id in scenario.steps && !seen.has(id)));
   }
   return Object.keys(scenario.steps).filter((id) => !seen.has(id));
+}
+
+/** Post-sale messages: unique ids (each is sent once), in the order they go out, within Telegram's limit. */
+function checkPostSale(scenario: Scenario, findings: Finding[]): void {
+  const ids = new Set<string>();
+  scenario.postSale?.sequence.forEach((step, s, all) => {
+    const at = ['post_sale', 'sequence', s];
+    if (ids.has(step.id)) findings.push({ path: [...at, 'id'], message: `duplicate post-sale message "${step.id}"` });
+    ids.add(step.id);
+    if (s > 0 && step.afterHours <= all[s - 1].afterHours) {
+      findings.push({ path: [...at, 'after_hours'], message: `after_hours must grow along the sequence (${step.afterHours} after ${all[s - 1].afterHours})` });
+    }
+    if (step.text.length > TELEGRAM_TEXT_LIMIT) findings.push({ path: [...at, 'text'], message: `text is ${step.text.length} characters; Telegram allows ${TELEGRAM_TEXT_LIMIT}` });
+  });
 }
 
 function checkSurvey(scenario: Scenario, findings: Finding[]): void {

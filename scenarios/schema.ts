@@ -4,6 +4,7 @@ import type { BookingTexts } from '../domain/booking-dialog';
 import type { Condition } from '../domain/conditions';
 import type { ContactFormTexts } from '../domain/contact-form';
 import type { FollowUpPlan } from '../domain/follow-ups';
+import type { PostSalePlan } from '../domain/post-sale';
 import type { TextIntent } from '../domain/intents';
 import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
 import type { Survey } from '../domain/survey';
@@ -190,6 +191,18 @@ const followUps = z
     }),
   );
 
+const postSale = z
+  .strictObject({
+    quiet_hours: z.strictObject({ from: hhmm, to: hhmm }).nullable().default({ from: '22:00', to: '09:00' }),
+    sequence: z.array(z.strictObject({ id, after_hours: z.number().positive().max(24 * 90), text })).min(1),
+  })
+  .transform(
+    (raw): PostSalePlan => ({
+      quietHours: raw.quiet_hours,
+      sequence: raw.sequence.map((s) => ({ id: s.id, afterHours: s.after_hours, text: s.text })),
+    }),
+  );
+
 const intent = z.strictObject({ intent: id, stems: z.array(text).min(1), goto: id }) satisfies z.ZodType<TextIntent, unknown>;
 
 const texts = z
@@ -247,6 +260,7 @@ export const scenarioFileSchema = z
     survey: survey.optional(),
     booking: booking.optional(),
     follow_ups: followUps.optional(),
+    post_sale: postSale.optional(),
     contact_form: contactForm.optional(),
     payment: payment.optional(),
     placeholder_defaults: z.record(z.string(), z.string()).default({}),
@@ -269,6 +283,7 @@ export const scenarioFileSchema = z
       survey: raw.survey,
       booking: raw.booking,
       followUps: raw.follow_ups,
+      ...(raw.post_sale && { postSale: raw.post_sale }),
       contactForm: raw.contact_form,
       payment: raw.payment,
       placeholderDefaults: raw.placeholder_defaults,

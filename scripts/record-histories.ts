@@ -1,7 +1,8 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
- * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign]
- * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those).
+ * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
+ * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments` and
+ * `post-sale` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -25,13 +26,14 @@ import { upsertLead } from '../db/leads';
 import type { Db } from '../db/knex';
 import { seedCatalogue } from '../db/seed';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
-import { paymentWorkflowId } from '../workflows/payment/contract';
+import { paymentStateQuery, paymentWorkflowId } from '../workflows/payment/contract';
 import { handoffWorkflowId } from '../workflows/manager-handoff/contract';
 import { Handoffs } from '../bot/handoffs';
 import { temporalTestServerPath } from './temporal-binaries';
 import { seedCampaign, seedLeads } from '../test/support/campaigns';
 import { broadcastCampaignWorkflow } from '../workflows/broadcast-campaign/workflow';
-import { campaignWorkflowId, pauseCampaignSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
+import { campaignWorkflowId, pauseCampaignSignal, pickWinnerSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
+import { createCampaign } from '../db/campaigns';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
@@ -47,12 +49,14 @@ async function main(only = process.argv[2]): Promise<void> {
   });
   const logger = pino({ level: 'silent' });
   const taskQueue = 'record-histories';
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
-  });
+  // A worker runs once: each recording that needs its own run makes another.
+  const newWorker = () =>
+    Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
+    });
   const conversations = new LeadConversations(env.client, taskQueue, logger);
   const newLead = () => ({ id: 990_000_000 + Math.floor(Math.random() * 1_000_000), first_name: 'Replay', language_code: 'ru' });
   const sentTo = (lead: { id: number }) => fake.callsTo('sendMessage', lead.id);
@@ -70,11 +74,26 @@ async function main(only = process.argv[2]): Promise<void> {
     writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
     console.log(`recorded ${history.events?.length} events to ${file}`);
   };
-  if (only === undefined || only === 'payment') await recordPayment(env, worker, db, fake, taskQueue, save);
-  if (only === undefined || only === 'campaign') await recordCampaign(env, worker, db, fake, taskQueue, save);
-  if (only === undefined || only === 'handoff') await worker.runUntil(() => recordHandoff(newLead(), drive));
+  if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);
+  if (only === undefined || only === 'instalments') await recordInstalments(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'post-sale') {
+    await (await newWorker()).runUntil(async () => {
+      // Paid: the warm-up follow-ups stop and the post-sale day-1 message goes out.
+      const lead = newLead();
+      await drive(text(lead, '/start replay'), lead, 1);
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).signal('domainEvent', { id: 'payment-1-paid', name: 'payment_paid', payload: { orderId: 1 } });
+      await env.sleep('36h');
+      await fake.waitFor(() => sentTo(lead).some((c) => String(c.params.text).includes('первые шаги')), 20_000);
+      await save('lead-conversation-post-sale', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+  }
+  if (only === 'instalments' || only === 'post-sale' || only === 'campaign') return finish();
+  if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
-  await worker.runUntil(async () => {
+  await (await newWorker()).runUntil(async () => {
     // The first minutes: greeting, bonus and its timer, readiness, free text, a stale button, /reset.
     const first = newLead();
     await drive(text(first, '/start replay'), first, 1);
@@ -194,6 +213,8 @@ async function recordPayment(
     await fake.waitFor(() => fake.callsTo('sendMessage', telegramUserId).length >= 3, 20_000);
     await payments.paid(input.orderId, { via: 'webhook', amount: 1, currency: 'USD' });
     await payments.confirm(input.orderId, 1);
+    // The later instalments are not part of this history: written off at once.
+    await payments.cancel(input.orderId, 1);
     await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
   });
   await save('payment-reminder-failure-confirm', paymentWorkflowId(input.orderId));
@@ -224,6 +245,67 @@ async function recordCampaign(
   });
   if (leads.some((lead) => fake.callsTo('sendMessage', lead.telegramUserId).length !== 1)) throw new Error('the recorded campaign did not reach each lead once');
   await save('broadcast-campaign-paused-resumed', campaignWorkflowId(campaign.id));
+}
+
+/** An A/B test too small to decide: the window extended once, then the editor's pick goes to the rest. */
+async function recordAbCampaign(env: TestWorkflowEnvironment, worker: Worker, db: Db, taskQueue: string, save: (name: string, workflowId: string) => Promise<void>): Promise<void> {
+  const source = `replay-ab-${Date.now()}`;
+  await seedLeads(db, source, 12);
+  const content = (text: string) => ({ items: [{ kind: 'text' as const, text }], buttons: [[{ text: 'Записаться', action: 'command:consult' }]] });
+  const campaign = await createCampaign(db, {
+    name: 'Replay A/B',
+    createdBy: 990_000_001,
+    content: content('A'),
+    audience: { sources: [source] },
+    abTest: { variants: [{ key: 'A', weight: 1, content: content('A') }, { key: 'B', weight: 1, content: content('B') }], pilotShare: 50, metric: 'click_rate', windowHours: 12 },
+    scheduledAt: null,
+  });
+  const handle = await env.client.workflow.start(broadcastCampaignWorkflow, {
+    workflowId: campaignWorkflowId(campaign.id),
+    taskQueue,
+    args: [{ campaignId: campaign.id, ab: { windowHours: 12 } }],
+  });
+  await worker.runUntil(async () => {
+    await env.sleep('13h');
+    await handle.signal(pickWinnerSignal, 'B');
+    await handle.result();
+  });
+  await save('broadcast-campaign-ab-extended-picked', campaignWorkflowId(campaign.id));
+}
+
+/** An instalment order: the first paid, 30 days later the second's link and reminder, paid twice, the rest written off. */
+async function recordInstalments(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
+  await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
+  const input = await createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+  const payments = new PaymentWorkflows(env.client, taskQueue);
+  const sent = () => fake.callsTo('sendMessage', telegramUserId).length;
+  await worker.runUntil(async () => {
+    await payments.start(input);
+    await fake.waitFor(() => sent() >= 1, 20_000);
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD' });
+    // Skip time only once the first payment's activities are done (a skip would time them out).
+    const handle = env.client.workflow.getHandle(paymentWorkflowId(input.orderId));
+    for (let at = Date.now(); (await handle.query(paymentStateQuery)).instalment !== 2; await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() - at > 20_000) throw new Error('the first instalment was not fulfilled');
+    }
+    await env.sleep('30d');
+    await env.sleep('2h');
+    await fake.waitFor(() => sent() >= 4, 20_000); // the second's link and its 1-hour reminder
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 2 });
+    await payments.paid(input.orderId, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 2 });
+    await fake.waitFor(() => sent() >= 5, 20_000);
+    await payments.cancel(input.orderId, 1);
+    await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
+  });
+  await save('payment-instalments', paymentWorkflowId(input.orderId));
 }
 
 main().catch((error) => {

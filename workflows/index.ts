@@ -2,4 +2,5 @@ export { leadConversationWorkflow } from './lead-conversation/workflow';
 export { dailyDigestWorkflow, retentionCleanupWorkflow } from './maintenance/workflows';
 export { managerHandoffWorkflow } from './manager-handoff/workflow';
 export { paymentWorkflow } from './payment/workflow';
+export { paymentAfterCloseWorkflow } from './payment/after-close';
 export { broadcastCampaignWorkflow } from './broadcast-campaign/workflow';

@@ -319,7 +319,7 @@ describe('CSV exports', () => {
 
 describe('once campaign deliveries exist', () => {
   beforeAll(() => createCampaignDeliveries(db, now, ids));
-  afterAll(() => db.schema.dropTableIfExists('campaign_deliveries'));
+  afterAll(() => db.raw('drop table if exists campaign_deliveries cascade'));
 
   it('broadcasts and A/B results are computed; the other sections are unchanged', async () => {
     const a = (await get('/analytics?days=30')).json();

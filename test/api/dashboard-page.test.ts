@@ -90,7 +90,7 @@ beforeAll(async () => {
   // The campaigns migration made the real campaign_deliveries table; it has no click, conversion or
   // unsubscribe columns yet (they come with click tracking). This file's own database tests analytics
   // without the table, then with one that has those columns.
-  await db.schema.dropTableIfExists('campaign_deliveries');
+  await db.raw('drop table if exists campaign_deliveries cascade'); // campaign_clicks refers to it
   ids = await seedJourney(db, now);
   await seedHandoffsAndOrders();
   app = buildApi({
@@ -239,7 +239,7 @@ describe('the web dashboard', () => {
       expect(await page.locator('[data-table="sales"] td').allTextContents()).toEqual(['RUB', '1 500,5', '2', '750,25', 'USD', '30', '1', '30']);
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-all-sections.png'), fullPage: true });
     } finally {
-      await db.schema.dropTableIfExists('campaign_deliveries');
+      await db.raw('drop table if exists campaign_deliveries cascade'); // campaign_clicks refers to it
     }
   });
 

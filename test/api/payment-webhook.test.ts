@@ -5,8 +5,10 @@ import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
+import { PaymentWorkflows } from '../../bot/payment-workflows';
 
 const SECRET = 'provider-secret';
+const NOTICE_QUEUE = 'payment-webhook-api-test';
 const h = useLeadHarness();
 let payments: PaymentTestKit;
 let api: FastifyInstance;
@@ -17,8 +19,9 @@ beforeAll(() => {
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     health: { postgres: async () => {}, temporal: async () => {} },
-    // A real Temporal client; no worker: these orders have no running workflow.
-    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: payments.workflows() },
+    // A real Temporal client; no worker: these orders have no running workflow, and a notice about
+    // money for a closed order is only started here (test/workflows/payment.test.ts runs one).
+    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: new PaymentWorkflows(h.env.client, NOTICE_QUEUE) },
   });
 });
 afterAll(async () => {
@@ -114,5 +117,23 @@ describe('POST /payments/webhook', () => {
     const response = await post(JSON.stringify({ order_id: orderId, status: 'paid', amount: 290, currency: 'USD' }));
     expect(response.json()).toEqual({ result: 'flagged', reason: 'paid after the order was expired (webhook)' });
     expect((await payments.orderRow(orderId)).status).toBe('expired');
+  });
+
+  it('an instalment the order does not have is a 400; a later instalment of an order not yet paid is flagged', async () => {
+    const full = await order();
+    const none = await post(JSON.stringify({ order_id: full.orderId, status: 'paid', amount: 290, currency: 'USD', instalment: 2 }));
+    expect(none.statusCode).toBe(400);
+    expect(none.json()).toEqual({ error: `order ${full.orderId} has no instalment 2` });
+
+    const lead = await payments.lead();
+    const plan = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+    expect((await payments.db('order_instalments').where({ order_id: plan.orderId }).orderBy('number')).map((r) => [r.number, r.amount, r.status])).toEqual([
+      [1, '96.67', 'pending'],
+      [2, '96.67', 'pending'],
+      [3, '96.66', 'pending'],
+    ]);
+    const early = await post(JSON.stringify({ order_id: plan.orderId, status: 'paid', amount: 96.67, currency: 'USD', instalment: 2, payment_id: 'e-1' }));
+    expect(early.json()).toEqual({ result: 'flagged', reason: 'paid after the order was created, its first payment missing (webhook)' });
+    expect((await webhooksOf(plan.orderId)).map((w) => [w.outcome, w.instalment, w.provider_event_id])).toEqual([['order_closed', 2, 'e-1']]);
   });
 });

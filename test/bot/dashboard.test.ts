@@ -51,7 +51,7 @@ beforeAll(async () => {
   // The campaigns migration made the real campaign_deliveries table; it has no click, conversion or
   // unsubscribe columns yet (they come with click tracking). This file's own database tests analytics
   // without the table, then with one that has those columns.
-  await db.schema.dropTableIfExists('campaign_deliveries');
+  await db.raw('drop table if exists campaign_deliveries cascade'); // campaign_clicks refers to it
   const now = Date.now();
   await seedHandoffsAndOrders(await seedJourney(db, now), now);
 });

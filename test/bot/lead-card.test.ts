@@ -105,6 +105,34 @@ describe('/lead: search and card', () => {
     expect(card).toContain(`№${order.id} ${product.name}, instalment, 333.33 USD — paid`);
   });
 
+  it('the card lists the campaigns the lead received: name, variant, status and reason, the last 10, newest first', async () => {
+    const lead = await leadWithHistory();
+    const campaign = async (name: string) => (await db('campaigns').insert({ name, content: JSON.stringify({ text: name }), audience: JSON.stringify({}), status: 'completed' }).returning('id'))[0].id;
+    await db('campaign_deliveries').insert([
+      { campaign_id: await campaign('Старт потока'), lead_id: lead.id, status: 'sent', sent_at: '2030-11-01T09:00:00Z' },
+      { campaign_id: await campaign('Чёрная пятница'), lead_id: lead.id, variant: 'B', status: 'sent', sent_at: '2030-11-29T12:30:00Z' },
+      { campaign_id: await campaign('Вебинар'), lead_id: lead.id, status: 'skipped', reason: 'with_manager', created_at: '2030-11-15T08:00:00Z' },
+    ]);
+    const card = await ask(manager, `/lead ${lead.telegram_user_id}`);
+    expect(card).toContain(
+      ['📣 Рассылки:', '29.11.30, 15:30 «Чёрная пятница» (вариант B) — sent', '15.11.30, 11:00 «Вебинар» — skipped (with_manager)', '01.11.30, 12:00 «Старт потока» — sent'].join('\n'),
+    );
+
+    for (let i = 1; i <= 10; i++) {
+      await db('campaign_deliveries').insert({ campaign_id: await campaign(`Серия ${i}`), lead_id: lead.id, status: 'failed', reason: 'timeout', sent_at: `2030-12-${String(i).padStart(2, '0')}T09:00:00Z` });
+    }
+    const longer = await ask(manager, `/lead ${lead.telegram_user_id}`);
+    const section = longer.slice(longer.indexOf('📣 Рассылки:')).split('\n').slice(1, 12);
+    expect(section[0]).toBe('10.12.30, 12:00 «Серия 10» — failed (timeout)');
+    expect(section.filter((line) => line.includes('«Серия')).length).toBe(10);
+    expect(longer).not.toContain('Старт потока');
+  });
+
+  it('a lead no campaign reached shows the section empty', async () => {
+    const lead = await leadWithHistory();
+    expect(await ask(manager, `/lead ${lead.telegram_user_id}`)).toContain('📣 Рассылки:\n—');
+  });
+
   it('a muted lead shows the mute', async () => {
     const lead = await leadWithHistory();
     await db('spam_guard').insert({ telegram_user_id: lead.telegram_user_id, level: 1, muted_until: new Date(Date.now() + 3_600_000) });

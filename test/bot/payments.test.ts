@@ -6,7 +6,7 @@ import type { BotContext } from '../../bot/context';
 import { setStaffRole } from '../../db/staff';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { uniqueUserId } from '../support/db';
-import { TEST_TOKEN, useLeadHarness } from '../support/lead-harness';
+import { MANAGERS_CHAT, TEST_TOKEN, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
 import { textUpdate } from '../support/updates';
 
@@ -60,7 +60,7 @@ describe('Telegram Stars against the fake Bot API', () => {
     const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'stars' });
     expect(input).toMatchObject({ amount: 4834, currency: 'XTR' }); // ceil(14500 / 3)
     await (await h.worker()).runUntil(async () => {
-      const handle = await payments.start(input);
+      await payments.start(input);
       await h.until('sendInvoice', lead, 1);
       const [invoice] = h.sent('sendInvoice', lead);
       expect(invoice.params).toMatchObject({ currency: 'XTR', payload: `order:${input.orderId}`, prices: [{ label: 'Крипто-старт', amount: 4834 }] });
@@ -82,7 +82,9 @@ describe('Telegram Stars against the fake Bot API', () => {
 
       const paid = h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}`, total_amount: 4834 });
       await handlePushed(paid.updateId);
-      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+      // The first of three instalments: access opens now; the workflow stays for the next two.
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Оплата получена')));
+      await payments.untilStatus(input.orderId, 'paid');
       expect(delivered).toEqual([]); // the payment never reached the lead flow
       expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', paid_via: 'stars', telegram_payment_charge_id: paid.chargeId });
       expect(h.texts(lead).filter((t) => t.includes('Оплата получена'))).toHaveLength(1);
@@ -101,6 +103,71 @@ describe('Telegram Stars against the fake Bot API', () => {
       expect((await auditOf(owner)).filter((a) => a.command === 'refund').map((a) => a.allowed)).toEqual([true, false]);
       expect((await auditOf(manager)).filter((a) => a.command === 'refund').map((a) => [a.allowed, a.reason])).toEqual([[false, 'role manager is below admin']]);
     });
+  });
+});
+
+describe('Telegram Stars: later instalments and money for closed orders', () => {
+  const DAY = 24 * 3_600_000;
+  const managerTexts = () => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text));
+
+  it('30 days after the first, the invoice for the second (order:<id>:2); its pre-checkout is checked against it; its payment counts once; another charge for it goes to the managers', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'stars' });
+    await (await h.worker()).runUntil(async () => {
+      await payments.start(input);
+      await h.until('sendInvoice', lead, 1);
+      await handlePushed(h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}`, total_amount: 4834 }).updateId);
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Оплата получена')));
+
+      // Not due yet: an invoice for the second that was never sent is refused.
+      const early = h.fake.pushPreCheckout(lead, { payload: `order:${input.orderId}:2`, total_amount: 4834 });
+      await handlePushed(early.updateId);
+      expect(h.fake.callsTo('answerPreCheckoutQuery').at(-1)?.params).toMatchObject({ pre_checkout_query_id: early.queryId, ok: false });
+
+      await h.env.sleep(30 * DAY + 60_000);
+      await h.until('sendInvoice', lead, 2);
+      expect(h.sent('sendInvoice', lead)[1].params).toMatchObject({ currency: 'XTR', payload: `order:${input.orderId}:2`, prices: [{ amount: 4834 }] });
+      expect(h.texts(lead).some((t) => t.includes('Пора внести платёж 2 из 3'))).toBe(true);
+      const wrong = h.fake.pushPreCheckout(lead, { payload: `order:${input.orderId}:2`, total_amount: 100 });
+      await handlePushed(wrong.updateId);
+      const right = h.fake.pushPreCheckout(lead, { payload: `order:${input.orderId}:2`, total_amount: 4834 });
+      await handlePushed(right.updateId);
+      const answers = h.fake.callsTo('answerPreCheckoutQuery').map((c) => c.params);
+      expect(answers.find((a) => a.pre_checkout_query_id === wrong.queryId)).toMatchObject({ ok: false });
+      expect(answers.find((a) => a.pre_checkout_query_id === right.queryId)).toMatchObject({ ok: true });
+
+      const second = h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}:2`, total_amount: 4834 });
+      await handlePushed(second.updateId);
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Платёж 2 из 3 по заказу') && t.includes('получен')));
+      await handlePushed(second.updateId); // the same update handled again: nothing new
+      const again = h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}:2`, total_amount: 4834 });
+      await handlePushed(again.updateId); // other money for a paid instalment
+      await h.fake.waitFor(() => managerTexts().some((t) => t.includes(`Деньги пришли по закрытому заказу №${input.orderId} `) && t.includes(again.chargeId)));
+      expect(await payments.db('order_instalments').where({ order_id: input.orderId, number: 2 }).first()).toMatchObject({
+        status: 'paid',
+        paid_via: 'stars',
+        telegram_payment_charge_id: second.chargeId,
+      });
+    });
+    expect(h.texts(lead).filter((t) => t.includes('получен, спасибо'))).toHaveLength(1);
+    expect(managerTexts().filter((t) => t.includes(`Платёж 2 из 3 по заказу №${input.orderId} `))).toHaveLength(1);
+  });
+
+  it('a Stars payment for an expired order: flagged, the managers told once even when the update is handled twice', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'stars' });
+    await payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' }); // its workflow has ended
+    const notices = () => managerTexts().filter((t) => t.includes(`Деньги пришли по закрытому заказу №${input.orderId} `));
+    const paid = h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}`, total_amount: input.amount });
+    await (await h.worker()).runUntil(async () => {
+      await handlePushed(paid.updateId);
+      await h.fake.waitFor(() => notices().length === 1);
+      await handlePushed(paid.updateId);
+      await h.env.client.workflow.getHandle(`payment-${input.orderId}-late-${paid.chargeId}`).result();
+    });
+    expect(notices()).toHaveLength(1);
+    expect(notices()[0]).toContain('after the order was expired (stars)');
+    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', telegram_payment_charge_id: paid.chargeId });
   });
 });
 

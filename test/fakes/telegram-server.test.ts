@@ -91,6 +91,16 @@ describe('FakeTelegramServer', () => {
     expect(fake.calls.at(-1)?.params.reply_markup).toEqual(tooLong);
   });
 
+  it('serves a file a user sent: getFile names its path, the file route its bytes; an unknown file_id or token is refused', async () => {
+    const document = fake.addUserFile('sheet.csv', 'key,title\nа,Б\n');
+    const file = await api.getFile(document.file_id);
+    expect(file).toMatchObject({ file_id: document.file_id, file_size: document.file_size, file_path: expect.stringMatching(/\.csv$/) });
+    const response = await fetch(`${fake.apiRoot}/file/bot${TOKEN}/${file.file_path}`);
+    expect(await response.text()).toBe('key,title\nа,Б\n');
+    expect((await fetch(`${fake.apiRoot}/file/bot123456:wrong/${file.file_path}`)).status).toBe(404);
+    expect((await grammyError(api.getFile('no-such-file'))).description).toBe('Bad Request: invalid file_id');
+  });
+
   it('answers 401 for a wrong token and 404 for an unknown method', async () => {
     expect((await grammyError(new Api('999:wrong', { apiRoot: fake.apiRoot }).getMe())).error_code).toBe(401);
     const response = await fetch(`${fake.apiRoot}/bot${TOKEN}/sendTelepathy`, { method: 'POST' });

@@ -113,6 +113,8 @@ export class FakeTelegramServer {
   private readonly lastMessageId = new Map<number, number>();
   /** Uploaded files by file_id, so a re-sent file_id comes back with its name and size. */
   private readonly knownFiles = new Map<string, Params>();
+  /** Files users sent the bot, by file_id: getFile names their path, the file route serves their bytes. */
+  private readonly userFiles = new Map<string, { path: string; content: Buffer }>();
   private readonly openCallbackQueries = new Set<string>();
   private readonly refundedCharges = new Set<string>();
   /** Pre-checkout queries waiting for their one answer (Telegram gives the bot 10 seconds). */
@@ -258,6 +260,18 @@ export class FakeTelegramServer {
     return { updateId, chargeId };
   }
 
+  /**
+   * A file a user sends the bot (put it in a document message): getFile answers its path and the
+   * download route `/file/bot<token>/<path>` its bytes, as Telegram does for files up to 20 MB.
+   */
+  addUserFile(fileName: string, content: string | Buffer): { file_id: string; file_unique_id: string; file_name: string; file_size: number } {
+    const n = ++this.fileCounter;
+    const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
+    const fileId = `BQACAgIAAxkBAAIuser${n}`;
+    this.userFiles.set(fileId, { path: `documents/file_${n}${/\.[A-Za-z0-9]+$/.exec(fileName)?.[0] ?? ''}`, content: bytes });
+    return { file_id: fileId, file_unique_id: `AgADuser${n}`, file_name: fileName, file_size: bytes.length };
+  }
+
   /** An update as it was pushed, to hand to a bot directly (`bot.handleUpdate`) instead of polling. */
   pushedUpdate(updateId: number): Update {
     const update = this.pushed.get(updateId);
@@ -292,6 +306,8 @@ export class FakeTelegramServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.apiRoot);
+    const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    if (download) return this.serveFile(res, download[1], download[2]);
     const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     const body = await readBody(req);
     if (!route) return reply(res, new TelegramError(404, 'Not Found'));
@@ -318,6 +334,13 @@ export class FakeTelegramServer {
       call.error = { error_code: error.code, description: error.description };
       reply(res, error);
     }
+  }
+
+  private serveFile(res: ServerResponse, token: string, path: string): void {
+    const file = [...this.userFiles.values()].find((f) => f.path === path);
+    if ((this.token !== undefined && token !== this.token) || !file) return reply(res, new TelegramError(404, 'Not Found'));
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.content.length });
+    res.end(file.content);
   }
 
   private dispatch(call: RecordedCall, signal: AbortSignal): unknown {
@@ -451,6 +474,13 @@ export class FakeTelegramServer {
       if (this.refundedCharges.has(charge)) throw badRequest('CHARGE_ALREADY_REFUNDED');
       this.refundedCharges.add(charge);
       return true;
+    },
+    getFile: (params) => {
+      const fileId = String(params.file_id);
+      const file = this.userFiles.get(fileId);
+      if (!file) throw badRequest('invalid file_id');
+      if (file.content.length > 20 * 1024 * 1024) throw badRequest('file is too big');
+      return { file_id: fileId, file_unique_id: `AgAD${fileId.slice(-8)}`, file_size: file.content.length, file_path: file.path };
     },
     getChat: (params) => ({ ...this.chat(this.requireChat(params)), accent_color_id: 0, max_reaction_count: 11 }),
   };

@@ -29,6 +29,20 @@ describe('scenario files', () => {
     expect(Object.keys(loadScenarioFile(defaultScenarioPath('en')).steps)).toEqual(Object.keys(loadScenarioFile(defaultScenarioPath('ru')).steps));
   });
 
+  it('the post-sale sequence loads (day 1, 3, 7); a repeated id or a step out of order is reported', () => {
+    expect(loadScenarioFile(defaultScenarioPath('ru')).postSale?.sequence.map((s) => [s.id, s.afterHours])).toEqual([
+      ['day1', 24],
+      ['day3', 72],
+      ['day7', 168],
+    ]);
+    expect(loadScenarioFile(defaultScenarioPath('en')).postSale?.sequence.map((s) => s.id)).toEqual(['day1', 'day3', 'day7']);
+    const broken = original.replace('- id: day3', '- id: day1').replace('after_hours: 168', 'after_hours: 48');
+    expect(problemsOf(broken).map((p) => p.message)).toEqual([
+      'post_sale.sequence.1.id: duplicate post-sale message "day1"',
+      'post_sale.sequence.2.after_hours: after_hours must grow along the sequence (48 after 72)',
+    ]);
+  });
+
   it('an unknown target step is reported at its file line', () => {
     const broken = original.replace('goto: readiness }', 'goto: nowhere }');
     const [problem] = problemsOf(broken);

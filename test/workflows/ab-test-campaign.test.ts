@@ -19,7 +19,7 @@ const h = useLeadHarness({ serverPerTest: true });
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const TEXTS = { A: 'Вариант A: старт 10 декабря', B: 'Вариант B: скидка до пятницы' } as const;
+const TEXTS: Record<string, string> = { A: 'Вариант A: старт 10 декабря', B: 'Вариант B: скидка до пятницы' };
 
 function abTest(overrides: Partial<AbTestConfig> = {}): AbTestConfig {
   return {

@@ -134,4 +134,20 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
     expect(sendsTo(audience)).toEqual([1, 1, 1]);
     expect(outcome.counts).toMatchObject({ sent: 3, failed: 0 });
   });
+
+  it('the frequency cap skips a lead who got another broadcast within 24 hours, and says which', async () => {
+    const source = uniqueSource();
+    const [recent, earlier, fresh] = await seedLeads(h.db, source, 3);
+    const previous = await seedCampaign(h.db, { sources: [uniqueSource()] }, null, 'Вчерашняя рассылка');
+    await h.db('campaign_deliveries').insert([
+      { campaign_id: previous.id, lead_id: recent.leadId, status: 'sent', sent_at: h.db.raw(`now() - interval '2 hours'`) },
+      { campaign_id: previous.id, lead_id: earlier.leadId, status: 'sent', sent_at: h.db.raw(`now() - interval '30 hours'`) },
+    ]);
+    const campaign = await seedCampaign(h.db, { sources: [source] });
+    const worker = await h.worker({ frequencyCapHours: 24 });
+    const outcome = (await worker.runUntil(async () => (await start({ campaignId: campaign.id })).result())) as CampaignProgress;
+    expect(sendsTo([recent, earlier, fresh])).toEqual([0, 1, 1]);
+    expect((await deliveryStatuses(h.db, campaign.id)).get(recent.leadId)).toEqual({ status: 'skipped', reason: 'frequency cap: got "Новый поток" within 24 h' });
+    expect(outcome.counts).toMatchObject({ sent: 2, skipped: 1 });
+  });
 });

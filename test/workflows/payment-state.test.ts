@@ -44,4 +44,27 @@ describe('payment state (pure)', () => {
     receivePayment(failed, input, { via: 'webhook', amount: 96.67, currency: 'USD' });
     expect(failed.payment).not.toBeNull(); // a failed payment may be retried
   });
+
+  it('instalments: a later one is taken only while it is due, at its own amount; a repeat of a paid one changes nothing', () => {
+    const plan = { ...input, instalments: [96.67, 96.67, 96.66] };
+    const state = { ...initialPaymentState(), status: 'paid' as const, paidCount: 1, instalment: 2, collecting: true };
+    receivePayment(state, plan, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 1 }); // the first again
+    expect(state.payment).toBeNull();
+    expect(state.flags).toEqual([]);
+    receivePayment(state, plan, { via: 'webhook', amount: 96.66, currency: 'USD', instalment: 3 }); // not due yet
+    expect(state.payment).toBeNull();
+    expect(state.flags.map((f) => f.reason)).toEqual(['paid 96.66 USD for instalment 3 while instalment 2 is due (webhook)']);
+    receivePayment(state, plan, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 2 });
+    expect(state.payment).toEqual({ via: 'webhook' });
+    receivePayment(state, plan, { via: 'stars', amount: 96.67, currency: 'USD', instalment: 2 });
+    expect(state.payment?.via).toBe('webhook');
+  });
+
+  it('the third instalment is checked against its own amount (the rounding rest)', () => {
+    const plan = { ...input, instalments: [96.67, 96.67, 96.66] };
+    const state = { ...initialPaymentState(), status: 'paid' as const, paidCount: 2, instalment: 3, collecting: true };
+    receivePayment(state, plan, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 3 });
+    expect(state.payment).toBeNull();
+    expect(state.flags.map((f) => f.reason)).toEqual(['paid 96.67 USD instead of 96.66 USD (webhook)']);
+  });
 });

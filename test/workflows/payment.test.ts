@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import pino from 'pino';
 import { buildApi } from '../../api/app';
@@ -20,7 +21,42 @@ afterAll(() => payments.close());
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
+const DAY = 24 * HOUR;
+const SECRET = 'webhook-secret';
+
 const managerTexts = () => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text));
+
+/** The api with the payment webhook, talking to this test's workflows; closed by the caller. */
+function webhookApi() {
+  const api = buildApi({
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    health: { postgres: async () => {}, temporal: async () => {} },
+    payments: { secret: SECRET, db: payments.db, logger: pino({ level: 'silent' }), workflows: payments.workflows() },
+  });
+  const deliver = async (body: Record<string, unknown>) => {
+    const payload = JSON.stringify(body);
+    const response = await api.inject({
+      method: 'POST',
+      url: PAYMENT_WEBHOOK_PATH,
+      payload,
+      headers: { 'content-type': 'application/json', 'x-payment-signature': paymentSignature(SECRET, payload) },
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json() as { result: string; status?: string; reason?: string };
+  };
+  return { api, deliver };
+}
+
+/** Waits (I/O, not a timer) until the workflow's history shows `count` runs of an activity. */
+async function untilActivityRuns(handle: WorkflowHandle, activityType: string, count: number): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 10_000; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const history = await handle.fetchHistory();
+    const runs = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType).length;
+    if (runs >= count) return;
+  }
+  throw new Error(`${activityType} did not run ${count} times within 10 s`);
+}
 
 describe('payment workflow on the time-skipping server', () => {
   it('unpaid: the link, reminders at 1 h and 24 h, expired at 72 h', async () => {
@@ -196,5 +232,161 @@ describe('payment workflow on the time-skipping server', () => {
     });
     expect((await payments.orderRow(input.orderId)).status).toBe('paid');
     expect((await h.db('leads').where({ id: lead.leadId }).first()).mode).toBe('customer');
+  });
+
+  it('instalments: the first opens access; 30 days later the second link, reminders at 1 h and 24 h; paid; then the third; fully paid; duplicates count once', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+    expect(input.instalments).toEqual([96.67, 96.67, 96.66]); // 290 in three, the last takes the rounding
+    const { api, deliver } = webhookApi();
+    const instalmentTexts = () => h.texts(lead).filter((t) => t.includes('из 3'));
+    try {
+      await (await h.worker()).runUntil(async () => {
+        const handle = await payments.start(input);
+        await payments.untilStatus(input.orderId, 'sent');
+        expect(await deliver({ order_id: input.orderId, status: 'paid', amount: '96.67', currency: 'USD', payment_id: 'p-1' })).toEqual({ result: 'accepted' });
+        await h.until('sendMessage', lead, 2);
+        expect(h.texts(lead)[1]).toContain('Оплата получена');
+        expect(await deliver({ order_id: input.orderId, status: 'paid', amount: '96.67', currency: 'USD', payment_id: 'p-1' })).toEqual({ result: 'duplicate', status: 'paid' });
+
+        // Nothing for 30 days: no reminders about a paid first instalment.
+        await h.env.sleep(30 * DAY - MINUTE);
+        expect(h.texts(lead)).toHaveLength(2);
+        await h.env.sleep(2 * MINUTE);
+        await h.until('sendMessage', lead, 3);
+        const due = h.sent('sendMessage', lead)[2];
+        expect(String(due.params.text)).toContain('Пора внести платёж 2 из 3');
+        expect(String(due.params.text)).toContain('96.67 USD');
+        expect(JSON.stringify(due.params.reply_markup)).toContain(`order_id=${input.orderId}&instalment=2`);
+
+        await h.env.sleep(HOUR + MINUTE);
+        await h.until('sendMessage', lead, 4);
+        expect(h.texts(lead)[3]).toContain('Напоминаю: платёж 2 из 3');
+        await h.env.sleep(23 * HOUR);
+        await h.until('sendMessage', lead, 5);
+        expect(h.texts(lead)[4]).toContain('Платёж 2 из 3 по заказу');
+
+        // The same payment of the second instalment, three times: counted once.
+        const second = { order_id: input.orderId, status: 'paid', amount: 96.67, currency: 'USD', payment_id: 'p-2', instalment: 2 };
+        expect(await deliver(second)).toEqual({ result: 'accepted' });
+        await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Платёж 2 из 3 по заказу') && t.includes('получен')));
+        expect(await deliver(second)).toEqual({ result: 'duplicate', status: 'paid' });
+        expect(await deliver(second)).toEqual({ result: 'duplicate', status: 'paid' });
+
+        // The third is due 60 days after the first payment, whatever day the second came.
+        await h.env.sleep(27 * DAY); // day 58 h 1
+        expect(instalmentTexts().filter((t) => t.includes('платёж 3 из 3'))).toHaveLength(0);
+        await h.env.sleep(2 * DAY);
+        await h.fake.waitFor(() => instalmentTexts().some((t) => t.includes('Пора внести платёж 3 из 3')));
+        expect(instalmentTexts().at(-1)).toContain('96.66 USD');
+        const third = { order_id: input.orderId, status: 'paid', amount: '96.66', currency: 'USD', payment_id: 'p-3', instalment: '3' };
+        expect(await deliver(third)).toEqual({ result: 'accepted' });
+        expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid', instalmentsPaid: 3 });
+        expect(await deliver(third)).toEqual({ result: 'duplicate', status: 'paid' });
+      });
+    } finally {
+      await api.close();
+    }
+    expect(h.texts(lead).filter((t) => t.includes('Оплата получена'))).toHaveLength(1);
+    expect(h.texts(lead).filter((t) => t.includes('получен, спасибо'))).toHaveLength(1);
+    expect(h.texts(lead).filter((t) => t.includes('полностью оплачена'))).toHaveLength(1);
+    const about = managerTexts().filter((t) => t.includes(`заказу №${input.orderId} `) || t.includes(`заказ №${input.orderId} `) || t.includes(`заказ №${input.orderId}:`));
+    expect(managerTexts().filter((t) => t.includes(`Оплачен заказ №${input.orderId}:`))).toHaveLength(1);
+    expect(about.filter((t) => t.includes('Платёж 2 из 3'))).toHaveLength(1);
+    expect(managerTexts().filter((t) => t.includes(`Рассрочка по заказу №${input.orderId} `) && t.includes('полностью оплачена'))).toHaveLength(1);
+    const rows = await payments.db('order_instalments').where({ order_id: input.orderId }).orderBy('number');
+    expect(rows.map((r) => [r.number, r.status, r.amount, r.paid_via])).toEqual([
+      [1, 'paid', '96.67', 'webhook'],
+      [2, 'paid', '96.67', 'webhook'],
+      [3, 'paid', '96.66', 'webhook'],
+    ]);
+    expect((await payments.orderRow(input.orderId)).fully_paid_at).not.toBeNull();
+    expect(await payments.db('events').where({ lead_id: lead.leadId, type: 'became_customer' })).toHaveLength(1);
+  });
+
+  it('an unpaid later instalment: reminders, then the managers are told at 72 h; access stays; a manager confirms it and writes off the rest', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'instalment', method: 'link' });
+    await (await h.worker()).runUntil(async () => {
+      const handle = await payments.start(input);
+      await payments.untilStatus(input.orderId, 'sent');
+      expect(await payments.workflows().confirm(input.orderId, 777)).toEqual({ outcome: 'confirmed' });
+      await h.env.sleep(30 * DAY + MINUTE);
+      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Пора внести платёж 2 из 3')));
+      await h.env.sleep(71 * HOUR);
+      expect(h.texts(lead).filter((t) => t.includes('2 из 3'))).toHaveLength(3); // the link and two reminders
+      expect(managerTexts().filter((t) => t.includes(`Платёж 2 из 3 по заказу №${input.orderId} `))).toHaveLength(0);
+      await h.env.sleep(2 * HOUR);
+      await h.fake.waitFor(() => managerTexts().some((t) => t.includes(`Платёж 2 из 3 по заказу №${input.orderId} `) && t.includes('Доступ НЕ отозван')));
+      expect(await payments.db('order_instalments').where({ order_id: input.orderId, number: 2 }).first()).toMatchObject({ status: 'overdue' });
+      expect((await payments.orderRow(input.orderId)).status).toBe('paid');
+      expect((await h.db('leads').where({ id: lead.leadId }).first()).mode).toBe('customer');
+
+      // Paid some other way: a manager confirms the overdue instalment, then writes off the third.
+      expect(await payments.workflows().confirm(input.orderId, 777)).toEqual({ outcome: 'confirmed', instalment: 2 });
+      expect(await payments.workflows().cancel(input.orderId, 777)).toEqual({ outcome: 'cancelled' });
+      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid', instalmentsPaid: 2 });
+    });
+    const rows = await payments.db('order_instalments').where({ order_id: input.orderId }).orderBy('number');
+    expect(rows.map((r) => [r.status, r.paid_via])).toEqual([
+      ['paid', 'manager'],
+      ['paid', 'manager'],
+      ['cancelled', null],
+    ]);
+    expect(h.texts(lead).some((t) => t.includes('закрыт') || t.includes('отменён'))).toBe(false);
+    expect(managerTexts().filter((t) => t.includes(`Остаток рассрочки по заказу №${input.orderId} `))).toHaveLength(1);
+  });
+
+  it('repeated failures: the same provider event once, another failure of the same order no second retry offer or notice', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'link' });
+    const { api, deliver } = webhookApi();
+    try {
+      await (await h.worker()).runUntil(async () => {
+        const handle = await payments.start(input);
+        await payments.untilStatus(input.orderId, 'sent');
+        const failure = { order_id: input.orderId, status: 'failed', amount: 290, currency: 'USD', payment_id: 'f-1', reason: 'card declined' };
+        expect(await deliver(failure)).toEqual({ result: 'accepted' });
+        await payments.untilStatus(input.orderId, 'failed');
+        expect(await deliver(failure)).toEqual({ result: 'duplicate', status: 'failed' });
+        expect(await deliver({ ...failure, payment_id: 'f-2', reason: 'insufficient funds' })).toEqual({ result: 'accepted' });
+        // The second failure has been handled once its record activity ran (a history fact, not a clock).
+        await untilActivityRuns(handle, 'recordOrderFailed', 2);
+        expect(await deliver({ order_id: input.orderId, status: 'paid', amount: 290, currency: 'USD', payment_id: 'p-1' })).toEqual({ result: 'accepted' });
+        expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+      });
+    } finally {
+      await api.close();
+    }
+    expect(h.texts(lead).filter((t) => t.includes('не прошёл'))).toHaveLength(1);
+    expect(managerTexts().filter((t) => t.includes(`заказу №${input.orderId} `) && t.includes('не прошёл'))).toHaveLength(1);
+    expect((await payments.db('payment_webhooks').where({ order_id: input.orderId }).orderBy('id')).map((w) => w.outcome)).toEqual(['failed', 'duplicate', 'failed', 'paid']);
+  });
+
+  it('money for an expired order: flagged, and the managers are told once however often the webhook comes', async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'link' });
+    await payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' }); // its workflow has ended
+    const { api, deliver } = webhookApi();
+    const notices = () => managerTexts().filter((t) => t.includes(`Деньги пришли по закрытому заказу №${input.orderId} `));
+    try {
+      await (await h.worker()).runUntil(async () => {
+        const late = { order_id: input.orderId, status: 'paid', amount: 290, currency: 'USD', payment_id: 'late-1' };
+        const flagged = { result: 'flagged', reason: 'paid after the order was expired (webhook)' };
+        expect(await deliver(late)).toEqual(flagged);
+        await h.fake.waitFor(() => notices().length === 1);
+        expect(notices()[0]).toContain('paid after the order was expired');
+        expect(await deliver(late)).toEqual(flagged);
+        expect(await deliver(late)).toEqual(flagged);
+        // Another payment is other money: its own notice.
+        expect(await deliver({ ...late, payment_id: 'late-2' })).toEqual(flagged);
+        await h.fake.waitFor(() => notices().length === 2);
+      });
+    } finally {
+      await api.close();
+    }
+    expect(notices()).toHaveLength(2);
+    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', paid_at: null, flagged_reason: 'paid after the order was expired (webhook)' });
+    expect(h.texts(lead)).toEqual([]);
   });
 });

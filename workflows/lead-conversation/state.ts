@@ -3,6 +3,7 @@ import type { ContactForm } from '../../domain/contact-form';
 import type { MatchSummary } from '../../domain/conversation';
 import type { NextAction } from '../../domain/llm-reply';
 import type { TelegramPerson } from '../../domain/inbound-event';
+import type { PostSaleProgress } from '../../domain/post-sale';
 import type { Segment } from '../../domain/product-matching';
 
 /** How many recent update ids a conversation remembers (and carries over continue-as-new). */
@@ -51,6 +52,8 @@ export interface LeadState {
   handoffCount?: number;
   /** Paid an order (a `payment_paid` event): no more warm-up follow-ups. */
   customer?: boolean;
+  /** The post-sale sequence: when the first payment came and which of its messages went out. */
+  postSale?: PostSaleProgress | null;
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

@@ -60,6 +60,7 @@ import {
   type FormEffect,
 } from '../../domain/contact-form';
 import { catchUpOffsetMs, dueFollowUps, nextFollowUp, outsideQuietHours } from '../../domain/follow-ups';
+import { duePostSale, nextPostSaleAt } from '../../domain/post-sale';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
@@ -160,7 +161,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const reminderAt = state.reminder?.at;
     const followUpAt = followUpDeadline();
     const formAt = state.formDeadline ?? undefined;
-    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity);
+    const postSaleAt = postSaleDeadline();
+    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity, postSaleAt ?? Infinity);
     let timedOut = false;
     if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
@@ -175,6 +177,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     }
     if (timedOut && followUpAt !== undefined && Date.now() >= followUpAt) {
       await survive('follow-up', followUp);
+      continue;
+    }
+    if (timedOut && postSaleAt !== undefined && Date.now() >= postSaleAt) {
+      await survive('post-sale message', postSaleMessage);
       continue;
     }
     if (timeToContinue()) {
@@ -227,8 +233,13 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
   async function handleDomainEvent(event: DomainEvent): Promise<void> {
     if (await handoffEvent(event)) return;
-    // A paid order makes the lead a customer: the warm-up follow-ups stop for good.
-    if (event.name === 'payment_paid') state.customer = true;
+    // A paid order makes the lead a customer: the warm-up follow-ups stop for good, and the
+    // post-sale sequence starts, counted from this first payment (a later order does not restart it).
+    // Conversations paid before the sequence existed replay without its timers.
+    if (event.name === 'payment_paid') {
+      state.customer = true;
+      if (!state.postSale && patched('post-sale-sequence')) state.postSale = { paidAtMs: Date.now(), sent: [] };
+    }
     if (!scenario || state.leadId === null) {
       log.warn('domain event before the conversation began', { name: event.name, id: event.id });
       return;
@@ -388,6 +399,25 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const override = typeof edited === 'string' ? { text: edited } : (edited ?? {});
     await send(renderFollowUp(current, { ...step, ...override }, view()));
     await recordEvent('follow_up_sent', { id: step.id, skipped: skipped.map((s) => s.id), at: new Date().toISOString() });
+  }
+
+  /** When the next post-sale message may go out; undefined when none is due (opted out, blocked, in a manager dialog, done). */
+  function postSaleDeadline(): number | undefined {
+    const plan = scenario?.postSale;
+    if (!plan || !state.postSale || state.optedOut || state.blocked || state.handoff) return undefined;
+    return nextPostSaleAt(plan, state.postSale, input.timeZone ?? DEFAULT_TIME_ZONE) ?? undefined;
+  }
+
+  /** The latest post-sale message due goes out (older ones missed meanwhile are skipped, never sent in a burst). */
+  async function postSaleMessage(): Promise<void> {
+    const current = scenario;
+    const progress = state.postSale;
+    if (!current?.postSale || !progress) return;
+    const { send: step, skipped } = duePostSale(current.postSale, progress, Date.now());
+    if (!step) return;
+    progress.sent = [...progress.sent, ...skipped.map((s) => s.id), step.id];
+    await send(renderFollowUp(current, step, view()));
+    await recordEvent('post_sale_sent', { id: step.id, skipped: skipped.map((s) => s.id), at: new Date().toISOString() });
   }
 
   /** 15 minutes before the consultation: a reminder with confirm / cancel buttons. */

@@ -26,6 +26,8 @@ export interface PaymentInput {
   currency: string;
   /** The provider's page for this order (method `link`). */
   paymentUrl?: string;
+  /** An instalment order: the amount of each payment, the first being `amount` (orders made before instalments lack it). */
+  instalments?: number[];
   /** Defaults: reminders after 1 hour and 24 hours, expiry after 72 hours (from the start). */
   timing?: { reminderAfterMs?: number[]; expireAfterMs?: number };
 }
@@ -33,6 +35,8 @@ export interface PaymentInput {
 export interface PaymentOutcome {
   orderId: number;
   status: Extract<OrderStatus, 'paid' | 'cancelled' | 'expired'>;
+  /** An instalment order: how many of its payments arrived (3: fully paid). */
+  instalmentsPaid?: number;
 }
 
 /** A payment the provider or Telegram reported. The amount is checked against the order. */
@@ -43,6 +47,8 @@ export interface PaymentConfirmation {
   /** Stars: needed to refund. */
   chargeId?: string;
   providerPayload?: Record<string, unknown>;
+  /** Which payment of an instalment order (from the link's `instalment` or the invoice payload); 1 when absent. */
+  instalment?: number;
 }
 
 export const paymentPaidSignal = defineSignal<[PaymentConfirmation]>('paymentPaid');
@@ -57,7 +63,8 @@ export interface ManagerAction {
 }
 
 export type ManagerActionResult =
-  | { outcome: 'confirmed' }
+  /** `instalment`: which payment of an instalment order the confirm counted as paid. */
+  | { outcome: 'confirmed'; instalment?: number }
   | { outcome: 'cancelled' }
   | { outcome: 'already_paid' }
   | { outcome: 'already_closed'; status: OrderStatus };
@@ -70,6 +77,8 @@ export interface PaymentView {
   status: OrderStatus;
   remindersSent: number;
   fulfilled: boolean;
+  /** The payment the order waits for now (1 for a full order; 2 or 3 for a later instalment). */
+  instalment: number;
 }
 
 export const paymentStateQuery = defineQuery<PaymentView>('paymentState');
@@ -83,3 +92,23 @@ export function paymentPaidEventId(orderId: number): string {
 export const HOUR_MS = 3_600_000;
 export const DEFAULT_REMINDERS_MS = [1 * HOUR_MS, 24 * HOUR_MS];
 export const DEFAULT_EXPIRY_MS = 72 * HOUR_MS;
+
+/** A later instalment falls due 30 days apart; reminders and the overdue notice count from its link. */
+export const DEFAULT_INSTALMENT_OVERDUE_MS = 72 * HOUR_MS;
+
+/**
+ * Money that arrived for an order whose workflow has ended (expired, cancelled, or paid already):
+ * a short workflow tells the managers. Its id is derived from the payment (the provider's payment
+ * id, the Stars charge id, or a digest of the body), so the same money announced twice is told once.
+ */
+export const paymentAfterCloseWorkflowType = 'paymentAfterCloseWorkflow';
+
+export function paymentAfterCloseWorkflowId(orderId: number, paymentKey: string): string {
+  return `payment-${orderId}-late-${paymentKey}`;
+}
+
+export interface PaymentAfterCloseInput {
+  orderId: number;
+  /** Why it cannot be fulfilled, e.g. "paid after the order was expired (webhook)". */
+  reason: string;
+}

@@ -20,7 +20,13 @@ function validateManager({ by }: ManagerAction): void {
 
 /** The only place that calls setHandler for the payment workflow. */
 export function installPaymentHandlers(state: PaymentState, input: PaymentInput): void {
-  setHandler(paymentStateQuery, () => ({ orderId: input.orderId, status: state.status, remindersSent: state.remindersSent, fulfilled: state.fulfilled }));
+  setHandler(paymentStateQuery, () => ({
+    orderId: input.orderId,
+    status: state.status,
+    remindersSent: state.remindersSent,
+    fulfilled: state.fulfilled,
+    instalment: state.instalment,
+  }));
   setHandler(paymentPaidSignal, (confirmation) => receivePayment(state, input, confirmation));
   setHandler(paymentFailedSignal, (failure) => {
     if (isOpen(state)) state.failures.push(failure);
@@ -35,18 +41,28 @@ export function installPaymentHandlers(state: PaymentState, input: PaymentInput)
   setHandler(
     confirmPaymentUpdate,
     async ({ by }): Promise<ManagerActionResult> => {
-      if (state.payment !== null || state.status === 'paid') return { outcome: 'already_paid' };
+      if (state.payment !== null || (state.status === 'paid' && !state.collecting)) return { outcome: 'already_paid' };
       if (!isOpen(state)) return { outcome: 'already_closed', status: state.status };
+      // A confirm counts as the payment the order waits for now (a later instalment once access is open).
+      const n = state.instalment;
       state.payment = { via: 'manager', providerPayload: { confirmedBy: by } };
-      // The answer is true only once the order is fulfilled.
-      await condition(() => state.fulfilled);
-      return { outcome: 'confirmed' };
+      // The answer comes only once that payment is fulfilled.
+      await condition(() => state.paidCount >= n);
+      return n === 1 ? { outcome: 'confirmed' } : { outcome: 'confirmed', instalment: n };
     },
     { validator: validateManager },
   );
   setHandler(
     cancelPaymentUpdate,
     async (): Promise<ManagerActionResult> => {
+      if (state.collecting) {
+        // Collecting later instalments: the cancel writes off what is left (after an instalment being
+        // fulfilled right now); access stays open.
+        if (state.cancelRequested) return { outcome: 'already_closed', status: state.status };
+        state.cancelRequested = true;
+        await condition(() => !state.collecting);
+        return { outcome: 'cancelled' };
+      }
       if (state.payment !== null || state.status === 'paid') return { outcome: 'already_paid' };
       if (!isOpen(state)) return { outcome: 'already_closed', status: state.status };
       state.cancelRequested = true;

@@ -1,9 +1,10 @@
-import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
 import { domainEventSignal, leadWorkflowId } from '../lead-conversation/contract';
 import { DEFAULT_EXPIRY_MS, DEFAULT_REMINDERS_MS, PAYMENT_PAID_EVENT, paymentPaidEventId, type PaymentInput, type PaymentOutcome } from './contract';
 import { installPaymentHandlers } from './handlers';
-import { hasWork, initialPaymentState, type AcceptedPayment } from './state';
+import { collectLaterInstalments, type PaymentFlow } from './instalments';
+import { hasWork, initialPaymentState, type AcceptedPayment, type PaymentState } from './state';
 
 const payments = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30s',
@@ -14,7 +15,8 @@ const payments = proxyActivities<PaymentActivities>({
  * One order from the offer to its end: the link or Stars invoice goes out, reminders after 1 h and
  * 24 h, expiry at 72 h. A confirmed payment (webhook, Stars, or a manager) is fulfilled exactly once,
  * however many confirmations arrive: the workflow takes the first and ignores the rest, and every
- * fulfilment activity is keyed by the order id, so a retried one changes nothing either.
+ * fulfilment activity is keyed by the order id, so a retried one changes nothing either. An
+ * instalment order then collects its second and third payments (instalments.ts).
  */
 export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutcome> {
   const workflowId = workflowInfo().workflowId;
@@ -22,11 +24,13 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   installPaymentHandlers(state, input);
   let failureCount = 0;
   let flagCount = 0;
+  /** Instalments whose failure was already answered: a repeated failure gets no second retry offer or notice. */
+  const failureAnswered = new Set<number>();
 
   /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
-  async function tell(kind: PaymentMessageKind, outboundId: string): Promise<boolean> {
+  async function tell(kind: PaymentMessageKind, outboundId: string, instalment?: number): Promise<boolean> {
     try {
-      await payments.sendPaymentMessage({ input, kind, outboundId });
+      await payments.sendPaymentMessage({ input, kind, outboundId, ...(instalment !== undefined && { instalment }) });
       return true;
     } catch (error) {
       log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
@@ -59,6 +63,7 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
       log.warn('lead workflow not signalled about the payment', { orderId: input.orderId, error: String(error) });
     }
     state.fulfilled = true;
+    state.paidCount = 1;
   }
 
   // `sent` means the lead has the link or invoice; an undelivered offer leaves the order `created`
@@ -92,22 +97,7 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
       }
       break;
     }
-    const flag = state.flags.shift();
-    if (flag) {
-      flagCount += 1;
-      if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
-      await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
-      continue;
-    }
-    const failure = state.failures.shift();
-    if (failure) {
-      failureCount += 1;
-      await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
-      state.status = 'failed';
-      await tell('failed', `${workflowId}/failed-${failureCount}`);
-      await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason });
-      continue;
-    }
+    if (await handleReports(state)) continue;
     if (woken) continue;
     if (due.kind === 'expire') {
       const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'expired' });
@@ -123,7 +113,46 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     next += 1;
   }
 
+  // Orders made before instalments existed end at their first payment, as their histories did.
+  const laterInstalments = state.status === 'paid' && (input.instalments?.length ?? 0) > 1 && patched('payment-instalments');
+  if (laterInstalments) {
+    const flow: PaymentFlow = { input, state, workflowId, payments, tell, tellManagers, handleReports };
+    await collectLaterInstalments(flow);
+  }
+
   // A manager's confirm or cancel gets its answer before the workflow ends.
   await condition(allHandlersFinished);
-  return { orderId: input.orderId, status: state.status as PaymentOutcome['status'] };
+  return {
+    orderId: input.orderId,
+    status: state.status as PaymentOutcome['status'],
+    ...(laterInstalments && { instalmentsPaid: state.paidCount }),
+  };
+
+  /**
+   * A flagged payment or a failure reported meanwhile; true when there was one. A failure is answered
+   * (a retry offer, a manager notice) once per instalment: repeats are only recorded.
+   */
+  async function handleReports(current: PaymentState): Promise<boolean> {
+    const flag = current.flags.shift();
+    if (flag) {
+      flagCount += 1;
+      if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
+      await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
+      return true;
+    }
+    const failure = current.failures.shift();
+    if (!failure) return false;
+    await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
+    if (!current.collecting) current.status = 'failed';
+    if (failureAnswered.has(current.instalment)) {
+      log.info('repeated payment failure: recorded, not answered again', { orderId: input.orderId, instalment: current.instalment });
+      return true;
+    }
+    failureAnswered.add(current.instalment);
+    failureCount += 1;
+    const about = current.instalment === 1 ? {} : { instalment: current.instalment };
+    await tell('failed', `${workflowId}/failed-${failureCount}`, about.instalment);
+    await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason, ...about });
+    return true;
+  }
 }
