@@ -90,7 +90,7 @@ export const BROADCAST_TEXTS = {
   previewWaits: 'Рассылка ждёт решения: «Запустить», «Изменить» или «Отменить» под предпросмотром.',
   editWhat: 'Что изменить?',
   launched: (id: number, name: string, scheduledAt: Date | null) =>
-    `✅ Рассылка №${id} «${name}» создана: ${scheduledAt ? `уйдёт ${formatMoscow(scheduledAt)}` : 'отправка началась'}. Отчёт придёт сюда.`,
+    `✅ Рассылка №${id} «${name}» создана: ${scheduledAt ? `уйдёт ${formatMoscow(scheduledAt)}` : 'отправка началась'}. Ход и управление — /campaign ${id}, отчёт придёт сюда.`,
   notLaunched: (reason: string) => `⚠️ Рассылку не удалось запустить: ${reason}. Черновик сохранён — нажмите «Запустить» ещё раз позже.`,
   invalid: (problem: string) => `⚠️ В черновике ошибка: ${problem}. Нажмите «Изменить» и поправьте.`,
   /** The same words as the admin panel's /cancel, which ends the dialog when the panel is installed. */

@@ -196,7 +196,7 @@ describe('the broadcast composer in Telegram', () => {
 
     await press(who, 'bc:confirm');
     const [row] = await campaignsNamed('Декабрьский поток', who);
-    expect(last(who)).toBe(`✅ Рассылка №${row.id} «Декабрьский поток» создана: уйдёт 24.12.2026 10:00 МСК. Отчёт придёт сюда.`);
+    expect(last(who)).toBe(`✅ Рассылка №${row.id} «Декабрьский поток» создана: уйдёт 24.12.2026 10:00 МСК. Ход и управление — /campaign ${row.id}, отчёт придёт сюда.`);
     const campaign = (await findCampaign(db, Number(row.id)))!;
     const content = {
       items: [
