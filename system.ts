@@ -18,6 +18,7 @@ import { LeadConversations } from './bot/lead-conversations';
 import { PaymentWorkflows } from './bot/payment-workflows';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { roleOf } from './db/staff';
+import { scenarioVocabulary } from './domain/broadcast-input';
 import { hasRole } from './domain/roles';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { clickTracking, requireBotToken, type Config } from './config';
@@ -195,6 +196,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
         payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         dashboard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        broadcasts: {
+          db,
+          owners: config.ADMIN_TELEGRAM_IDS,
+          logger,
+          workflows: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+          vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
+        },
         campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {

@@ -1,7 +1,8 @@
 import type { Api, RawApi } from 'grammy';
 import { InputFile } from 'grammy';
 import { telegramFileId } from '../domain/content';
-import type { InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
+import type { InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
+import type { TextEntity } from '../domain/campaign';
 import type { Logger } from 'pino';
 import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
@@ -131,19 +132,19 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     const reply_markup = keyboard(content);
     if (content.type === 'text' && editMessageId && !content.contactRequest && !content.removeKeyboard) {
       try {
-        const edited = await api.editMessageText(chatId, editMessageId, content.text, { reply_markup: inlineKeyboard(content.buttons) });
+        const edited = await api.editMessageText(chatId, editMessageId, content.text, { reply_markup: inlineKeyboard(content.buttons), entities: entities(content.entities) });
         if (typeof edited === 'object') return edited;
       } catch (error) {
         // A message that cannot be edited (too old, a document, unchanged) gets a new one instead.
         if (classifyTelegramError(error, 'editMessageText').kind !== 'refused') throw error;
       }
     }
-    if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup });
+    if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup, entities: entities(content.entities) });
     if (content.type !== 'document') return sendMedia(chatId, content, reply_markup);
     const cachedId = uploadedFileIds.get(content.document);
     // A file an editor sent the bot (tg:<file_id>), a URL, or a file shipped with the scenario.
     const file = cachedId ?? telegramFileId(content.document) ?? (/^https?:\/\//.test(content.document) ? content.document : new InputFile(scenarioFilePath(content.document)));
-    const sent = await api.sendDocument(chatId, file, { caption: content.caption, reply_markup });
+    const sent = await api.sendDocument(chatId, file, { caption: content.caption, caption_entities: entities(content.captionEntities), reply_markup });
     if (sent.document && !cachedId) uploadedFileIds.set(content.document, sent.document.file_id);
     return sent;
   }
@@ -151,7 +152,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   /** Broadcast media, by a file_id Telegram holds or an https URL (never a local path). */
   function sendMedia(chatId: number, content: Extract<OutboundContent, { file: string }>, reply_markup: ReturnType<typeof keyboard>): Promise<Message> {
     const file = telegramFileId(content.file) ?? content.file;
-    const options = { caption: content.caption, reply_markup };
+    const options = { caption: content.caption, caption_entities: entities(content.captionEntities), reply_markup };
     if (content.type === 'photo') return api.sendPhoto(chatId, file, options);
     if (content.type === 'video') return api.sendVideo(chatId, file, options);
     if (content.type === 'audio') return api.sendAudio(chatId, file, options);
@@ -205,8 +206,16 @@ export type TelegramActivities = ReturnType<typeof createTelegramActivities>;
 function splitContent(content: OutboundContent): OutboundContent[] {
   if (content.type !== 'text') return [content];
   const texts = splitText(content.text);
+  if (texts.length === 1) return [content];
   // Buttons (and keyboard changes) belong under the last part, where the lead finishes reading.
-  return texts.map((text, index) => (index === texts.length - 1 ? { ...content, text } : { type: 'text', text }));
+  // Formatting offsets count from the whole text: split parts go out plain rather than misformatted.
+  const { entities: _whole, ...plain } = content;
+  return texts.map((text, index) => (index === texts.length - 1 ? { ...plain, text } : { type: 'text', text }));
+}
+
+/** Our plain entity records as grammY types them (the same JSON). */
+function entities(list: TextEntity[] | undefined): MessageEntity[] | undefined {
+  return list?.length ? (list as MessageEntity[]) : undefined;
 }
 
 /** The message's keyboard: a contact request or keyboard removal, else its inline buttons. */

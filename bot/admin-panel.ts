@@ -1,9 +1,11 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { adminAction, menuFor, type AdminActionId } from '../domain/admin-menu';
+import { COMPOSER_FLOW } from '../domain/broadcast-draft';
 import { BONUS_FILE_KEY } from '../domain/content';
 import type { Language } from '../domain/language';
 import { auditStaffCommand, listStaff, roleOf } from '../db/staff';
-import { dialogOf, setDialog, takeDialog } from '../db/staff-dialogs';
+import { dialogOf, setDialog, takeDialog, type StaffDialog } from '../db/staff-dialogs';
+import { BROADCAST_TEXTS } from './broadcast-texts';
 import type { BotContext } from './context';
 import {
   CONTENT_IDS,
@@ -34,6 +36,7 @@ const TEXTS = {
   menu: (role: string) => `🛠 Панель управления (ваша роль: ${role}). Что сделать?`,
   leadPrompt: 'Пришлите @username, telegram id или телефон лида. /cancel — отмена.',
   stale: 'Эта кнопка устарела: откройте /admin заново.',
+  broadcast: 'Новая рассылка: /broadcast',
   staff: (owners: readonly number[], staff: { telegramUserId: number; role: string }[]) =>
     [
       '👥 Команда:',
@@ -43,6 +46,11 @@ const TEXTS = {
       'Изменить: /staff_add <id> <admin|editor|manager>, /staff_remove <id>',
     ].join('\n'),
 };
+
+/** A broadcast being composed is not an edit of a text: it says that nothing was kept or sent. */
+function cancelledText(dialog: StaffDialog): string {
+  return dialog.kind === 'flow' && dialog.flow === COMPOSER_FLOW ? BROADCAST_TEXTS.cancelled : CONTENT_TEXTS.cancelled;
+}
 
 /**
  * `/admin`: a menu of what the caller's role allows (PRODUCT.md section 1). Every button re-checks
@@ -60,9 +68,15 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
     await auditStaffCommand(deps.db, { actor, actorRole: role, command: 'admin', details: { shown: actions.map((a) => a.id) }, allowed: actions.length > 0, reason: role ? undefined : 'not staff' });
     if (!role) return void (await ctx.reply(TEXTS.refused));
     const keyboard = new InlineKeyboard();
-    for (const action of actions) keyboard.text(action.label, `${SCOPE}:${action.id}`).row();
+    for (const action of actions) keyboard.text(action.label, 'data' in action ? action.data : `${SCOPE}:${action.id}`).row();
     await ctx.reply(TEXTS.menu(role), { reply_markup: keyboard });
   });
+
+  /** An ended dialog is recorded like every other staff action (a broadcast draft thrown away, say). */
+  async function recordCancel(actor: number, dialog: StaffDialog): Promise<void> {
+    const details = dialog.kind === 'flow' ? { kind: dialog.kind, flow: dialog.flow } : { kind: dialog.kind };
+    await auditStaffCommand(deps.db, { actor, actorRole: await roleOf(deps.db, actor, deps.owners), command: 'dialog_cancelled', details, allowed: true });
+  }
 
   /** What each panel button answers with. */
   async function open(id: AdminActionId, actor: number): Promise<Parameters<BotContext['reply']>> {
@@ -82,6 +96,8 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
         return productsOverview(deps);
       case 'staff':
         return [TEXTS.staff(deps.owners, await listStaff(deps.db))];
+      case 'broadcast': // its button carries the composer's own data; this answers a hand-typed adm:broadcast
+        return [TEXTS.broadcast];
     }
   }
 
@@ -116,12 +132,16 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
 
   privateChats.callbackQuery('adm:cancel', async (ctx) => {
     await ctx.answerCallbackQuery().catch(() => undefined);
-    await ctx.reply((await takeDialog(deps.db, ctx.from.id)) ? CONTENT_TEXTS.cancelled : CONTENT_TEXTS.nothing);
+    const taken = await takeDialog(deps.db, ctx.from.id);
+    if (taken) await recordCancel(ctx.from.id, taken);
+    await ctx.reply(taken ? cancelledText(taken) : CONTENT_TEXTS.nothing);
   });
 
   privateChats.command('cancel', async (ctx, next) => {
-    if (!(await takeDialog(deps.db, ctx.from.id))) return next(); // perhaps a follow-up template draft
-    await ctx.reply(CONTENT_TEXTS.cancelled);
+    const taken = await takeDialog(deps.db, ctx.from.id);
+    if (!taken) return next(); // perhaps a follow-up template draft
+    await recordCancel(ctx.from.id, taken);
+    await ctx.reply(cancelledText(taken));
   });
 
   // After publish and cancel, which this pattern would also match.

@@ -2,6 +2,7 @@ import { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import { adminPanel, type AdminPanelDeps } from './admin-panel';
 import { antiSpam, type AntiSpamDeps } from './anti-spam';
+import { broadcastComposer, type BroadcastComposerDeps } from './broadcast-composer';
 import { campaignButtons } from './campaign-buttons';
 import { campaignDesk, type CampaignDeskDeps } from './campaign-desk';
 import type { BotContext } from './context';
@@ -45,6 +46,8 @@ export interface BotDeps {
   payments?: PaymentCommandsDeps;
   /** /dashboard: the analytics summary for managers and above. */
   dashboard?: DashboardDeps;
+  /** /broadcast: editors compose, preview and launch a broadcast campaign. */
+  broadcasts?: BroadcastComposerDeps;
   /** Broadcasts: leads' tracked action buttons; editors' /campaigns, /campaign and the controls on reports. */
   campaigns?: CampaignDeskDeps;
 }
@@ -54,7 +57,7 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands(staff));
@@ -62,6 +65,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
   if (templates) bot.use(templateEditing(templates));
+  if (broadcasts) bot.use(broadcastComposer(broadcasts));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (campaigns) bot.use(campaignDesk(campaigns));
   if (approvals) bot.use(draftApprovals(approvals));

@@ -78,9 +78,7 @@ export async function snapshotAudienceChunk(
   limit: number,
   assign?: (leadId: number) => { pilot: boolean; variant: string | null },
 ): Promise<{ lastLeadId: number; leads: number }> {
-  const query = db('leads').where('id', '>', afterLeadId).orderBy('id').limit(limit).select('id');
-  if (audience.segments?.length) query.whereIn('segment', audience.segments);
-  if (audience.sources?.length) query.whereIn('source', audience.sources);
+  const query = whereInAudience(db('leads'), audience).where('id', '>', afterLeadId).orderBy('id').limit(limit).select('id');
   const ids: number[] = (await query).map((r: { id: string | number }) => Number(r.id));
   if (ids.length) {
     await db('campaign_deliveries')
@@ -89,6 +87,58 @@ export async function snapshotAudienceChunk(
       .ignore();
   }
   return { lastLeadId: ids.at(-1) ?? afterLeadId, leads: ids.length };
+}
+
+/** How many leads an audience holds now (the composer's estimate), and how many of them can receive. */
+export interface AudienceSize {
+  total: number;
+  /** Not opted out and not blocked: the rest get a skipped or blocked record instead of the message. */
+  reachable: number;
+}
+
+export async function audienceSize(db: Knex, audience: CampaignAudience): Promise<AudienceSize> {
+  const row = await whereInAudience(db('leads'), audience)
+    .first(db.raw('count(*)::int as total'), db.raw('(count(*) filter (where not opted_out and not blocked))::int as reachable'));
+  return { total: row?.total ?? 0, reachable: row?.reachable ?? 0 };
+}
+
+/**
+ * The audience's filters on a `leads` query; an absent or empty filter means "any". Tags are survey
+ * answers (`leads.answers`, question id → option code) written `question=answer`: tags on the same
+ * question are alternatives, tags on different questions must all hold (`q1=a, q1=b, q3=c` reads
+ * "q1 is a or b, and q3 is c"). Activity counts from `leads.last_inbound_at`; a lead who never wrote
+ * counts as inactive.
+ */
+function whereInAudience(query: Knex.QueryBuilder, audience: CampaignAudience): Knex.QueryBuilder {
+  if (audience.segments?.length) query.whereIn('segment', audience.segments);
+  if (audience.sources?.length) query.whereIn('source', audience.sources);
+  if (audience.stages?.length) query.whereIn('stage', audience.stages);
+  if (audience.scoreMin !== undefined) query.where('score', '>=', audience.scoreMin);
+  if (audience.scoreMax !== undefined) query.where('score', '<=', audience.scoreMax);
+  const tags = tagsByQuestion(audience.tags ?? []);
+  // The schema refuses a tag without `=`; a stored one must narrow the audience to nobody, never widen it.
+  if (!tags) query.whereRaw('false');
+  for (const [question, answers] of tags ?? []) {
+    query.whereRaw(`answers->>? in (${answers.map(() => '?').join(', ')})`, [question, ...answers]);
+  }
+  if (audience.activeWithinDays !== undefined) query.whereRaw(`last_inbound_at >= now() - make_interval(days => ?)`, [audience.activeWithinDays]);
+  const inactiveFor = audience.inactiveForDays;
+  if (inactiveFor !== undefined) {
+    query.where((q) => q.whereNull('last_inbound_at').orWhereRaw(`last_inbound_at < now() - make_interval(days => ?)`, [inactiveFor]));
+  }
+  return query;
+}
+
+/** null when a tag is malformed. */
+function tagsByQuestion(tags: string[]): Map<string, string[]> | null {
+  const byQuestion = new Map<string, string[]>();
+  for (const tag of tags) {
+    const at = tag.indexOf('=');
+    if (at <= 0) return null;
+    const question = tag.slice(0, at).trim();
+    byQuestion.set(question, [...(byQuestion.get(question) ?? []), tag.slice(at + 1).trim()]);
+  }
+  return byQuestion;
 }
 
 /**

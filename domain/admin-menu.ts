@@ -2,7 +2,8 @@ import { hasRole, type Role } from './roles';
 
 /**
  * The /admin panel's actions and the least role each needs (PRODUCT.md section 1): managers find
- * leads; editors also edit content; admins also see products and the team; owners see everything.
+ * leads; editors also edit content and compose broadcasts; admins also see products and the team;
+ * owners see everything. `data`: the callback data of a feature that answers the button itself.
  */
 export const ADMIN_ACTIONS = [
   { id: 'lead', label: '🔎 Найти лида', role: 'manager' },
@@ -10,9 +11,11 @@ export const ADMIN_ACTIONS = [
   { id: 'bonus', label: '🎁 Подпись бонуса', role: 'editor' },
   { id: 'templates', label: '⏰ Шаблоны напоминаний', role: 'editor' },
   { id: 'materials', label: '📚 Материалы', role: 'editor' },
+  // The broadcast composer answers its own button (it is a feature of its own, see bot/broadcast-composer.ts).
+  { id: 'broadcast', label: '📣 Новая рассылка', role: 'editor', data: 'bc:start' },
   { id: 'products', label: '🛒 Продукты', role: 'admin' },
   { id: 'staff', label: '👥 Команда', role: 'admin' },
-] as const satisfies readonly { id: string; label: string; role: Role }[];
+] as const satisfies readonly { id: string; label: string; role: Role; data?: string }[];
 
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 export type AdminActionId = AdminAction['id'];

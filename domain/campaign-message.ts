@@ -78,8 +78,9 @@ function clickSignature(clickId: string, secret: string): string {
 
 function toOutbound(item: CampaignItem, buttons: OutboundButton[][] | undefined): OutboundContent {
   const extra = buttons ? { buttons } : {};
-  if (item.kind === 'text') return { type: 'text', text: item.text, ...extra };
+  if (item.kind === 'text') return { type: 'text', text: item.text, ...(item.entities?.length ? { entities: item.entities } : {}), ...extra };
+  const caption = { caption: item.caption, ...(item.captionEntities?.length ? { captionEntities: item.captionEntities } : {}) };
   // The gateway reads a bare document name as a file shipped with the scenario: a file_id says so.
-  if (item.kind === 'document') return { type: 'document', document: /^(https?:\/\/|tg:)/.test(item.file) ? item.file : `tg:${item.file}`, caption: item.caption, ...extra };
-  return { type: item.kind, file: item.file, caption: item.caption, ...extra };
+  if (item.kind === 'document') return { type: 'document', document: /^(https?:\/\/|tg:)/.test(item.file) ? item.file : `tg:${item.file}`, ...caption, ...extra };
+  return { type: item.kind, file: item.file, ...caption, ...extra };
 }

@@ -8,8 +8,25 @@ import { z } from 'zod';
 export const CAMPAIGN_MEDIA_KINDS = ['photo', 'video', 'document', 'audio', 'voice'] as const;
 export type CampaignMediaKind = (typeof CAMPAIGN_MEDIA_KINDS)[number];
 
+/**
+ * Formatting of a text or a caption as Telegram describes it (bold, italic, a link under words…):
+ * offsets and lengths in UTF-16 code units, as JavaScript strings count. Sent back as `entities`, so
+ * a broadcast looks as the editor wrote it, with no markup to escape.
+ */
+export interface TextEntity {
+  type: string;
+  offset: number;
+  length: number;
+  /** `text_link` */
+  url?: string;
+  /** `pre` */
+  language?: string;
+}
+
 /** One message of a broadcast: a text, or a file Telegram already holds (by file_id or an https URL). */
-export type CampaignItem = { kind: 'text'; text: string } | { kind: CampaignMediaKind; file: string; caption?: string };
+export type CampaignItem =
+  | { kind: 'text'; text: string; entities?: TextEntity[] }
+  | { kind: CampaignMediaKind; file: string; caption?: string; captionEntities?: TextEntity[] };
 
 /**
  * A button under the broadcast's last message. URL buttons go through the api's click redirect;
@@ -73,12 +90,28 @@ const CAPTION_LIMIT = 1024;
 const BUTTON_TEXT_LIMIT = 64;
 const ACTION_LIMIT = 40;
 
+/** Entities a broadcast keeps; `text_mention` (needs the user) and `custom_emoji` (needs a Fragment username) are not among them. */
+export const SENDABLE_ENTITY_TYPES = [
+  'mention', 'hashtag', 'cashtag', 'bot_command', 'url', 'email', 'phone_number', 'bold', 'italic', 'underline',
+  'strikethrough', 'spoiler', 'blockquote', 'expandable_blockquote', 'code', 'pre', 'text_link',
+] as const;
+
+export const textEntitySchema: z.ZodType<TextEntity> = z.object({
+  type: z.enum(SENDABLE_ENTITY_TYPES),
+  offset: z.number().int().min(0),
+  length: z.number().int().positive(),
+  url: z.url().optional(),
+  language: z.string().max(64).optional(),
+});
+const entitiesSchema = z.array(textEntitySchema).max(100, 'at most 100 formatting entities').optional();
+
 export const campaignItemSchema: z.ZodType<CampaignItem> = z.union([
-  z.object({ kind: z.literal('text'), text: z.string().trim().min(1, 'a text item needs a text').max(TEXT_LIMIT, `a text is at most ${TEXT_LIMIT} characters (Telegram's limit)`) }),
+  z.object({ kind: z.literal('text'), text: z.string().trim().min(1, 'a text item needs a text').max(TEXT_LIMIT, `a text is at most ${TEXT_LIMIT} characters (Telegram's limit)`), entities: entitiesSchema }),
   z.object({
     kind: z.enum(CAMPAIGN_MEDIA_KINDS, { error: `an item is text, ${CAMPAIGN_MEDIA_KINDS.join(', ')}` }),
     file: z.string().trim().min(1, 'a media item needs a file (a Telegram file_id or an https URL)').max(1000),
     caption: z.string().trim().max(CAPTION_LIMIT, `a caption is at most ${CAPTION_LIMIT} characters (Telegram's limit)`).optional(),
+    captionEntities: entitiesSchema,
   }),
 ]);
 

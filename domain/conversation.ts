@@ -1,5 +1,6 @@
 import { decodeButton, encodeButton, SYSTEM_SCOPE } from './callback-data';
 import { holds, localClock, type ConditionFacts } from './conditions';
+import type { TextEntity } from './campaign';
 import type { InboundEvent } from './inbound-event';
 import { detectIntent } from './intents';
 import type { Segment } from './product-matching';
@@ -23,12 +24,12 @@ export interface ReplyKeyboardChange {
   removeKeyboard?: boolean;
 }
 
-/** A message ready to send, placeholders filled. */
+/** A message ready to send, placeholders filled. `entities`: a broadcast's formatting, as the editor wrote it. */
 export type OutboundContent =
-  | ({ type: 'text'; text: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
-  | ({ type: 'document'; document: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
+  | ({ type: 'text'; text: string; entities?: TextEntity[]; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
+  | ({ type: 'document'; document: string; caption?: string; captionEntities?: TextEntity[]; buttons?: OutboundButton[][] } & ReplyKeyboardChange)
   /** Broadcast media: a Telegram file_id or an https URL. */
-  | ({ type: 'photo' | 'video' | 'audio' | 'voice'; file: string; caption?: string; buttons?: OutboundButton[][] } & ReplyKeyboardChange);
+  | ({ type: 'photo' | 'video' | 'audio' | 'voice'; file: string; caption?: string; captionEntities?: TextEntity[]; buttons?: OutboundButton[][] } & ReplyKeyboardChange);
 
 /** The best product of the lead's last match, as the result card shows it. */
 export interface MatchSummary {
