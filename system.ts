@@ -185,6 +185,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         deadlineMs: config.TELEGRAM_WEBHOOK_URL ? WEBHOOK_DELIVERY_DEADLINE_MS : Number.POSITIVE_INFINITY,
         timeZone: config.TZ_DEFAULT,
       });
+      const campaignWorkflows = new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE);
       bot = createBot({
         token: token as string,
         apiRoot: config.TELEGRAM_API_ROOT,
@@ -200,10 +201,10 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           db,
           owners: config.ADMIN_TELEGRAM_IDS,
           logger,
-          workflows: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+          workflows: campaignWorkflows,
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
-        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
+        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: campaignWorkflows },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,

@@ -54,7 +54,7 @@ export interface CampaignAudience {
   scoreMax?: number;
   /** Funnel stages (`leads.stage`). */
   stages?: string[];
-  /** Survey answers the lead gave, as `question=answer` (`lead_answers`). */
+  /** Survey answers the lead gave, as `question=answer` (`leads.answers`). */
   tags?: string[];
   /** Wrote to the bot within this many days. */
   activeWithinDays?: number;
