@@ -16,7 +16,7 @@ import {
   type DeliveryCounts,
   type QueuedDelivery,
 } from '../db/campaigns';
-import { campaignOutboundId } from '../workflows/broadcast-campaign/contract';
+import { campaignOutboundId, MAX_WINDOW_EXTENSIONS } from '../workflows/broadcast-campaign/contract';
 import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
 import { createHash } from 'node:crypto';
 import { abResultOf, assignWinnerToRest, recentBroadcastTo, setAbResult } from '../db/campaigns';
@@ -128,10 +128,11 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
     await setAbResult(db, campaign.id, { winner, reason, metric: campaign.ab_test?.metric, windowHours, stats, decidedAt: new Date().toISOString() });
     await assignWinnerToRest(db, campaign.id, winner);
     await setCampaignStatus(db, campaign.id, 'winner_picked');
-    await report(campaign, 'winner', reason);
+    await report(campaign, 'winner', reason, windowHours);
   }
 
-  async function report(campaign: CampaignRow, kind: CampaignReportKind, detail?: string): Promise<void> {
+  /** `windowHours`: the window the figures count (the decision's; by default the longest a test can run). */
+  async function report(campaign: CampaignRow, kind: CampaignReportKind, detail?: string, windowHours?: number): Promise<void> {
     const counts = await deliveryCounts(db, campaign.id);
     const ab = campaign.ab_test;
     const facts = {
@@ -143,7 +144,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
         ? {
             ab: {
               metric: ab.metric,
-              stats: await pilotStats(db, campaign.id, ab.metric, ab.windowHours * 3, ab.variants.map((v) => v.key)),
+              stats: await pilotStats(db, campaign.id, ab.metric, windowHours ?? ab.windowHours * (1 + MAX_WINDOW_EXTENSIONS), ab.variants.map((v) => v.key)),
               winner: (await abResultOf(db, campaign.id))?.winner ?? null,
               rest: counts.queued,
             },
