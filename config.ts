@@ -66,6 +66,13 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {
+    if (config.PUBLIC_BASE_URL && !config.CLICK_SIGNING_SECRET && !config.TELEGRAM_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLICK_SIGNING_SECRET'],
+        message: 'required when PUBLIC_BASE_URL is set in a process without TELEGRAM_BOT_TOKEN (tracked links are signed with it)',
+      });
+    }
     if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
       ctx.addIssue({
         code: 'custom',

@@ -43,6 +43,8 @@ export interface CampaignDeps {
   clickSecret: string;
   /** A lead who got another broadcast within this many hours is skipped (0: no cap). */
   frequencyCapHours?: number;
+  /** Who reads the reports of campaigns made through the api (ADMIN_TELEGRAM_IDS). */
+  owners?: readonly number[];
 }
 
 /** The longest retry_after honoured inside the batch; a longer one fails the attempt and Temporal waits. */
@@ -50,7 +52,7 @@ const MAX_WAIT_IN_ACTIVITY_S = 60;
 
 type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
 
-export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret, frequencyCapHours = 0 }: CampaignDeps) {
+export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret, frequencyCapHours = 0, owners = [] }: CampaignDeps) {
   /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
   async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
     const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
@@ -152,14 +154,16 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
         : {}),
     };
     logger.info({ campaignId: campaign.id, kind, detail }, 'campaign report');
-    if (campaign.created_by === null) return;
+    const readers = campaign.created_by === null ? owners : [campaign.created_by];
     const { text, buttons } = campaignReport(kind, facts);
     const suffix = detail ? `/${createHash('sha256').update(detail).digest('hex').slice(0, 8)}` : '';
-    try {
-      await telegram.sendToLead({ outboundId: `campaign-${campaign.id}/report/${kind}${suffix}`, leadId: null, chatId: campaign.created_by, content: { type: 'text', text, buttons }, toStaff: true });
-    } catch (error) {
-      // The report is for a person; a creator who blocked the bot must not stop the campaign.
-      logger.warn({ campaignId: campaign.id, kind, err: String(error) }, 'campaign report not delivered');
+    for (const reader of readers) {
+      try {
+        await telegram.sendToLead({ outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true });
+      } catch (error) {
+        // The report is for a person; one who blocked the bot must not stop the campaign.
+        logger.warn({ campaignId: campaign.id, kind, reader, err: String(error) }, 'campaign report not delivered');
+      }
     }
   }
 
@@ -208,6 +212,9 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
      */
     async evaluateAbTest(request: { campaignId: number; windowHours: number; waiveMinimum: boolean }): Promise<{ winner: VariantKey | null; reason: string }> {
       const { campaign, ab } = await abCampaign(request.campaignId);
+      // A retried attempt keeps the winner the first one recorded (the figures may have moved since).
+      const decided = await abResultOf(db, campaign.id);
+      if (decided?.winner) return { winner: decided.winner, reason: decided.reason ?? '' };
       const stats = await pilotStats(db, campaign.id, ab.metric, request.windowHours, ab.variants.map((v) => v.key));
       const decision = pickWinner(stats, { waiveMinimum: request.waiveMinimum });
       logger.info({ campaignId: campaign.id, stats, decision }, 'A/B test evaluated');
@@ -223,11 +230,11 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
       await applyWinner(campaign, request.winner, request.reason, stats, request.windowHours);
     },
 
-    /** Tells the creator (their private chat); a campaign made through the api has none and is only logged. */
-    async reportCampaign(request: { campaignId: number; kind: CampaignReportKind; detail?: string }): Promise<void> {
+    /** Tells the creator (their private chat); a campaign made through the api tells the owners instead. */
+    async reportCampaign(request: { campaignId: number; kind: CampaignReportKind; detail?: string; windowHours?: number }): Promise<void> {
       const campaign = await findCampaign(db, request.campaignId);
       if (!campaign) return;
-      await report(campaign, request.kind, request.detail);
+      await report(campaign, request.kind, request.detail, request.windowHours);
     },
 
     /** The campaign's final status; a cancelled one's queued deliveries become skipped. */

@@ -43,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',
       frequencyCapHours: deps.frequencyCapHours,
+      owners: deps.owners,
     }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
   };

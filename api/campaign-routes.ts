@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Readable } from 'node:stream';
 import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
-import { deliveryCounts, findCampaign } from '../db/campaigns';
+import { abResultOf, deliveryCounts, findCampaign } from '../db/campaigns';
 import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
@@ -110,6 +110,8 @@ export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesD
     const campaign = await findCampaign(deps.db, params.data.id);
     if (!campaign) return reply.code(404).send({ error: `no campaign with id ${params.data.id}` });
     if (!campaign.ab_test?.variants.some((v) => v.key === body.data.variant)) return reply.code(422).send({ error: `campaign ${campaign.id} has no variant ${body.data.variant}` });
+    const decided = await abResultOf(deps.db, campaign.id);
+    if (decided?.winner) return reply.code(409).send({ error: `campaign ${campaign.id} already has its winner: ${decided.winner}` });
     if (!(await deps.workflows.pickWinner(campaign.id, body.data.variant))) return reply.code(409).send({ error: `campaign ${campaign.id} has already ended` });
     return reply.code(202).send({ id: campaign.id, winner: body.data.variant });
   });

@@ -16,7 +16,8 @@ export interface ClickRedirectDeps {
  * never forwards anywhere (this is not an open redirect).
  */
 export async function clickRedirectRoutes(app: FastifyInstance, deps: ClickRedirectDeps): Promise<void> {
-  app.get<{ Params: { click: string } }>('/c/:click', async (request, reply) => {
+  // No automatic HEAD route: a link preview's HEAD request must not count as a click.
+  app.get<{ Params: { click: string } }>('/c/:click', { exposeHeadRoute: false }, async (request, reply) => {
     const click = deps.secret ? parseSignedClick(request.params.click, deps.secret) : null;
     if (!click) {
       request.log.warn({ click: request.params.click.slice(0, 80), ip: request.ip }, 'click link refused: malformed or forged');

@@ -3,7 +3,7 @@ import type { InlineKeyboardButton } from 'grammy/types';
 import type { Knex } from 'knex';
 import type { CampaignCommand, CampaignWorkflowsPort } from '../api/campaign-workflows';
 import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
-import { deliveryCounts, findCampaign, type CampaignRow } from '../db/campaigns';
+import { abResultOf, deliveryCounts, findCampaign, type CampaignRow } from '../db/campaigns';
 import { METRIC_NAMES, percent } from '../domain/ab-test';
 import { decodeCampaignControl, encodeCampaignControl, type CampaignControl } from '../domain/campaign-report';
 import type { BotContext } from './context';
@@ -57,6 +57,11 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
     if (control.command === 'csv') return sendCsv(ctx, campaignId);
     const campaign = await findCampaign(deps.db, campaignId);
     if (!campaign) return void (await ctx.reply(`Рассылки #${campaignId} нет.`));
+    if (control.command === 'win') {
+      if (!campaign.ab_test?.variants.some((v) => v.key === control.variant)) return void (await ctx.reply(`#${campaignId}: варианта ${control.variant} в этой рассылке нет.`));
+      const decided = await abResultOf(deps.db, campaignId);
+      if (decided?.winner) return void (await ctx.reply(`#${campaignId}: победитель уже выбран — ${decided.winner}.`));
+    }
     const signalled = !deps.campaigns
       ? false
       : control.command === 'win'
@@ -70,7 +75,8 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
   async function show(ctx: BotContext, id: number): Promise<void> {
     const campaign = await findCampaign(deps.db, id);
     if (!campaign) return void (await ctx.reply(`Рассылки #${id} нет.`));
-    await ctx.reply(await describe(campaign), { reply_markup: { inline_keyboard: controls(campaign) } });
+    const winner = (await abResultOf(deps.db, campaign.id))?.winner;
+    await ctx.reply(await describe(campaign), { reply_markup: { inline_keyboard: controls(campaign, winner) } });
   }
 
   async function describe(campaign: CampaignRow): Promise<string> {
@@ -91,14 +97,14 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
     return lines.join('\n');
   }
 
-  function controls(campaign: CampaignRow): InlineKeyboardButton[][] {
+  function controls(campaign: CampaignRow, winner: string | undefined): InlineKeyboardButton[][] {
     const button = (text: string, control: CampaignControl) => ({ text, callback_data: encodeCampaignControl(campaign.id, control) });
     const rows: InlineKeyboardButton[][] = [];
     if (!ENDED.has(campaign.status)) {
       rows.push([campaign.status === 'paused' ? button('▶️ Продолжить', { command: 'resume' }) : button('⏸ Пауза', { command: 'pause' }), button('⛔ Отменить', { command: 'cancel' })]);
-      const undecided = campaign.ab_test && campaign.status !== 'winner_picked';
-      if (campaign.status === 'scheduled' || undecided) rows.push([button('⚡ Сейчас', { command: 'now' })]);
-      if (undecided) rows.push(campaign.ab_test!.variants.map((v) => button(`Победитель ${v.key}`, { command: 'win', variant: v.key })));
+      // "Now" starts a scheduled campaign or decides an observing test; during the pilot it would skip the window.
+      if (campaign.status === 'scheduled' || campaign.status === 'observing') rows.push([button('⚡ Сейчас', { command: 'now' })]);
+      if (campaign.ab_test && !winner) rows.push(campaign.ab_test.variants.map((v) => button(`Победитель ${v.key}`, { command: 'win', variant: v.key })));
     }
     rows.push([button('🔄 Обновить', { command: 'show' }), button('📄 CSV', { command: 'csv' })]);
     return rows;

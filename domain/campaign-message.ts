@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AbVariant, CampaignButton, CampaignContent, CampaignItem, VariantKey } from './campaign';
 import type { OutboundButton, OutboundContent } from './conversation';
 
@@ -68,7 +68,9 @@ export function parseSignedClick(value: string, secret: string): ClickId | null 
   if (at <= 0) return null;
   const clickId = value.slice(0, at);
   const parsed = parseClickId(clickId);
-  if (!parsed || value.slice(at + 1) !== clickSignature(clickId, secret)) return null;
+  const given = Buffer.from(value.slice(at + 1));
+  const expected = Buffer.from(clickSignature(clickId, secret));
+  if (!parsed || given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   return parsed;
 }
 

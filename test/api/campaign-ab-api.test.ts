@@ -62,6 +62,9 @@ describe('A/B campaigns through the api', () => {
       return handle.result();
     })) as CampaignProgress;
     expect(outcome).toMatchObject({ phase: 'completed', ab: { winner: 'B' }, counts: { sent: 30 } });
+    const late = await app.inject({ method: 'POST', url: `/campaigns/${id}/pick-winner`, headers: auth, payload: { variant: 'A' } });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error).toBe(`campaign ${id} already has its winner: B`);
 
     // The tracked link in a lead's message counts the click and forwards to the program.
     const [message] = h.fake.callsTo('sendMessage', leads[0].telegramUserId);

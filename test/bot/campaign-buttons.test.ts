@@ -101,6 +101,10 @@ describe('broadcast buttons', () => {
     const [lead] = await seedLeads(db, uniqueSource(), 2);
     const first = await sentCampaign(lead);
     const second = await sentCampaign(lead);
+    const content = { items: [{ kind: 'text', text: 'x' }] };
+    await db('campaigns').where({ id: first.campaignId }).update({ ab_test: JSON.stringify({ variants: [{ key: 'A', weight: 1, content }, { key: 'B', weight: 1, content }], pilotShare: 20, metric: 'click_rate', windowHours: 12 }) });
+    await press(editor, encodeCampaignControl(first.campaignId, { command: 'win', variant: 'C' }));
+    expect(String(fake.callsTo('sendMessage', editor).at(-1)?.params.text)).toBe(`#${first.campaignId}: варианта C в этой рассылке нет.`);
     await press(editor, encodeCampaignControl(first.campaignId, { command: 'win', variant: 'B' }));
     await press(editor, encodeCampaignControl(second.campaignId, { command: 'now' }));
     expect(signals.slice(-2)).toEqual([`${first.campaignId}:win:B`, `${second.campaignId}:deliver-now`]);

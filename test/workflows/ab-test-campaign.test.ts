@@ -8,6 +8,8 @@ import {
   campaignProgressQuery,
   campaignWorkflowId,
   pickWinnerSignal,
+  deliverNowSignal,
+  cancelCampaignSignal,
   type BroadcastCampaignInput,
   type CampaignProgress,
 } from '../../workflows/broadcast-campaign/contract';
@@ -165,5 +167,41 @@ describe('A/B test campaigns on the time-skipping server', () => {
     expect(outcome.ab?.winner).toBe('A');
     for (const lead of rest) expect(textsTo(lead)).toEqual([TEXTS.A]);
     expect((await h.db('campaigns').where({ id: campaign.id }).first()).ab_result).toMatchObject({ winner: 'A', reason: 'выбран редактором' });
+  });
+
+  it("the editor's pick during the pilot survives continue-as-new and goes to the rest without waiting the window", async () => {
+    const source = uniqueSource();
+    const audience = await seedLeads(h.db, source, 40);
+    const editor = uniqueUserId();
+    const campaign = await seedAbCampaign({ sources: [source] }, abTest({ pilotShare: 50 }), editor);
+    const worker = await h.worker();
+    const started = await h.env.currentTimeMs();
+    const outcome = (await worker.runUntil(async () => {
+      // Batches of two, two batches a run: the pilot alone continues as new several times.
+      const handle = await start({ campaignId: campaign.id, ab: { windowHours: 12 }, batchSize: 2, batchesPerRun: 2 });
+      await handle.signal(pickWinnerSignal, 'B');
+      return handle.result();
+    })) as CampaignProgress;
+    expect(outcome).toMatchObject({ phase: 'completed', ab: { winner: 'B' }, counts: { sent: 40 } });
+    expect((await h.env.currentTimeMs()) - started).toBeLessThan(HOUR);
+    for (const lead of audience.filter((l) => !inPilot(campaign.id, l.leadId, 50))) expect(textsTo(lead)).toEqual([TEXTS.B]);
+  });
+
+  it('"now" pressed while the pilot is still going out does not cut the observation window short', async () => {
+    const source = uniqueSource();
+    const audience = await seedLeads(h.db, source, 40);
+    const campaign = await seedAbCampaign({ sources: [source] }, abTest({ pilotShare: 50 }), uniqueUserId());
+    const rest = audience.filter((lead) => !inPilot(campaign.id, lead.leadId, 50));
+    const worker = await h.worker();
+    await worker.runUntil(async () => {
+      const handle = await start({ campaignId: campaign.id, ab: { windowHours: 12 }, batchSize: 2 });
+      await handle.signal(deliverNowSignal);
+      await untilPhase(handle, 'observing');
+      await h.env.sleep(6 * HOUR);
+      expect((await handle.query(campaignProgressQuery)).phase).toBe('observing');
+      for (const lead of rest) expect(textsTo(lead)).toEqual([]);
+      await handle.signal(cancelCampaignSignal);
+      await handle.result();
+    });
   });
 });

@@ -32,7 +32,7 @@ export interface CampaignCarriedOver {
   snapshotAfterLeadId: number;
   paused: boolean;
   counts: DeliveryCounts | null;
-  ab?: { stage: AbStage; winner: VariantKey | null };
+  ab?: { stage: AbStage; winner: VariantKey | null; pickedByEditor?: VariantKey | null };
 }
 
 export interface BroadcastCampaignInput {

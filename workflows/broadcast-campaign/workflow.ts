@@ -23,6 +23,12 @@ const campaigns = proxyActivities<CampaignActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
+/** Decisions and reports read and write a few rows: no heartbeats, a short timeout, retried until done. */
+const decisions = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
 /**
  * One broadcast: waits for its schedule, snapshots the audience into delivery records, then sends
  * batch after batch. Every message is claimed under `campaign-<id>/<lead id>` before it goes out,
@@ -39,7 +45,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
   let cancelled = false;
   let counts = carried?.counts ?? null;
   let deliverNow = false;
-  let pickedByEditor: VariantKey | null = null;
+  let pickedByEditor: VariantKey | null = carried?.ab?.pickedByEditor ?? null;
   let abStage: AbStage = carried?.ab?.stage ?? 'pilot';
   let winner: VariantKey | null = carried?.ab?.winner ?? null;
   let observeUntil: number | null = null;
@@ -69,12 +75,13 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
   async function finish(outcome: 'completed' | 'cancelled'): Promise<CampaignProgress> {
     counts = await campaigns.finishCampaign({ campaignId: input.campaignId, outcome });
     phase = outcome;
-    if (patched('campaign-reports')) await campaigns.reportCampaign({ campaignId: input.campaignId, kind: outcome });
+    if (patched('campaign-reports')) await decisions.reportCampaign({ campaignId: input.campaignId, kind: outcome });
     return progress();
   }
 
   if (cancelled) return finish('cancelled');
-  await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: paused ? 'paused' : 'running' });
+  const activeStatus: CampaignStatus = input.ab && abStage === 'rest' ? 'winner_picked' : 'running';
+  await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: paused ? 'paused' : activeStatus });
 
   let snapshotAfterLeadId = carried?.snapshotAfterLeadId ?? 0;
   while (phase === 'snapshot') {
@@ -97,7 +104,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
       if (batches >= batchesPerRun) {
         await continueAsNew<typeof broadcastCampaignWorkflow>({
           ...input,
-          carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts, ...(input.ab ? { ab: { stage: abStage, winner } } : {}) },
+          carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts, ...(input.ab ? { ab: { stage: abStage, winner, pickedByEditor } } : {}) },
         });
       }
       const batch = await campaigns.sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
@@ -111,6 +118,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
    * the editor is asked and the test waits for their pick or "deliver now". Null when cancelled.
    */
   async function observe(windowHours: number): Promise<VariantKey | null> {
+    deliverNow = false; // "now" decides an observing test; one pressed before the pilot was out would skip the window
     const windowMs = windowHours * 3_600_000;
     let until = Date.now() + windowMs;
     observeUntil = until;
@@ -120,21 +128,21 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
       await condition(() => cancelled || pickedByEditor !== null || deliverNow, Math.max(until - Date.now(), 1));
       if (cancelled) return null;
       if (pickedByEditor) {
-        await campaigns.applyWinner({ campaignId: input.campaignId, winner: pickedByEditor, reason: 'выбран редактором', windowHours: windowHours * (1 + extensions) });
+        await decisions.applyWinner({ campaignId: input.campaignId, winner: pickedByEditor, reason: 'выбран редактором', windowHours: windowHours * (1 + extensions) });
         return pickedByEditor;
       }
-      const evaluation = await campaigns.evaluateAbTest({ campaignId: input.campaignId, windowHours: windowHours * (1 + extensions), waiveMinimum: deliverNow });
+      const evaluation = await decisions.evaluateAbTest({ campaignId: input.campaignId, windowHours: windowHours * (1 + extensions), waiveMinimum: deliverNow });
       if (evaluation.winner) return evaluation.winner;
       if (extensions < MAX_WINDOW_EXTENSIONS) {
         extensions += 1;
         until += windowMs;
         observeUntil = until;
-        await campaigns.reportCampaign({ campaignId: input.campaignId, kind: 'extended', detail: `${evaluation.reason}; окно продлено до ${windowHours * (1 + extensions)} ч` });
+        await decisions.reportCampaign({ campaignId: input.campaignId, kind: 'extended', detail: `${evaluation.reason}; окно продлено до ${windowHours * (1 + extensions)} ч`, windowHours: windowHours * extensions });
         continue;
       }
       if (!editorAsked) {
         editorAsked = true;
-        await campaigns.reportCampaign({ campaignId: input.campaignId, kind: 'undecided', detail: evaluation.reason });
+        await decisions.reportCampaign({ campaignId: input.campaignId, kind: 'undecided', detail: evaluation.reason, windowHours: windowHours * (1 + extensions) });
       }
       observeUntil = null;
       await condition(() => cancelled || pickedByEditor !== null || deliverNow);
