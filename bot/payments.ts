@@ -3,6 +3,7 @@ import { Composer, GrammyError } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createOrder } from '../activities/payments';
+import { listInstalments } from '../db/instalments';
 import { findOrder, markOrderRefunded } from '../db/orders';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import { formatAmount, STARS_CURRENCY } from '../domain/payments';
@@ -116,18 +117,26 @@ export function paymentCommands({ db, owners, logger, workflows }: PaymentComman
         return;
       }
       const lead = await db('leads').where({ id: order.lead_id }).first('telegram_user_id');
-      try {
-        await ctx.api.refundStarPayment(Number(lead.telegram_user_id), order.telegram_payment_charge_id);
-      } catch (error) {
-        if (!(error instanceof GrammyError)) throw error;
-        await audit(false, `telegram: ${error.description}`, { orderId });
-        await ctx.reply(TEXTS.refundFailed(orderId, error.description));
-        return;
+      // An instalment order paid in Stars holds one charge per paid instalment: every one goes back.
+      const later = (await listInstalments(db, orderId)).filter((i) => i.number > 1 && i.status === 'paid' && i.telegram_payment_charge_id);
+      const charges = [{ chargeId: order.telegram_payment_charge_id, amount: Number(order.amount) }, ...later.map((i) => ({ chargeId: i.telegram_payment_charge_id as string, amount: Number(i.amount) }))];
+      for (const charge of charges) {
+        try {
+          await ctx.api.refundStarPayment(Number(lead.telegram_user_id), charge.chargeId);
+        } catch (error) {
+          if (!(error instanceof GrammyError)) throw error;
+          // A repeated /refund after a partial failure: the charges already returned are skipped.
+          if (error.description.includes('CHARGE_ALREADY_REFUNDED')) continue;
+          await audit(false, `telegram: ${error.description}`, { orderId, chargeId: charge.chargeId });
+          await ctx.reply(TEXTS.refundFailed(orderId, error.description));
+          return;
+        }
       }
+      const total = charges.reduce((sum, c) => sum + c.amount, 0);
       await markOrderRefunded(db, orderId);
-      await audit(true, undefined, { orderId, amount: Number(order.amount), chargeId: order.telegram_payment_charge_id });
-      logger.info({ orderId, actor }, 'stars payment refunded');
-      await ctx.reply(TEXTS.refunded(orderId, amount));
+      await audit(true, undefined, { orderId, amount: total, chargeIds: charges.map((c) => c.chargeId) });
+      logger.info({ orderId, actor, charges: charges.length }, 'stars payment refunded');
+      await ctx.reply(TEXTS.refunded(orderId, charges.length === 1 ? amount : formatAmount(total, order.currency)));
       return;
     }
 

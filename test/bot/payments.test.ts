@@ -148,6 +148,13 @@ describe('Telegram Stars: later instalments and money for closed orders', () => 
         paid_via: 'stars',
         telegram_payment_charge_id: second.chargeId,
       });
+      // An admin's refund returns both instalments paid in Stars, each by its own charge.
+      expect(await command(owner, `/refund ${input.orderId}`)).toBe(`✅ Возврат по заказу №${input.orderId} (9668 ⭐) выполнен.`);
+      expect(h.fake.callsTo('refundStarPayment').slice(-2).map((c) => c.params.telegram_payment_charge_id)).toEqual([
+        (await payments.orderRow(input.orderId)).telegram_payment_charge_id,
+        second.chargeId,
+      ]);
+      expect((await payments.orderRow(input.orderId)).status).toBe('refunded');
     });
     expect(h.texts(lead).filter((t) => t.includes('получен, спасибо'))).toHaveLength(1);
     expect(managerTexts().filter((t) => t.includes(`Платёж 2 из 3 по заказу №${input.orderId} `))).toHaveLength(1);
