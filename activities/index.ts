@@ -1,5 +1,6 @@
 import type { WorkflowClient } from '@temporalio/client';
 import { createBookingActivities } from './bookings';
+import { createBroadcastPacer } from './broadcast-pacer';
 import { createCampaignActivities } from './campaigns';
 import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
@@ -18,7 +19,11 @@ export type ActivityDeps = LeadsDeps &
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
     leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
-    clickTracking?: { publicBaseUrl?: string; secret: string } };
+    clickTracking?: { publicBaseUrl?: string; secret: string };
+    /** Campaign messages per second across every worker (BROADCAST_RATE_PER_SECOND, default 25), paced through Postgres. */
+    broadcastRatePerSecond?: number;
+    /** See `CampaignDeps`. */
+    leadQueryTimeoutMs?: number };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -38,6 +43,8 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       telegram,
       workflows: deps.leadWorkflows,
+      pacer: createBroadcastPacer({ db: deps.db, ratePerSecond: deps.broadcastRatePerSecond ?? 25 }),
+      leadQueryTimeoutMs: deps.leadQueryTimeoutMs,
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',
     }),

@@ -18,6 +18,7 @@ import * as analyticsIndexes from './20261201_040_analytics_indexes';
 import * as campaigns from './20261201_050_campaigns';
 import * as staffDialogFlows from './20261202_032_staff_dialog_flows';
 import * as campaignAbTests from './20261202_051_campaign_ab_tests';
+import * as broadcastPace from './20261202_052_broadcast_pace';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201_050_campaigns': campaigns,
   '20261202_032_staff_dialog_flows': staffDialogFlows,
   '20261202_051_campaign_ab_tests': campaignAbTests,
+  '20261202_052_broadcast_pace': broadcastPace,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -9,6 +9,7 @@ import {
   type CampaignPhase,
   type CampaignProgress,
 } from './contract';
+import { campaignSender } from './send-queue';
 
 const campaigns = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '10m',
@@ -69,7 +70,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
     if (batches >= batchesPerRun) {
       await continueAsNew<typeof broadcastCampaignWorkflow>({ ...input, carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts } });
     }
-    const batch = await campaigns.sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
+    const batch = await campaignSender(input, campaigns).sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
     counts = batch.counts;
     if (batch.processed === 0) return finish('completed');
   }
