@@ -25,6 +25,8 @@ const WAIT_STEP_MS = 5000;
 
 export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
   const intervalMs = 1000 / ratePerSecond;
+  /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
+  let heldHereUntil = 0;
 
   async function wait(ms: number, whileWaiting?: () => void): Promise<void> {
     for (let left = ms; left > 0; left -= WAIT_STEP_MS) {
@@ -39,10 +41,14 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
         const { waitMs } = await claimSendSlot(db, intervalMs);
         await wait(waitMs, whileWaiting);
         // A 429 that came while we slept voids the slot we hold: claim one after its hold instead.
+        if (Date.now() < heldHereUntil) continue;
         if (waitMs === 0 || (await remainingHoldMs(db)) === 0) return;
       }
     },
-    hold: (seconds) => holdSends(db, seconds * 1000),
+    async hold(seconds) {
+      heldHereUntil = Math.max(heldHereUntil, Date.now() + seconds * 1000);
+      await holdSends(db, seconds * 1000);
+    },
   };
 }
 

@@ -29,7 +29,7 @@ export interface CampaignDeps {
   /** The gateway that claims every message under its outbound id before sending it. */
   telegram: Pick<TelegramActivities, 'sendToLead'>;
   /** Asks each lead's conversation for its mode; without it (or without a workflow) the `leads` row decides. */
-  workflows?: Pick<WorkflowClient, 'getHandle'>;
+  workflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
   /** The system-wide send clock every campaign message waits its turn on (and every 429 holds). */
   pacer: BroadcastPacer;
   /** How long a lead's conversation may take to answer its state query before the `leads` row decides (default 3 s). */
@@ -55,16 +55,15 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
     if (!workflows) return recorded;
     const workflowId = leadWorkflowId(delivery.telegram_user_id);
+    // A conversation no worker picks up would hold the whole batch: after a few seconds the call is
+    // cancelled (no retries left running behind us) and the row decides.
+    const deadline = AbortSignal.timeout(leadQueryTimeoutMs);
     try {
-      // A conversation no worker picks up would hold the whole batch: after a few seconds the row decides.
-      const view = await withTimeout(workflows.getHandle(workflowId).query(leadStateQuery), leadQueryTimeoutMs);
-      if (view === timedOut) {
-        logger.warn({ leadId: delivery.lead_id, workflowId, timeoutMs: leadQueryTimeoutMs }, 'lead state query timed out; using the leads row');
-        return recorded;
-      }
+      const view = await workflows.withAbortSignal(deadline, () => workflows.getHandle(workflowId).query(leadStateQuery));
       return { mode: view.mode, blocked: view.blocked || recorded.blocked, optedOut: view.optedOut || recorded.optedOut };
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, workflowId, err: String(error) }, 'lead state query failed; using the leads row');
+      if (deadline.aborted) logger.warn({ leadId: delivery.lead_id, workflowId, timeoutMs: leadQueryTimeoutMs }, 'lead state query timed out; using the leads row');
+      else if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, workflowId, err: String(error) }, 'lead state query failed; using the leads row');
       return recorded;
     }
   }
@@ -178,17 +177,3 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
 }
 
 export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
-
-const timedOut = Symbol('timed out');
-
-/** The promise's value, or `timedOut` once `ms` have passed (the promise itself is left to settle). */
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof timedOut> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), ms)));
-  promise.catch(() => undefined); // a late failure after the deadline is nobody's business
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

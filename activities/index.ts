@@ -17,7 +17,7 @@ export type ActivityDeps = LeadsDeps &
   JourneyDeps &
   Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
-    leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
+    leadWorkflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
     clickTracking?: { publicBaseUrl?: string; secret: string };
     /** Campaign messages per second across every worker (BROADCAST_RATE_PER_SECOND, default 25), paced through Postgres. */
