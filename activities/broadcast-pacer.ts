@@ -9,6 +9,8 @@ import { claimSendSlot, holdSends, remainingHoldMs } from '../db/broadcast-pace'
 export interface BroadcastPacer {
   /** Resolves when this sender may send one message; `whileWaiting` runs at least every 5 s of waiting. */
   turn(whileWaiting?: () => void): Promise<void>;
+  /** Waits out a 429 hold this process already knows of (no database round trip). */
+  holdKnownHere(whileWaiting?: () => void): Promise<void>;
   /** Telegram answered 429: every sender, here and elsewhere, waits `seconds`. */
   hold(seconds: number): Promise<void>;
 }
@@ -22,11 +24,37 @@ export interface BroadcastPacerDeps {
 
 /** A wait is cut into steps this long, so a long one still heartbeats. */
 const WAIT_STEP_MS = 5000;
+/**
+ * A sender that wakes this much after its slot (a busy CPU, a GC pause) gives the slot up: sending
+ * late would bunch it with the next sender's message, and Telegram counts messages per second.
+ */
+const LATE_SLOT_MS = 20;
+/** How long before its slot a sender looks for a 429 hold set by another process. */
+const HOLD_CHECK_LEAD_MS = 50;
+/** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
+const CLOCK_ESTIMATE_TTL_MS = 30_000;
 
 export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
   const intervalMs = 1000 / ratePerSecond;
   /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
   let heldHereUntil = 0;
+  /**
+   * The database clock minus ours, from the fastest recent round trip: each lane wakes at its slot on
+   * our clock, however long its own claim took to come back.
+   */
+  let clock = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY, at: 0 };
+
+  /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
+  async function claim(): Promise<{ dueAt: number; idle: boolean }> {
+    const asked = Date.now();
+    const { slotAt, claimedAt } = await claimSendSlot(db, intervalMs);
+    const answered = Date.now();
+    const roundTripMs = answered - asked;
+    if (roundTripMs <= clock.roundTripMs || answered - clock.at > CLOCK_ESTIMATE_TTL_MS) {
+      clock = { offsetMs: claimedAt - (asked + answered) / 2, roundTripMs, at: answered };
+    }
+    return { dueAt: slotAt - clock.offsetMs, idle: slotAt <= claimedAt };
+  }
 
   async function wait(ms: number, whileWaiting?: () => void): Promise<void> {
     for (let left = ms; left > 0; left -= WAIT_STEP_MS) {
@@ -38,13 +66,23 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   return {
     async turn(whileWaiting) {
       for (;;) {
-        const { waitMs } = await claimSendSlot(db, intervalMs);
-        await wait(waitMs, whileWaiting);
-        // A 429 that came while we slept voids the slot we hold: claim one after its hold instead.
-        if (Date.now() < heldHereUntil) continue;
-        if (waitMs === 0 || (await remainingHoldMs(db)) === 0) return;
+        const { dueAt, idle } = await claim();
+        if (idle) return; // the claim itself waited for any hold
+        // A 429 elsewhere while we slept voids our slot: look just before it (not at it, so the
+        // database's answer time never delays the send) and claim one after the hold instead.
+        if (dueAt - Date.now() > HOLD_CHECK_LEAD_MS) {
+          await wait(dueAt - HOLD_CHECK_LEAD_MS - Date.now(), whileWaiting);
+          if ((await remainingHoldMs(db)) > 0) continue;
+        }
+        await wait(dueAt - Date.now(), whileWaiting);
+        if (Date.now() < heldHereUntil) {
+          await wait(heldHereUntil - Date.now(), whileWaiting);
+          continue;
+        }
+        if (Date.now() <= dueAt + LATE_SLOT_MS) return;
       }
     },
+    holdKnownHere: (whileWaiting) => wait(heldHereUntil - Date.now(), whileWaiting),
     async hold(seconds) {
       heldHereUntil = Math.max(heldHereUntil, Date.now() + seconds * 1000);
       await holdSends(db, seconds * 1000);

@@ -97,10 +97,12 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
   /** Sends one message on its turn of the shared pace; a 429 holds every sender, then this one tries again. */
   async function sendObeyingRetryAfter(campaignId: number, message: OutboundMessage): Promise<Attempt> {
     const context = Context.current();
+    const heartbeat = () => context.heartbeat();
     for (;;) {
-      await pacer.turn(() => context.heartbeat());
+      // Claimed messages wait only for their slot, never through a known 429 hold.
+      await pacer.holdKnownHere(heartbeat);
       try {
-        return await telegram.sendToLead(message);
+        return await telegram.sendToLead(message, { beforeSend: () => pacer.turn(heartbeat) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };

@@ -15,18 +15,19 @@ export class BroadcastPaceMissingError extends Error {
 
 /**
  * Claims the next send slot, `intervalMs` after the previous one and never before a 429's hold ends,
- * in one atomic statement (the row lock orders concurrent senders). Returns how long to wait for it.
+ * in one atomic statement (the row lock orders concurrent senders). Both times are the database's,
+ * in epoch milliseconds: the slot, and the moment it was handed out.
  */
-export async function claimSendSlot(db: Knex, intervalMs: number): Promise<{ waitMs: number }> {
-  const { rows } = await db.raw<{ rows: { wait_ms: number }[] }>(
+export async function claimSendSlot(db: Knex, intervalMs: number): Promise<{ slotAt: number; claimedAt: number }> {
+  const { rows } = await db.raw<{ rows: { slot_at: number; claimed_at: number }[] }>(
     `update broadcast_pace
         set next_at = greatest(next_at, held_until, clock_timestamp()) + make_interval(secs => ?)
       where id = 1
-      returning greatest(0, extract(epoch from (next_at - make_interval(secs => ?) - clock_timestamp())) * 1000)::float8 as wait_ms`,
-    [intervalMs / 1000, intervalMs / 1000],
+      returning (extract(epoch from next_at) * 1000)::float8 - ? as slot_at, (extract(epoch from clock_timestamp()) * 1000)::float8 as claimed_at`,
+    [intervalMs / 1000, intervalMs],
   );
   if (!rows[0]) throw new BroadcastPaceMissingError();
-  return { waitMs: rows[0].wait_ms };
+  return { slotAt: rows[0].slot_at, claimedAt: rows[0].claimed_at };
 }
 
 /** Telegram answered 429: no sender may send for `ms`, and slots already handed out are void. */
