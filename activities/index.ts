@@ -28,6 +28,7 @@ export type ActivityDeps = LeadsDeps &
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
   const telegram = createTelegramActivities(deps);
+  const broadcastRate = deps.broadcastRatePerSecond ?? 25;
   return {
     ...createLeadsActivities(deps),
     ...telegram,
@@ -43,7 +44,9 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       telegram,
       workflows: deps.leadWorkflows,
-      pacer: createBroadcastPacer({ db: deps.db, ratePerSecond: deps.broadcastRatePerSecond ?? 25 }),
+      pacer: createBroadcastPacer({ db: deps.db, ratePerSecond: broadcastRate }),
+      // A lane sends about 10 messages a second at Telegram's ~100 ms a message; 8 at least.
+      sendLanes: Math.max(8, Math.ceil(broadcastRate / 10)),
       leadQueryTimeoutMs: deps.leadQueryTimeoutMs,
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',

@@ -113,6 +113,7 @@ export class FakeTelegramServer {
   /** Messages that reached each chat (any send method), so a test can prove exactly-once cheaply. */
   private readonly deliveredByChat = new Map<number, number>();
   private tooManyRequestsCount = 0;
+  private deliveredTotal = 0;
   private readonly failures = new Map<string, InjectedFailure[]>();
   private readonly blocked = new Set<number>();
   private readonly users = new Map<number, User>();
@@ -195,6 +196,11 @@ export class FakeTelegramServer {
   /** Every chat that received a message, with how many. */
   deliveries(): ReadonlyMap<number, number> {
     return this.deliveredByChat;
+  }
+
+  /** Messages delivered to any chat. */
+  get delivered(): number {
+    return this.deliveredTotal;
   }
 
   /** 429 answers the flood control gave (injected ones not counted). */
@@ -338,6 +344,7 @@ export class FakeTelegramServer {
       call.result = await this.dispatch(call, gone.signal);
       if (SEND_METHODS.has(method) && typeof call.params.chat_id === 'number') {
         this.deliveredByChat.set(call.params.chat_id, this.deliveredTo(call.params.chat_id) + 1);
+        this.deliveredTotal += 1;
       }
       reply(res, call.result);
     } catch (caught) {
