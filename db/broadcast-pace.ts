@@ -30,6 +30,11 @@ export async function claimSendSlot(db: Knex, intervalMs: number): Promise<{ slo
   return { slotAt: rows[0].slot_at, claimedAt: rows[0].claimed_at };
 }
 
+/** A sender went out `ms` late: every later slot moves by as much, so the late message is not bunched with the next ones. */
+export async function slipPace(db: Knex, ms: number): Promise<void> {
+  await db.raw(`update broadcast_pace set next_at = next_at + make_interval(secs => ?) where id = 1`, [ms / 1000]);
+}
+
 /** Telegram answered 429: no sender may send for `ms`, and slots already handed out are void. */
 export async function holdSends(db: Knex, ms: number): Promise<void> {
   await db.raw(

@@ -46,6 +46,8 @@ interface Figures {
   lost: number;
   duplicated: number;
   peakRssBytes: number;
+  /** The most messages the fake accepted in any sliding second. */
+  busiestSecond: number;
 }
 
 async function main(): Promise<void> {
@@ -123,7 +125,12 @@ function figures(name: string, report: FakeReport, peakRssBytes: number, configu
     if (got === 0) lost += 1;
     if (got > 1) duplicated += 1;
   }
-  return { name, configured, delivered: times.length, seconds, tooManyRequests: report.tooManyRequests, lost, duplicated, peakRssBytes };
+  let busiestSecond = 0;
+  for (let first = 0, last = 0; last < times.length; last++) {
+    while (times[first] <= times[last] - 1000) first++;
+    busiestSecond = Math.max(busiestSecond, last - first + 1);
+  }
+  return { name, configured, delivered: times.length, seconds, tooManyRequests: report.tooManyRequests, lost, duplicated, peakRssBytes, busiestSecond };
 }
 
 function print(f: Figures): void {
@@ -133,7 +140,7 @@ function print(f: Figures): void {
     [
       `${f.name}:`,
       `  sustained rate   ${rate.toFixed(2)} msg/s = ${((rate / LIMIT) * 100).toFixed(1)} % of the ${LIMIT}/s limit${ofConfigured} (${f.delivered} messages in ${f.seconds.toFixed(1)} s)`,
-      `  429s received    ${f.tooManyRequests}`,
+      `  429s received    ${f.tooManyRequests} (busiest second: ${f.busiestSecond} messages)`,
       `  lost             ${f.lost}`,
       `  duplicated       ${f.duplicated}`,
       `  peak RSS         ${(f.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,
