@@ -5,12 +5,13 @@
  *    dev server, paced by BROADCAST_RATE_PER_SECOND through Postgres;
  *  - the plain loop grammY's documentation recommends (sendMessage in a loop, @grammyjs/auto-retry),
  *    also a process of its own.
- * Both run at the same time to the same number of chats. Printed for each: sustained rate (first to
+ * Both run at the same time to the same number of chats, each fake in a process of its own. Printed for each: sustained rate (first to
  * last message) as a % of the limit, 429s received, chats that got nothing (lost) or more than one
  * message (duplicated), and the sender process's peak RSS.
  *
  *   npm run bench:broadcast                 10,000 leads (BENCH_LEADS=1000 for a quick run)
  *   BENCH_RATE=29 BENCH_LIMIT=30            our configured rate, the fake's limit
+ *   BENCH_PLAIN=0                           ours only
  *   BENCH_DATABASE_URL=…                    scratch database (created, then dropped)
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -31,6 +32,8 @@ import { temporalCliPath } from './temporal-binaries';
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 29);
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 30);
+/** BENCH_PLAIN=0 leaves the plain loop out (a quick check of ours while tuning). */
+const WITH_PLAIN_LOOP = process.env.BENCH_PLAIN !== '0';
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/sales_bench_broadcast_${process.pid}`;
 const TOKEN = '424242:BENCH-broadcast-token-for-the-fake';
 const FIRST_CHAT = 2_000_000_000;
@@ -84,13 +87,16 @@ async function main(): Promise<void> {
     });
     if (!launched.launched) throw new Error(`campaign not launched: ${launched.reason}`);
 
-    const plain = spawnNode(['scripts/bench-broadcast-plain-loop.ts'], {
-      BENCH_API_ROOT: plainFake.apiRoot,
-      BENCH_TOKEN: TOKEN,
-      BENCH_CHAT_IDS: `${FIRST_CHAT}+${LEADS}`,
-      BENCH_TEXT: TEXT,
-    });
-    const plainDone = outputOf(plain);
+    const plainDone = WITH_PLAIN_LOOP
+      ? outputOf(
+          spawnNode(['scripts/bench-broadcast-plain-loop.ts'], {
+            BENCH_API_ROOT: plainFake.apiRoot,
+            BENCH_TOKEN: TOKEN,
+            BENCH_CHAT_IDS: `${FIRST_CHAT}+${LEADS}`,
+            BENCH_TEXT: TEXT,
+          }),
+        )
+      : undefined;
 
     const running = worker;
     let oursPeak = 0;
@@ -101,8 +107,8 @@ async function main(): Promise<void> {
     print(figures('ours (campaign workflow, Postgres pacer)', await oursFake.report(), oursPeak, RATE));
     await stop(worker);
     worker = undefined;
+    if (!plainDone) return;
     console.log('  … waiting for the plain loop');
-
     const plainResult = JSON.parse((await plainDone).trim().split('\n').at(-1) ?? '{}') as { failed: number; maxRssBytes: number };
     print(figures('plain grammY loop + auto-retry', await plainFake.report(), plainResult.maxRssBytes));
   } finally {
