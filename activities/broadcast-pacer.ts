@@ -9,6 +9,12 @@ import { claimSendSlot, holdSends, remainingHoldMs, slipPace } from '../db/broad
 export interface BroadcastPacer {
   /** Resolves when this sender may send one message; `whileWaiting` runs at least every 5 s of waiting. */
   turn(whileWaiting?: () => void): Promise<void>;
+  /**
+   * The same turn in two steps: resolves a few tens of milliseconds before this sender's slot (after
+   * any hold), and `go` waits out the rest. A sender prepares its message in between (claims it in the
+   * log), so the message waits claimed only for that last moment, never through a long queue or hold.
+   */
+  reserve(whileWaiting?: () => void): Promise<{ go(): Promise<void> }>;
   /** Waits out a 429 hold this process already knows of (no database round trip). */
   holdKnownHere(whileWaiting?: () => void): Promise<void>;
   /** Telegram answered 429: every sender, here and elsewhere, waits `seconds`. */
@@ -65,29 +71,50 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
     }
   }
 
-  return {
-    async turn(whileWaiting) {
-      for (;;) {
-        const { dueAt, idle } = await claim();
-        if (idle) return; // the claim itself waited for any hold
-        // A 429 elsewhere while we slept voids our slot: look just before it (not at it, so the
-        // database's answer time never delays the send) and claim one after the hold instead.
-        if (dueAt - Date.now() > HOLD_CHECK_LEAD_MS) {
-          await wait(dueAt - HOLD_CHECK_LEAD_MS - Date.now(), whileWaiting);
-          if ((await remainingHoldMs(db)) > 0) continue;
-        }
-        await wait(dueAt - Date.now(), whileWaiting);
-        if (Date.now() < heldHereUntil) {
-          await wait(heldHereUntil - Date.now(), whileWaiting);
-          continue;
-        }
-        const lateMs = Date.now() - dueAt;
-        if (lateMs > LATE_SLOT_MS) continue;
-        // Slightly late: the slots after ours move too (without waiting for the database), so Telegram
-        // never sees more than the rate in any second.
-        if (lateMs > SLIP_FROM_MS) slipPace(db, lateMs).catch(() => undefined);
-        return;
+  /** A slot, waited for until just before it (a slot a 429 hold voided meanwhile is replaced by a later one). */
+  async function approach(whileWaiting?: () => void): Promise<{ dueAt: number; idle: boolean }> {
+    for (;;) {
+      const slot = await claim();
+      if (slot.idle) return slot; // the claim itself waited for any hold
+      // A 429 elsewhere while we slept voids our slot: look just before it (not at it, so the
+      // database's answer time never delays the send) and claim one after the hold instead.
+      if (slot.dueAt - Date.now() > HOLD_CHECK_LEAD_MS) {
+        await wait(slot.dueAt - HOLD_CHECK_LEAD_MS - Date.now(), whileWaiting);
+        if ((await remainingHoldMs(db)) > 0) continue;
       }
+      return slot;
+    }
+  }
+
+  /** The last moment before the slot; false when the slot is lost (a 429 here, or woken too late). */
+  async function arrive(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void): Promise<boolean> {
+    if (slot.idle) return true;
+    await wait(slot.dueAt - Date.now(), whileWaiting);
+    if (Date.now() < heldHereUntil) {
+      await wait(heldHereUntil - Date.now(), whileWaiting);
+      return false;
+    }
+    const lateMs = Date.now() - slot.dueAt;
+    if (lateMs > LATE_SLOT_MS) return false;
+    // Slightly late: the slots after ours move too (without waiting for the database), so Telegram
+    // never sees more than the rate in any second.
+    if (lateMs > SLIP_FROM_MS) slipPace(db, lateMs).catch(() => undefined);
+    return true;
+  }
+
+  async function turn(whileWaiting?: () => void): Promise<void> {
+    while (!(await arrive(await approach(whileWaiting), whileWaiting)));
+  }
+
+  return {
+    turn,
+    async reserve(whileWaiting) {
+      const slot = await approach(whileWaiting);
+      return {
+        go: async () => {
+          if (!(await arrive(slot, whileWaiting))) await turn(whileWaiting);
+        },
+      };
     },
     holdKnownHere: (whileWaiting) => wait(heldHereUntil - Date.now(), whileWaiting),
     async hold(seconds) {

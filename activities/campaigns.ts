@@ -99,10 +99,13 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     const context = Context.current();
     const heartbeat = () => context.heartbeat();
     for (;;) {
-      // Claimed messages wait only for their slot, never through a known 429 hold.
+      // The message is claimed in the log only just before its slot: a worker killed while it waits
+      // leaves nothing half-sent behind (a claimed message would become `unknown`, never sent).
       await pacer.holdKnownHere(heartbeat);
+      const slot = await pacer.reserve(heartbeat);
+      let parts = 0;
       try {
-        return await telegram.sendToLead(message, { beforeSend: () => pacer.turn(heartbeat) });
+        return await telegram.sendToLead(message, { beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };
