@@ -57,7 +57,9 @@ export const configSchema = z
     PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the api\'s public address, e.g. https://bot.example.com' }).optional()),
     CLICK_SIGNING_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
     BROADCAST_FREQUENCY_CAP_HOURS: z.coerce.number({ error: 'expected hours' }).int().min(0).max(720).default(24),
-    BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(30).default(25),
+    // Telegram's free limit is about 30 a second; more only for a Bot API server that allows it (tests, paid broadcasts).
+    BROADCAST_RATE_PER_SECOND: z.coerce.number({ error: 'expected messages per second' }).positive().max(1000).default(25),
+    BROADCAST_TASK_QUEUE: optionalString,
     TZ_DEFAULT: z
       .string()
       .default('Europe/Moscow')
@@ -120,6 +122,11 @@ export function requireBotToken(config: Config): string {
 export function clickTracking(config: Config): { publicBaseUrl?: string; secret: string } {
   const secret = config.CLICK_SIGNING_SECRET ?? (config.TELEGRAM_BOT_TOKEN ? createHash('sha256').update(`clicks:${config.TELEGRAM_BOT_TOKEN}`).digest('hex') : '');
   return { publicBaseUrl: config.PUBLIC_BASE_URL, secret };
+}
+
+/** The task queue of campaign send batches: BROADCAST_TASK_QUEUE, or the main queue's name with `-broadcast`. */
+export function broadcastTaskQueue(config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'BROADCAST_TASK_QUEUE'>): string {
+  return config.BROADCAST_TASK_QUEUE ?? `${config.TEMPORAL_TASK_QUEUE}-broadcast`;
 }
 
 function isKnownTimeZone(zone: string): boolean {

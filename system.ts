@@ -7,7 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
-import { CampaignWorkflows } from './api/campaign-workflows';
+import { broadcastBatchSize, CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { createBot } from './bot/bot';
@@ -21,7 +21,7 @@ import { roleOf } from './db/staff';
 import { scenarioVocabulary } from './domain/broadcast-input';
 import { hasRole } from './domain/roles';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
-import { clickTracking, requireBotToken, type Config } from './config';
+import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
@@ -29,10 +29,14 @@ import type { Logger } from './logging';
 import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
 import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
 import { defaultSchedulePath, loadSchedule } from './scenarios/schedule-loader';
+import { createBroadcastWorker } from './worker/broadcast-worker';
 import { createSalesWorker } from './worker/run-worker';
 import { ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
+
+/** Messages a second Telegram takes from a bot for free (its broadcast FAQ says about 30). */
+const TELEGRAM_BROADCAST_LIMIT = 30;
 
 /** grammY answers a webhook after 10 s; give up on Temporal before that so the error reaches Telegram. */
 const WEBHOOK_DELIVERY_DEADLINE_MS = 8_000;
@@ -146,6 +150,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         leadWorkflows: workerClient.workflow,
         clickTracking: clickTracking(config),
         frequencyCapHours: config.BROADCAST_FREQUENCY_CAP_HOURS,
+        broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -154,13 +159,26 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         activities,
         workflowBundle,
       });
-      running.push(worker.run());
+      // Campaign sends run on their own queue and worker, so a broadcast never takes a live reply's slot.
+      const broadcastWorker: Worker = await createBroadcastWorker({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: broadcastTaskQueue(config),
+        activities,
+        ratePerSecond: config.BROADCAST_RATE_PER_SECOND,
+      });
+      const workers = [worker, broadcastWorker];
+      running.push(...workers.map((w) => w.run()));
       stops.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.allSettled(running);
         await connection.close();
       });
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+      logger.info({ taskQueue: broadcastTaskQueue(config), ratePerSecond: config.BROADCAST_RATE_PER_SECOND }, 'broadcast worker running');
+      if (config.BROADCAST_RATE_PER_SECOND > TELEGRAM_BROADCAST_LIMIT) {
+        logger.warn({ ratePerSecond: config.BROADCAST_RATE_PER_SECOND }, "BROADCAST_RATE_PER_SECOND is above Telegram's limit of about 30 a second; expect 429s from the real Bot API");
+      }
       await ensureMaintenanceSchedules(
         workerClient,
         { taskQueue: config.TEMPORAL_TASK_QUEUE, timeZone: config.TZ_DEFAULT },
@@ -185,7 +203,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         deadlineMs: config.TELEGRAM_WEBHOOK_URL ? WEBHOOK_DELIVERY_DEADLINE_MS : Number.POSITIVE_INFINITY,
         timeZone: config.TZ_DEFAULT,
       });
-      const campaignWorkflows = new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE);
+      const botCampaigns = campaignWorkflows(client, config);
       bot = createBot({
         token: token as string,
         apiRoot: config.TELEGRAM_API_ROOT,
@@ -201,10 +219,10 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           db,
           owners: config.ADMIN_TELEGRAM_IDS,
           logger,
-          workflows: campaignWorkflows,
+          workflows: botCampaigns,
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
-        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: campaignWorkflows },
+        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: botCampaigns },
         templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
         panel: {
           db,
@@ -231,7 +249,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
           temporal: async () => void (await temporal.workflowService.getSystemInfo({})),
         },
         analytics: { db, token: config.API_TOKEN, timeZone: config.TZ_DEFAULT },
-        campaigns: { db, token: config.API_TOKEN, logger, workflows: new CampaignWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) },
+        campaigns: { db, token: config.API_TOKEN, logger, workflows: campaignWorkflows(temporal, config) },
         clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET
@@ -275,6 +293,14 @@ function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
   Runtime.install({
     logger: new DefaultLogger(sdkLevel),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: sdkLevel === 'DEBUG' ? 'DEBUG' : 'WARN' }), forward: {} } },
+  });
+}
+
+/** Campaigns start on the main queue and send their batches on the broadcast queue, at the configured pace. */
+function campaignWorkflows(client: Client, config: Config): CampaignWorkflows {
+  return new CampaignWorkflows(client, config.TEMPORAL_TASK_QUEUE, {
+    queue: broadcastTaskQueue(config),
+    batchSize: broadcastBatchSize(config.BROADCAST_RATE_PER_SECOND),
   });
 }
 

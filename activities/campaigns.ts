@@ -25,6 +25,7 @@ import { inPilot, pickWinner, variantFor, type VariantStats } from '../domain/ab
 import type { AbTestConfig, VariantKey } from '../domain/campaign';
 import { campaignMessages, contentFor } from '../domain/campaign-message';
 import { campaignReport, type CampaignReportKind } from '../domain/campaign-report';
+import type { BroadcastPacer } from './broadcast-pacer';
 import { TelegramFailure } from './telegram-errors';
 import type { OutboundMessage, TelegramActivities } from './telegram';
 
@@ -34,9 +35,13 @@ export interface CampaignDeps {
   /** The gateway that claims every message under its outbound id before sending it. */
   telegram: Pick<TelegramActivities, 'sendToLead'>;
   /** Asks each lead's conversation for its mode; without it (or without a workflow) the `leads` row decides. */
-  workflows?: Pick<WorkflowClient, 'getHandle'>;
-  /** Waits for a 429's retry_after; tests may pass a faster clock. */
-  sleep?: (ms: number) => Promise<void>;
+  workflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
+  /** The system-wide send clock every campaign message waits its turn on (and every 429 holds). */
+  pacer: BroadcastPacer;
+  /** How long a lead's conversation may take to answer its state query before the `leads` row decides (default 3 s). */
+  leadQueryTimeoutMs?: number;
+  /** Leads of a batch in flight at once, each waiting for its own slot, so Telegram's latency does not cap the rate (default 8). */
+  sendLanes?: number;
   /** The api's public address, for tracked URL buttons (PUBLIC_BASE_URL); without it they go straight to their URL. */
   publicBaseUrl?: string;
   /** Signs tracked links (see `domain/campaign-message.ts`). */
@@ -49,19 +54,26 @@ export interface CampaignDeps {
 
 /** The longest retry_after honoured inside the batch; a longer one fails the attempt and Temporal waits. */
 const MAX_WAIT_IN_ACTIVITY_S = 60;
+/** A batch takes no new lead after this long (many campaigns share the pace): the rest waits for the next batch. */
+const BATCH_TIME_BUDGET_MS = 120_000;
 
 type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
 
-export function createCampaignActivities({ db, logger, telegram, workflows, sleep = defaultSleep, publicBaseUrl, clickSecret, frequencyCapHours = 0, owners = [] }: CampaignDeps) {
+export function createCampaignActivities({ db, logger, telegram, workflows, pacer, leadQueryTimeoutMs = 3000, sendLanes = 8, publicBaseUrl, clickSecret, frequencyCapHours = 0, owners = [] }: CampaignDeps) {
   /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
   async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
     const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
     if (!workflows) return recorded;
+    const workflowId = leadWorkflowId(delivery.telegram_user_id);
+    // A conversation no worker picks up would hold the whole batch: after a few seconds the call is
+    // cancelled (no retries left running behind us) and the row decides.
+    const deadline = AbortSignal.timeout(leadQueryTimeoutMs);
     try {
-      const view = await workflows.getHandle(leadWorkflowId(delivery.telegram_user_id)).query(leadStateQuery);
+      const view = await workflows.withAbortSignal(deadline, () => workflows.getHandle(workflowId).query(leadStateQuery));
       return { mode: view.mode, blocked: view.blocked || recorded.blocked, optedOut: view.optedOut || recorded.optedOut };
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, err: String(error) }, 'lead state query failed; using the leads row');
+      if (deadline.aborted) logger.warn({ leadId: delivery.lead_id, workflowId, timeoutMs: leadQueryTimeoutMs }, 'lead state query timed out; using the leads row');
+      else if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, workflowId, err: String(error) }, 'lead state query failed; using the leads row');
       return recorded;
     }
   }
@@ -94,28 +106,29 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
 
   type Attempt = { status: 'sent' | 'unknown'; telegramMessageIds: number[] } | { status: 'refused'; blocked: boolean; reason: string };
 
+  /** Sends one message on its turn of the shared pace; a 429 holds every sender, then this one tries again. */
   async function sendObeyingRetryAfter(campaignId: number, message: OutboundMessage): Promise<Attempt> {
+    const context = Context.current();
+    const heartbeat = () => context.heartbeat();
     for (;;) {
+      // The message is claimed in the log only just before its slot: a worker killed while it waits
+      // leaves nothing half-sent behind (a claimed message would become `unknown`, never sent).
+      await pacer.holdKnownHere(heartbeat);
+      const slot = await pacer.reserve(heartbeat);
+      let parts = 0;
       try {
-        return await telegram.sendToLead(message);
+        return await telegram.sendToLead(message, { beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };
         if (error.type === TelegramFailure.badRequest) return { status: 'refused', blocked: false, reason: error.message };
         if (error.type !== TelegramFailure.rateLimited) throw error;
-        // Telegram asked us to wait: the whole batch waits (the next lead would get a 429 too).
+        // Telegram asked us to wait: so does every other sender (they would get a 429 too, and a longer one).
         const seconds = (error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1;
+        await pacer.hold(seconds);
+        logger.warn({ campaignId, leadId: message.leadId, seconds }, 'telegram answered 429; every campaign sender waits retry_after');
         if (seconds > MAX_WAIT_IN_ACTIVITY_S) throw error;
-        logger.warn({ campaignId, seconds }, 'campaign batch waits for retry_after');
-        await waitHeartbeating(seconds * 1000);
       }
-    }
-  }
-
-  async function waitHeartbeating(ms: number): Promise<void> {
-    for (let left = ms; left > 0; left -= 5000) {
-      Context.current().heartbeat();
-      await sleep(Math.min(left, 5000));
     }
   }
 
@@ -187,22 +200,40 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
 
     /**
      * Settles up to `limit` queued deliveries: skips or marks blocked the leads who must not get it,
-     * sends to the rest. Heartbeats after each lead; a worker shutting down stops between leads.
+     * sends to the rest at the shared pace, several leads in flight. Heartbeats after each lead and
+     * while waiting for a slot; a worker shutting down stops between leads; after two minutes the
+     * batch ends early and the workflow's next batch carries on.
      */
     async sendCampaignBatch(request: { campaignId: number; limit: number }): Promise<{ processed: number; counts: DeliveryCounts }> {
       const campaign = await findCampaign(db, request.campaignId);
       if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
       const batch = await queuedDeliveries(db, request.campaignId, request.limit, { withVariantOnly: campaign.ab_test !== null });
       const context = Context.current();
+      const startedAt = Date.now();
+      let next = 0;
       let processed = 0;
-      for (const delivery of batch) {
-        if (context.cancellationSignal.aborted) throw new CancelledFailure('campaign batch stopped: the worker is shutting down');
-        const decision = await verdict(delivery);
-        if (decision.send) await deliver(campaign, delivery);
-        else await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
-        processed += 1;
-        context.heartbeat({ processed });
-      }
+      let failure: { error: unknown } | undefined;
+      const mayTakeNext = () => next < batch.length && !failure && !context.cancellationSignal.aborted && Date.now() - startedAt < BATCH_TIME_BUDGET_MS;
+      // Several lanes, each taking the next lead and waiting for its own slot of the shared pace: one
+      // lead's round trip to Telegram never holds the slots behind it.
+      const lane = async () => {
+        while (mayTakeNext()) {
+          const delivery = batch[next++];
+          try {
+            const decision = await verdict(delivery);
+            if (decision.send) await deliver(campaign, delivery);
+            else await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
+          } catch (error) {
+            failure ??= { error };
+            return;
+          }
+          processed += 1;
+          context.heartbeat({ processed });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(sendLanes, batch.length) }, lane));
+      if (failure) throw failure.error;
+      if (context.cancellationSignal.aborted) throw new CancelledFailure('campaign batch stopped: the worker is shutting down');
       return { processed, counts: await deliveryCounts(db, request.campaignId) };
     },
 
@@ -247,5 +278,3 @@ export function createCampaignActivities({ db, logger, telegram, workflows, slee
 }
 
 export type CampaignActivities = ReturnType<typeof createCampaignActivities>;
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

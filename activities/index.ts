@@ -1,5 +1,6 @@
 import type { WorkflowClient } from '@temporalio/client';
 import { createBookingActivities } from './bookings';
+import { createBroadcastPacer } from './broadcast-pacer';
 import { createCampaignActivities } from './campaigns';
 import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
@@ -16,15 +17,20 @@ export type ActivityDeps = LeadsDeps &
   JourneyDeps &
   Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
-    leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
+    leadWorkflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
     clickTracking?: { publicBaseUrl?: string; secret: string };
     /** BROADCAST_FREQUENCY_CAP_HOURS (0: none, the default here; the system passes the configured value). */
-    frequencyCapHours?: number };
+    frequencyCapHours?: number;
+    /** Campaign messages per second across every worker (BROADCAST_RATE_PER_SECOND, default 25), paced through Postgres. */
+    broadcastRatePerSecond?: number;
+    /** See `CampaignDeps`. */
+    leadQueryTimeoutMs?: number };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
   const telegram = createTelegramActivities(deps);
+  const broadcastRate = deps.broadcastRatePerSecond ?? 25;
   return {
     ...createLeadsActivities(deps),
     ...telegram,
@@ -40,6 +46,10 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       telegram,
       workflows: deps.leadWorkflows,
+      pacer: createBroadcastPacer({ db: deps.db, ratePerSecond: broadcastRate }),
+      // A lane sends about 10 messages a second at Telegram's ~100 ms a message; 8 at least.
+      sendLanes: Math.max(8, Math.ceil(broadcastRate / 10)),
+      leadQueryTimeoutMs: deps.leadQueryTimeoutMs,
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',
       frequencyCapHours: deps.frequencyCapHours,

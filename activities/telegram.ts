@@ -45,6 +45,15 @@ export interface SendResult {
   telegramMessageIds: number[];
 }
 
+/** For callers inside the worker (campaign batches); a workflow passes only the message. */
+export interface SendOptions {
+  /**
+   * Runs once per message after it is claimed and right before it goes to Telegram (a broadcast
+   * waits for its slot here, so the time between its slot and Telegram is as short as it can be).
+   */
+  beforeSend?: () => Promise<void>;
+}
+
 export interface TelegramDeps {
   api: Api<RawApi>;
   db: Db;
@@ -60,10 +69,10 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   /** file_id Telegram gave an uploaded document, so the next lead gets it without an upload. */
   const uploadedFileIds = new Map<string, string>();
 
-  async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent): Promise<SendResult> {
+  async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent, options: SendOptions): Promise<SendResult> {
     return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, sendMethod(part), () =>
       deliver(message.chatId, part, message.editMessageId),
-    );
+    options.beforeSend);
   }
 
   /**
@@ -76,6 +85,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     logged: { text: string; payload: Record<string, unknown> },
     method: string,
     send: () => Promise<{ message_id: number }>,
+    beforeSend?: () => Promise<void>,
   ): Promise<SendResult> {
     const log = logger.child({ leadId: message.leadId, outboundId });
     const claim = await claimOutbound(db, {
@@ -94,6 +104,15 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         log.warn('outbound outcome unknown; not resending');
       }
       return { status: 'unknown', telegramMessageIds: [] };
+    }
+    if (beforeSend) {
+      try {
+        await beforeSend();
+      } catch (error) {
+        // Nothing went to Telegram: the claim is released for the next attempt.
+        await settleOutbound(db, outboundId, { status: 'failed', error: `not sent: ${String(error)}` });
+        throw error;
+      }
     }
     try {
       const sent = await send();
@@ -115,13 +134,13 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   }
 
   /** A text over Telegram's limit goes out in parts split at paragraphs, each claimed under its own id. */
-  async function sendParts(message: OutboundMessage): Promise<SendResult> {
+  async function sendParts(message: OutboundMessage, options: SendOptions = {}): Promise<SendResult> {
     const parts = splitContent(message.content);
     const ids: number[] = [];
     let status: SendResult['status'] = 'sent';
     for (const [index, part] of parts.entries()) {
       const outboundId = parts.length === 1 ? message.outboundId : `${message.outboundId}.${index + 1}`;
-      const result = await sendOne(message, outboundId, part);
+      const result = await sendOne(message, outboundId, part, options);
       ids.push(...result.telegramMessageIds);
       if (result.status === 'unknown') status = 'unknown';
     }
@@ -161,7 +180,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
 
   return {
     /** Sends a message to a lead; a text over Telegram's limit goes out in parts split at paragraphs. */
-    sendToLead: (message: OutboundMessage): Promise<SendResult> => sendParts(message),
+    sendToLead: (message: OutboundMessage, options?: SendOptions): Promise<SendResult> => sendParts(message, options),
 
     /** Copies a message (text or media) between chats, logged and claimed like any outbound message. */
     copyMessage: (copy: CopiedMessage): Promise<SendResult> =>

@@ -25,18 +25,35 @@ export interface CampaignWorkflowsPort {
 
 const signals = { pause: pauseCampaignSignal, resume: resumeCampaignSignal, cancel: cancelCampaignSignal, 'deliver-now': deliverNowSignal } as const;
 
+/** Where and how a campaign's messages go out. */
+export interface CampaignSending {
+  /** The broadcast task queue (`broadcastTaskQueue(config)`). */
+  queue: string;
+  /** Leads per send batch (`broadcastBatchSize(rate)`). */
+  batchSize: number;
+}
+
+/**
+ * Leads per send batch: about 20 seconds of sending at the rate. The pause between two batches (a
+ * workflow task, a new activity) leaves the shared pace idle; long batches make it a rounding error.
+ */
+export function broadcastBatchSize(ratePerSecond: number): number {
+  return Math.max(50, Math.ceil(ratePerSecond * 20));
+}
+
 /** Campaign workflows through a Temporal client. */
 export class CampaignWorkflows implements CampaignWorkflowsPort {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly sending: CampaignSending,
   ) {}
 
   async start(input: BroadcastCampaignInput): Promise<void> {
     await this.client.workflow.start(broadcastCampaignWorkflowType, {
       workflowId: campaignWorkflowId(input.campaignId),
       taskQueue: this.taskQueue,
-      args: [input],
+      args: [{ sendQueue: this.sending.queue, batchSize: this.sending.batchSize, ...input }],
     });
   }
 

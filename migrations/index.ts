@@ -19,6 +19,7 @@ import * as campaigns from './20261201_050_campaigns';
 import * as staffDialogFlows from './20261202_032_staff_dialog_flows';
 import * as campaignAbTests from './20261202_051_campaign_ab_tests';
 import * as orderInstalments from './20261202_021_order_instalments';
+import * as broadcastPace from './20261202_052_broadcast_pace';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_032_staff_dialog_flows': staffDialogFlows,
   '20261202_051_campaign_ab_tests': campaignAbTests,
   '20261202_021_order_instalments': orderInstalments,
+  '20261202_052_broadcast_pace': broadcastPace,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -22,7 +22,7 @@ beforeEach(() => {
     logger,
     health: { postgres: async () => {}, temporal: async () => {} },
     metrics: createMetrics(),
-    campaigns: { db: h.db, token: TOKEN, logger, workflows: new CampaignWorkflows(h.env.client, h.taskQueue) },
+    campaigns: { db: h.db, token: TOKEN, logger, workflows: new CampaignWorkflows(h.env.client, h.taskQueue, { queue: h.taskQueue, batchSize: 50 }) },
     clicks: { db: h.db, secret: SECRET },
   });
 });

@@ -12,12 +12,13 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const h = useLeadHarness({ serverPerTest: true });
 let app: FastifyInstance;
 
+// The test worker registers every activity on its one queue, send batches included.
 beforeEach(() => {
   app = buildApi({
     logger: pino({ level: 'silent' }),
     health: { postgres: async () => {}, temporal: async () => {} },
     metrics: createMetrics(),
-    campaigns: { db: h.db, token: TOKEN, logger: pino({ level: 'silent' }), workflows: new CampaignWorkflows(h.env.client, h.taskQueue) },
+    campaigns: { db: h.db, token: TOKEN, logger: pino({ level: 'silent' }), workflows: new CampaignWorkflows(h.env.client, h.taskQueue, { queue: h.taskQueue, batchSize: 50 }) },
   });
 });
 afterEach(() => app.close());

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, requireBotToken } from '../../config';
+import { broadcastTaskQueue, ConfigError, loadConfig, requireBotToken } from '../../config';
 
 const problemsOf = (env: NodeJS.ProcessEnv) => {
   try {
@@ -24,6 +24,15 @@ describe('configuration', () => {
     expect(problems).toHaveLength(4);
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['ADMIN_TELEGRAM_IDS', 'API_PORT', 'TELEGRAM_API_ROOT', 'TZ_DEFAULT']);
     expect(problems.every((p) => !p.includes('\n'))).toBe(true);
+  });
+
+  it('broadcasts: the send queue follows the main one unless named; the rate must be a positive number up to 1000', () => {
+    expect(broadcastTaskQueue(loadConfig({ TEMPORAL_TASK_QUEUE: 'school' }))).toBe('school-broadcast');
+    expect(broadcastTaskQueue(loadConfig({ TEMPORAL_TASK_QUEUE: 'school', BROADCAST_TASK_QUEUE: 'school-campaigns' }))).toBe('school-campaigns');
+    expect(loadConfig({ BROADCAST_RATE_PER_SECOND: '29' }).BROADCAST_RATE_PER_SECOND).toBe(29);
+    expect(problemsOf({ BROADCAST_RATE_PER_SECOND: '0' })).toEqual([expect.stringMatching(/^BROADCAST_RATE_PER_SECOND: /)]);
+    expect(problemsOf({ BROADCAST_RATE_PER_SECOND: '5000' })).toEqual([expect.stringMatching(/^BROADCAST_RATE_PER_SECOND: /)]);
+    expect(problemsOf({ BROADCAST_RATE_PER_SECOND: 'fast' })).toEqual([expect.stringMatching(/^BROADCAST_RATE_PER_SECOND: /)]);
   });
 
   it('a short API_TOKEN is refused; a long one is kept', () => {

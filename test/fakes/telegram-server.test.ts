@@ -1,4 +1,5 @@
 import { Api, Bot, GrammyError, InputFile } from 'grammy';
+import { FloodControl } from './flood-control';
 import { FakeTelegramServer } from './telegram-server';
 
 const TOKEN = '123456:TEST-token';
@@ -195,5 +196,51 @@ describe('FakeTelegramServer', () => {
       expect(await api.refundStarPayment(USER.id, chargeId)).toBe(true);
       expect((await grammyError(api.refundStarPayment(USER.id, chargeId))).description).toBe('Bad Request: CHARGE_ALREADY_REFUNDED');
     });
+  });
+});
+
+describe('flood control (a global send limit like Telegram’s)', () => {
+  it('takes 30 messages in any sliding second; the next gets 429, and every 429 within 5 s doubles the wait', () => {
+    const flood = new FloodControl({ messagesPerSecond: 30 });
+    for (let i = 0; i < 30; i++) expect(flood.admit(1000 + i)).toEqual({ allowed: true });
+    expect(flood.admit(1100)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    // Pushing on during the wait: 2, then 4 seconds, each from the time of the 429.
+    expect(flood.admit(1500)).toEqual({ allowed: false, retryAfterSeconds: 2 });
+    expect(flood.admit(1600)).toEqual({ allowed: false, retryAfterSeconds: 4 });
+    // Waited the last retry_after out (the window has long emptied): allowed again.
+    expect(flood.admit(5600)).toEqual({ allowed: true });
+  });
+
+  it('forgets 429s older than its memory, and a sender at 29 a second is never refused', () => {
+    const flood = new FloodControl({ messagesPerSecond: 30 });
+    for (let i = 0; i < 31; i++) flood.admit(i);
+    expect(flood.admit(20_000)).toEqual({ allowed: true });
+    for (let i = 0; i < 29; i++) flood.admit(20_001);
+    // Full again: the old 429s are forgotten, so the wait starts at 1 second once more.
+    expect(flood.admit(20_002)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+
+    const paced = new FloodControl({ messagesPerSecond: 30 });
+    const refused = Array.from({ length: 2900 }, (_, i) => paced.admit(Math.round((i * 1000) / 29))).filter((v) => !v.allowed);
+    expect(refused).toEqual([]);
+  });
+
+  it('answers 429 with parameters.retry_after over the limit, and counts what each chat received', async () => {
+    await fake.stop();
+    fake = await FakeTelegramServer.start({ token: TOKEN, floodControl: { messagesPerSecond: 5 } });
+    api = new Api(TOKEN, { apiRoot: fake.apiRoot });
+    fake.blockUser(7);
+    for (let i = 0; i < 4; i++) await api.sendMessage(USER.id, `m${i}`);
+    await expect(api.sendMessage(7, 'blocked')).rejects.toMatchObject({ error_code: 403 }); // the fifth in the window
+    const refused = await grammyError(api.sendMessage(USER.id, 'one too many'));
+    expect(refused).toMatchObject({ error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
+    const again = await grammyError(api.sendPhoto(8, 'photo-1'));
+    expect(again.parameters.retry_after).toBe(2);
+    expect(fake.tooManyRequests).toBe(2);
+    expect(fake.deliveredTo(USER.id)).toBe(4);
+    expect(fake.deliveredTo(7)).toBe(0);
+    expect(fake.deliveredTo(8)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await api.sendPhoto(8, 'photo-1');
+    expect([...fake.deliveries()]).toEqual([[USER.id, 4], [8, 1]]);
   });
 });

@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Update, User, UserFromGetMe } from 'grammy/types';
+import { FloodControl, type FloodControlOptions } from './flood-control';
 import { waitFor } from './wait-for';
 
 export interface RecordedCall {
@@ -45,7 +46,12 @@ export interface FakeTelegramServerOptions {
   /** When set, requests with another token get 401 like Telegram. */
   token?: string;
   botUser?: Partial<Pick<User, 'id' | 'first_name' | 'username'>>;
+  /** A global send limit with Telegram-like flood control (see `flood-control.ts`); none by default. */
+  floodControl?: FloodControlOptions;
 }
+
+/** The methods that put a message in a chat: what Telegram's broadcast limit counts. */
+const SEND_METHODS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'sendVideo', 'sendAudio', 'sendVoice', 'copyMessage']);
 
 type Params = Record<string, unknown>;
 type Files = RecordedCall['files'];
@@ -103,6 +109,11 @@ export class FakeTelegramServer {
   private readonly botFrom: User;
 
   private readonly token?: string;
+  private readonly floodControl?: FloodControl;
+  /** Messages that reached each chat (any send method), so a test can prove exactly-once cheaply. */
+  private readonly deliveredByChat = new Map<number, number>();
+  private tooManyRequestsCount = 0;
+  private deliveredTotal = 0;
   private readonly failures = new Map<string, InjectedFailure[]>();
   private readonly blocked = new Set<number>();
   private readonly users = new Map<number, User>();
@@ -139,6 +150,7 @@ export class FakeTelegramServer {
     options: FakeTelegramServerOptions,
   ) {
     this.token = options.token;
+    if (options.floodControl) this.floodControl = new FloodControl(options.floodControl);
     // A real token starts with the bot's id ("123456:AA..."); use it when there is one.
     const idFromToken = Number(options.token?.split(':')[0]);
     this.botUser = {
@@ -176,6 +188,26 @@ export class FakeTelegramServer {
       (call) =>
         call.method === method && call.result !== undefined && (chatId === undefined || call.params.chat_id === chatId),
     );
+  }
+
+  /** Messages chat `chatId` received, by any send method. */
+  deliveredTo(chatId: number): number {
+    return this.deliveredByChat.get(chatId) ?? 0;
+  }
+
+  /** Every chat that received a message, with how many. */
+  deliveries(): ReadonlyMap<number, number> {
+    return this.deliveredByChat;
+  }
+
+  /** Messages delivered to any chat. */
+  get delivered(): number {
+    return this.deliveredTotal;
+  }
+
+  /** 429 answers the flood control gave (injected ones not counted). */
+  get tooManyRequests(): number {
+    return this.tooManyRequestsCount;
   }
 
   failNext(method: string, failure: InjectedFailure, times = 1): void {
@@ -326,6 +358,10 @@ export class FakeTelegramServer {
     try {
       Object.assign(call, parseRequest(url, req.headers['content-type'], body));
       call.result = await this.dispatch(call, gone.signal);
+      if (SEND_METHODS.has(method) && typeof call.params.chat_id === 'number') {
+        this.deliveredByChat.set(call.params.chat_id, this.deliveredTo(call.params.chat_id) + 1);
+        this.deliveredTotal += 1;
+      }
       reply(res, call.result);
     } catch (caught) {
       // A bug in the fake itself still answers like Telegram, with the cause in the description.
@@ -349,6 +385,13 @@ export class FakeTelegramServer {
     const handler = this.handlers[call.method];
     const failure = this.failures.get(call.method)?.shift();
     if (failure) throw injectedError(failure);
+    if (this.floodControl && SEND_METHODS.has(call.method)) {
+      const verdict = this.floodControl.admit(Date.now());
+      if (!verdict.allowed) {
+        this.tooManyRequestsCount += 1;
+        throw injectedError({ code: 429, retryAfter: verdict.retryAfterSeconds });
+      }
+    }
     const chatId = call.params.chat_id;
     if (typeof chatId === 'number' && this.blocked.has(chatId) && call.method !== 'getChat') {
       throw new TelegramError(403, BLOCKED);

@@ -45,6 +45,11 @@ export interface BroadcastCampaignInput {
   snapshotChunk?: number;
   /** Continue-as-new after this many batches (default 100). */
   batchesPerRun?: number;
+  /**
+   * The rate-limited broadcast task queue the send batches run on (`BROADCAST_TASK_QUEUE`), so live
+   * replies on the main queue keep their slots; absent (campaigns started before it existed): the main queue.
+   */
+  sendQueue?: string;
   carriedOver?: CampaignCarriedOver;
   /** An A/B test: the pilot first, then the winner to the rest after the observation window. */
   ab?: { windowHours: number };

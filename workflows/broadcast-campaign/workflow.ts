@@ -15,6 +15,7 @@ import {
   type CampaignProgress,
   MAX_WINDOW_EXTENSIONS,
 } from './contract';
+import { campaignSender } from './send-queue';
 
 const campaigns = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '10m',
@@ -107,7 +108,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
           carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts, ...(input.ab ? { ab: { stage: abStage, winner, pickedByEditor } } : {}) },
         });
       }
-      const batch = await campaigns.sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
+      const batch = await campaignSender(input, campaigns).sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
       counts = batch.counts;
       if (batch.processed === 0) return true;
     }

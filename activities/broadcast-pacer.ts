@@ -1,0 +1,127 @@
+import type { Db } from '../db/knex';
+import { claimSendSlot, holdSends, remainingHoldMs, slipPace } from '../db/broadcast-pace';
+
+/**
+ * Paces every campaign send of the whole system (all workers, all processes) through the one row in
+ * Postgres: at most `ratePerSecond` messages a second, evenly spaced, and after a 429 nobody sends
+ * until its retry_after has passed.
+ */
+export interface BroadcastPacer {
+  /** Resolves when this sender may send one message; `whileWaiting` runs at least every 5 s of waiting. */
+  turn(whileWaiting?: () => void): Promise<void>;
+  /**
+   * The same turn in two steps: resolves a few tens of milliseconds before this sender's slot (after
+   * any hold), and `go` waits out the rest. A sender prepares its message in between (claims it in the
+   * log), so the message waits claimed only for that last moment, never through a long queue or hold.
+   */
+  reserve(whileWaiting?: () => void): Promise<{ go(): Promise<void> }>;
+  /** Waits out a 429 hold this process already knows of (no database round trip). */
+  holdKnownHere(whileWaiting?: () => void): Promise<void>;
+  /** Telegram answered 429: every sender, here and elsewhere, waits `seconds`. */
+  hold(seconds: number): Promise<void>;
+}
+
+export interface BroadcastPacerDeps {
+  db: Db;
+  ratePerSecond: number;
+  /** Tests may pass a faster clock. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A wait is cut into steps this long, so a long one still heartbeats. */
+const WAIT_STEP_MS = 5000;
+/**
+ * A sender that wakes this much after its slot (a busy CPU, a GC pause) gives the slot up: sending
+ * late would bunch it with the next sender's message, and Telegram counts messages per second.
+ */
+const LATE_SLOT_MS = 15;
+/** A sender later than this (but not too late to send) moves the pace by its lateness. */
+const SLIP_FROM_MS = 8;
+/** How long before its slot a sender looks for a 429 hold set by another process. */
+const HOLD_CHECK_LEAD_MS = 50;
+/** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
+const CLOCK_ESTIMATE_TTL_MS = 30_000;
+
+export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
+  const intervalMs = 1000 / ratePerSecond;
+  /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
+  let heldHereUntil = 0;
+  /**
+   * The database clock minus ours, from the fastest recent round trip: each lane wakes at its slot on
+   * our clock, however long its own claim took to come back.
+   */
+  let clock = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY, at: 0 };
+
+  /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
+  async function claim(): Promise<{ dueAt: number; idle: boolean }> {
+    const asked = Date.now();
+    const { slotAt, claimedAt } = await claimSendSlot(db, intervalMs);
+    const answered = Date.now();
+    const roundTripMs = answered - asked;
+    if (roundTripMs <= clock.roundTripMs || answered - clock.at > CLOCK_ESTIMATE_TTL_MS) {
+      clock = { offsetMs: claimedAt - (asked + answered) / 2, roundTripMs, at: answered };
+    }
+    return { dueAt: slotAt - clock.offsetMs, idle: slotAt <= claimedAt };
+  }
+
+  async function wait(ms: number, whileWaiting?: () => void): Promise<void> {
+    for (let left = ms; left > 0; left -= WAIT_STEP_MS) {
+      whileWaiting?.();
+      await sleep(Math.min(left, WAIT_STEP_MS));
+    }
+  }
+
+  /** A slot, waited for until just before it (a slot a 429 hold voided meanwhile is replaced by a later one). */
+  async function approach(whileWaiting?: () => void): Promise<{ dueAt: number; idle: boolean }> {
+    for (;;) {
+      const slot = await claim();
+      if (slot.idle) return slot; // the claim itself waited for any hold
+      // A 429 elsewhere while we slept voids our slot: look just before it (not at it, so the
+      // database's answer time never delays the send) and claim one after the hold instead.
+      if (slot.dueAt - Date.now() > HOLD_CHECK_LEAD_MS) {
+        await wait(slot.dueAt - HOLD_CHECK_LEAD_MS - Date.now(), whileWaiting);
+        if ((await remainingHoldMs(db)) > 0) continue;
+      }
+      return slot;
+    }
+  }
+
+  /** The last moment before the slot; false when the slot is lost (a 429 here, or woken too late). */
+  async function arrive(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void): Promise<boolean> {
+    if (slot.idle) return true;
+    await wait(slot.dueAt - Date.now(), whileWaiting);
+    if (Date.now() < heldHereUntil) {
+      await wait(heldHereUntil - Date.now(), whileWaiting);
+      return false;
+    }
+    const lateMs = Date.now() - slot.dueAt;
+    if (lateMs > LATE_SLOT_MS) return false;
+    // Slightly late: the slots after ours move too (without waiting for the database), so Telegram
+    // never sees more than the rate in any second.
+    if (lateMs > SLIP_FROM_MS) slipPace(db, lateMs).catch(() => undefined);
+    return true;
+  }
+
+  async function turn(whileWaiting?: () => void): Promise<void> {
+    while (!(await arrive(await approach(whileWaiting), whileWaiting)));
+  }
+
+  return {
+    turn,
+    async reserve(whileWaiting) {
+      const slot = await approach(whileWaiting);
+      return {
+        go: async () => {
+          if (!(await arrive(slot, whileWaiting))) await turn(whileWaiting);
+        },
+      };
+    },
+    holdKnownHere: (whileWaiting) => wait(heldHereUntil - Date.now(), whileWaiting),
+    async hold(seconds) {
+      heldHereUntil = Math.max(heldHereUntil, Date.now() + seconds * 1000);
+      await holdSends(db, seconds * 1000);
+    },
+  };
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

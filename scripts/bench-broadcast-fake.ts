@@ -1,0 +1,36 @@
+/**
+ * A fake Bot API server in a process of its own, for `bench-broadcast.ts`: two fakes in one event
+ * loop would delay each other's answers, and the delays would look like a sender breaking the limit.
+ * Started with fork(); sends { apiRoot } when listening, and answers 'report' with what it counted.
+ */
+import { FakeTelegramServer } from '../test/fakes/telegram-server';
+
+export interface FakeReport {
+  /** Arrival times (ms) of the accepted sendMessage calls. */
+  times: number[];
+  tooManyRequests: number;
+  /** [chat id, messages received] for every chat that received any. */
+  deliveries: [number, number][];
+}
+
+async function main(): Promise<void> {
+  const token = process.env.BENCH_TOKEN;
+  const limit = Number(process.env.BENCH_LIMIT);
+  if (!token || !limit) throw new Error('BENCH_TOKEN and BENCH_LIMIT are required');
+  const fake = await FakeTelegramServer.start({ token, floodControl: { messagesPerSecond: limit } });
+  process.on('message', (message) => {
+    if (message !== 'report') return;
+    const report: FakeReport = {
+      times: fake.callsTo('sendMessage').map((call) => call.at),
+      tooManyRequests: fake.tooManyRequests,
+      deliveries: [...fake.deliveries()],
+    };
+    process.send?.(report, () => void fake.stop().then(() => process.exit(0)));
+  });
+  process.send?.({ apiRoot: fake.apiRoot });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { createBroadcastPacer } from '../../activities/broadcast-pacer';
+import type { Db } from '../../db/knex';
+import { testDb } from '../support/db';
+
+let db: Db;
+beforeAll(() => {
+  db = testDb();
+});
+afterAll(() => db.destroy());
+
+/** Two pacers on one database stand for two worker processes: they share nothing but the pace row. */
+describe('the broadcast pacer shared through Postgres', () => {
+  it('two processes sending at once together keep to the rate, evenly spaced', async () => {
+    const [one, two] = [createBroadcastPacer({ db, ratePerSecond: 40 }), createBroadcastPacer({ db, ratePerSecond: 40 })];
+    const sentAt: number[] = [];
+    const sender = (pacer: typeof one) => async () => {
+      for (let i = 0; i < 20; i++) {
+        await pacer.turn();
+        sentAt.push(Date.now());
+      }
+    };
+    await Promise.all([sender(one)(), sender(one)(), sender(two)(), sender(two)()]);
+    sentAt.sort((a, b) => a - b);
+    expect(sentAt).toHaveLength(80);
+    // 80 messages at 40 a second: about 2 s, and never 41 in any second (less a little for timer jitter).
+    expect(sentAt[79] - sentAt[0]).toBeGreaterThanOrEqual(1900);
+    for (let i = 0; i + 40 < sentAt.length; i++) expect(sentAt[i + 40] - sentAt[i]).toBeGreaterThanOrEqual(950);
+  });
+
+  it("a 429 in one process holds the other's senders for its retry_after, even those already holding a slot", async () => {
+    const [one, two] = [createBroadcastPacer({ db, ratePerSecond: 10 }), createBroadcastPacer({ db, ratePerSecond: 10 })];
+    await one.turn();
+    const started = Date.now();
+    // Three senders of the second process claim slots 0.1, 0.2 and 0.3 s ahead; then the first process hears 429.
+    const waiting = [two.turn(), two.turn(), two.turn()].map((turn) => turn.then(() => Date.now() - started));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await one.hold(1);
+    for (const waited of await Promise.all(waiting)) expect(waited).toBeGreaterThanOrEqual(980);
+  });
+});
