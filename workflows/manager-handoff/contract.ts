@@ -96,3 +96,14 @@ export interface HandoffResult {
   outcome: HandoffOutcome;
   summary: string;
 }
+
+/**
+ * The manager holding the dialog lost their staff role (`/staff_remove`, a role lowered below manager):
+ * the dialog goes back to the queue at once (the card shows it waiting again) and the lead's messages
+ * stop going to them. A signal: the bot that removed the person needs no answer from each dialog.
+ */
+export interface ReleaseDialog {
+  managerId: number;
+  reason: string;
+}
+export const releaseDialogSignal = defineSignal<[ReleaseDialog]>('releaseDialog');
