@@ -1,13 +1,41 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Four projects, so the daily loop is fast: `npm run test:unit` runs only the pure tests (no Postgres,
+ * no Temporal, no workflow bundle); `npm test` runs every project, as CI does.
+ * @type {import('jest').Config}
+ */
+const shared = {
   testEnvironment: 'node',
+  rootDir: __dirname,
   roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.tools/'],
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/data/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
+};
+
+const under = (...folders) => folders.map((folder) => `<rootDir>/test/${folder}/**/*.test.ts`);
+
+module.exports = {
   testTimeout: 60_000,
   // Temporal's native worker keeps handles briefly after shutdown; every test cleans up explicitly.
   forceExit: true,
+  projects: [
+    // Pure code: domain rules, configuration, scenario files. No database, no Temporal, no bundle.
+    { ...shared, displayName: 'unit', testMatch: under('domain', 'config', 'scenarios') },
+    // Postgres, the fake Telegram and OpenAI servers, the bot and the api.
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: under('db', 'activities', 'bot', 'api', 'fakes', 'security'),
+      globalSetup: '<rootDir>/test/support/global-setup-database.ts',
+    },
+    // The time-skipping test server and the recorded histories, on the workflow bundle.
+    {
+      ...shared,
+      displayName: 'workflows',
+      testMatch: under('workflows', 'replay'),
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+    // Real processes on the dev server, and the browser.
+    { ...shared, displayName: 'e2e', testMatch: under('e2e'), globalSetup: '<rootDir>/test/support/global-setup.ts' },
+  ],
 };
