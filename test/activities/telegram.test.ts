@@ -254,8 +254,9 @@ describe('a staff-chat message about no lead (the daily digest)', () => {
     const long = ['а'.repeat(3000), 'б'.repeat(3000)].join('\n\n');
     const outboundId = `digest-${Date.now()}`;
     const before = fake.callsTo('sendMessage', MANAGERS_CHAT).length;
-    fake.failNext('sendMessage', { code: 429, retryAfter: 1 }, 1);
-    await activities.notifyManagers({ outboundId, leadId: null, text: long }).catch(() => undefined); // part 1 is rate-limited
+    fake.failAfter('sendMessage', 1, { code: 429, retryAfter: 1 }); // part 1 goes out, part 2 is rate-limited
+    await expect(activities.notifyManagers({ outboundId, leadId: null, text: long })).rejects.toThrow();
+    expect(fake.callsTo('sendMessage', MANAGERS_CHAT).slice(before).map((c) => String(c.params.text)[0])).toEqual(['а']);
     await activities.notifyManagers({ outboundId, leadId: null, text: long }); // the retry
     await activities.notifyManagers({ outboundId, leadId: null, text: long }); // and another one after success
     const posted = fake.callsTo('sendMessage', MANAGERS_CHAT).slice(before).map((c) => String(c.params.text)[0]);

@@ -114,7 +114,8 @@ export class FakeTelegramServer {
   private readonly deliveredByChat = new Map<number, number>();
   private tooManyRequestsCount = 0;
   private deliveredTotal = 0;
-  private readonly failures = new Map<string, InjectedFailure[]>();
+  /** Per method, what the next calls meet: a failure, or `null` for a call that goes through. */
+  private readonly failures = new Map<string, (InjectedFailure | null)[]>();
   private readonly blocked = new Set<number>();
   private readonly users = new Map<number, User>();
   /** Messages the fake knows (sent by the bot or pushed by tests), by "chat:message_id". */
@@ -213,6 +214,14 @@ export class FakeTelegramServer {
   failNext(method: string, failure: InjectedFailure, times = 1): void {
     const queued = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) queued.push(failure);
+    this.failures.set(method, queued);
+  }
+
+  /** Lets the next `passing` calls of `method` through, then fails the one after them. */
+  failAfter(method: string, passing: number, failure: InjectedFailure): void {
+    const queued = this.failures.get(method) ?? [];
+    for (let i = 0; i < passing; i++) queued.push(null);
+    queued.push(failure);
     this.failures.set(method, queued);
   }
 
