@@ -28,13 +28,19 @@ describe('the broadcast pacer shared through Postgres', () => {
   });
 
   it("a 429 in one process holds the other's senders for its retry_after, even those already holding a slot", async () => {
-    const [one, two] = [createBroadcastPacer({ db, ratePerSecond: 10 }), createBroadcastPacer({ db, ratePerSecond: 10 })];
+    const [one, two] = [createBroadcastPacer({ db, ratePerSecond: 2 }), createBroadcastPacer({ db, ratePerSecond: 2 })];
     await one.turn();
     const started = Date.now();
-    // Three senders of the second process claim slots 0.1, 0.2 and 0.3 s ahead; then the first process hears 429.
-    const waiting = [two.turn(), two.turn(), two.turn()].map((turn) => turn.then(() => Date.now() - started));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await one.hold(1);
-    for (const waited of await Promise.all(waiting)) expect(waited).toBeGreaterThanOrEqual(980);
+    // Three senders of the second process claim slots 0.5, 1 and 1.5 s ahead; once all three are
+    // waiting for them (not after a guessed pause), the first process hears a 429 with retry_after 2.
+    const claimed: Promise<void>[] = [];
+    const waiting = [0, 1, 2].map(() => {
+      let signal!: () => void;
+      claimed.push(new Promise<void>((resolve) => (signal = resolve)));
+      return two.turn(() => signal()).then(() => Date.now() - started);
+    });
+    await Promise.all(claimed);
+    await one.hold(2);
+    for (const waited of await Promise.all(waiting)) expect(waited).toBeGreaterThanOrEqual(1980);
   });
 });

@@ -144,25 +144,29 @@ describe('follow-ups on the time-skipping server', () => {
 
   it('after an outage, each overdue lead gets exactly one follow-up, spread over the catch-up interval', async () => {
     // The time-skipping server does not skip time while a fired timer waits for a worker, so the
-    // outage is simulated at scale: "24h" after 2 s, "72h" after 6 s, an outage of 9 real seconds
-    // (the worker is stopped), "late" beyond 1 s; then the catch-up spread (60 min) is skipped.
+    // outage is simulated at scale: "24h" after 8 s, "72h" after 16 s (room for four starts on a loaded
+    // machine before the first is due), "late" beyond 1 s; the worker is stopped until the server's
+    // clock has passed both; then the catch-up spread (60 min) is skipped.
     const folder = scenarioCopy((source) =>
       source
-        .replace('after_hours: 24\n', 'after_hours: 0.00056\n')
-        .replace('after_hours: 72\n', 'after_hours: 0.00167\n')
+        .replace('after_hours: 24\n', 'after_hours: 0.00222\n')
+        .replace('after_hours: 72\n', 'after_hours: 0.00444\n')
         .replace('catch_up_spread_minutes: 60', 'catch_up_spread_minutes: 60\n  late_after_minutes: 0.02')
         .replace('quiet_hours: { from: "22:00", to: "09:00" }', 'quiet_hours: null'),
     );
     const leads = [h.newLead(), h.newLead(), h.newLead(), h.newLead()];
     const worker = () => h.worker({ scenarioPath: folder }, { maxCachedWorkflows: 0 });
+    let lastStartAt = 0;
     await (await worker()).runUntil(async () => {
       for (const lead of leads) await h.conversations().deliver(text(lead, '/start'));
       for (const lead of leads) await h.until('sendMessage', lead, 1);
+      lastStartAt = await h.env.currentTimeMs();
     });
-    await new Promise((resolve) => setTimeout(resolve, 9000)); // the outage
+    expect(leads.every((lead) => h.sent('sendMessage', lead).length === 1)).toBe(true); // nothing was due yet
+    // The outage lasts until the server's clock is 2 s past the last lead's "72h".
+    while ((await h.env.currentTimeMs()) <= lastStartAt + 18_000) await new Promise((resolve) => setTimeout(resolve, 200));
     const restartedAt = await h.env.currentTimeMs();
     await (await worker()).runUntil(async () => {
-      await h.fake.waitFor(() => leads.every((lead) => h.sent('sendMessage', lead).length >= 1), 1000);
       await h.env.sleep(2 * HOUR); // longer than the 60-minute spread
       for (const lead of leads) await h.until('sendMessage', lead, 2);
     });
