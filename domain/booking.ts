@@ -1,4 +1,5 @@
 import type { Language } from './language';
+import { DAY_MS, localToUtc, MINUTE_MS, UnknownTimeZoneError, wallClock, type Day } from './time-zone';
 
 /**
  * The pure rules of consultation booking (PRODUCT.md 2.9): which dates and slots to offer, what a
@@ -198,11 +199,6 @@ export function canBook(existing: readonly BookingLike[], now: Instant): boolean
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
-
-/** A local calendar day as a whole number of days since 1970-01-01; plain calendar arithmetic. */
-type Day = number;
 
 interface Context {
   nowMs: number;
@@ -436,65 +432,14 @@ interface LocalTime {
   second: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
-  if (formatter === undefined) {
-    try {
-      formatter = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      throw new BookingInputError('zone', zone);
-    }
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-}
-
-/** The wall clock of `zone` at an instant, read with Intl (the only zone database a workflow has). */
+/** The wall clock of `zone` at an instant; an unknown zone is the caller's input error. */
 function localOf(ms: number, zone: string): LocalTime {
-  const parts = formatterFor(zone).formatToParts(ms);
-  const part = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value);
-  return {
-    day: Date.UTC(part('year'), part('month') - 1, part('day')) / DAY_MS,
-    // Some engines print midnight as 24 even with h23.
-    minuteOfDay: (part('hour') % 24) * 60 + part('minute'),
-    second: part('second'),
-  };
-}
-
-/** The wall clock as if it were UTC, in ms; minus the instant, it gives the zone's offset then. */
-function wallClockMs(ms: number, zone: string): number {
-  const local = localOf(ms, zone);
-  return local.day * DAY_MS + local.minuteOfDay * MINUTE_MS + local.second * 1000;
-}
-
-function offsetMs(ms: number, zone: string): number {
-  const wholeSecond = Math.floor(ms / 1000) * 1000;
-  return wallClockMs(wholeSecond, zone) - wholeSecond;
-}
-
-/**
- * The instant a local wall-clock time happens. Takes the zone's offsets a day either side; a time
- * that happens twice (autumn DST) is the earlier one, a time that never happens (spring gap) moves
- * forward by the gap, as Temporal's "compatible" disambiguation does. Working hours never touch
- * either case in real zones, but the function stays total.
- */
-function localToUtc(day: Day, minuteOfDay: number, zone: string): number {
-  const wall = day * DAY_MS + minuteOfDay * MINUTE_MS;
-  const before = wall - offsetMs(wall - DAY_MS, zone);
-  const after = wall - offsetMs(wall + DAY_MS, zone);
-  const exact = [before, after].filter((ms) => wallClockMs(ms, zone) === wall);
-  return exact.length > 0 ? Math.min(...exact) : before;
+  try {
+    return wallClock(ms, zone);
+  } catch (error) {
+    if (error instanceof UnknownTimeZoneError) throw new BookingInputError('zone', zone);
+    throw error;
+  }
 }
 
 function toMs(value: Instant, field: 'now' | 'startsAt'): number {

@@ -1,4 +1,5 @@
 import type { Segment } from './product-matching';
+import { localTime, wallClock } from './time-zone';
 
 /**
  * A condition in a scenario file. Every listed part must hold; an empty condition always holds.
@@ -47,12 +48,7 @@ export function holds(condition: Condition | undefined, facts: ConditionFacts): 
   return true;
 }
 
-/** Local HH:MM and ISO weekday of an instant in a time zone (Intl only: safe inside workflows). */
+/** Local HH:MM and ISO weekday of an instant in a time zone. */
 export function localClock(epochMs: number, timeZone: string): { localTime: string; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', weekday: 'short', hourCycle: 'h23' }).formatToParts(
-    new Date(epochMs),
-  );
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(part('weekday')) + 1;
-  return { localTime: `${part('hour')}:${part('minute')}`, weekday };
+  return { localTime: localTime(epochMs, timeZone), weekday: wallClock(epochMs, timeZone).weekday };
 }

@@ -1,4 +1,5 @@
 import type { ScenarioButton } from './scenario';
+import { localMinuteOfDay } from './time-zone';
 
 /** One message of the follow-up sequence, sent after this many hours of the lead's silence. */
 export interface FollowUpStep {
@@ -50,7 +51,7 @@ export function dueFollowUps(plan: FollowUpPlan, memory: FollowUpMemory, nowMs: 
 /** Moves an instant out of the quiet hours of `timeZone` (e.g. 23:30 → 09:00 the next morning). */
 export function outsideQuietHours(ms: number, quiet: FollowUpPlan['quietHours'], timeZone: string): number {
   if (!quiet) return ms;
-  const minutes = localMinutes(ms, timeZone);
+  const minutes = localMinuteOfDay(ms, timeZone);
   const from = toMinutes(quiet.from);
   const to = toMinutes(quiet.to);
   const inside = from > to ? minutes >= from || minutes < to : minutes >= from && minutes < to;
@@ -74,11 +75,6 @@ function isSent(step: FollowUpStep, memory: FollowUpMemory): boolean {
   return memory.sentThisSilence.includes(step.id) || (!!step.onceEver && memory.sentEver.includes(step.id));
 }
 
-function localMinutes(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ms));
-  const value = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return value('hour') * 60 + value('minute');
-}
 
 function toMinutes(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);

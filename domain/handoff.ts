@@ -1,5 +1,6 @@
 import { outsideQuietHours } from './follow-ups';
 import type { HandoffTrigger } from './lead-priority';
+import { localDate } from './time-zone';
 
 /** An untaken lead is re-announced and escalated after this long. */
 export const TAKE_SLA_MS = 15 * 60_000;
@@ -109,8 +110,4 @@ export function parseClose(args: string): { outcome: CloseOutcome; reason: strin
 function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-}
-
-function localDate(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
 }
