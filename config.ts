@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isTimeZone } from './domain/time-zone';
 
 /** Comma-separated Telegram user ids, e.g. "111,222". */
 const telegramIdList = z
@@ -63,8 +64,11 @@ export const configSchema = z
     TZ_DEFAULT: z
       .string()
       .default('Europe/Moscow')
-      .refine(isKnownTimeZone, 'expected an IANA time zone such as Europe/Moscow'),
+      .refine(isTimeZone, 'expected an IANA time zone such as Europe/Moscow'),
     RETENTION_DAYS: z.coerce.number({ error: 'expected a number of days' }).int().min(30).max(3650).default(365),
+    // Temporal's own worker metrics (Prometheus, served by the SDK's core) and a worker health check.
+    WORKER_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464').optional()),
+    WORKER_HEALTH_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1, 'expected a port number').max(65535, 'expected a port number')).optional()),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {
@@ -127,13 +131,4 @@ export function clickTracking(config: Config): { publicBaseUrl?: string; secret:
 /** The task queue of campaign send batches: BROADCAST_TASK_QUEUE, or the main queue's name with `-broadcast`. */
 export function broadcastTaskQueue(config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'BROADCAST_TASK_QUEUE'>): string {
   return config.BROADCAST_TASK_QUEUE ?? `${config.TEMPORAL_TASK_QUEUE}-broadcast`;
-}
-
-function isKnownTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -20,7 +20,7 @@ module.exports = {
   forceExit: true,
   projects: [
     // Pure code: domain rules, configuration, scenario files. No database, no Temporal, no bundle.
-    { ...shared, displayName: 'unit', testMatch: under('domain', 'config', 'scenarios') },
+    { ...shared, displayName: 'unit', testMatch: under('domain', 'config', 'scenarios', 'worker') },
     // Postgres, the fake Telegram and OpenAI servers, the bot and the api.
     {
       ...shared,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, type LogLevel, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
@@ -30,7 +30,9 @@ import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
 import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
 import { defaultSchedulePath, loadSchedule } from './scenarios/schedule-loader';
 import { createBroadcastWorker } from './worker/broadcast-worker';
+import { startWorkerHealth } from './worker/health';
 import { createSalesWorker } from './worker/run-worker';
+import { installTemporalRuntime } from './worker/temporal-runtime';
 import { ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
@@ -130,7 +132,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     const token = parts.includes('worker') || wantsBot ? requireBotToken(config) : undefined;
 
     if (parts.includes('worker')) {
-      installTemporalRuntime(config.LOG_LEVEL);
+      installTemporalRuntime({ logger, metricsAddress: config.WORKER_METRICS_ADDRESS });
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
       const schedulesConnection = await Connection.connect({ address: temporalAddress });
@@ -174,6 +176,10 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         await Promise.allSettled(running);
         await connection.close();
       });
+      if (config.WORKER_HEALTH_PORT) {
+        const health = await startWorkerHealth(workers, config.WORKER_HEALTH_PORT);
+        stops.push(() => new Promise((resolve) => health.close(resolve)));
+      }
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
       logger.info({ taskQueue: broadcastTaskQueue(config), ratePerSecond: config.BROADCAST_RATE_PER_SECOND }, 'broadcast worker running');
       if (config.BROADCAST_RATE_PER_SECOND > TELEGRAM_BROADCAST_LIMIT) {
@@ -285,15 +291,6 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
   }
 
   return { done: Promise.race(running).then(() => undefined), stop };
-}
-
-/** The SDK logs at the level we log at (its INFO chatter goes when LOG_LEVEL is warn or above). */
-function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
-  const sdkLevel: LogLevel = level === 'trace' || level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : level === 'warn' ? 'WARN' : 'ERROR';
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: sdkLevel === 'DEBUG' ? 'DEBUG' : 'WARN' }), forward: {} } },
-  });
 }
 
 /** Campaigns start on the main queue and send their batches on the broadcast queue, at the configured pace. */

@@ -16,6 +16,8 @@ let db: Db;
 let app: AppProcess | undefined;
 let env: Record<string, string>;
 let apiPort: number;
+let workerHealthPort: number;
+let workerMetricsPort: number;
 
 beforeAll(async () => {
   [devServer, fake] = await Promise.all([
@@ -23,7 +25,7 @@ beforeAll(async () => {
     FakeTelegramServer.start({ token: TOKEN }),
   ]);
   db = testDb();
-  apiPort = await freePort();
+  [apiPort, workerHealthPort, workerMetricsPort] = [await freePort(), await freePort(), await freePort()];
   env = {
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: fake.apiRoot,
@@ -31,6 +33,8 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: `e2e-${Date.now()}`,
     DATABASE_URL: TEST_DATABASE_URL,
     API_PORT: String(apiPort),
+    WORKER_HEALTH_PORT: String(workerHealthPort),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
     MANAGERS_CHAT_ID: '-100999',
     LOG_LEVEL: 'warn',
     OPENAI_API_KEY: '', // never the real model from a developer's shell
@@ -101,6 +105,10 @@ describe('the whole system in one process, on the dev server', () => {
 
     const health = await fetch(`http://127.0.0.1:${apiPort}/health`).then((r) => r.json());
     expect(health).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
+    // The worker's own health check and Temporal's worker metrics, for a deployment's probes and Prometheus.
+    expect((await fetch(`http://127.0.0.1:${workerHealthPort}/health`)).status).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^temporal_workflow_completed|^temporal_activity_execution_latency|^temporal_num_pollers/m);
     const code = await app.terminate();
     if (code !== 0) console.log(app.output());
     expect(code).toBe(0); // SIGTERM shuts down cleanly
