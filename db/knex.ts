@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
-import { knexConfig } from '../knexfile';
+import { knexConfig, MIGRATIONS_TABLE } from '../knexfile';
+import { formerMigrationNames } from '../migrations';
 
 export type Db = Knex;
 
@@ -13,8 +14,19 @@ export function createDb(databaseUrl: string): Db {
 
 /** Runs every pending migration; safe to call at every start. */
 export async function migrateLatest(db: Db): Promise<string[]> {
+  await renameFormerMigrations(db);
   const [, applied] = (await db.migrate.latest()) as [number, string[]];
   return applied;
+}
+
+/** A database migrated before the files were numbered in run order keeps its history under the new names. */
+async function renameFormerMigrations(db: Db): Promise<void> {
+  if (!(await db.schema.hasTable(MIGRATIONS_TABLE))) return;
+  await db.transaction(async (trx) => {
+    for (const [former, current] of Object.entries(formerMigrationNames)) {
+      await trx(MIGRATIONS_TABLE).where({ name: former }).update({ name: current });
+    }
+  });
 }
 
 /** Creates the database named in the URL if it does not exist (used by `migrate` and the tests). */
