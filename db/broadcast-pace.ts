@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
  * database's own (`clock_timestamp()`), so workers on machines whose clocks disagree still agree here.
  */
 
-/** The pace row is missing: the `20261202_052_broadcast_pace` migration has not run. */
+/** The pace row is missing: the `021_broadcast_pace` migration has not run. */
 export class BroadcastPaceMissingError extends Error {
   constructor() {
     super('broadcast_pace has no row: run the migrations (npm run migrate)');
