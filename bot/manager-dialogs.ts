@@ -14,6 +14,9 @@ export interface ManagerDialogDeps extends StaffAccessDeps {
   logger: Logger;
 }
 
+/** What someone without a manager role reads. */
+const REFUSED = '⛔ Эта команда — для менеджеров. Попытка записана.';
+
 const TEXTS = {
   usageReply: 'Как ответить лиду: /r <номер лида> текст (или ответьте на его сообщение).',
   usageClose: 'Как закрыть: /close <номер лида> done|paid|cancelled причина',
@@ -45,7 +48,7 @@ export function managerDialogs(deps: ManagerDialogDeps): Composer<BotContext> {
     const check = await checkStaffAction(deps, ctx, 'manager', command, {}, { recordAllowed: false });
     if (!check.allowed) {
       logger.warn({ actor, command, reason: check.reason }, 'manager command refused');
-      await ctx.reply(refusalText(deps, 'manager'));
+      await ctx.reply(refusalText(deps, 'manager', REFUSED));
       return;
     }
     const held = await heldBy(db, actor);
@@ -89,7 +92,7 @@ export function managerDialogs(deps: ManagerDialogDeps): Composer<BotContext> {
     const check = await checkStaffAction(deps, ctx, 'manager', 'relay', { leads: held.map((h) => h.lead_id) }, { recordAllowed: false });
     if (!check.allowed) {
       logger.warn({ actor: ctx.from.id, reason: check.reason }, 'manager message refused');
-      return void (await ctx.reply(refusalText(deps, 'manager')));
+      return void (await ctx.reply(refusalText(deps, 'manager', REFUSED)));
     }
     const repliedTo = ctx.message.reply_to_message?.message_id;
     const leadId = repliedTo ? await leadOfStaffMessage(db, ctx.chat.id, repliedTo) : null;

@@ -67,7 +67,7 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
     const check = await checkStaffAction(deps, ctx, required, command, { args }, { recordAllowed: false });
     if (!check.allowed) {
       logger.warn({ actor, command, reason: check.reason }, 'payment command refused');
-      await ctx.reply(deps.owners.length > 0 ? TEXTS.refused : refusalText(deps, required));
+      await ctx.reply(refusalText(deps, required, TEXTS.refused));
       return;
     }
     const actorRole = check.role;

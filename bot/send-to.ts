@@ -13,6 +13,9 @@ export interface SendToDeps extends StaffAccessDeps {
   logger: Logger;
 }
 
+/** What someone without a manager role reads. */
+const REFUSED = '⛔ Эта команда — для менеджеров. Попытка записана.';
+
 type Outcome = 'sent' | 'blocked' | 'not_found' | 'failed' | 'already_sent';
 const LABEL: Record<Outcome, string> = { sent: '✅ отправлено', blocked: '⛔ заблокировал бота', not_found: '❓ не найден', failed: '⚠️ ошибка', already_sent: '✅ уже отправлено' };
 
@@ -31,7 +34,7 @@ export function sendTo(deps: SendToDeps): Composer<BotContext> {
     const actor = ctx.from.id;
     const check = await checkStaffAction(deps, ctx, 'manager', 'sendto', {}, { recordAllowed: false });
     if (!check.allowed) {
-      await ctx.reply(refusalText(deps, 'manager'));
+      await ctx.reply(refusalText(deps, 'manager', REFUSED));
       return;
     }
     const parsed = parseSendTo(ctx.match);

@@ -25,9 +25,9 @@ const REFUSED: Record<Role, string> = {
   owner: '⛔ Это доступно только владельцам. Попытка записана.',
 };
 
-/** The refusal a person reads; without owners it says where staff can act. */
-export function refusalText(deps: StaffAccessDeps, required: Role): string {
-  return deps.owners.length > 0 ? REFUSED[required] : `${REFUSED[required]}\nПока владельцы не настроены, команда работает только в чате менеджеров.`;
+/** The refusal a person reads (a feature's own wording, or the role's); without owners it says where staff can act. */
+export function refusalText(deps: StaffAccessDeps, required: Role, text: string = REFUSED[required]): string {
+  return deps.owners.length > 0 ? text : `${text}\nПока владельцы не настроены, команда работает только в чате менеджеров.`;
 }
 
 export interface ActingRole {

@@ -20,6 +20,8 @@ const cardData = (lead: TestUser, label: string) => String(buttonsOf(cardsAbout(
 /** Everything the bot sent into a chat, as text. */
 const textsIn = (chatId: number) => [...h.fake.callsTo('sendMessage', chatId), ...h.fake.callsTo('copyMessage', chatId)].map((c) => String(c.params.text ?? c.params.caption ?? ''));
 const leadIdOf = async (lead: TestUser) => Number((await h.db('leads').where({ telegram_user_id: lead.id }).first('id')).id);
+/** The take is recorded by the workflow after it answers; its note to the manager comes after the record. */
+const tookLead = (manager: Person) => h.fake.waitFor(() => textsIn(manager.id).some((t) => t.startsWith('✅ Вы взяли лида')));
 const handoffOf = async (lead: TestUser) => h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).first('workflow_id', 'status', 'manager_telegram_id');
 
 /** The victim: a lead who asked for a manager and told the bot something private. */
@@ -89,6 +91,7 @@ describe('a lead attacking another lead’s manager dialog', () => {
       // The managers' chat is the team: a member takes the lead there and works the dialog from there.
       const managersChat = groupChat(MANAGERS_CHAT, 'Managers');
       expect(await sb.press(member, managersChat, cardData(victim, 'Взять'))).toContain('Лид ваш');
+      await tookLead(member);
       expect(await handoffOf(victim)).toMatchObject({ status: 'taken', manager_telegram_id: member.id });
       // The attacker tries again now that the dialog is held: still nothing.
       await sb.say(attacker, privateChatOf(attacker), `/close ${victimLeadId} paid оплачено`);
@@ -136,6 +139,7 @@ describe('a lead attacking another lead’s manager dialog', () => {
       expect(await auditOf(h.db, guest.id)).toMatchObject([{ command: 'card_take', allowed: false, reason: 'not staff' }]);
 
       expect(await sb.press(manager, groupChat(MANAGERS_CHAT, 'Managers'), cardData(victim, 'Взять'))).toContain('Лид ваш');
+      await tookLead(manager);
       expect(await handoffOf(victim)).toMatchObject({ status: 'taken', manager_telegram_id: manager.id });
       await h.endConversations();
     });

@@ -46,6 +46,9 @@ describe('a manager removed from the team', () => {
       const [first, second, marias, untaken] = [await leadAskingForManager(), await leadAskingForManager(), await leadAskingForManager(), await leadAskingForManager()];
       for (const lead of [first, second]) expect(await sb.press(oleg, managersChat, cardData(lead, 'Взять'))).toContain('Лид ваш');
       expect(await sb.press(maria, managersChat, cardData(marias, 'Взять'))).toContain('Лид ваш');
+      // Each take is recorded by its workflow before the note to the manager goes out.
+      const notes = (m: { id: number }) => h.fake.callsTo('sendMessage', m.id).filter((c) => String(c.params.text).startsWith('✅ Вы взяли лида'));
+      await h.fake.waitFor(() => notes(oleg).length === 2 && notes(maria).length === 1);
       // While on the team, Oleg's reply reaches his lead.
       await sb.say(oleg, privateChatOf(oleg), `/r ${await leadIdOf(first)} Добрый день!`);
       await h.fake.waitFor(() => h.texts(first).includes('Добрый день!'));
