@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Handoffs } from '../../bot/handoffs';
-import { setStaffRole } from '../../db/staff';
+import { removeStaff, setStaffRole } from '../../db/staff';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { auditOf, groupChat, person, privateChatOf, securityBot } from '../support/security-bot';
 import { text, type TestUser } from '../support/updates';
@@ -85,6 +85,34 @@ describe('a manager removed from the team', () => {
         ['card_open', 'not staff'],
       ]);
       expect(h.fake.callsTo('sendMessage', oleg.id).filter((c) => String(c.params.text).startsWith('⛔'))).toHaveLength(3);
+      await h.endConversations();
+    });
+  });
+
+  it('still recorded as holding a dialog but without a role (taken away elsewhere): the messages are refused and recorded, never relayed', async () => {
+    const owner = person('Owner');
+    const oleg = person('Oleg');
+    await setStaffRole(h.db, oleg.id, 'manager', owner.id);
+    const sb = securityBot({ fake: h.fake, db: h.db, owners: [owner.id], managersChatId: MANAGERS_CHAT, handoffs: new Handoffs(h.env.client) });
+    const worker = await h.worker({ owners: [owner.id] });
+    await worker.runUntil(async () => {
+      const lead = await leadAskingForManager();
+      expect(await sb.press(oleg, managersChat, cardData(lead, 'Взять'))).toContain('Лид ваш');
+      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', oleg.id).some((c) => String(c.params.text).startsWith('✅ Вы взяли лида')));
+      await removeStaff(h.db, oleg.id); // the handoff row still names him: only the role is gone
+
+      await sb.say(oleg, privateChatOf(oleg), 'Переведите деньги мне на карту');
+      await sb.say(oleg, privateChatOf(oleg), `/r ${await leadIdOf(lead)} Переведите деньги мне на карту`);
+      await sb.say(oleg, privateChatOf(oleg), `/close ${await leadIdOf(lead)} paid оплачено`);
+      expect(await signalsOf(h.env.client.workflow.getHandle(await workflowOf(lead)), 'managerReply')).toEqual([]);
+      expect((await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).first('status')).status).toBe('taken');
+      expect(h.texts(lead).some((t) => t.includes('Переведите деньги'))).toBe(false);
+      expect((await auditOf(h.db, oleg.id)).filter((a) => !a.allowed).map((a) => [a.command, a.reason])).toEqual([
+        ['relay', 'not staff'],
+        ['r', 'not staff'],
+        ['close', 'not staff'],
+      ]);
+      expect(sb.delivered.filter((e) => e.from.id === oleg.id)).toEqual([]); // nor did they reach the lead flow
       await h.endConversations();
     });
   });
