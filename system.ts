@@ -16,10 +16,9 @@ import type { DraftApprovalDeps } from './bot/draft-approvals';
 import { Handoffs } from './bot/handoffs';
 import { LeadConversations } from './bot/lead-conversations';
 import { PaymentWorkflows } from './bot/payment-workflows';
+import { warnAboutStaffAccess } from './bot/staff-access';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
-import { roleOf } from './db/staff';
 import { scenarioVocabulary } from './domain/broadcast-input';
-import { hasRole } from './domain/roles';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
@@ -210,29 +209,30 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         timeZone: config.TZ_DEFAULT,
       });
       const botCampaigns = campaignWorkflows(client, config);
+      warnAboutStaffAccess(logger, { owners: config.ADMIN_TELEGRAM_IDS, managersChatId: config.MANAGERS_CHAT_ID });
+      // Who counts as staff, in which chat: shared by every feature's check (bot/staff-access.ts).
+      const access = { db, owners: config.ADMIN_TELEGRAM_IDS, managersChatId: config.MANAGERS_CHAT_ID };
       bot = createBot({
         token: token as string,
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
-        staff: { db, owners: config.ADMIN_TELEGRAM_IDS, logger },
+        staff: { ...access, logger },
         handoffs: new Handoffs(client),
-        antiSpam: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
-        leadCard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
-        payments: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
-        dashboard: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, timeZone: config.TZ_DEFAULT },
+        antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT },
+        leadCard: { ...access, logger, timeZone: config.TZ_DEFAULT },
+        payments: { ...access, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
+        dashboard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         broadcasts: {
-          db,
-          owners: config.ADMIN_TELEGRAM_IDS,
+          ...access,
           logger,
           workflows: botCampaigns,
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
-        campaigns: { db, owners: config.ADMIN_TELEGRAM_IDS, timeZone: config.TZ_DEFAULT, campaigns: botCampaigns },
-        templates: { db, owners: config.ADMIN_TELEGRAM_IDS, logger, followUpDefaults },
+        campaigns: { ...access, timeZone: config.TZ_DEFAULT, campaigns: botCampaigns },
+        templates: { ...access, logger, followUpDefaults },
         panel: {
-          db,
-          owners: config.ADMIN_TELEGRAM_IDS,
+          ...access,
           logger,
           timeZone: config.TZ_DEFAULT,
           followUpDefaults,
@@ -269,7 +269,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
 
     if (bot && parts.includes('bot')) {
       const telegramBot = bot;
-      const allowed_updates = ['message', 'callback_query', 'pre_checkout_query'] as const;
+      // my_chat_member: the bot learns who added it to a group, and leaves when it was not staff.
+      const allowed_updates = ['message', 'callback_query', 'pre_checkout_query', 'my_chat_member'] as const;
       if (config.TELEGRAM_WEBHOOK_URL) {
         const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
         await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });
@@ -306,8 +307,8 @@ function draftApprovalDeps(db: Db, client: Client, managersChatId: number, owner
   return {
     managersChatId,
     logger,
-    // With no owners configured there are no roles yet: everyone in the managers' chat decides.
-    mayDecide: async (telegramUserId) => owners.length === 0 || hasRole(await roleOf(db, telegramUserId, owners), 'manager'),
+    // The shared staff check: without owners configured, the members of the managers' chat decide.
+    access: { db, owners, managersChatId },
     findDraft: async (id) => {
       const draft = Number.isSafeInteger(id) ? await findDraft(db, id) : undefined;
       return draft && { telegramUserId: draft.telegram_user_id, pending: draft.status === 'pending' };

@@ -21,7 +21,7 @@ import {
 import { answerLeadSearch, type LeadCardDeps } from './lead-card';
 import { changeMaterialStatus, materialsOverview } from './materials-panel';
 import { productsOverview } from './product-editor';
-import { requireRole } from './staff-access';
+import { actingRole, requireRole } from './staff-access';
 import { followUpTemplateList } from './template-editing';
 
 export interface AdminPanelDeps extends LeadCardDeps, ContentEditingDeps {
@@ -63,9 +63,9 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
 
   privateChats.command('admin', async (ctx) => {
     const actor = ctx.from.id;
-    const role = await roleOf(deps.db, actor, deps.owners);
+    const { role, why } = await actingRole(deps, ctx.from, ctx.chat.id);
     const actions = menuFor(role);
-    await auditStaffCommand(deps.db, { actor, actorRole: role, command: 'admin', details: { shown: actions.map((a) => a.id) }, allowed: actions.length > 0, reason: role ? undefined : 'not staff' });
+    await auditStaffCommand(deps.db, { actor, actorRole: role, command: 'admin', details: { shown: actions.map((a) => a.id) }, allowed: actions.length > 0, reason: role ? undefined : (why ?? 'not staff') });
     if (!role) return void (await ctx.reply(TEXTS.refused));
     const keyboard = new InlineKeyboard();
     for (const action of actions) keyboard.text(action.label, 'data' in action ? action.data : `${SCOPE}:${action.id}`).row();

@@ -2,17 +2,16 @@ import { Composer } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { SpamDecision } from '../domain/anti-spam';
-import { hasRole } from '../domain/roles';
 import { recordEvent } from '../db/events';
 import { findLeadByTelegramId } from '../db/leads';
 import { findLeads, parseLeadQuery } from '../db/lead-search';
 import { judgeEvent, liftMuteOf, recordDroppedUpdate } from '../db/spam-guard';
-import { auditStaffCommand, roleOf } from '../db/staff';
+import { auditStaffCommand } from '../db/staff';
 import type { BotContext } from './context';
+import { actingRole, checkStaffAction, type StaffAccessDeps } from './staff-access';
 
-export interface AntiSpamDeps {
+export interface AntiSpamDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   /** The clock; tests move it instead of waiting. */
   now?: () => Date;
@@ -42,17 +41,20 @@ const STAFF_TEXTS = {
 /**
  * Anti-spam for leads (PRODUCT.md section 11), installed before every other feature: a lead who
  * floods the bot is muted progressively, told once for how long, and every update dropped meanwhile
- * is recorded with the reason. Staff are never judged. `/unmute` lets any staff member lift a mute.
+ * is recorded with the reason. It judges private chats and every group the bot is in except the
+ * managers' chat, with one budget per person across them (a command typed in a group costs what it
+ * costs in private). Staff are never judged. `/unmute` lets any staff member lift a mute.
  */
 export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
-  const { db, owners, logger } = deps;
+  const { db, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const composer = new Composer<BotContext>();
   const privateChats = composer.chatType('private');
+  const judged = composer.filter((ctx) => ctx.chat !== undefined && ctx.chat.type !== 'channel' && ctx.chat.id !== deps.managersChatId);
 
-  privateChats.on(['message', 'callback_query'], async (ctx, next) => {
+  judged.on(['message', 'callback_query'], async (ctx, next) => {
     const from = ctx.from;
-    if ((await roleOf(db, from.id, owners)) !== null) return next();
+    if ((await actingRole(deps, from, ctx.chat?.id)).role !== null) return next();
     const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption }, now());
     if (decision.kind === 'pass') return next();
 
@@ -87,15 +89,14 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
 
   privateChats.command('unmute', async (ctx) => {
     const actor = ctx.from.id;
-    const actorRole = await roleOf(db, actor, owners);
     const query = ctx.match.trim();
-    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
-      auditStaffCommand(db, { actor, actorRole, command: 'unmute', details: { query, ...details }, allowed, reason });
-    if (!hasRole(actorRole, 'manager')) {
-      await audit(false, actorRole ? `role ${actorRole} is below manager` : 'not staff');
-      logger.warn({ actor }, 'unmute refused');
+    const check = await checkStaffAction(deps, ctx, 'manager', 'unmute', { query }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor, reason: check.reason }, 'unmute refused');
       return void (await ctx.reply(STAFF_TEXTS.refused));
     }
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole: check.role, command: 'unmute', details: { query, ...details }, allowed, reason });
     const parsed = parseLeadQuery(query);
     if (!parsed || parsed.by === 'phone') {
       await audit(false, 'bad arguments');

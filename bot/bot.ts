@@ -10,6 +10,7 @@ import { leadCard, type LeadCardDeps } from './lead-card';
 import { dashboard, type DashboardDeps } from './dashboard';
 import type { LeadConversations } from './lead-conversations';
 import { draftApprovals, type DraftApprovalDeps } from './draft-approvals';
+import { groupMembership } from './group-membership';
 import { handoffDesk } from './handoff-desk';
 import type { Handoffs } from './handoffs';
 import { managerDialogs } from './manager-dialogs';
@@ -30,7 +31,10 @@ export interface BotDeps {
   logger: Logger;
   /** Approval of low-confidence drafts in the managers' chat, when configured. */
   approvals?: DraftApprovalDeps;
-  /** Staff commands (/staff, /staff_add, /staff_remove) with role checks. */
+  /**
+   * Staff commands (/staff, /staff_add, /staff_remove) with role checks; also who may add the bot to
+   * a group. Its managersChatId is where staff act while no owners are configured (see staff-access.ts).
+   */
   staff?: StaffDeps;
   /** Editors change follow-up templates from Telegram. */
   templates?: TemplateEditingDeps;
@@ -59,8 +63,9 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
-  if (staff) bot.use(staffCommands(staff));
+  if (staff) bot.use(staffCommands({ ...staff, handoffs }));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));

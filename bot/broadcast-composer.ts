@@ -36,11 +36,10 @@ import { sendContentPreview } from './broadcast-preview';
 import { confirmKeyboard, editKeyboard, itemKeyboard, promptFor, SCOPE } from './broadcast-prompts';
 import { BROADCAST_TEXTS as T, share } from './broadcast-texts';
 import type { BotContext } from './context';
-import { requireRole } from './staff-access';
+import { requireRole, type StaffAccessDeps } from './staff-access';
 
-export interface BroadcastComposerDeps {
+export interface BroadcastComposerDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   /** Starts the campaign's workflow on Confirm (Temporal in production, a recording port in tests). */
   workflows: CampaignWorkflowsPort;

@@ -10,10 +10,10 @@ import { auditStaffCommand, roleOf } from '../db/staff';
 import { publishTemplate, templateOverride } from '../db/templates';
 import { scenarioFilePath } from '../scenarios/loader';
 import type { BotContext } from './context';
+import type { StaffAccessDeps } from './staff-access';
 
-export interface ContentEditingDeps {
+export interface ContentEditingDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   /** The shipped scenario per language: the defaults of the texts editors change, the bonus file. */
   scenario(language: Language): Scenario;

@@ -2,14 +2,12 @@ import { Composer, InlineKeyboard } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { computeAnalytics } from '../db/analytics';
-import { auditStaffCommand, roleOf } from '../db/staff';
 import { formatSummary } from '../domain/analytics-summary';
-import { hasRole } from '../domain/roles';
 import type { BotContext } from './context';
+import { checkStaffAction, type StaffAccessDeps } from './staff-access';
 
-export interface DashboardDeps {
+export interface DashboardDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   timeZone: string;
 }
@@ -39,12 +37,10 @@ export function dashboard(deps: DashboardDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const privateChats = composer.chatType('private');
 
-  const allowed = async (actor: number, details: Record<string, unknown>) => {
-    const actorRole = await roleOf(deps.db, actor, deps.owners);
-    const ok = hasRole(actorRole, 'manager');
-    await auditStaffCommand(deps.db, { actor, actorRole, command: 'dashboard', details, allowed: ok, reason: ok ? undefined : actorRole ? `role ${actorRole} is below manager` : 'not staff' });
-    if (!ok) deps.logger.warn({ actor }, 'dashboard refused');
-    return ok;
+  const allowed = async (ctx: BotContext, details: Record<string, unknown>) => {
+    const check = await checkStaffAction(deps, ctx, 'manager', 'dashboard', details);
+    if (!check.allowed) deps.logger.warn({ actor: ctx.from?.id, reason: check.reason }, 'dashboard refused');
+    return check.allowed;
   };
 
   const summary = async (days: number): Promise<string | undefined> => {
@@ -57,14 +53,14 @@ export function dashboard(deps: DashboardDeps): Composer<BotContext> {
   };
 
   privateChats.command('dashboard', async (ctx) => {
-    if (!(await allowed(ctx.from.id, { days: DEFAULT_PERIOD }))) return void (await ctx.reply(TEXTS.refused));
+    if (!(await allowed(ctx, { days: DEFAULT_PERIOD }))) return void (await ctx.reply(TEXTS.refused));
     const text = await summary(DEFAULT_PERIOD);
     await ctx.reply(text ?? TEXTS.failed, text ? { reply_markup: periodButtons(DEFAULT_PERIOD) } : {});
   });
 
   privateChats.callbackQuery(CALLBACK, async (ctx) => {
     const days = Number(ctx.match[1]);
-    if (!(await allowed(ctx.from.id, { days }))) return void (await ctx.answerCallbackQuery({ text: TEXTS.refused, show_alert: true }));
+    if (!(await allowed(ctx, { days }))) return void (await ctx.answerCallbackQuery({ text: TEXTS.refused, show_alert: true }));
     await ctx.answerCallbackQuery();
     const text = await summary(days);
     if (!text) return void (await ctx.reply(TEXTS.failed));

@@ -4,6 +4,7 @@ import { decodeButton } from '../domain/callback-data';
 import { STAFF_TEXTS } from '../domain/staff-texts';
 import { DRAFT_SCOPE, type DraftDecision } from '../workflows/lead-conversation/contract';
 import type { BotContext } from './context';
+import { checkStaffAction, type StaffAccessDeps } from './staff-access';
 
 /** What the approval feature needs: where drafts are, and how to reach a lead's conversation. */
 export interface DraftApprovalDeps {
@@ -11,8 +12,8 @@ export interface DraftApprovalDeps {
   findDraft(id: number): Promise<{ telegramUserId: number; pending: boolean } | undefined>;
   findDraftByMessage(chatId: number, messageId: number): Promise<{ id: number; telegramUserId: number } | undefined>;
   decide(telegramUserId: number, decision: DraftDecision): Promise<void>;
-  /** Whether this person may decide on drafts (a manager or above, checked on every press). */
-  mayDecide(telegramUserId: number): Promise<boolean>;
+  /** Who may decide on drafts: a manager or above, checked on every press and reply, refusals recorded. */
+  access: StaffAccessDeps;
   logger: Logger;
 }
 
@@ -28,7 +29,7 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
     const press = decodeButton(ctx.callbackQuery.data);
     if (press?.scope !== DRAFT_SCOPE) return next();
     const [id, verdict] = press.buttonId.split('.');
-    if (!(await deps.mayDecide(ctx.from.id))) {
+    if (!(await checkStaffAction(deps.access, ctx, 'manager', 'draft_decision', { draftId: id, verdict }, { recordAllowed: false })).allowed) {
       deps.logger.warn({ by: ctx.from.id, draftId: id }, 'draft decision refused: not staff');
       await ctx.answerCallbackQuery({ text: STAFF_TEXTS.notAllowed }).catch(() => undefined);
       return;
@@ -57,7 +58,7 @@ export function draftApprovals(deps: DraftApprovalDeps): Composer<BotContext> {
     const repliedTo = ctx.message.reply_to_message?.message_id;
     const draft = repliedTo ? await deps.findDraftByMessage(ctx.chat.id, repliedTo) : undefined;
     if (!draft) return next();
-    if (!(await deps.mayDecide(ctx.from.id))) {
+    if (!(await checkStaffAction(deps.access, ctx, 'manager', 'draft_edit', { draftId: draft.id }, { recordAllowed: false })).allowed) {
       await ctx.reply(STAFF_TEXTS.notAllowed, { reply_parameters: { message_id: ctx.message.message_id } });
       return;
     }

@@ -3,16 +3,15 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { decodeButton } from '../domain/callback-data';
 import { CARD_ACTIONS, HANDOFF_SCOPE, type CardAction } from '../domain/handoff';
-import { hasRole } from '../domain/roles';
 import { findHandoff } from '../db/handoffs';
-import { auditStaffCommand, roleOf } from '../db/staff';
+import { auditStaffCommand } from '../db/staff';
 import { handoffWorkflowIdOfKey } from '../workflows/manager-handoff/contract';
 import type { BotContext } from './context';
 import { staffName, type Handoffs } from './handoffs';
+import { checkStaffAction, type StaffAccessDeps } from './staff-access';
 
-export interface HandoffDeskDeps {
+export interface HandoffDeskDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   handoffs: Handoffs;
   logger: Logger;
 }
@@ -35,7 +34,8 @@ const TEXTS = {
  * workflow), Open dialog (the history in private), Sales script (in private). The role is checked on
  * every press; refusals and takes are recorded.
  */
-export function handoffDesk({ db, owners, handoffs, logger }: HandoffDeskDeps): Composer<BotContext> {
+export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
+  const { db, handoffs, logger } = deps;
   const composer = new Composer<BotContext>();
 
   composer.on('callback_query:data', async (ctx, next) => {
@@ -47,14 +47,15 @@ export function handoffDesk({ db, owners, handoffs, logger }: HandoffDeskDeps): 
       await ctx.answerCallbackQuery({ text, show_alert: alert }).catch(() => undefined);
     };
     const actor = ctx.from.id;
-    const role = await roleOf(db, actor, owners);
-    const audit = (allowed: boolean, reason?: string) =>
-      auditStaffCommand(db, { actor, actorRole: role, command: `card_${action}`.slice(0, 64), details: { workflowId }, allowed, reason });
-    // Without configured owners there is no staff list yet: whoever is in the managers' chat may act.
-    if (owners.length > 0 && !hasRole(role, 'manager')) {
-      await audit(false, role ? `role ${role}` : 'not staff');
+    const command = `card_${action}`.slice(0, 64);
+    // Callback data is whatever the client sends: the role (and, without owners, the chat) decides,
+    // before anything about the handoff is looked up or told.
+    const check = await checkStaffAction(deps, ctx, 'manager', command, { workflowId: workflowId ?? key.slice(0, 40) }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor, action, reason: check.reason }, 'card press refused');
       return answer(TEXTS.notAllowed, true);
     }
+    const audit = (allowed: boolean, reason?: string) => auditStaffCommand(db, { actor, actorRole: check.role, command, details: { workflowId }, allowed, reason });
     const handoff = workflowId ? await findHandoff(db, workflowId) : undefined;
     if (!workflowId || !handoff || !(CARD_ACTIONS as readonly string[]).includes(action)) return answer(TEXTS.unknown);
     try {

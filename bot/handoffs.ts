@@ -2,16 +2,18 @@ import type { Client } from '@temporalio/client';
 import {
   closeDialogUpdate,
   managerReplySignal,
+  releaseDialogSignal,
   salesScriptUpdate,
   takeLeadUpdate,
   type CloseRequest,
   type CloseResult,
   type ManagerReply,
+  type ReleaseDialog,
   type TakeRequest,
   type TakeResult,
 } from '../workflows/manager-handoff/contract';
 
-/** The bot's way into handoff workflows: take, close and the sales script are updates (the manager needs the answer); replies are signals. */
+/** The bot's way into handoff workflows: take, close and the sales script are updates (the manager needs the answer); replies and releases are signals. */
 export class Handoffs {
   constructor(private readonly client: Client) {}
 
@@ -29,6 +31,11 @@ export class Handoffs {
 
   reply(workflowId: string, reply: ManagerReply): Promise<void> {
     return this.client.workflow.getHandle(workflowId).signal(managerReplySignal, reply);
+  }
+
+  /** The manager holding the dialog lost their role: the dialog goes back to the queue. */
+  release(workflowId: string, release: ReleaseDialog): Promise<void> {
+    return this.client.workflow.getHandle(workflowId).signal(releaseDialogSignal, release);
   }
 }
 

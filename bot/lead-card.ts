@@ -5,11 +5,10 @@ import { splitText } from '../domain/split-text';
 import { leadCardText } from '../db/lead-card';
 import { findLeads, parseLeadQuery } from '../db/lead-search';
 import type { BotContext } from './context';
-import { requireRole } from './staff-access';
+import { requireRole, type StaffAccessDeps } from './staff-access';
 
-export interface LeadCardDeps {
+export interface LeadCardDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   /** The zone staff read times in. */
   timeZone?: string;

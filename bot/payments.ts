@@ -5,16 +5,16 @@ import type { Logger } from 'pino';
 import { createOrder } from '../activities/payments';
 import { listInstalments } from '../db/instalments';
 import { findOrder, markOrderRefunded } from '../db/orders';
-import { auditStaffCommand, roleOf } from '../db/staff';
+import { auditStaffCommand } from '../db/staff';
 import { formatAmount, STARS_CURRENCY } from '../domain/payments';
-import { hasRole, type Role } from '../domain/roles';
+import type { Role } from '../domain/roles';
 import type { ManagerActionResult } from '../workflows/payment/contract';
 import type { BotContext } from './context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
+import { checkStaffAction, refusalText, type StaffAccessDeps } from './staff-access';
 
-export interface PaymentCommandsDeps {
+export interface PaymentCommandsDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   workflows: PaymentWorkflowsPort;
 }
@@ -54,7 +54,8 @@ const TEXTS = {
  * The role is checked on every call; every command, allowed or refused, is recorded in
  * `staff_audit`; a refused one never reaches the lead flow.
  */
-export function paymentCommands({ db, owners, logger, workflows }: PaymentCommandsDeps): Composer<BotContext> {
+export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext> {
+  const { db, logger, workflows } = deps;
   const composer = new Composer<BotContext>();
 
   composer.command(Object.keys(PAYMENT_COMMANDS), async (ctx) => {
@@ -62,17 +63,16 @@ export function paymentCommands({ db, owners, logger, workflows }: PaymentComman
     const actor = ctx.from.id;
     const command = ctx.message.text.split(/[\s@]/)[0].slice(1).toLowerCase();
     const args = ctx.match.trim().split(/\s+/).filter(Boolean);
-    const actorRole = await roleOf(db, actor, owners);
-    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
-      auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
-
     const required = PAYMENT_COMMANDS[command];
-    if (!hasRole(actorRole, required)) {
-      await audit(false, actorRole ? `role ${actorRole} is below ${required}` : 'not staff');
-      logger.warn({ actor, command }, 'payment command refused');
-      await ctx.reply(TEXTS.refused);
+    const check = await checkStaffAction(deps, ctx, required, command, { args }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor, command, reason: check.reason }, 'payment command refused');
+      await ctx.reply(refusalText(deps, required, TEXTS.refused));
       return;
     }
+    const actorRole = check.role;
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
 
     if (command === 'order_link') {
       const [leadArg, productCode, amountArg, url] = args;

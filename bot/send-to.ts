@@ -1,18 +1,20 @@
 import { Composer, GrammyError } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { hasRole } from '../domain/roles';
 import { parseSendTo, type Recipient } from '../domain/send-to';
 import { markLeadBlocked } from '../db/leads';
 import { claimOutbound, settleOutbound } from '../db/messages';
-import { auditStaffCommand, roleOf } from '../db/staff';
+import { auditStaffCommand } from '../db/staff';
 import type { BotContext } from './context';
+import { checkStaffAction, refusalText, type StaffAccessDeps } from './staff-access';
 
-export interface SendToDeps {
+export interface SendToDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
 }
+
+/** What someone without a manager role reads. */
+const REFUSED = '⛔ Эта команда — для менеджеров. Попытка записана.';
 
 type Outcome = 'sent' | 'blocked' | 'not_found' | 'failed' | 'already_sent';
 const LABEL: Record<Outcome, string> = { sent: '✅ отправлено', blocked: '⛔ заблокировал бота', not_found: '❓ не найден', failed: '⚠️ ошибка', already_sent: '✅ уже отправлено' };
@@ -22,20 +24,22 @@ const LABEL: Record<Outcome, string> = { sent: '✅ отправлено', block
  * per recipient. Each send is logged under an id made of the update and the lead, so a redelivered
  * update never sends twice.
  */
-export function sendTo({ db, owners, logger }: SendToDeps): Composer<BotContext> {
+export function sendTo(deps: SendToDeps): Composer<BotContext> {
+  const { db, logger } = deps;
   const composer = new Composer<BotContext>();
 
-  composer.chatType('private').command('sendto', async (ctx) => {
+  // In any chat: the staff check decides (without owners, only the managers' chat passes).
+  composer.command('sendto', async (ctx) => {
+    if (!ctx.from) return;
     const actor = ctx.from.id;
-    const role = await roleOf(db, actor, owners);
-    const parsed = parseSendTo(ctx.match);
-    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
-      auditStaffCommand(db, { actor, actorRole: role, command: 'sendto', details, allowed, reason });
-    if (!hasRole(role, 'manager')) {
-      await audit(false, role ? `role ${role}` : 'not staff');
-      await ctx.reply('⛔ Эта команда — для менеджеров. Попытка записана.');
+    const check = await checkStaffAction(deps, ctx, 'manager', 'sendto', {}, { recordAllowed: false });
+    if (!check.allowed) {
+      await ctx.reply(refusalText(deps, 'manager', REFUSED));
       return;
     }
+    const parsed = parseSendTo(ctx.match);
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole: check.role, command: 'sendto', details, allowed, reason });
     if ('error' in parsed) {
       await audit(false, parsed.error);
       await ctx.reply(`Не отправлено: ${parsed.error}.\nКак: /sendto @username1 @username2 текст сообщения`);

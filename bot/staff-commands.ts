@@ -4,11 +4,18 @@ import type { Logger } from 'pino';
 import { canManage, hasRole, isRole, ROLES, type Role } from '../domain/roles';
 import { auditStaffCommand, listStaff, removeStaff, roleOf, setStaffRole } from '../db/staff';
 import type { BotContext } from './context';
+import { releaseDialogsOf } from './dialog-release';
+import type { Handoffs } from './handoffs';
+import { checkStaffAction, type StaffAccessDeps } from './staff-access';
 
-export interface StaffDeps {
+export interface StaffDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
+}
+
+export interface StaffCommandsDeps extends StaffDeps {
+  /** Dialogs held by someone who is no longer a manager go back to the queue through their workflows. */
+  handoffs?: Pick<Handoffs, 'release'>;
 }
 
 /** Commands that belong to staff; from anyone else they are refused and recorded, never passed on. */
@@ -21,6 +28,8 @@ const TEXTS = {
   added: (id: number, role: Role) => `✅ ${id} теперь ${role}.`,
   removed: (id: number) => `✅ ${id} больше не в команде.`,
   notStaff: (id: number) => `${id} не был в команде.`,
+  released: (n: number) => `Его открытые диалоги (${n}) возвращены в очередь.`,
+  releaseFailed: (n: number) => `⚠️ ${n} диалог(ов) не удалось вернуть в очередь: сервис недоступен. Его сообщения лидам всё равно не пройдут.`,
   cannotGrant: (role: Role) => `⛔ Ваша роль не может выдавать или снимать роль ${role}.`,
   list: (owners: readonly number[], staff: { telegramUserId: number; role: Role }[]) =>
     ['👥 Команда:', ...owners.map((id) => `• ${id} — owner (из настроек)`), ...staff.map((s) => `• ${s.telegramUserId} — ${s.role}`)].join('\n'),
@@ -30,7 +39,8 @@ const TEXTS = {
  * Staff management in a private chat. The role is checked on every call, against the database and
  * the configured owners; a refused command is answered and recorded, and never reaches the lead flow.
  */
-export function staffCommands({ db, owners, logger }: StaffDeps): Composer<BotContext> {
+export function staffCommands(deps: StaffCommandsDeps): Composer<BotContext> {
+  const { db, owners, logger } = deps;
   const composer = new Composer<BotContext>();
   const privateChats = composer.chatType('private');
 
@@ -38,16 +48,15 @@ export function staffCommands({ db, owners, logger }: StaffDeps): Composer<BotCo
     const actor = ctx.from.id;
     const command = ctx.message?.text.split(/[\s@]/)[0].slice(1).toLowerCase() ?? 'staff';
     const args = ctx.match.trim().split(/\s+/).filter(Boolean);
-    const actorRole = await roleOf(db, actor, owners);
-    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
-      auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
-
-    if (!hasRole(actorRole, 'admin')) {
-      await audit(false, actorRole ? `role ${actorRole} is below admin` : 'not staff');
-      logger.warn({ actor, command }, 'staff command refused');
+    const check = await checkStaffAction(deps, ctx, 'admin', command, { args }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor, command, reason: check.reason }, 'staff command refused');
       await ctx.reply(TEXTS.refused);
       return;
     }
+    const actorRole = check.role;
+    const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
+      auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
     if (command === 'staff') {
       await audit(true);
       await ctx.reply(TEXTS.list(owners, await listStaff(db)));
@@ -73,7 +82,8 @@ export function staffCommands({ db, owners, logger }: StaffDeps): Composer<BotCo
         return;
       }
       await setStaffRole(db, target, role, actor);
-      await audit(true, undefined, { target, role });
+      const release = hasRole(role, 'manager') ? undefined : await releaseDialogs(target, `role lowered to ${role}`);
+      await audit(true, undefined, { target, role, ...(release && { release }) });
       await ctx.reply(TEXTS.added(target, role));
       return;
     }
@@ -84,9 +94,17 @@ export function staffCommands({ db, owners, logger }: StaffDeps): Composer<BotCo
       return;
     }
     const removed = await removeStaff(db, target);
-    await audit(true, undefined, { target, removed });
-    await ctx.reply(removed ? TEXTS.removed(target) : TEXTS.notStaff(target));
+    // Whether or not a row went: someone left holding dialogs (a role removed by hand in the database) loses them too.
+    const release = await releaseDialogs(target, 'staff_removed');
+    await audit(true, undefined, { target, removed, ...(release && { release }) });
+    await ctx.reply([removed ? TEXTS.removed(target) : TEXTS.notStaff(target), ...(release?.released.length ? [TEXTS.released(release.released.length)] : []), ...(release?.failed.length ? [TEXTS.releaseFailed(release.failed.length)] : [])].join('\n'));
   });
+
+  /** Releases the person's dialogs unless they are still a manager (an owner from configuration is). */
+  async function releaseDialogs(target: number, reason: string) {
+    if (!deps.handoffs || hasRole(await roleOf(db, target, owners), 'manager')) return undefined;
+    return releaseDialogsOf({ db, handoffs: deps.handoffs, logger }, target, reason);
+  }
 
   return composer;
 }

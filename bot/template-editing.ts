@@ -2,16 +2,15 @@ import { Composer, InlineKeyboard } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Language } from '../domain/language';
-import { hasRole } from '../domain/roles';
 import { TELEGRAM_TEXT_LIMIT } from '../domain/split-text';
 import { renderTemplate } from '../domain/template';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import { peekTemplateDraft, publishTemplate, saveTemplateDraft, takeTemplateDraft, templateOverride, templateWithDocument } from '../db/templates';
 import type { BotContext } from './context';
+import { checkStaffAction, type StaffAccessDeps } from './staff-access';
 
-export interface TemplateEditingDeps {
+export interface TemplateEditingDeps extends StaffAccessDeps {
   db: Knex;
-  owners: readonly number[];
   logger: Logger;
   /** The scenario's follow-up texts by id, per language: the defaults editors start from. */
   followUpDefaults(language: Language): Record<string, string>;
@@ -66,12 +65,9 @@ export function templateEditing(deps: TemplateEditingDeps): Composer<BotContext>
   const privateChats = composer.chatType('private');
 
   const allowed = async (ctx: BotContext, command: string, details: Record<string, unknown> = {}) => {
-    const actor = ctx.from?.id ?? 0;
-    const actorRole = await roleOf(deps.db, actor, deps.owners);
-    const ok = hasRole(actorRole, 'editor');
-    await auditStaffCommand(deps.db, { actor, actorRole, command, details, allowed: ok, reason: ok ? undefined : 'below editor' });
-    if (!ok) await ctx.reply(TEXTS.refused);
-    return ok;
+    const check = await checkStaffAction(deps, ctx, 'editor', command, details);
+    if (!check.allowed) await ctx.reply(TEXTS.refused);
+    return check.allowed;
   };
 
   privateChats.command('templates', async (ctx) => {

@@ -1,21 +1,30 @@
 import type { Update } from 'grammy/types';
 import pino from 'pino';
 import { createBot } from '../../bot/bot';
+import type { Db } from '../../db/knex';
+import { setStaffRole } from '../../db/staff';
 import { STAFF_TEXTS } from '../../domain/staff-texts';
 import type { DraftDecision } from '../../workflows/lead-conversation/contract';
 import { FakeTelegramServer } from '../fakes/telegram-server';
+import { testDb, uniqueUserId } from '../support/db';
 
 const TOKEN = '123456:TEST-token-for-the-fake-server';
 const MANAGERS = -100500;
-const MANAGER = { id: 77, is_bot: false, first_name: 'Олег' };
+const MANAGER = { id: uniqueUserId(), is_bot: false, first_name: 'Олег' };
+const OWNER = uniqueUserId();
 
 let fake: FakeTelegramServer;
+let db: Db;
 let decisions: { telegramUserId: number; decision: DraftDecision }[];
 
 beforeAll(async () => {
   fake = await FakeTelegramServer.start({ token: TOKEN });
+  db = testDb();
+  await setStaffRole(db, MANAGER.id, 'manager', OWNER);
 });
-afterAll(() => fake?.stop());
+afterAll(async () => {
+  await Promise.all([fake?.stop(), db?.destroy()]);
+});
 beforeEach(() => {
   decisions = [];
 });
@@ -32,7 +41,7 @@ async function botWithDrafts() {
       findDraft: async (id) => (id === 1 ? { telegramUserId: 4001, pending: true } : id === 2 ? { telegramUserId: 4002, pending: false } : undefined),
       findDraftByMessage: async (chatId, messageId) => (chatId === MANAGERS && messageId === 900 ? { id: 1, telegramUserId: 4001 } : undefined),
       decide: async (telegramUserId, decision) => void decisions.push({ telegramUserId, decision }),
-      mayDecide: async (telegramUserId) => telegramUserId === MANAGER.id,
+      access: { db, owners: [OWNER], managersChatId: MANAGERS },
     },
   });
   await bot.init();
@@ -57,8 +66,8 @@ describe('draft approvals in the managers chat', () => {
     await bot.handleUpdate(callback('dr:1.ok'));
     await bot.handleUpdate(callback('dr:1.no'));
     expect(decisions).toEqual([
-      { telegramUserId: 4001, decision: { draftId: 1, decision: 'approve', by: 77 } },
-      { telegramUserId: 4001, decision: { draftId: 1, decision: 'reject', by: 77 } },
+      { telegramUserId: 4001, decision: { draftId: 1, decision: 'approve', by: MANAGER.id } },
+      { telegramUserId: 4001, decision: { draftId: 1, decision: 'reject', by: MANAGER.id } },
     ]);
   });
 
@@ -71,7 +80,7 @@ describe('draft approvals in the managers chat', () => {
   it("a reply to the draft card sends the manager's text instead", async () => {
     const bot = await botWithDrafts();
     await bot.handleUpdate(replyTo(900, 'Да, можно учиться в своём темпе.'));
-    expect(decisions).toEqual([{ telegramUserId: 4001, decision: { draftId: 1, decision: 'edit', text: 'Да, можно учиться в своём темпе.', by: 77 } }]);
+    expect(decisions).toEqual([{ telegramUserId: 4001, decision: { draftId: 1, decision: 'edit', text: 'Да, можно учиться в своём темпе.', by: MANAGER.id } }]);
     expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.edited);
   });
 
@@ -89,7 +98,7 @@ describe('draft approvals in the managers chat', () => {
         decide: async () => {
           throw new Error('workflow not found');
         },
-        mayDecide: async () => true,
+        access: { db, owners: [OWNER], managersChatId: MANAGERS },
       },
     });
     await bot.init();
@@ -99,7 +108,7 @@ describe('draft approvals in the managers chat', () => {
 
   it('someone in the managers chat without a manager role cannot decide', async () => {
     const bot = await botWithDrafts();
-    const intruder = { id: 31337, is_bot: false, first_name: 'Гость' };
+    const intruder = { id: uniqueUserId(), is_bot: false, first_name: 'Гость' };
     const press = callback('dr:1.ok') as unknown as { callback_query: { from: object } };
     press.callback_query.from = intruder;
     await bot.handleUpdate(press as unknown as Update);
@@ -108,6 +117,11 @@ describe('draft approvals in the managers chat', () => {
     await bot.handleUpdate(reply as unknown as Update);
     expect(decisions).toEqual([]);
     expect(fake.callsTo('sendMessage', MANAGERS).at(-1)?.params.text).toBe(STAFF_TEXTS.notAllowed);
+    const audit = await db('staff_audit').where({ actor_telegram_id: intruder.id }).orderBy('id').select('command', 'allowed', 'reason');
+    expect(audit).toEqual([
+      { command: 'draft_decision', allowed: false, reason: 'not staff' },
+      { command: 'draft_edit', allowed: false, reason: 'not staff' },
+    ]);
   });
 
   it('the same buttons or replies in another chat do nothing', async () => {

@@ -535,6 +535,10 @@ export class FakeTelegramServer {
       return { file_id: fileId, file_unique_id: `AgAD${fileId.slice(-8)}`, file_size: file.content.length, file_path: file.path };
     },
     getChat: (params) => ({ ...this.chat(this.requireChat(params)), accent_color_id: 0, max_reaction_count: 11 }),
+    leaveChat: (params) => {
+      this.requireChat(params);
+      return true;
+    },
   };
 
   private async getUpdates(params: Params, signal: AbortSignal): Promise<Update[]> {
