@@ -91,7 +91,37 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
-  if (only === 'instalments' || only === 'post-sale' || only === 'campaign') return finish();
+  if (only === undefined || only === 'scenario-timer') {
+    await (await newWorker()).runUntil(async () => {
+      // The bonus step's `then` as a deadline (patch scenario-step-timer), then continue-as-new after
+      // the third event, checking the scenario file without retrying a broken one (patch scenario-candidate).
+      const lead = newLead();
+      const handle = await env.client.workflow.signalWithStart('leadConversationWorkflow', {
+        workflowId: leadWorkflowId(lead.id),
+        taskQueue,
+        args: [{ telegramUserId: lead.id, chatId: lead.id, maxEventsPerRun: 3 }],
+        signal: 'inbound',
+        signalArgs: [text(lead, '/start replay')],
+      });
+      await fake.waitFor(() => sentTo(lead).length >= 1, 20_000);
+      await conversations.deliver(press(lead, 'greeting:bonus'));
+      await fake.waitFor(() => fake.callsTo('sendDocument', lead.id).length === 1, 20_000);
+      await env.sleep('3s');
+      await fake.waitFor(() => sentTo(lead).length >= 2, 20_000); // the opening question, by the timer
+      await drive(press(lead, 'opening:manage_money'), lead, 3);
+      const firstRun = env.client.workflow.getHandle(leadWorkflowId(lead.id), handle.signaledRunId);
+      for (let tries = 0; (await firstRun.describe()).status.name === 'RUNNING'; tries++) {
+        if (tries > 400) throw new Error('the conversation did not continue as new');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const history = await firstRun.fetchHistory();
+      const file = join(OUT_DIR, 'lead-conversation-scenario-timer.json');
+      writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
+      console.log(`recorded ${history.events?.length} events to ${file}`);
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+  }
+  if (only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
