@@ -175,7 +175,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     if (timedOut && state.stepTimer && Date.now() >= state.stepTimer.at) {
       const { stepId } = state.stepTimer;
       state.stepTimer = null;
-      await survive('scenario step timer', async () => (scenario && stepId in scenario.steps ? run(enterStep(scenario, stepId)) : undefined));
+      // A manager holding the dialog keeps the bot silent: the scenario does not step in (the old sleep
+      // could not be overtaken by a take; a deadline can).
+      if (state.handoff?.phase === 'taken') log.info('scenario step timer dropped: a manager holds the dialog', { leadId: state.leadId, stepId });
+      else await survive('scenario step timer', async () => (scenario && stepId in scenario.steps ? run(enterStep(scenario, stepId)) : undefined));
       continue;
     }
     if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
