@@ -10,6 +10,7 @@ import { buildApi } from './api/app';
 import { broadcastBatchSize, CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
+import { startLongPolling } from './bot/long-polling';
 import { createBot } from './bot/bot';
 import type { BotContext } from './bot/context';
 import type { DraftApprovalDeps } from './bot/draft-approvals';
@@ -277,12 +278,11 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         logger.info({ url }, 'bot on webhook (served by the api)');
       } else {
         await telegramBot.init();
-        running.push(telegramBot.start({ allowed_updates, drop_pending_updates: false }));
         const handedOver = conversations;
-        stops.push(async () => {
-          handedOver?.close(); // an update waiting for Temporal stays at Telegram for the next start
-          if (telegramBot.isRunning()) await telegramBot.stop();
-        });
+        // An update waiting for Temporal at shutdown stays at Telegram for the next start.
+        const polling = startLongPolling(telegramBot, { allowedUpdates: allowed_updates, logger, onStop: () => handedOver?.close() });
+        running.push(polling.done);
+        stops.push(() => polling.stop());
         logger.info({ username: telegramBot.botInfo.username }, 'bot polling');
       }
     }

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import {
+  advanceCampaignStatus,
   deliveryCounts,
   findCampaign,
   queuedDeliveries,
@@ -142,7 +143,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
   async function applyWinner(campaign: CampaignRow, winner: VariantKey, reason: string, stats: VariantStats[], windowHours: number): Promise<void> {
     await setAbResult(db, campaign.id, { winner, reason, metric: campaign.ab_test?.metric, windowHours, stats, decidedAt: new Date().toISOString() });
     await assignWinnerToRest(db, campaign.id, winner);
-    await setCampaignStatus(db, campaign.id, 'winner_picked');
+    await advanceCampaignStatus(db, campaign.id, 'winner_picked');
     await report(campaign, 'winner', reason, windowHours);
   }
 
@@ -181,8 +182,14 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
   }
 
   return {
-    async markCampaignStatus(request: { campaignId: number; status: CampaignStatus }): Promise<void> {
-      await setCampaignStatus(db, request.campaignId, request.status);
+    /**
+     * Moves the campaign to a live status, only from a live one: `applied: false` when the row is
+     * cancelled or completed (a launch that withdrew it), and the workflow must not send.
+     */
+    async markCampaignStatus(request: { campaignId: number; status: CampaignStatus }): Promise<{ applied: boolean }> {
+      const applied = await advanceCampaignStatus(db, request.campaignId, request.status);
+      if (!applied) logger.warn({ campaignId: request.campaignId, status: request.status }, 'campaign row is final; status not changed');
+      return { applied };
     },
 
     /** Adds the next chunk of the audience as queued deliveries; `done` once no lead is left. */
@@ -271,7 +278,9 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     /** The campaign's final status; a cancelled one's queued deliveries become skipped. */
     async finishCampaign(request: { campaignId: number; outcome: 'completed' | 'cancelled' }): Promise<DeliveryCounts> {
       if (request.outcome === 'cancelled') await skipQueuedDeliveries(db, request.campaignId, 'campaign cancelled');
-      await setCampaignStatus(db, request.campaignId, request.outcome);
+      // A withdrawn (cancelled) campaign stays cancelled.
+      if (request.outcome === 'cancelled') await setCampaignStatus(db, request.campaignId, 'cancelled');
+      else await advanceCampaignStatus(db, request.campaignId, 'completed');
       return deliveryCounts(db, request.campaignId);
     },
   };

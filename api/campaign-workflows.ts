@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   broadcastCampaignWorkflowType,
   campaignWorkflowId,
@@ -16,7 +17,8 @@ export type CampaignCommand = 'pause' | 'resume' | 'cancel' | 'deliver-now';
 
 /** What the api does with campaign workflows: start one, pause, resume or cancel it. */
 export interface CampaignWorkflowsPort {
-  start(input: BroadcastCampaignInput): Promise<void>;
+  /** Starts `campaign-<id>`; `already-started` when an earlier (perhaps unanswered) start got there first. */
+  start(input: BroadcastCampaignInput): Promise<'started' | 'already-started'>;
   /** false: the campaign's workflow has ended, nothing was delivered. */
   command(campaignId: number, command: CampaignCommand): Promise<boolean>;
   /** The editor's A/B winner; false: the campaign's workflow has ended. */
@@ -49,12 +51,20 @@ export class CampaignWorkflows implements CampaignWorkflowsPort {
     private readonly sending: CampaignSending,
   ) {}
 
-  async start(input: BroadcastCampaignInput): Promise<void> {
-    await this.client.workflow.start(broadcastCampaignWorkflowType, {
-      workflowId: campaignWorkflowId(input.campaignId),
-      taskQueue: this.taskQueue,
-      args: [{ sendQueue: this.sending.queue, batchSize: this.sending.batchSize, ...input }],
-    });
+  async start(input: BroadcastCampaignInput): Promise<'started' | 'already-started'> {
+    try {
+      await this.client.workflow.start(broadcastCampaignWorkflowType, {
+        workflowId: campaignWorkflowId(input.campaignId),
+        taskQueue: this.taskQueue,
+        // A campaign runs once: a retried start never begins a second run, even after the first ended.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [{ sendQueue: this.sending.queue, batchSize: this.sending.batchSize, ...input }],
+      });
+      return 'started';
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+      throw error;
+    }
   }
 
   command(campaignId: number, command: CampaignCommand): Promise<boolean> {

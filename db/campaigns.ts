@@ -64,6 +64,27 @@ export async function setCampaignStatus(db: Knex, id: number, status: CampaignSt
   await db('campaigns').where({ id }).update({ status, updated_at: db.fn.now() });
 }
 
+/** The statuses a campaign's workflow moves between; cancelled and completed are final. */
+export const LIVE_CAMPAIGN_STATUSES: readonly CampaignStatus[] = ['scheduled', 'running', 'paused', 'observing', 'winner_picked'];
+
+/**
+ * Moves a live campaign to `status`; false (and nothing written) when the row is final already, so a
+ * workflow never revives a campaign its launch withdrew or an editor cancelled.
+ */
+export async function advanceCampaignStatus(db: Knex, id: number, status: CampaignStatus): Promise<boolean> {
+  const updated = await db('campaigns').where({ id }).whereIn('status', LIVE_CAMPAIGN_STATUSES).update({ status, updated_at: db.fn.now() });
+  return updated > 0;
+}
+
+/**
+ * Cancels a campaign whose launch could not tell whether its workflow started, as long as no workflow
+ * has taken it on (it is still `scheduled`); false when one has, so the campaign is running.
+ */
+export async function withdrawCampaign(db: Knex, id: number): Promise<boolean> {
+  const updated = await db('campaigns').where({ id, status: 'scheduled' }).update({ status: 'cancelled', updated_at: db.fn.now() });
+  return updated > 0;
+}
+
 /**
  * Adds the next `limit` leads of the audience (by lead id, after `afterLeadId`) as queued
  * deliveries. The unique (campaign, lead) key makes a repeated chunk add nothing. Opted-out and

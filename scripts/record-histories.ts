@@ -33,7 +33,7 @@ import { temporalTestServerPath } from './temporal-binaries';
 import { seedCampaign, seedLeads } from '../test/support/campaigns';
 import { broadcastCampaignWorkflow } from '../workflows/broadcast-campaign/workflow';
 import { campaignWorkflowId, pauseCampaignSignal, pickWinnerSignal, resumeCampaignSignal } from '../workflows/broadcast-campaign/contract';
-import { createCampaign } from '../db/campaigns';
+import { createCampaign, withdrawCampaign } from '../db/campaigns';
 
 const TOKEN = '123456:RECORDING-token-for-the-fake-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
@@ -77,6 +77,7 @@ async function main(only = process.argv[2]): Promise<void> {
   if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);
+  if (only === undefined || only === 'campaign-withdrawn') await recordWithdrawnCampaign(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'instalments') await recordInstalments(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'post-sale') {
     await (await newWorker()).runUntil(async () => {
@@ -90,7 +91,37 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
-  if (only === 'instalments' || only === 'post-sale' || only === 'campaign') return finish();
+  if (only === undefined || only === 'scenario-timer') {
+    await (await newWorker()).runUntil(async () => {
+      // The bonus step's `then` as a deadline (patch scenario-step-timer), then continue-as-new after
+      // the third event, checking the scenario file without retrying a broken one (patch scenario-candidate).
+      const lead = newLead();
+      const handle = await env.client.workflow.signalWithStart('leadConversationWorkflow', {
+        workflowId: leadWorkflowId(lead.id),
+        taskQueue,
+        args: [{ telegramUserId: lead.id, chatId: lead.id, maxEventsPerRun: 3 }],
+        signal: 'inbound',
+        signalArgs: [text(lead, '/start replay')],
+      });
+      await fake.waitFor(() => sentTo(lead).length >= 1, 20_000);
+      await conversations.deliver(press(lead, 'greeting:bonus'));
+      await fake.waitFor(() => fake.callsTo('sendDocument', lead.id).length === 1, 20_000);
+      await env.sleep('3s');
+      await fake.waitFor(() => sentTo(lead).length >= 2, 20_000); // the opening question, by the timer
+      await drive(press(lead, 'opening:manage_money'), lead, 3);
+      const firstRun = env.client.workflow.getHandle(leadWorkflowId(lead.id), handle.signaledRunId);
+      for (let tries = 0; (await firstRun.describe()).status.name === 'RUNNING'; tries++) {
+        if (tries > 400) throw new Error('the conversation did not continue as new');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const history = await firstRun.fetchHistory();
+      const file = join(OUT_DIR, 'lead-conversation-scenario-timer.json');
+      writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
+      console.log(`recorded ${history.events?.length} events to ${file}`);
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+  }
+  if (only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -245,6 +276,25 @@ async function recordCampaign(
   });
   if (leads.some((lead) => fake.callsTo('sendMessage', lead.telegramUserId).length !== 1)) throw new Error('the recorded campaign did not reach each lead once');
   await save('broadcast-campaign-paused-resumed', campaignWorkflowId(campaign.id));
+}
+
+/** A campaign whose launch withdrew its row (Temporal's answer was lost): the workflow ends cancelled, sending nothing. */
+async function recordWithdrawnCampaign(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const source = `replay-withdrawn-${Date.now()}`;
+  const leads = await seedLeads(db, source, 2);
+  const campaign = await seedCampaign(db, { sources: [source] });
+  await withdrawCampaign(db, campaign.id);
+  const handle = await env.client.workflow.start(broadcastCampaignWorkflow, { workflowId: campaignWorkflowId(campaign.id), taskQueue, args: [{ campaignId: campaign.id }] });
+  await worker.runUntil(handle.result());
+  if (leads.some((lead) => fake.callsTo('sendMessage', lead.telegramUserId).length !== 0)) throw new Error('the withdrawn campaign sent a message');
+  await save('broadcast-campaign-withdrawn', campaignWorkflowId(campaign.id));
 }
 
 /** An A/B test too small to decide: the window extended once, then the editor's pick goes to the rest. */

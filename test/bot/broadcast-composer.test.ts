@@ -30,12 +30,13 @@ const owner = uniqueUserId();
 class RecordingWorkflows implements CampaignWorkflowsPort {
   started: BroadcastCampaignInput[] = [];
   failures = 0;
-  async start(input: BroadcastCampaignInput): Promise<void> {
+  async start(input: BroadcastCampaignInput): Promise<'started'> {
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error('connection refused');
     }
     this.started.push(input);
+    return 'started';
   }
   async command(): Promise<boolean> {
     return true;
@@ -510,7 +511,7 @@ describe('the broadcast composer in Telegram', () => {
   it('when Temporal does not answer, the editor is told and the draft stays for another try', async () => {
     const who = await editor();
     await walkToPreview(who, uniqueSource());
-    workflows.failures = 1;
+    workflows.failures = 3; // the first try and both retries
     await press(who, 'bc:confirm');
     expect(last(who)).toContain('⚠️ Рассылку не удалось запустить');
     expect((await dialogOf(db, who))?.kind).toBe('flow');

@@ -86,6 +86,45 @@ describe('editing a scenario while conversations run', () => {
   });
 });
 
+describe('a scenario edited badly, and a step timer', () => {
+  it('a broken newer scenario at continue-as-new: the conversation keeps its pinned version and goes on answering', async () => {
+    const folder = scenarioFolder();
+    const lead = h.newLead();
+    await (await h.worker({ scenarioPath: folder.scenarioPath })).runUntil(async () => {
+      await startWithLimit(lead, 2);
+      await h.until('sendMessage', lead, 1);
+      // An editor saves a file that does not load (a step points at one that does not exist).
+      folder.write(v2(original).replace('goto: opening', 'goto: no_such_step'));
+      await h.conversations().deliver(press(lead, 'greeting:request')); // the 2nd event: continue-as-new follows
+      await h.until('sendMessage', lead, 2);
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 3);
+      const state = await h.env.client.workflow.getHandle(leadWorkflowId(lead.id)).query(leadStateQuery);
+      expect(state.scenario?.version).toBe(1);
+    });
+    expect(h.texts(lead)[2]).toContain('Здравствуйте, Анна!');
+  });
+
+  it("a step's after_seconds is a timer, not a pause: the lead's next message is answered at once, and the timer still fires", async () => {
+    const folder = scenarioFolder();
+    folder.write(original.replace('then: { after_seconds: 3, goto: opening }', 'then: { after_seconds: 3600, goto: opening }'));
+    const lead = h.newLead();
+    await (await h.worker({ scenarioPath: folder.scenarioPath })).runUntil(async () => {
+      await h.conversations().deliver(text(lead, '/start'));
+      await h.until('sendMessage', lead, 1);
+      await h.conversations().deliver(press(lead, 'greeting:bonus'));
+      await h.fake.waitFor(() => h.sent('sendDocument', lead).length === 1);
+      // Within the hour, on the workflow clock: the answer must not wait for the step's timer.
+      await h.conversations().deliver(text(lead, '/help'));
+      await h.until('sendMessage', lead, 2);
+      expect(h.texts(lead)[1]).not.toContain('Скажите честно');
+      await h.env.sleep('61m');
+      await h.until('sendMessage', lead, 3);
+    });
+    expect(h.texts(lead)[2]).toContain('Скажите честно');
+  });
+});
+
 describe('message history mode', () => {
   it('replace: a button press edits the message it came from instead of sending a new one', async () => {
     const folder = scenarioFolder();

@@ -15,14 +15,20 @@ import {
   type CampaignProgress,
   MAX_WINDOW_EXTENSIONS,
 } from './contract';
+import { CAMPAIGN_RECORD_OPTIONS, MAIN_QUEUE_BATCH_OPTIONS } from './activity-options';
 import { campaignSender } from './send-queue';
 
-const campaigns = proxyActivities<CampaignActivities>({
-  startToCloseTimeout: '10m',
-  // A batch reports after every lead: a dead worker's batch is retried elsewhere within a minute.
-  heartbeatTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+/**
+ * Snapshot, status and finish: a few queries each, no heartbeats, so no heartbeat timeout (a slow
+ * audience query would otherwise be cut at the timeout and retried for ever).
+ */
+const campaigns = proxyActivities<CampaignActivities>(CAMPAIGN_RECORD_OPTIONS);
+
+/** Send batches on the main queue (campaigns started before the broadcast queue). */
+/** The patch that ends a campaign whose row its launch withdrew, sending nothing. */
+export const CAMPAIGN_WITHDRAWN_PATCH = 'campaign-withdrawn-row';
+
+const mainQueueBatches = proxyActivities<CampaignActivities>(MAIN_QUEUE_BATCH_OPTIONS);
 
 /** Decisions and reports read and write a few rows: no heartbeats, a short timeout, retried until done. */
 const decisions = proxyActivities<CampaignActivities>({
@@ -82,7 +88,10 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
 
   if (cancelled) return finish('cancelled');
   const activeStatus: CampaignStatus = input.ab && abStage === 'rest' ? 'winner_picked' : 'running';
-  await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: paused ? 'paused' : activeStatus });
+  const marked = await campaigns.markCampaignStatus({ campaignId: input.campaignId, status: paused ? 'paused' : activeStatus });
+  // The row is final: a launch that could not tell whether this workflow started withdrew it, and
+  // the editor launches again. (Histories from before the activity answered return nothing.)
+  if (marked?.applied === false && patched(CAMPAIGN_WITHDRAWN_PATCH)) return finish('cancelled');
 
   let snapshotAfterLeadId = carried?.snapshotAfterLeadId ?? 0;
   while (phase === 'snapshot') {
@@ -108,7 +117,7 @@ export async function broadcastCampaignWorkflow(input: BroadcastCampaignInput): 
           carriedOver: { phase: 'sending', snapshotAfterLeadId, paused, counts, ...(input.ab ? { ab: { stage: abStage, winner, pickedByEditor } } : {}) },
         });
       }
-      const batch = await campaignSender(input, campaigns).sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
+      const batch = await campaignSender(input, mainQueueBatches).sendCampaignBatch({ campaignId: input.campaignId, limit: input.batchSize ?? 50 });
       counts = batch.counts;
       if (batch.processed === 0) return true;
     }

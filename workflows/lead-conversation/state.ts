@@ -32,6 +32,8 @@ export interface LeadState {
   booking?: BookingState;
   upcoming?: UpcomingBooking | null;
   contact?: { phone: string | null; name: string | null };
+  /** A step's `then` (after_seconds, goto): a deadline, so messages and other timers never wait for it; a newer one replaces it. */
+  stepTimer?: { stepId: string; at: number } | null;
   /** The booking reminder: a re-armable deadline, replaced on reschedule and dropped on cancel. */
   reminder?: { bookingId: number; at: number } | null;
   /** The policy layer's memory: readiness 0–100, the bot's recent next actions, the last confidence, facts the model learned. */

@@ -103,6 +103,11 @@ const llm = proxyActivities<LlmActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
+/** A step's `then` became a deadline in the state instead of a sleep inside message handling. */
+const SCENARIO_STEP_TIMER_PATCH = 'scenario-step-timer';
+/** At continue-as-new a broken scenario file keeps the pinned version instead of being retried for ever. */
+const SCENARIO_CANDIDATE_PATCH = 'scenario-candidate';
+
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
 const MAX_FACTS = 30;
 /** Escalations a manager's approval can settle (an unsafe draft never goes to approval). */
@@ -162,10 +167,20 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const followUpAt = followUpDeadline();
     const formAt = state.formDeadline ?? undefined;
     const postSaleAt = postSaleDeadline();
-    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity, postSaleAt ?? Infinity);
+    const stepAt = state.stepTimer?.at;
+    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity, postSaleAt ?? Infinity, stepAt ?? Infinity);
     let timedOut = false;
     if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
+    if (timedOut && state.stepTimer && Date.now() >= state.stepTimer.at) {
+      const { stepId } = state.stepTimer;
+      state.stepTimer = null;
+      // A manager holding the dialog keeps the bot silent: the scenario does not step in (the old sleep
+      // could not be overtaken by a take; a deadline can).
+      if (state.handoff?.phase === 'taken') log.info('scenario step timer dropped: a manager holds the dialog', { leadId: state.leadId, stepId });
+      else await survive('scenario step timer', async () => (scenario && stepId in scenario.steps ? run(enterStep(scenario, stepId)) : undefined));
+      continue;
+    }
     if (timedOut && state.reminder && Date.now() >= state.reminder.at) {
       const bookingId = state.reminder.bookingId;
       await survive('booking reminder', () => remind(bookingId));
@@ -433,7 +448,17 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
 
   /** A newer version of the pinned scenario, adopted only if the lead's current step exists in it. */
   async function newerScenario(current: Scenario): Promise<Scenario | undefined> {
-    const latest = withScenarioDefaults(await records.loadScenario(current.language));
+    let loaded: Scenario;
+    if (patched(SCENARIO_CANDIDATE_PATCH)) {
+      // A file that does not load keeps the pinned version (retrying would hold the conversation here).
+      const candidate = await records.loadScenarioCandidate(current.language);
+      if (!candidate.ok) {
+        log.error('the scenario file does not load; keeping the pinned version', { leadId: state.leadId, version: current.version, problem: candidate.problem });
+        return undefined;
+      }
+      loaded = candidate.scenario;
+    } else loaded = await records.loadScenario(current.language);
+    const latest = withScenarioDefaults(loaded);
     const fits = latest.version > current.version && (state.step === null || state.step in latest.steps);
     return fits ? latest : undefined;
   }
@@ -459,6 +484,12 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         return target ? run(enterStep(current, target)) : undefined;
       }
       case 'waitThenEnter':
+        // A deadline in the state (the main loop fires it), so the lead's next messages and other
+        // timers never wait behind it; conversations that slept here before replay the sleep.
+        if (patched(SCENARIO_STEP_TIMER_PATCH)) {
+          state.stepTimer = { stepId: effect.stepId, at: Date.now() + effect.seconds * 1000 };
+          return;
+        }
         // Durable: if every worker is down when it fires, it fires when one is back.
         await sleep(effect.seconds * 1000);
         return run(enterStep(current, effect.stepId));
