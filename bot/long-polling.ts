@@ -5,7 +5,7 @@ import type { BotContext } from './context';
 import { UpdateNotDeliveredError } from './lead-conversations';
 
 export interface LongPollingOptions {
-  allowedUpdates: readonly ('message' | 'callback_query' | 'pre_checkout_query')[];
+  allowedUpdates: readonly Exclude<keyof Update, 'update_id'>[];
   logger: Logger;
   /** Called first on stop (e.g. `LeadConversations.close`), so updates waiting for Temporal give up. */
   onStop?: () => void;
