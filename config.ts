@@ -124,6 +124,27 @@ export function clickTracking(config: Config): { publicBaseUrl?: string; secret:
   return { publicBaseUrl: config.PUBLIC_BASE_URL, secret };
 }
 
+/** Every configured secret's value, for the logger to scrub wherever one would appear. */
+export function configuredSecrets(config: Config): (string | undefined)[] {
+  return [
+    config.TELEGRAM_BOT_TOKEN,
+    config.TELEGRAM_WEBHOOK_SECRET,
+    config.API_TOKEN,
+    config.PAYMENT_WEBHOOK_SECRET,
+    config.CLICK_SIGNING_SECRET,
+    config.OPENAI_API_KEY,
+    databasePassword(config.DATABASE_URL),
+  ];
+}
+
+function databasePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The task queue of campaign send batches: BROADCAST_TASK_QUEUE, or the main queue's name with `-broadcast`. */
 export function broadcastTaskQueue(config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'BROADCAST_TASK_QUEUE'>): string {
   return config.BROADCAST_TASK_QUEUE ?? `${config.TEMPORAL_TASK_QUEUE}-broadcast`;

@@ -130,7 +130,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     const token = parts.includes('worker') || wantsBot ? requireBotToken(config) : undefined;
 
     if (parts.includes('worker')) {
-      installTemporalRuntime(config.LOG_LEVEL);
+      installTemporalRuntime(config.LOG_LEVEL, logger);
       const connection = await NativeConnection.connect({ address: temporalAddress });
       const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
       const schedulesConnection = await Connection.connect({ address: temporalAddress });
@@ -287,11 +287,23 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
   return { done: Promise.race(running).then(() => undefined), stop };
 }
 
-/** The SDK logs at the level we log at (its INFO chatter goes when LOG_LEVEL is warn or above). */
-function installTemporalRuntime(level: Config['LOG_LEVEL']): void {
+/**
+ * The SDK logs at the level we log at (its INFO chatter goes when LOG_LEVEL is warn or above), through
+ * our logger: a failed activity's error (a Telegram call's error can quote the URL with the token)
+ * gets the same redaction as every other line.
+ */
+function installTemporalRuntime(level: Config['LOG_LEVEL'], logger: Logger): void {
   const sdkLevel: LogLevel = level === 'trace' || level === 'debug' ? 'DEBUG' : level === 'info' ? 'INFO' : level === 'warn' ? 'WARN' : 'ERROR';
+  const sdkLogger = logger.child({ source: 'temporal' });
+  const write: Record<LogLevel, (meta: object, message: string) => void> = {
+    TRACE: (meta, message) => sdkLogger.trace(meta, message),
+    DEBUG: (meta, message) => sdkLogger.debug(meta, message),
+    INFO: (meta, message) => sdkLogger.info(meta, message),
+    WARN: (meta, message) => sdkLogger.warn(meta, message),
+    ERROR: (meta, message) => sdkLogger.error(meta, message),
+  };
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel),
+    logger: new DefaultLogger(sdkLevel, (entry) => write[entry.level]({ ...entry.meta }, entry.message)),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: sdkLevel === 'DEBUG' ? 'DEBUG' : 'WARN' }), forward: {} } },
   });
 }
