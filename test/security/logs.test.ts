@@ -114,3 +114,32 @@ describe('logs of a failed update', () => {
     }
   });
 });
+
+describe('what any log line may carry', () => {
+  it('redacts tokens, secrets, phones and e-mails at any depth, and never prints an api client or a raw update', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination, secrets: ['configured-api-token-value', 'short'] });
+    const deep = { a: { b: { c: { d: { headers: { authorization: 'Bearer abcdefghijkl' }, lead: { phone_number: '89991234567', contactEmail: 'x@y.io' } } } } } };
+
+    logger.child({ apiToken: 'configured-api-token-value' }).warn(
+      { deep, api: new Api(TOKEN), update: { update_id: 5, message: contactMessage(42) }, note: `call 8 (999) 123-45-67 or ${EMAIL}, key configured-api-token-value` },
+      `failed at https://api.telegram.org/bot${TOKEN}/getMe`,
+    );
+
+    const line = lines.join('');
+    for (const leaked of [TOKEN_SECRET_PART, 'configured-api-token-value', 'abcdefghijkl', '89991234567', '999) 123-45-67', 'x@y.io', EMAIL, PHONE.slice(1)]) {
+      expect(line).not.toContain(leaked);
+    }
+    const entry = JSON.parse(line);
+    expect(entry.api).toBe('[telegram client]');
+    expect(entry.update).toEqual({ updateId: 5, updateType: 'message' });
+    expect(entry.deep.a.b.c.d.headers.authorization).toBe('[redacted]');
+    expect(entry.msg).toBe('failed at https://api.telegram.org/bot[token]/getMe');
+  });
+});
