@@ -35,7 +35,7 @@ export function grantOf(request: FastifyRequest, tokens: BearerTokens): Grant {
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
- * Guards every route of this plugin with bearer tokens: no `full` token configured → 503 naming
+ * Guards every route of this plugin with bearer tokens: no token configured at all → 503 naming
  * `disabledReason`; a wrong or missing token → 401, and once a client (by IP) has presented more
  * wrong tokens than the limit allows in the window → 429 with retry-after, counted by
  * @fastify/rate-limit's store (shared by every guarded route, registered in `buildApi`); a read-only
@@ -44,7 +44,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 export function bearerGuard(app: FastifyInstance, tokens: BearerTokens, options: { what: string; disabledReason: string }): void {
   const countWrongToken = app.createRateLimit();
   app.addHook('onRequest', async (request, reply) => {
-    if (!tokens.full) return reply.code(503).send({ error: options.disabledReason });
+    if (!tokens.full && !tokens.read) return reply.code(503).send({ error: options.disabledReason });
     const grant = grantOf(request, tokens);
     if (grant === 'none') {
       const limit = await countWrongToken(request);
