@@ -54,7 +54,11 @@ export const configSchema = z
     LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
     API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it guards every analytics figure and export)').optional()),
-    PAYMENT_WEBHOOK_SECRET: optionalString,
+    PAYMENT_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it is all that proves a payment came from the provider)').optional()),
+    // Read-only: analytics, exports and campaign reports, never a launch or any other write. Unset: API_TOKEN reads too.
+    DASHBOARD_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it reads every analytics figure and export)').optional()),
+    // Set: /metrics answers only to this bearer token; unset: /metrics is public (keep the port private then).
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
     PUBLIC_BASE_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'expected the api\'s public address, e.g. https://bot.example.com' }).optional()),
     CLICK_SIGNING_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters').optional()),
     BROADCAST_FREQUENCY_CAP_HOURS: z.coerce.number({ error: 'expected hours' }).int().min(0).max(720).default(24),
@@ -126,6 +130,29 @@ export function requireBotToken(config: Config): string {
 export function clickTracking(config: Config): { publicBaseUrl?: string; secret: string } {
   const secret = config.CLICK_SIGNING_SECRET ?? (config.TELEGRAM_BOT_TOKEN ? createHash('sha256').update(`clicks:${config.TELEGRAM_BOT_TOKEN}`).digest('hex') : '');
   return { publicBaseUrl: config.PUBLIC_BASE_URL, secret };
+}
+
+/** Every configured secret's value, for the logger to scrub wherever one would appear. */
+export function configuredSecrets(config: Config): (string | undefined)[] {
+  return [
+    config.TELEGRAM_BOT_TOKEN,
+    config.TELEGRAM_WEBHOOK_SECRET,
+    config.API_TOKEN,
+    config.DASHBOARD_TOKEN,
+    config.METRICS_TOKEN,
+    config.PAYMENT_WEBHOOK_SECRET,
+    config.CLICK_SIGNING_SECRET,
+    config.OPENAI_API_KEY,
+    databasePassword(config.DATABASE_URL),
+  ];
+}
+
+function databasePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The task queue of campaign send batches: BROADCAST_TASK_QUEUE, or the main queue's name with `-broadcast`. */

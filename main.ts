@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { ConfigError, loadConfig, requireBotToken } from './config';
+import { inspect } from 'node:util';
+import { lineScrubber } from './log-redaction';
+import { ConfigError, configuredSecrets, loadConfig, requireBotToken } from './config';
 import { createLogger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { startDevServer, type DevServer } from './scripts/dev-server';
@@ -25,7 +27,7 @@ const DEV_SERVER_UI_PORT = 8233;
 async function main(argv: string[]): Promise<void> {
   const [command, sub] = argv;
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
 
   if (command === 'migrate') return migrate(config, logger);
   if (command === 'materials' && sub === 'import') {
@@ -102,7 +104,8 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError) {
     console.error(`cannot start: ${error.message}`);
   } else {
-    console.error(error);
+    // A failed start-up call to Telegram can quote the URL with the token: scrubbed like every log line.
+    console.error(lineScrubber()(inspect(error)));
   }
   process.exit(1);
 });

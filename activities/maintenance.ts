@@ -68,7 +68,7 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
 
     /**
      * Deletes what is older than the retention period: updates the anti-spam guard dropped, model call
-     * logs, settled drafts, past bookings, import reports.
+     * logs, settled drafts, past bookings, import reports, stored payment webhooks.
      */
     async cleanupOldData(request: { now: string }): Promise<Record<string, number>> {
       const before = db.raw(`?::timestamptz - make_interval(days => ?)`, [request.now, retention.days]);
@@ -78,6 +78,8 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
         llm_drafts: await db('llm_drafts').whereNot('status', 'pending').where('updated_at', '<', before).delete(),
         bookings: await db('bookings').whereIn('status', ['cancelled', 'done']).where('updated_at', '<', before).delete(),
         material_imports: await db('material_imports').where('created_at', '<', before).delete(),
+        // Raw provider bodies (names, e-mails); the order keeps what the money needs.
+        payment_webhooks: await db('payment_webhooks').where('received_at', '<', before).delete(),
       };
       logger.info({ deleted, retentionDays: retention.days }, 'retention cleanup');
       return deleted;

@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { computeAnalytics } from '../db/analytics';
+import { bearerGuard } from './bearer-auth';
 import { campaignDeliveriesCsv, leadExists, leadMessagesCsv, leadsCsv } from '../db/analytics-exports';
 import { abTestMetrics, existingTables } from '../db/analytics-optional';
 import { DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, periodOf } from '../db/analytics-period';
@@ -14,6 +14,8 @@ export interface AnalyticsDeps {
   db: Knex;
   /** API_TOKEN; without it every analytics request is refused. */
   token: string | undefined;
+  /** DASHBOARD_TOKEN: reads the same figures (everything here is a read). */
+  readToken?: string;
   timeZone: string;
 }
 
@@ -48,22 +50,12 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return parsed.data;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /**
  * `/analytics` (JSON or a readable summary) and CSV exports under `/analytics/export/`, for a
- * bearer token equal to API_TOKEN. A query that fails is a 503 whose reason goes to the log only.
+ * bearer token equal to API_TOKEN or DASHBOARD_TOKEN. A query that fails is a 503 whose reason goes to the log only.
  */
 export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps): Promise<void> {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!deps.token) return reply.code(503).send({ error: 'analytics are disabled: API_TOKEN is not set' });
-    const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
-    // Compared as digests so that neither the length nor the content leaks through timing.
-    if (!presented || !timingSafeEqual(digest(presented), digest(deps.token))) {
-      request.log.warn({ url: request.url, ip: request.ip }, 'analytics request refused: bad token');
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
-    }
-  });
+  bearerGuard(app, { full: deps.token, read: deps.readToken }, { what: 'analytics', disabledReason: 'analytics are disabled: API_TOKEN is not set' });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
     if (error instanceof InvalidQueryError) return reply.code(422).send({ error: error.message });

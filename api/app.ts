@@ -1,13 +1,16 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from '../bot/context';
 import { analyticsRoutes, type AnalyticsDeps } from './analytics-routes';
+import { DEFAULT_BAD_TOKEN_LIMIT, type BadTokenLimit } from './bearer-auth';
 import { campaignRoutes, type CampaignRoutesDeps } from './campaign-routes';
 import { clickRedirectRoutes, type ClickRedirectDeps } from './click-redirect-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
+import { metricsRoutes } from './metrics-routes';
 import { paymentWebhookRoutes, type PaymentWebhookDeps } from './payment-webhook-routes';
 import { telegramWebhookRoutes } from './telegram-webhook-routes';
 
@@ -25,6 +28,10 @@ export interface ApiDeps {
   campaigns?: CampaignRoutesDeps;
   /** `/c/...`: tracked links of broadcasts (public: leads open them). */
   clicks?: ClickRedirectDeps;
+  /** METRICS_TOKEN: set, `/metrics` wants it as a bearer token; unset, `/metrics` is public. */
+  metricsToken?: string;
+  /** Wrong bearer tokens a client may present per window before 429 (default 10 a minute). */
+  badTokenLimit?: BadTokenLimit;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
@@ -44,11 +51,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : error.message });
   });
 
+  // Counts wrong bearer tokens per client IP for every guarded route (see bearerGuard); nothing else is limited.
+  const limit = deps.badTokenLimit ?? DEFAULT_BAD_TOKEN_LIMIT;
+  app.register(rateLimit, { global: false, max: limit.max, timeWindow: limit.timeWindowMs });
   app.register(healthRoutes, deps.health);
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  app.register(metricsRoutes, { metrics: deps.metrics, token: deps.metricsToken });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
   if (deps.payments) app.register(paymentWebhookRoutes, deps.payments);
   if (deps.analytics) {

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -7,6 +6,7 @@ import { Readable } from 'node:stream';
 import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
 import { abResultOf, deliveryCounts, findCampaign } from '../db/campaigns';
 import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
+import { bearerGuard } from './bearer-auth';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
 
@@ -14,6 +14,8 @@ export interface CampaignRoutesDeps {
   db: Knex;
   /** API_TOKEN; without it every campaign request is refused. */
   token: string | undefined;
+  /** DASHBOARD_TOKEN: reads reports and exports, never launches, pauses, cancels or picks a winner. */
+  readToken?: string;
   workflows: CampaignWorkflowsPort;
   logger: Logger;
   /** The clock a schedule must be after (tests pass the time-skipping server's). */
@@ -55,24 +57,16 @@ const idParams = z.object({ id: z.coerce.number({ error: 'campaign id must be a 
 const commandParams = idParams.extend({ command: z.enum(['pause', 'resume', 'cancel', 'deliver-now'], { error: 'the command is pause, resume, cancel or deliver-now' }) });
 const winnerBody = z.object({ variant: z.enum(VARIANT_KEYS, { error: 'variant is A, B or C' }) });
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
 const reasons = (error: z.ZodError) => error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 
 /**
  * `POST /campaigns` creates a broadcast and starts its workflow; `GET /campaigns/:id` reports its
- * deliveries by status; `POST /campaigns/:id/{pause,resume,cancel}`. For a bearer token equal to API_TOKEN.
+ * deliveries by status; `POST /campaigns/:id/{pause,resume,cancel}`. For a bearer token equal to API_TOKEN;
+ * DASHBOARD_TOKEN reads only.
  */
 export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesDeps): Promise<void> {
   const now = deps.now ?? Date.now;
-  app.addHook('onRequest', async (request, reply) => {
-    if (!deps.token) return reply.code(503).send({ error: 'campaigns are disabled: API_TOKEN is not set' });
-    const presented = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim() ?? '';
-    // Compared as digests so that neither the length nor the content leaks through timing.
-    if (!presented || !timingSafeEqual(digest(presented), digest(deps.token))) {
-      request.log.warn({ url: request.url, ip: request.ip }, 'campaign request refused: bad token');
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'a valid bearer token is required' });
-    }
-  });
+  bearerGuard(app, { full: deps.token, read: deps.readToken }, { what: 'campaign', disabledReason: 'campaigns are disabled: API_TOKEN is not set' });
 
   app.post('/campaigns', async (request, reply) => {
     const parsed = campaignBody.safeParse(request.body);

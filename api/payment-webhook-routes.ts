@@ -57,9 +57,18 @@ function paymentTarget(order: OrderRow, instalment: InstalmentRow | undefined): 
   return { ...base, state: 'open' };
 }
 
+/** Whether any string (or key) of a parsed JSON body holds U+0000. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || holdsNul(item));
+  return false;
+}
+
 /**
  * The payment provider's webhook. The signature is checked over the raw bytes before anything
- * else; every request is recorded in `payment_webhooks` with what became of it.
+ * else; every signed request is recorded in `payment_webhooks` with what became of it (unsigned
+ * ones only in the log: storing them would let anyone fill the table).
  */
 export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWebhookDeps): Promise<void> {
   // The signature covers the exact bytes: parse nothing before it is checked (this plugin only).
@@ -70,14 +79,20 @@ export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWe
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const text = raw.toString('utf8');
     const record = (outcome: WebhookOutcome, orderId?: number) =>
-      recordPaymentWebhook(deps.db, { outcome, orderId, body: text, remoteAddress: request.ip });
+      recordPaymentWebhook(deps.db, { outcome, orderId, body: text.replaceAll('\u0000', ''), remoteAddress: request.ip });
     const log = deps.logger.child({ route: PAYMENT_WEBHOOK_PATH });
 
     const header = request.headers[PAYMENT_SIGNATURE_HEADER];
     if (!signatureMatches(deps.secret, raw, Array.isArray(header) ? header[0] : header)) {
-      await record('bad_signature');
-      log.warn({ ip: request.ip, signed: header !== undefined }, 'payment webhook refused: bad or missing signature');
+      // Not stored: anyone can post here, and each forged body would be a row of up to 4 KB.
+      log.warn({ ip: request.ip, signed: header !== undefined, bytes: raw.length }, 'payment webhook refused: bad or missing signature');
       return reply.code(401).send({ error: 'bad signature' });
+    }
+    // Postgres stores no NUL in text or jsonb: refused with the reason rather than failing on the insert.
+    const nulRefusal = 'invalid body: it holds a NUL character (\\u0000), which no field may contain';
+    if (text.includes('\u0000')) {
+      await record('invalid_body');
+      return reply.code(400).send({ error: nulRefusal });
     }
     let json: unknown;
     try {
@@ -85,6 +100,10 @@ export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWe
     } catch {
       await record('not_json');
       return reply.code(400).send({ error: 'body is not JSON' });
+    }
+    if (holdsNul(json)) {
+      await record('invalid_body');
+      return reply.code(400).send({ error: nulRefusal });
     }
     const parsed = webhookBody.safeParse(json);
     if (!parsed.success) {

@@ -87,7 +87,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   bot.use(leadUpdates(conversations, logger));
   bot.on('message', (ctx) => logger.info({ updateId: ctx.update.update_id, chatType: ctx.chat.type }, 'update not for any feature'));
   bot.catch((error) => {
-    logger.error({ updateId: error.ctx.update.update_id, err: String(error.error) }, 'update handling failed');
+    // The cause with its stack; the context (api with the token, the update's texts) never reaches the line.
+    logger.error({ updateId: error.ctx.update.update_id, err: error.error }, 'update handling failed');
   });
   return bot;
 }

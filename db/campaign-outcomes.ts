@@ -33,10 +33,16 @@ export async function noteCampaignOutcome(db: Knex, leadId: number, outcome: Cam
     .update({ [column]: db.fn.now(), updated_at: db.fn.now() });
 }
 
-/** A press of a tracked button: every press is kept, the first one marks the delivery as clicked. */
+/**
+ * A press of a tracked button: one row per delivery and button counts the presses (so a flood of
+ * requests for one link adds nothing but a number); the first press marks the delivery as clicked.
+ */
 export async function recordClick(db: Knex, deliveryId: number, button: number): Promise<void> {
   await db.transaction(async (trx) => {
-    await trx('campaign_clicks').insert({ delivery_id: deliveryId, button });
+    await trx('campaign_clicks')
+      .insert({ delivery_id: deliveryId, button })
+      .onConflict(['delivery_id', 'button'])
+      .merge({ clicks: trx.raw('campaign_clicks.clicks + 1'), last_clicked_at: trx.fn.now() });
     await trx('campaign_deliveries').where({ id: deliveryId }).whereNull('clicked_at').update({ clicked_at: trx.fn.now(), updated_at: trx.fn.now() });
   });
 }

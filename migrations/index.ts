@@ -20,6 +20,7 @@ import * as staffDialogFlows from './018_staff_dialog_flows';
 import * as campaignAbTests from './019_campaign_ab_tests';
 import * as orderInstalments from './020_order_instalments';
 import * as broadcastPace from './021_broadcast_pace';
+import * as campaignClickTotals from './022_campaign_click_totals';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -48,6 +49,7 @@ const migrations: Record<string, Knex.Migration> = {
   '019_campaign_ab_tests': campaignAbTests,
   '020_order_instalments': orderInstalments,
   '021_broadcast_pace': broadcastPace,
+  '022_campaign_click_totals': campaignClickTotals,
 };
 
 /**

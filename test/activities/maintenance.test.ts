@@ -174,3 +174,19 @@ describe('waitingLeadsDigest: the leads no manager has taken', () => {
       expect(lines.at(-1)).toBe('…и ещё 2');
     }));
 });
+
+describe('retention cleanup', () => {
+  it('deletes stored payment webhooks older than the retention period and keeps recent ones', () =>
+    rolledBack(async (trx) => {
+      const now = '2020-03-02T06:00:00.000Z';
+      const received = (daysAgo: number) => new Date(Date.parse(now) - daysAgo * 24 * HOUR).toISOString();
+      const [old] = await trx('payment_webhooks').insert({ outcome: 'invalid_body', body: '{"old":true}', received_at: received(40) }).returning('id');
+      const [recent] = await trx('payment_webhooks').insert({ outcome: 'invalid_body', body: '{"recent":true}', received_at: received(10) }).returning('id');
+
+      const deleted = await createMaintenanceActivities({ db: trx, logger, retention: { days: 30 } }).cleanupOldData({ now });
+
+      expect(deleted.payment_webhooks).toBeGreaterThanOrEqual(1);
+      expect(await trx('payment_webhooks').where({ id: old.id }).first()).toBeUndefined();
+      expect(await trx('payment_webhooks').where({ id: recent.id }).first()).toBeDefined();
+    }));
+});

@@ -106,7 +106,7 @@ describe('tracked links', () => {
     const path = (message.buttons as { url?: string }[][])[0][0].url?.replace('https://bot.example.com', '') as string;
     return { deliveryId, path };
   }
-  const clicks = async (deliveryId: number) => (await h.db('campaign_clicks').where({ delivery_id: deliveryId })).length;
+  const clicks = async (deliveryId: number) => Number((await h.db('campaign_clicks').where({ delivery_id: deliveryId }).sum<{ total: string | null }[]>('clicks as total'))[0].total ?? 0);
 
   it('counts every click, marks the first, and forwards to the campaign\'s URL', async () => {
     const { deliveryId, path } = await delivery();

@@ -77,7 +77,7 @@ describe('broadcast buttons', () => {
       ['command', 'consult'],
       ['command', 'stop'],
     ]);
-    expect((await db('campaign_clicks').where({ delivery_id: deliveryId }).orderBy('id')).map((c: { button: number }) => c.button)).toEqual([0, 1]);
+    expect((await db('campaign_clicks').where({ delivery_id: deliveryId }).orderBy('button')).map((c: { button: number; clicks: number }) => [c.button, c.clicks])).toEqual([[0, 1], [1, 1]]);
     expect((await db('campaign_deliveries').where({ id: deliveryId }).first()).clicked_at).toBeInstanceOf(Date);
   });
 

@@ -40,6 +40,16 @@ describe('configuration', () => {
     expect(loadConfig({ API_TOKEN: 'a-long-enough-analytics-token' }).API_TOKEN).toBe('a-long-enough-analytics-token');
   });
 
+  it('a short PAYMENT_WEBHOOK_SECRET, DASHBOARD_TOKEN or METRICS_TOKEN is refused; long ones are kept', () => {
+    expect(problemsOf({ PAYMENT_WEBHOOK_SECRET: 'provider-secret' })).toEqual(['PAYMENT_WEBHOOK_SECRET: expected at least 16 characters (it is all that proves a payment came from the provider)']);
+    expect(problemsOf({ DASHBOARD_TOKEN: 'short', METRICS_TOKEN: 'short' })).toEqual([
+      'DASHBOARD_TOKEN: expected at least 16 characters (it reads every analytics figure and export)',
+      'METRICS_TOKEN: expected at least 16 characters',
+    ]);
+    const config = loadConfig({ PAYMENT_WEBHOOK_SECRET: 'a-long-provider-secret', DASHBOARD_TOKEN: 'a-long-dashboard-token', METRICS_TOKEN: 'a-long-metrics-token' });
+    expect([config.PAYMENT_WEBHOOK_SECRET, config.DASHBOARD_TOKEN, config.METRICS_TOKEN]).toEqual(['a-long-provider-secret', 'a-long-dashboard-token', 'a-long-metrics-token']);
+  });
+
   it('a webhook needs its secret', () => {
     expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com' })).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
   });
