@@ -66,4 +66,25 @@ describe('payment workflow while Postgres is unreachable', () => {
     const paidNotices = h.fake.callsTo('sendMessage', MANAGERS_CHAT).filter((c) => String(c.params.text).includes(`Оплачен заказ №${input.orderId}:`));
     expect(paidNotices).toHaveLength(1);
   });
+
+  it("a manager's confirm during the outage answers in_progress instead of holding the bot; the order is fulfilled once Postgres is back", async () => {
+    const lead = await payments.lead();
+    const input = await payments.order({ telegramUserId: lead.id, productCode: 'crypto_start', type: 'full', method: 'link' });
+    await (await h.worker({ db: appDb })).runUntil(async () => {
+      const handle = await payments.start(input);
+      await payments.untilStatus(input.orderId, 'sent');
+      proxy.cut();
+      const answer = payments.workflows().confirm(input.orderId, 777);
+      // Waiting on the result lets the server skip time past the update's bound.
+      const outcome = payments.result(handle).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      expect(await answer).toEqual({ outcome: 'in_progress' });
+      proxy.restore();
+      expect(await outcome).toEqual({ value: { orderId: input.orderId, status: 'paid' } });
+    });
+    expect(h.texts(lead).filter((t) => t.includes('Оплата получена'))).toHaveLength(1);
+    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', paid_via: 'manager' });
+  });
 });
