@@ -5,6 +5,7 @@ import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhoo
 import { paymentAfterCloseWorkflowId, paymentCancelledSignal, type PaymentInput } from '../../workflows/payment/contract';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
+import { Gate, thenRelease } from '../support/activity-gate';
 import { testWorker } from '../support/temporal';
 
 const h = useLeadHarness();
@@ -20,41 +21,6 @@ const SECRET = 'webhook-secret';
 
 const managerTexts = () => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text));
 const lateNotices = (orderId: number) => managerTexts().filter((t) => t.includes(`Деньги пришли по закрытому заказу №${orderId} `));
-
-/**
- * Holds one activity of the worker until the test releases it, so the test can act while the order
- * is in that step (closing, or recording the payment). The activity itself is the real one.
- */
-class Gate {
-  private open!: () => void;
-  private readonly opened = new Promise<void>((resolve) => (this.open = resolve));
-  private reached!: () => void;
-  /** Resolves once the held activity has started. */
-  readonly entered = new Promise<void>((resolve) => (this.reached = resolve));
-
-  wrap<A extends unknown[], R>(activity: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-    return async (...args: A) => {
-      this.reached();
-      await this.opened;
-      return activity(...args);
-    };
-  }
-
-  release(): void {
-    this.open();
-  }
-}
-
-/** Runs `body`, then opens the gate whatever happened: a failed test must not leave the worker waiting at it. */
-function thenRelease(gate: Gate, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    try {
-      await body();
-    } finally {
-      gate.release();
-    }
-  };
-}
 
 /** A worker whose `closeOrder` or `recordOrderPaid` waits at the gate. */
 async function gatedWorker(activity: 'closeOrder' | 'recordOrderPaid', gate: Gate) {
