@@ -7,9 +7,7 @@ import { setStaffRole } from '../../db/staff';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { uniqueUserId } from '../support/db';
 import { MANAGERS_CHAT, TEST_TOKEN, useLeadHarness } from '../support/lead-harness';
-import { Gate, thenRelease } from '../support/activity-gate';
 import { PaymentTestKit } from '../support/payments';
-import { testWorker } from '../support/temporal';
 import { textUpdate } from '../support/updates';
 
 const h = useLeadHarness();
@@ -209,26 +207,6 @@ describe('payment commands for managers', () => {
     });
     expect(h.texts(lead).at(-1)).toContain('отменён');
     expect((await payments.orderRow(input.orderId)).status).toBe('cancelled');
-  });
-
-  it('while an order expires, /order_confirm and /order_cancel answer at once that it is closed (the bot is not held up)', async () => {
-    const input = await payments.order({ telegramUserId: (await payments.lead()).id, productCode: 'crypto_start', type: 'full', method: 'link' });
-    const closing = new Gate();
-    const activities = h.activities();
-    const worker = await testWorker(h.env, h.taskQueue, { ...activities, closeOrder: closing.wrap(activities.closeOrder) });
-    await worker.runUntil(
-      thenRelease(closing, async () => {
-        const handle = await payments.start({ ...input, timing: { reminderAfterMs: [], expireAfterMs: 3_600_000 } });
-        await payments.untilStatus(input.orderId, 'sent');
-        await h.env.sleep(3_600_000);
-        await closing.entered; // expiring: Postgres still says `sent`
-        expect(await command(manager, `/order_confirm ${input.orderId}`)).toBe(`Заказ №${input.orderId} уже закрыт (expired) — ничего не изменено.`);
-        expect(await command(manager, `/order_cancel ${input.orderId}`)).toBe(`Заказ №${input.orderId} уже закрыт (expired) — ничего не изменено.`);
-        closing.release();
-        expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'expired' });
-      }),
-    );
-    expect((await payments.orderRow(input.orderId)).paid_at).toBeNull();
   });
 
   it('a manager sends a personal link for a manual order (a discount): the lead gets it with the order id', async () => {

@@ -11,7 +11,7 @@ import {
   type ManagerActionResult,
   type PaymentInput,
 } from './contract';
-import { isOpen, receivePayment, takesChanges, type PaymentState } from './state';
+import { receivePayment, takesChanges, type PaymentState } from './state';
 
 /**
  * Money the order cannot take is flagged and told to the managers (it was dropped before), and a
@@ -37,6 +37,12 @@ async function waitForOutcome(done: () => boolean): Promise<boolean> {
 /** A manager's id must be a Telegram user id: refused before the update reaches the history. */
 function validateManager({ by }: ManagerAction): void {
   if (!Number.isSafeInteger(by) || by <= 0) throw new Error(`not a Telegram user id: ${by}`);
+}
+
+/** What a command on an order that no longer takes one is told: the status it has or is closing to. */
+function closedAs(state: PaymentState): ManagerActionResult {
+  const status = state.closing ?? (state.cancelRequested && !state.collecting ? 'cancelled' : state.status);
+  return { outcome: 'already_closed', status };
 }
 
 /** The only place that calls setHandler for the payment workflow. */
@@ -65,7 +71,7 @@ export function installPaymentHandlers(state: PaymentState, input: PaymentInput)
     async ({ by }): Promise<ManagerActionResult> => {
       if (state.payment !== null || (state.status === 'paid' && !state.collecting)) return { outcome: 'already_paid' };
       // Closing (expiry or a cancel under way): nothing will be fulfilled, the manager hears it at once.
-      if (!isOpen(state) || state.closing !== null) return { outcome: 'already_closed', status: state.closing ?? state.status };
+      if (!takesChanges(state)) return closedAs(state);
       // A confirm counts as the payment the order waits for now (a later instalment once access is open).
       const n = state.instalment;
       state.payment = { via: 'manager', providerPayload: { confirmedBy: by } };
@@ -86,7 +92,7 @@ export function installPaymentHandlers(state: PaymentState, input: PaymentInput)
         return (await waitForOutcome(() => !state.collecting)) ? { outcome: 'cancelled' } : { outcome: 'in_progress' };
       }
       if (state.payment !== null || state.status === 'paid') return { outcome: 'already_paid' };
-      if (!isOpen(state) || state.closing !== null) return { outcome: 'already_closed', status: state.closing ?? state.status };
+      if (!takesChanges(state)) return closedAs(state);
       state.cancelRequested = true;
       return (await waitForOutcome(() => state.status === 'cancelled')) ? { outcome: 'cancelled' } : { outcome: 'in_progress' };
     },
