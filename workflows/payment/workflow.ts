@@ -17,8 +17,9 @@ import { hasWork, initialPaymentState, type AcceptedPayment, type PaymentState }
 type RecordActivities = Omit<PaymentActivities, 'sendPaymentMessage' | 'notifyManagersAboutPayment' | 'createOrder'>;
 
 /**
- * Postgres work (and the notice about money the order cannot take): an outage delays the order,
- * never fails it, so it is retried without a cap, as the lead workflow does. Money has arrived by now.
+ * Postgres work (and the notice about money the order cannot take): an outage delays the order, and
+ * the fulfilment of money already paid, but never fails it: retried without a cap, as the lead
+ * workflow does.
  */
 const records = proxyActivities<RecordActivities>({
   startToCloseTimeout: '30s',
