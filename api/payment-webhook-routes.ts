@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PaymentWorkflowsPort } from '../bot/payment-workflows';
 import { findInstalment, type InstalmentRow } from '../db/instalments';
-import { failureEventSeen, findOrder, flagOrder, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../db/orders';
+import { failureEventSeen, findOrder, flagOrder, otherPaymentHandedOver, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../db/orders';
 import { isPayable, webhookVerdict, type PaymentTarget } from '../domain/payments';
 
 export const PAYMENT_WEBHOOK_PATH = '/payments/webhook';
@@ -161,6 +161,16 @@ export async function paymentWebhookRoutes(app: FastifyInstance, deps: PaymentWe
         return reply.code(200).send({ result: 'accepted' });
       case 'paid':
         break;
+    }
+    // Another payment id already went to the workflow for this payment (not recorded on the order yet):
+    // this one is a second charge. The workflow would flag it too; here the provider hears it at once.
+    const first = body.payment_id === undefined ? undefined : await otherPaymentHandedOver(deps.db, orderId, n, body.payment_id);
+    if (first !== undefined) {
+      const reason = `paid again (payment ${body.payment_id}) while payment ${first} was being fulfilled (webhook)`;
+      await flagOrder(deps.db, orderId, reason);
+      await recordAs('second_payment');
+      await tellManagersLate(reason);
+      return reply.code(200).send({ result: 'flagged', reason });
     }
     const confirmation = { via: 'webhook' as const, amount: body.amount, currency: body.currency, providerPayload, ...(n > 1 && { instalment: n }) };
     if (await deps.workflows.paid(orderId, confirmation)) {

@@ -41,6 +41,7 @@ const TEXTS = {
   cancelled: (id: number) => `✅ Заказ №${id} отменён, лиду сообщили.`,
   alreadyPaid: (id: number) => `Заказ №${id} уже оплачен — повторно ничего не делаю.`,
   closed: (id: number, status: string) => `Заказ №${id} уже закрыт (${status}) — ничего не изменено.`,
+  inProgress: (id: number) => `⏳ Заказ №${id}: команда принята и выполняется — итог придёт в чат менеджеров.`,
   linkSent: (id: number, lead: number, amount: string) => `✅ Заказ №${id} на ${amount} создан, персональная ссылка отправлена лиду ${lead}.`,
   orderRefused: (reason: string) => `Заказ не создан: ${reason}.`,
   notStars: (id: number) => `Заказ №${id} оплачен не в Stars: вернуть можно только Stars, остальное — через платёжную систему.`,
@@ -143,7 +144,8 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
     const result = command === 'order_confirm' ? await workflows.confirm(orderId, actor) : await workflows.cancel(orderId, actor);
     // null: the workflow has ended; Postgres says how.
     const settled: ManagerActionResult = result ?? (await endedOrderResult(db, orderId));
-    await audit(settled.outcome === 'confirmed' || settled.outcome === 'cancelled', settled.outcome === 'confirmed' || settled.outcome === 'cancelled' ? undefined : settled.outcome, { orderId });
+    const carried = settled.outcome === 'confirmed' || settled.outcome === 'cancelled' || settled.outcome === 'in_progress';
+    await audit(carried, carried ? undefined : settled.outcome, { orderId });
     await ctx.reply(
       settled.outcome === 'confirmed'
         ? settled.instalment
@@ -153,7 +155,9 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
           ? TEXTS.cancelled(orderId)
           : settled.outcome === 'already_paid'
             ? TEXTS.alreadyPaid(orderId)
-            : TEXTS.closed(orderId, settled.status),
+            : settled.outcome === 'in_progress'
+              ? TEXTS.inProgress(orderId)
+              : TEXTS.closed(orderId, settled.status),
     );
   });
 

@@ -61,7 +61,7 @@ export function starsPayments({ db, logger, workflows }: StarsPaymentsDeps): Com
     };
     const paidCharge = async () => (n === 1 ? (await findOrder(db, orderId))?.telegram_payment_charge_id : (await findInstalment(db, orderId, n))?.telegram_payment_charge_id);
     const before = await paidCharge();
-    if (before && before !== chargeId) return tellManagersLate(`paid ${payment.total_amount} ⭐ again (charge ${chargeId}) after it was paid (stars)`);
+    if (before && before !== chargeId) return tellManagersLate(`paid ${payment.total_amount} ⭐ again (charge ${chargeId}) after charge ${before} (stars)`);
     // Stored at once: a refund needs the charge id whatever happens next (a later instalment keeps its own).
     if (n === 1) await recordStarsCharge(db, orderId, chargeId);
     const delivered = await workflows.paid(orderId, {

@@ -123,11 +123,22 @@ export async function markOrderRefunded(db: Knex, orderId: number): Promise<bool
   return changed > 0;
 }
 
-/** A payment that does not match the order: kept for a manager, never fulfilled by itself. */
+/**
+ * A payment that does not match the order: kept for a manager, never fulfilled by itself. Its payload
+ * is kept on an order nobody paid yet; a paid order keeps the payload of the payment that was
+ * fulfilled (its payment id is what tells a redelivery from a second charge). Every body stays in
+ * `payment_webhooks` either way.
+ */
 export async function flagOrder(db: Knex, orderId: number, reason: string, providerPayload?: Record<string, unknown>): Promise<void> {
   await db('orders')
     .where({ id: orderId })
-    .update({ flagged_reason: reason, updated_at: db.fn.now(), ...(providerPayload && { provider_payload: providerPayload }) });
+    .update({
+      flagged_reason: reason,
+      updated_at: db.fn.now(),
+      ...(providerPayload && {
+        provider_payload: db.raw(`case when status in ('paid', 'refunded') then provider_payload else ?::jsonb end`, [JSON.stringify(providerPayload)]),
+      }),
+    });
 }
 
 /** Stars: the charge id arrives with successful_payment and is what a refund needs. */
@@ -148,6 +159,8 @@ export type WebhookOutcome =
   | 'duplicate'
   | 'amount_mismatch'
   | 'order_closed'
+  /** Another payment id for a payment already handed to the workflow: a second charge. */
+  | 'second_payment'
   | 'paid'
   | 'failed';
 
@@ -164,6 +177,22 @@ export async function recordPaymentWebhook(
     body: entry.body.slice(0, 4000),
     remote_address: entry.remoteAddress?.slice(0, 64) ?? null,
   });
+}
+
+/**
+ * The payment id of another webhook that already handed payment `instalment` of the order to its
+ * workflow (recorded `paid`), if any: a different id now is a second charge, even before the first
+ * is recorded on the order.
+ */
+export async function otherPaymentHandedOver(db: Knex, orderId: number, instalment: number, paymentId: string): Promise<string | undefined> {
+  const row = await db('payment_webhooks')
+    .where({ order_id: orderId, outcome: 'paid' })
+    .whereRaw('coalesce(instalment, 1) = ?', [instalment])
+    .whereNotNull('provider_event_id')
+    .whereNot({ provider_event_id: paymentId })
+    .orderBy('id')
+    .first('provider_event_id');
+  return row?.provider_event_id ?? undefined;
 }
 
 /** Whether this provider event already came in as a failure for the order: one retry offer per event. */

@@ -128,7 +128,7 @@ export function webhookVerdict(
   }
   if (target.state === 'paid') {
     const another = body.paymentId !== undefined && target.paidPaymentId !== undefined && body.paymentId !== target.paidPaymentId;
-    return another ? { kind: 'closed', reason: `paid again (payment ${body.paymentId}) after it was paid (webhook)` } : { kind: 'duplicate' };
+    return another ? { kind: 'closed', reason: `paid again (payment ${body.paymentId}) after payment ${target.paidPaymentId} (webhook)` } : { kind: 'duplicate' };
   }
   if (body.currency !== target.currency || !amountsMatch(target.amount, body.amount)) {
     return { kind: 'mismatch', reason: `paid ${formatAmount(body.amount, body.currency)} instead of ${formatAmount(target.amount, target.currency)} (webhook)` };

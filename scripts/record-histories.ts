@@ -1,8 +1,8 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
- * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments` and
- * `post-sale` record only their own new files, so older histories stay as production ran them).
+ * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`,
+ * `post-sale` and `stray-money` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -121,7 +121,8 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
-  if (only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer') return finish();
+  if (only === undefined || only === 'stray-money') await recordStrayMoney(env, await newWorker(), db, taskQueue, save);
+  if (only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -356,6 +357,48 @@ async function recordInstalments(
     await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
   });
   await save('payment-instalments', paymentWorkflowId(input.orderId));
+}
+
+/**
+ * Patch `payment-stray-money`: money during a cancel (a lead's /reset) flagged and told; a second charge
+ * while the first is fulfilled flagged with both ids; a manager's confirm answered within its bound.
+ */
+async function recordStrayMoney(env: TestWorkflowEnvironment, worker: Worker, db: Db, taskQueue: string, save: (name: string, workflowId: string) => Promise<void>): Promise<void> {
+  const order = async () => {
+    const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
+    await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
+    return createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'full', method: 'link' });
+  };
+  const payments = new PaymentWorkflows(env.client, taskQueue);
+  const untilSent = async (orderId: number) => {
+    for (let at = Date.now(); (await db('orders').where({ id: orderId }).first('status')).status !== 'sent'; await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() - at > 20_000) throw new Error(`order ${orderId} was not sent`);
+    }
+  };
+  const [reset, twice, confirmed] = [await order(), await order(), await order()];
+  await worker.runUntil(async () => {
+    for (const input of [reset, twice, confirmed]) await payments.start(input);
+    for (const input of [reset, twice, confirmed]) await untilSent(input.orderId);
+
+    await env.client.workflow.getHandle(paymentWorkflowId(reset.orderId)).signal('paymentCancelled', { reason: 'lead_reset' });
+    if (!(await payments.paid(reset.orderId, { via: 'stars', amount: 290, currency: 'USD', chargeId: 'replay-charge-1' }))) throw new Error('the cancel ended before the payment came');
+    await env.client.workflow.getHandle(paymentWorkflowId(reset.orderId)).result();
+
+    await payments.paid(twice.orderId, { via: 'webhook', amount: 290, currency: 'USD', providerPayload: { payment_id: 'replay-p-1' } });
+    await payments.paid(twice.orderId, { via: 'webhook', amount: 290, currency: 'USD', providerPayload: { payment_id: 'replay-p-2' } });
+    await env.client.workflow.getHandle(paymentWorkflowId(twice.orderId)).result();
+
+    const answer = await payments.confirm(confirmed.orderId, 1);
+    if (answer?.outcome !== 'confirmed') throw new Error(`the confirm answered ${JSON.stringify(answer)}`);
+    await env.client.workflow.getHandle(paymentWorkflowId(confirmed.orderId)).result();
+  });
+  for (const { orderId } of [reset, twice]) {
+    const { flagged_reason: reason } = await db('orders').where({ id: orderId }).first('flagged_reason');
+    if (!reason) throw new Error(`order ${orderId} was not flagged`);
+  }
+  await save('payment-stray-money-lead-reset', paymentWorkflowId(reset.orderId));
+  await save('payment-stray-money-second-charge', paymentWorkflowId(twice.orderId));
+  await save('payment-confirm-bounded', paymentWorkflowId(confirmed.orderId));
 }
 
 main().catch((error) => {

@@ -111,6 +111,25 @@ describe('POST /payments/webhook', () => {
     expect((await webhooksOf(orderId)).map((w) => w.outcome)).toEqual(['duplicate']);
   });
 
+  it('a second payment id for a paid order is flagged with both ids; the fulfilled payment\'s payload stays, so its redelivery is a duplicate', async () => {
+    const { orderId } = await order();
+    const first = { order_id: orderId, status: 'paid', amount: 290, currency: 'USD', payment_id: 'p-1' };
+    await payments.db('orders').where({ id: orderId }).update({ status: 'paid', paid_via: 'webhook', paid_at: new Date('2026-12-01T10:00:00Z'), provider_payload: first });
+    const second = await post(JSON.stringify({ ...first, payment_id: 'p-2' }));
+    expect(second.json()).toEqual({ result: 'flagged', reason: 'paid again (payment p-2) after payment p-1 (webhook)' });
+    // The original webhook, delivered again, is the money that was fulfilled: nothing to flag.
+    expect((await post(JSON.stringify(first))).json()).toEqual({ result: 'duplicate', status: 'paid' });
+    expect(await payments.orderRow(orderId)).toMatchObject({
+      status: 'paid',
+      flagged_reason: 'paid again (payment p-2) after payment p-1 (webhook)',
+      provider_payload: expect.objectContaining({ payment_id: 'p-1' }),
+    });
+    expect((await webhooksOf(orderId)).map((w) => [w.outcome, w.provider_event_id])).toEqual([
+      ['order_closed', 'p-2'],
+      ['duplicate', 'p-1'],
+    ]);
+  });
+
   it('flags a payment for an order that has expired (money arrived, nothing to fulfil)', async () => {
     const { orderId } = await order();
     await payments.db('orders').where({ id: orderId }).update({ status: 'expired' });

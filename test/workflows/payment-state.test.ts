@@ -1,4 +1,4 @@
-import { hasWork, initialPaymentState, isOpen, receivePayment } from '../../workflows/payment/state';
+import { hasWork, initialPaymentState, isOpen, receivePayment, takesChanges } from '../../workflows/payment/state';
 import type { PaymentInput } from '../../workflows/payment/contract';
 
 const input: PaymentInput = {
@@ -66,5 +66,44 @@ describe('payment state (pure)', () => {
     receivePayment(state, plan, { via: 'webhook', amount: 96.67, currency: 'USD', instalment: 3 });
     expect(state.payment).toBeNull();
     expect(state.flags.map((f) => f.reason)).toEqual(['paid 96.67 USD instead of 96.66 USD (webhook)']);
+  });
+
+  it('money while the order is closing or closed is stray: reported with its id, never taken, never dropped', () => {
+    const closing = { ...initialPaymentState(), status: 'sent' as const, closing: 'expired' as const };
+    expect(takesChanges(closing)).toBe(false);
+    receivePayment(closing, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { payment_id: 'p-1' } });
+    receivePayment(closing, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { payment_id: 'p-1' } }); // the same money again
+    expect(closing.payment).toBeNull();
+    expect(closing.stray).toEqual([{ reason: 'paid while the order was being expired (webhook, payment p-1)', key: 'p-1' }]);
+    expect(hasWork(closing)).toBe(true);
+
+    const cancelling = { ...initialPaymentState(), status: 'sent' as const, cancelRequested: true };
+    receivePayment(cancelling, input, { via: 'stars', amount: 96.67, currency: 'USD', chargeId: 'c-1' });
+    expect(cancelling.stray).toEqual([{ reason: 'paid while the order was being cancelled (stars, payment c-1)', key: 'c-1' }]);
+
+    const expired = { ...initialPaymentState(), status: 'expired' as const };
+    receivePayment(expired, input, { via: 'webhook', amount: 1, currency: 'USD' });
+    expect(expired.stray).toEqual([{ reason: 'paid after the order was expired (webhook)' }]);
+  });
+
+  it('a second charge (another payment id for a payment taken) is stray with both ids; a repeat or an unnamed one is not', () => {
+    const state = initialPaymentState();
+    receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { payment_id: 'p-1' } });
+    receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { payment_id: 'p-1' } });
+    receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD' });
+    expect(state.stray).toEqual([]);
+    receivePayment(state, input, { via: 'webhook', amount: 96.67, currency: 'USD', providerPayload: { payment_id: 'p-2' } });
+    expect(state.stray).toEqual([{ reason: 'paid again (payment p-2) while payment p-1 was being fulfilled (webhook)', key: 'p-2' }]);
+    state.paidCount = 1;
+    receivePayment(state, input, { via: 'stars', amount: 96.67, currency: 'USD', chargeId: 'c-9' });
+    expect(state.stray.at(-1)).toEqual({ reason: 'paid again (payment c-9) after payment p-1 (stars)', key: 'c-9' });
+    expect(state.payment?.providerPayload).toEqual({ payment_id: 'p-1' });
+  });
+
+  it('before the patch (replaying an older history) stray money is treated as it was then', () => {
+    const closing = { ...initialPaymentState(), status: 'sent' as const, closing: 'expired' as const };
+    receivePayment(closing, input, { via: 'webhook', amount: 96.67, currency: 'USD' }, () => false);
+    expect(closing.stray).toEqual([]);
+    expect(closing.payment).toEqual({ via: 'webhook' });
   });
 });

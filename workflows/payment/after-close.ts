@@ -4,7 +4,8 @@ import type { PaymentAfterCloseInput } from './contract';
 
 const payments = proxyActivities<Pick<PaymentActivities, 'notifyManagersAboutPaymentAfterClose'>>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20, nonRetryableErrorTypes: ['BadOrderRequest'] },
+  // Nobody else will tell the managers about this money: an outage delays the notice, never loses it.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['BadOrderRequest'] },
 });
 
 /**

@@ -67,7 +67,9 @@ export type ManagerActionResult =
   | { outcome: 'confirmed'; instalment?: number }
   | { outcome: 'cancelled' }
   | { outcome: 'already_paid' }
-  | { outcome: 'already_closed'; status: OrderStatus };
+  | { outcome: 'already_closed'; status: OrderStatus }
+  /** Taken, not carried out yet (Postgres or Telegram slow): the managers' chat hears the outcome. */
+  | { outcome: 'in_progress' };
 
 export const confirmPaymentUpdate = defineUpdate<ManagerActionResult, [ManagerAction]>('confirmPayment');
 export const cancelPaymentUpdate = defineUpdate<ManagerActionResult, [ManagerAction]>('cancelPayment');
@@ -104,7 +106,7 @@ export const DEFAULT_INSTALMENT_OVERDUE_MS = 72 * HOUR_MS;
 export const paymentAfterCloseWorkflowType = 'paymentAfterCloseWorkflow';
 
 export function paymentAfterCloseWorkflowId(orderId: number, paymentKey: string): string {
-  return `payment-${orderId}-late-${paymentKey}`;
+  return `payment-${orderId}-late-${paymentKey.slice(0, 100)}`;
 }
 
 export interface PaymentAfterCloseInput {

@@ -1,15 +1,43 @@
 import { allHandlersFinished, condition, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
 import { domainEventSignal, leadWorkflowId } from '../lead-conversation/contract';
-import { DEFAULT_EXPIRY_MS, DEFAULT_REMINDERS_MS, PAYMENT_PAID_EVENT, paymentPaidEventId, type PaymentInput, type PaymentOutcome } from './contract';
-import { installPaymentHandlers } from './handlers';
+import {
+  DEFAULT_EXPIRY_MS,
+  DEFAULT_REMINDERS_MS,
+  PAYMENT_PAID_EVENT,
+  paymentAfterCloseWorkflowId,
+  paymentPaidEventId,
+  type PaymentInput,
+  type PaymentOutcome,
+} from './contract';
+import { installPaymentHandlers, PAYMENT_STRAY_MONEY_PATCH } from './handlers';
 import { collectLaterInstalments, type PaymentFlow } from './instalments';
 import { hasWork, initialPaymentState, type AcceptedPayment, type PaymentState } from './state';
 
-const payments = proxyActivities<PaymentActivities>({
+type RecordActivities = Omit<PaymentActivities, 'sendPaymentMessage' | 'notifyManagersAboutPayment' | 'createOrder'>;
+
+/**
+ * Postgres work (and the notice about money the order cannot take): an outage delays the order, and
+ * the fulfilment of money already paid, but never fails it: retried without a cap, as the lead
+ * workflow does.
+ */
+const records = proxyActivities<RecordActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['BadOrderRequest'] },
+});
+
+/** Messages to the lead and the managers: capped; one that cannot go out is logged and the order goes on. */
+const messages = proxyActivities<Pick<PaymentActivities, 'sendPaymentMessage' | 'notifyManagersAboutPayment'>>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
+
+/** What the paying customer must get (access, the receipt of an instalment): never given up on. */
+const access = proxyActivities<Pick<PaymentActivities, 'sendPaymentMessage'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+const ACCESS_MESSAGES: readonly PaymentMessageKind[] = ['onboarding', 'instalmentPaid', 'fullyPaid'];
 
 /**
  * One order from the offer to its end: the link or Stars invoice goes out, reminders after 1 h and
@@ -24,13 +52,15 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   installPaymentHandlers(state, input);
   let failureCount = 0;
   let flagCount = 0;
+  let strayCount = 0;
   /** Instalments whose failure was already answered: a repeated failure gets no second retry offer or notice. */
   const failureAnswered = new Set<number>();
 
   /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
   async function tell(kind: PaymentMessageKind, outboundId: string, instalment?: number): Promise<boolean> {
     try {
-      await payments.sendPaymentMessage({ input, kind, outboundId, ...(instalment !== undefined && { instalment }) });
+      const proxy = ACCESS_MESSAGES.includes(kind) ? access : messages;
+      await proxy.sendPaymentMessage({ input, kind, outboundId, ...(instalment !== undefined && { instalment }) });
       return true;
     } catch (error) {
       log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
@@ -40,16 +70,16 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
 
   async function tellManagers(request: Omit<Parameters<PaymentActivities['notifyManagersAboutPayment']>[0], 'input'>): Promise<void> {
     try {
-      await payments.notifyManagersAboutPayment({ input, ...request });
+      await messages.notifyManagersAboutPayment({ input, ...request });
     } catch (error) {
       log.warn('managers not told about a payment', { orderId: input.orderId, kind: request.kind, error: String(error) });
     }
   }
 
   async function fulfil(paid: AcceptedPayment): Promise<void> {
-    await payments.recordOrderPaid({ orderId: input.orderId, ...paid });
+    await records.recordOrderPaid({ orderId: input.orderId, ...paid });
     state.status = 'paid';
-    await payments.makeCustomer({ orderId: input.orderId, leadId: input.leadId, productCode: input.product.code });
+    await records.makeCustomer({ orderId: input.orderId, leadId: input.leadId, productCode: input.product.code });
     await tell('onboarding', `${workflowId}/onboarding`);
     await tellManagers({ kind: 'paid', outboundId: `${workflowId}/paid`, via: paid.via });
     try {
@@ -69,7 +99,7 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   // `sent` means the lead has the link or invoice; an undelivered offer leaves the order `created`
   // (payable still: a manager can confirm it or send a personal link).
   if (await tell('offer', `${workflowId}/offer`)) {
-    await payments.markOrderSent(input.orderId);
+    await records.markOrderSent(input.orderId);
     state.status = 'sent';
   }
 
@@ -89,8 +119,11 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
       break;
     }
     if (state.cancelRequested) {
-      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'cancelled' });
+      // From here a payment or a manager's command finds the order closing (state.ts), never open.
+      state.closing = 'cancelled';
+      const { changed } = await records.closeOrder({ orderId: input.orderId, status: 'cancelled' });
       state.status = 'cancelled';
+      state.closing = null;
       if (changed) {
         await tell('cancelled', `${workflowId}/cancelled`);
         await tellManagers({ kind: 'cancelled', outboundId: `${workflowId}/cancelled/managers` });
@@ -100,8 +133,10 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     if (await handleReports(state)) continue;
     if (woken) continue;
     if (due.kind === 'expire') {
-      const { changed } = await payments.closeOrder({ orderId: input.orderId, status: 'expired' });
+      state.closing = 'expired';
+      const { changed } = await records.closeOrder({ orderId: input.orderId, status: 'expired' });
       state.status = 'expired';
+      state.closing = null;
       if (changed) {
         await tell('expired', `${workflowId}/expired`);
         await tellManagers({ kind: 'expired', outboundId: `${workflowId}/expired/managers` });
@@ -116,12 +151,15 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   // Orders made before instalments existed end at their first payment, as their histories did.
   const laterInstalments = state.status === 'paid' && (input.instalments?.length ?? 0) > 1 && patched('payment-instalments');
   if (laterInstalments) {
-    const flow: PaymentFlow = { input, state, workflowId, payments, tell, tellManagers, handleReports };
+    const flow: PaymentFlow = { input, state, workflowId, payments: records, tell, tellManagers, handleReports };
     await collectLaterInstalments(flow);
   }
 
-  // A manager's confirm or cancel gets its answer before the workflow ends.
+  // Money that came while the order was fulfilled or closed is reported before the workflow ends;
+  // a manager's confirm or cancel gets its answer; then anything that came meanwhile.
+  await reportStrayMoney();
   await condition(allHandlersFinished);
+  await reportStrayMoney();
   return {
     orderId: input.orderId,
     status: state.status as PaymentOutcome['status'],
@@ -133,16 +171,10 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
    * (a retry offer, a manager notice) once per instalment: repeats are only recorded.
    */
   async function handleReports(current: PaymentState): Promise<boolean> {
-    const flag = current.flags.shift();
-    if (flag) {
-      flagCount += 1;
-      if (!flag.alreadyStored) await payments.flagOrder({ orderId: input.orderId, reason: flag.reason });
-      await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
-      return true;
-    }
+    if ((await reportOneStray(current)) || (await reportOneFlag(current))) return true;
     const failure = current.failures.shift();
     if (!failure) return false;
-    await payments.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
+    await records.recordOrderFailed({ orderId: input.orderId, providerPayload: failure.providerPayload });
     if (!current.collecting) current.status = 'failed';
     if (failureAnswered.has(current.instalment)) {
       log.info('repeated payment failure: recorded, not answered again', { orderId: input.orderId, instalment: current.instalment });
@@ -153,6 +185,44 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
     const about = current.instalment === 1 ? {} : { instalment: current.instalment };
     await tell('failed', `${workflowId}/failed-${failureCount}`, about.instalment);
     await tellManagers({ kind: 'failed', outboundId: `${workflowId}/failed-${failureCount}/managers`, reason: failure.reason, ...about });
+    return true;
+  }
+
+  /**
+   * Money the order cannot take: the order is flagged and the managers get the late-payment notice,
+   * keyed like the one the api or the bot would start for the same payment id, so it goes out once
+   * whichever path hears of the money. True when there was one.
+   */
+  async function reportOneStray(current: PaymentState): Promise<boolean> {
+    const stray = current.stray.shift();
+    if (!stray) return false;
+    strayCount += 1;
+    await records.flagOrder({ orderId: input.orderId, reason: stray.reason });
+    const outboundId = stray.key ? paymentAfterCloseWorkflowId(input.orderId, stray.key) : `${workflowId}/stray-${strayCount}`;
+    try {
+      await records.notifyManagersAboutPaymentAfterClose({ orderId: input.orderId, reason: stray.reason, outboundId });
+    } catch (error) {
+      log.error('managers not told about money the order cannot take', { orderId: input.orderId, reason: stray.reason, error: String(error) });
+    }
+    log.warn('money the order cannot take: flagged, managers told', { orderId: input.orderId, reason: stray.reason });
+    return true;
+  }
+
+  /** After the order's own flow: stray money and flags that came meanwhile (workflows before the patch dropped them). */
+  async function reportStrayMoney(): Promise<void> {
+    while (state.stray.length > 0 || state.flags.length > 0) {
+      if (!patched(PAYMENT_STRAY_MONEY_PATCH)) return;
+      if (!(await reportOneStray(state))) await reportOneFlag(state);
+    }
+  }
+
+  /** A payment that did not match the order: flagged (unless the api did) and told to the managers. */
+  async function reportOneFlag(current: PaymentState): Promise<boolean> {
+    const flag = current.flags.shift();
+    if (!flag) return false;
+    flagCount += 1;
+    if (!flag.alreadyStored) await records.flagOrder({ orderId: input.orderId, reason: flag.reason });
+    await tellManagers({ kind: 'flagged', outboundId: `${workflowId}/flagged-${flagCount}`, reason: flag.reason });
     return true;
   }
 }
