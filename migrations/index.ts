@@ -20,6 +20,7 @@ import * as staffDialogFlows from './20261202_032_staff_dialog_flows';
 import * as campaignAbTests from './20261202_051_campaign_ab_tests';
 import * as orderInstalments from './20261202_021_order_instalments';
 import * as broadcastPace from './20261202_052_broadcast_pace';
+import * as resetKeepsBooks from './20261206_060_reset_keeps_books';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same
@@ -47,6 +48,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202_051_campaign_ab_tests': campaignAbTests,
   '20261202_021_order_instalments': orderInstalments,
   '20261202_052_broadcast_pace': broadcastPace,
+  '20261206_060_reset_keeps_books': resetKeepsBooks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
