@@ -181,6 +181,8 @@ describe('/reset wipes everything personal and keeps the books', () => {
       expect(before).toMatchObject({ available: true, paidOrders: 1 });
 
       // /reset through the bot, confirmed with the button.
+      const conversation = h.env.client.workflow.getHandle(`lead-${person.id}`);
+      const runBefore = (await conversation.describe()).runId;
       const sentBefore = texts().length;
       await say(person, '/reset');
       await h.until('sendMessage', person, sentBefore + 1);
@@ -194,6 +196,12 @@ describe('/reset wipes everything personal and keeps the books', () => {
       for (const id of started) await h.env.client.workflow.getHandle(id).result();
       // The managers hear of both, without a word about who it was.
       expect(managerTexts().filter((t) => t.includes(`№${manual}`) || t.includes(`№${stars.orderId}`)).slice(-2).join('\n')).toContain('данные удалены по /reset');
+
+      // Temporal: the run whose history holds their texts closed; the run going on starts clean.
+      await until('the conversation continued as new', async () => (await conversation.describe()).runId !== runBefore);
+      expect((await h.env.client.workflow.getHandle(`lead-${person.id}`, runBefore).describe()).status.name).toBe('CONTINUED_AS_NEW');
+      const newRun = JSON.stringify(await conversation.fetchHistory());
+      for (const quote of [QUESTION, PHONE, EMAIL, 'Квазар-17']) expect(newRun).not.toContain(quote);
 
       const fresh = await db('leads').where({ telegram_user_id: person.id }).first();
       expect(fresh).toMatchObject({ phone: null, email: null, source: null, segment: null, answers: {} });
