@@ -51,7 +51,8 @@ export async function eraseLead(db: Knex, telegramUserId: number): Promise<Erasu
     const ordersKept = await pseudonymiseOrders(trx, lead.id, person);
     await trx('campaign_deliveries').where({ lead_id: lead.id, status: 'queued' }).update({ status: 'skipped', reason: 'lead_reset', updated_at: trx.fn.now() });
     await trx('campaign_deliveries').where({ lead_id: lead.id }).update({ lead_id: null, telegram_message_id: null, updated_at: trx.fn.now() });
-    const messages = await trx('messages').where({ lead_id: lead.id }).delete();
+    // A private chat's id is the user's id: a message there not filed under the lead is theirs too.
+    const messages = await trx('messages').where({ lead_id: lead.id }).orWhere({ chat_id: telegramUserId }).delete();
     const events = await trx('events').where({ lead_id: lead.id }).delete();
     const quotesRedacted = await redactStaffRecords(trx, person);
     await trx('leads').where({ id: lead.id }).delete();
