@@ -1,6 +1,9 @@
 import type { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import pino from 'pino';
+import { buildApi } from '../../api/app';
+import { createMetrics } from '../../api/metrics';
+import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { createBot } from '../../bot/bot';
 import type { BotContext } from '../../bot/context';
 import { PaymentWorkflows } from '../../bot/payment-workflows';
@@ -47,6 +50,7 @@ const person = {
 const PHONE = '+79161234567';
 const EMAIL = `anna.${person.username}@example.com`;
 const QUESTION = 'Подскажите, реально ли закрыть ипотеку через три года с моей зарплатой Квазар-17?';
+const WEBHOOK_SECRET = 'provider-secret-for-reset-test';
 const CONTACT_TEXT = `Мой телефон ${PHONE}, почта ${EMAIL}, звоните после семи`;
 
 function bot(): Promise<Bot<BotContext>> {
@@ -239,6 +243,24 @@ describe('/reset wipes everything personal and keeps the books', () => {
       await say({ id: owner, first_name: 'Ирина' }, `/refund ${stars.orderId}`);
       expect(String(h.fake.callsTo('sendMessage', owner).at(-1)?.params.text)).toBe(`✅ Возврат по заказу №${stars.orderId} (4834 ⭐) выполнен.`);
       expect(h.fake.callsTo('refundStarPayment').at(-1)?.params).toMatchObject({ user_id: person.id, telegram_payment_charge_id: paid.chargeId });
+
+      // A provider's late webhook for the cancelled order still finds it (no 404): flagged for the managers.
+      const api = buildApi({
+        logger: silent,
+        metrics: createMetrics(),
+        health: { postgres: async () => {}, temporal: async () => {} },
+        payments: { secret: WEBHOOK_SECRET, db, logger: silent, workflows: new PaymentWorkflows(h.env.client, h.taskQueue) },
+      });
+      const { currency } = await db('orders').where({ id: manual }).first('currency');
+      const late = JSON.stringify({ order_id: manual, status: 'paid', amount: 990, currency, payment_id: 'pay_late' });
+      const aboutManual = () => managerTexts().filter((t) => t.includes(`№${manual} `));
+      const noticesBefore = aboutManual().length;
+      const answer = await api.inject({ method: 'POST', url: PAYMENT_WEBHOOK_PATH, payload: late, headers: { 'content-type': 'application/json', 'x-payment-signature': paymentSignature(WEBHOOK_SECRET, late) } });
+      await api.close();
+      expect(answer.statusCode).toBe(200);
+      expect((await db('orders').where({ id: manual }).first('flagged_reason')).flagged_reason).toMatch(/cancel/);
+      await h.fake.waitFor(() => aboutManual().length > noticesBefore);
+      expect(aboutManual().at(-1)).toContain('данные удалены по /reset');
       await h.env.client.workflow.getHandle(`lead-${person.id}`).terminate('test finished');
     });
   });
