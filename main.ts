@@ -4,7 +4,7 @@ import { lineScrubber } from './log-redaction';
 import { ConfigError, configuredSecrets, loadConfig, requireBotToken } from './config';
 import { createLogger } from './logging';
 import { ScenarioError } from './scenarios/loader';
-import { startDevServer, type DevServer } from './scripts/dev-server';
+import { DEV_SERVER_RETENTION_MS, startDevServer, type DevServer } from './scripts/dev-server';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
 import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
@@ -61,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
         uiPort: DEV_SERVER_UI_PORT,
         dbFile: join(process.cwd(), 'data', 'temporal.db'),
         namespace: config.TEMPORAL_NAMESPACE,
+        retentionMs: DEV_SERVER_RETENTION_MS,
       });
       temporalAddress = devServer.address;
       logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${DEV_SERVER_UI_PORT}` }, 'temporal dev server running');

@@ -1,11 +1,15 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { LEAD_CONVERSION_EVENTS, noteCampaignOutcome } from '../db/campaign-outcomes';
 import { parseStartPayload } from '../domain/deep-link';
 import { describeInbound, type InboundEvent, type TelegramPerson } from '../domain/inbound-event';
 import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
-import { deleteLead, upsertLead } from '../db/leads';
+import { eraseLead, openOrdersOfLead, type ErasureReport } from '../db/lead-erasure';
+import { upsertLead } from '../db/leads';
 import { recordInboundMessage } from '../db/messages';
+import { LEAD_RESET_REASON, paymentCancelledSignal, paymentWorkflowId } from '../workflows/payment/contract';
 
 export interface LeadsDeps {
   db: Db;
@@ -52,11 +56,26 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
       if ((LEAD_CONVERSION_EVENTS as readonly string[]).includes(event.type)) await noteCampaignOutcome(db, event.leadId, 'converted');
     },
 
-    /** `/reset` confirmed: every row of the lead goes (messages and events through the foreign keys). */
-    async deleteLeadData(telegramUserId: number): Promise<{ messages: number; events: number }> {
-      const deleted = await deleteLead(db, telegramUserId);
-      logger.info({ telegramUserId, ...deleted }, 'lead data deleted on /reset');
-      return deleted;
+    /**
+     * `/reset` confirmed: everything personal goes, the books stay (db/lead-erasure.ts). Open payment
+     * workflows are cancelled first, with the reason `lead_reset`: a retry after the erasure would no
+     * longer find which orders were the lead's, so the signals go before it (a repeat is harmless).
+     */
+    async deleteLeadData(telegramUserId: number): Promise<ErasureReport & { paymentsCancelled: number }> {
+      const open = await openOrdersOfLead(db, telegramUserId);
+      let paymentsCancelled = 0;
+      for (const orderId of open) {
+        try {
+          await Context.current().client.workflow.getHandle(paymentWorkflowId(orderId)).signal(paymentCancelledSignal, { reason: LEAD_RESET_REASON });
+          paymentsCancelled += 1;
+        } catch (error) {
+          // Its workflow has ended meanwhile (paid in full, expired): nothing to cancel.
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }
+      const erased = await eraseLead(db, telegramUserId);
+      logger.info({ leadWorkflowId: `lead-${telegramUserId}`, ...erased, paymentsCancelled }, 'lead data erased on /reset, orders kept');
+      return { ...erased, paymentsCancelled };
     },
   };
 }

@@ -69,7 +69,10 @@ export type PaymentMessageKind =
 /** Messages that carry the payment button (or come with a Stars invoice). */
 const PAYABLE_MESSAGES: readonly PaymentMessageKind[] = ['offer', 'reminder1', 'reminder2', 'instalmentDue', 'instalmentReminder1', 'instalmentReminder2'];
 
-export const PaymentFailure = { badOrder: 'BadOrderRequest' } as const;
+export const PaymentFailure = { badOrder: 'BadOrderRequest', leadErased: 'LeadErased' } as const;
+
+/** How staff notices name a customer who erased their data with /reset. */
+const ERASED_CUSTOMER = 'данные удалены по /reset';
 
 const badOrder = (message: string) => ApplicationFailure.nonRetryable(message, PaymentFailure.badOrder);
 
@@ -135,6 +138,9 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
 export function createPaymentActivities(deps: TelegramDeps) {
   const { db, api, logger } = deps;
   const telegram = createTelegramActivities(deps);
+
+  /** The customer erased their data with /reset: the order stays, nothing more goes to or about them. */
+  const erased = async (orderId: number) => (await db('orders').where({ id: orderId }).first('lead_id'))?.lead_id === null;
 
   /** What payment `n` of the order must bring (the order amount for the first or only one). */
   const amountOf = (input: PaymentInput, n: number) => input.instalments?.[n - 1] ?? input.amount;
@@ -202,6 +208,7 @@ export function createPaymentActivities(deps: TelegramDeps) {
      */
     async sendPaymentMessage(request: { input: PaymentInput; kind: PaymentMessageKind; outboundId: string; instalment?: number }): Promise<SendResult> {
       const { input, kind, outboundId } = request;
+      if (await erased(input.orderId)) throw ApplicationFailure.nonRetryable(`order ${input.orderId}: the customer erased their data`, PaymentFailure.leadErased);
       const n = request.instalment ?? 1;
       const texts = PAYMENT_TEXTS[input.language];
       if ((kind === 'offer' || kind === 'instalmentDue') && input.method === 'stars') {
@@ -237,15 +244,16 @@ export function createPaymentActivities(deps: TelegramDeps) {
       instalment?: number;
     }): Promise<{ delivered: boolean }> {
       const { input } = request;
-      const lead = await db('leads').where({ id: input.leadId }).first('first_name', 'username');
-      const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${input.telegramUserId})`.trim();
+      const gone = await erased(input.orderId);
+      const lead = gone ? undefined : await db('leads').where({ id: input.leadId }).first('first_name', 'username');
+      const who = gone ? ERASED_CUSTOMER : `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${input.telegramUserId})`.trim();
       const text = fillPaymentText(PAYMENT_STAFF_TEXTS[request.kind], {
         ...values(input, request.instalment ?? 1),
         lead: who,
         reason: request.reason ?? '',
         via: request.via ?? '',
       });
-      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: input.leadId, text });
+      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: gone ? null : input.leadId, text });
       return { delivered: result.delivered };
     },
 
@@ -266,6 +274,8 @@ export function createPaymentActivities(deps: TelegramDeps) {
 
     /** The lead becomes a customer; the event is recorded once per order. */
     async makeCustomer(request: { orderId: number; leadId: number; productCode: string }): Promise<void> {
+      // Paid as the customer erased their data: the order is paid in the books, there is no lead to mark.
+      if (await erased(request.orderId)) return;
       await db.transaction(async (trx) => {
         await makeLeadCustomer(trx, request.leadId);
         await noteCampaignOutcome(trx, request.leadId, 'paid');
@@ -324,11 +334,12 @@ export function createPaymentActivities(deps: TelegramDeps) {
     async notifyManagersAboutPaymentAfterClose(request: { orderId: number; reason: string; outboundId: string }): Promise<{ delivered: boolean }> {
       const order = await findOrder(db, request.orderId);
       if (!order) throw ApplicationFailure.nonRetryable(`no order ${request.orderId}`, PaymentFailure.badOrder);
-      const lead = await db('leads').where({ id: order.lead_id }).first('first_name', 'username', 'telegram_user_id');
+      const lead = order.lead_id === null ? undefined : await db('leads').where({ id: order.lead_id }).first('first_name', 'username', 'telegram_user_id');
       const product = await db('products').where({ id: order.product_id }).first('name');
-      const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${lead?.telegram_user_id ?? '?'})`.trim();
+      const who =
+        order.lead_id === null ? ERASED_CUSTOMER : `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${lead?.telegram_user_id ?? '?'})`.trim();
       const text = fillPaymentText(PAYMENT_STAFF_TEXTS.paidAfterClose, { order: order.id, product: product?.name ?? '?', lead: who, reason: request.reason });
-      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: Number(order.lead_id), text });
+      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: order.lead_id === null ? null : Number(order.lead_id), text });
       logger.warn({ orderId: request.orderId, reason: request.reason, delivered: result.delivered }, 'managers told about money for a closed order');
       return { delivered: result.delivered };
     },

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createOrder } from '../activities/payments';
 import { listInstalments } from '../db/instalments';
-import { findOrder, markOrderRefunded } from '../db/orders';
+import { findOrder, markOrderRefunded, starsPayerOf } from '../db/orders';
 import { auditStaffCommand } from '../db/staff';
 import { formatAmount, STARS_CURRENCY } from '../domain/payments';
 import type { Role } from '../domain/roles';
@@ -117,13 +117,14 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
         await ctx.reply(TEXTS.notPaid(orderId, order.status));
         return;
       }
-      const lead = await db('leads').where({ id: order.lead_id }).first('telegram_user_id');
+      // After a /reset the lead is gone; the order kept the payer's id for exactly this.
+      const payer = await starsPayerOf(db, order);
       // An instalment order paid in Stars holds one charge per paid instalment: every one goes back.
       const later = (await listInstalments(db, orderId)).filter((i) => i.number > 1 && i.status === 'paid' && i.telegram_payment_charge_id);
       const charges = [{ chargeId: order.telegram_payment_charge_id, amount: Number(order.amount) }, ...later.map((i) => ({ chargeId: i.telegram_payment_charge_id as string, amount: Number(i.amount) }))];
       for (const charge of charges) {
         try {
-          await ctx.api.refundStarPayment(Number(lead.telegram_user_id), charge.chargeId);
+          await ctx.api.refundStarPayment(Number(payer), charge.chargeId);
         } catch (error) {
           if (!(error instanceof GrammyError)) throw error;
           // A repeated /refund after a partial failure: the charges already returned are skipped.

@@ -68,17 +68,3 @@ export async function markLeadBlocked(db: Knex, leadId: number): Promise<void> {
     .where({ id: leadId })
     .update({ blocked: true, blocked_at: db.fn.now(), updated_at: db.fn.now() });
 }
-
-/** Deletes the lead and every message and event of theirs, and the updates the anti-spam guard kept. */
-export async function deleteLead(db: Knex, telegramUserId: number): Promise<{ messages: number; events: number }> {
-  return db.transaction(async (trx) => {
-    const lead = await trx<LeadRow>('leads').where({ telegram_user_id: telegramUserId }).forUpdate().first();
-    if (!lead) return { messages: 0, events: 0 };
-    const messages = await trx('messages').where({ lead_id: lead.id }).delete();
-    const events = await trx('events').where({ lead_id: lead.id }).delete();
-    // What the anti-spam guard kept of their messages is personal data too (its mute state is not).
-    await trx('dropped_updates').where({ telegram_user_id: telegramUserId }).delete();
-    await trx('leads').where({ id: lead.id }).delete();
-    return { messages, events };
-  });
-}

@@ -4,7 +4,8 @@ import { insertInstalments } from './instalments';
 
 export interface OrderRow {
   id: number;
-  lead_id: number;
+  /** null once the customer erased their data with /reset: the order stays, the person goes. */
+  lead_id: number | null;
   product_id: number;
   type: PaymentType;
   method: PaymentMethod;
@@ -23,8 +24,20 @@ export interface OrderRow {
   closed_at: Date | null;
   /** Every instalment paid; with paid_at for a full or manual order. */
   fully_paid_at: Date | null;
+  /** Set on /reset: a random name shared by that person's orders. */
+  customer_pseudonym: string | null;
+  personal_data_erased_at: Date | null;
+  /** Set on /reset for an order with a Stars charge: refundStarPayment needs the payer's id. */
+  payer_telegram_id: number | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** Whom Telegram refunds a Stars charge to: the lead, or the payer id kept when the lead erased their data. */
+export async function starsPayerOf(db: Knex, order: Pick<OrderRow, 'lead_id' | 'payer_telegram_id'>): Promise<number | undefined> {
+  if (order.lead_id === null) return order.payer_telegram_id === null ? undefined : Number(order.payer_telegram_id);
+  const lead = await db('leads').where({ id: order.lead_id }).first('telegram_user_id');
+  return lead ? Number(lead.telegram_user_id) : undefined;
 }
 
 export type PaidVia = NonNullable<OrderRow['paid_via']>;

@@ -21,6 +21,7 @@ import * as campaignAbTests from './019_campaign_ab_tests';
 import * as orderInstalments from './020_order_instalments';
 import * as broadcastPace from './021_broadcast_pace';
 import * as campaignClickTotals from './022_campaign_click_totals';
+import * as resetKeepsBooks from './023_reset_keeps_books';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -50,6 +51,7 @@ const migrations: Record<string, Knex.Migration> = {
   '020_order_instalments': orderInstalments,
   '021_broadcast_pace': broadcastPace,
   '022_campaign_click_totals': campaignClickTotals,
+  '023_reset_keeps_books': resetKeepsBooks,
 };
 
 /**

@@ -3,6 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+
+/**
+ * Closed workflow histories on the embedded dev server are kept 3 days: long enough to look into a
+ * payment or handoff that ended over a weekend, short enough that what a lead wrote (signals carry
+ * their texts) does not linger in Temporal long after /reset erased it from Postgres.
+ */
+export const DEV_SERVER_RETENTION_MS = 3 * 24 * 3_600_000;
 
 export interface DevServer {
   address: string;
@@ -19,6 +27,12 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; omit for in-memory. */
   dbFile?: string;
   namespace?: string;
+  /**
+   * How long closed workflow histories stay (ms), set on the namespace once the server answers:
+   * `start-dev` has no retention flag and its default (24 h) depends on the CLI version. Histories
+   * hold what leads wrote, so this bounds how long a /reset person's texts outlive them in Temporal.
+   */
+  retentionMs?: number;
   /** How long to wait for the server to answer. */
   readyTimeoutMs?: number;
 }
@@ -45,11 +59,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const address = `127.0.0.1:${port}`;
   try {
     await waitUntilAnswering(address, child, options.readyTimeoutMs ?? 60_000, () => stderr);
+    if (options.retentionMs !== undefined) await setRetention(address, options.namespace ?? 'default', options.retentionMs);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
   return { address, uiPort: options.uiPort, stop: () => stopProcess(child) };
+}
+
+/** `temporal operator namespace update --retention`, through the SDK's connection. */
+export async function setRetention(address: string, namespace: string, retentionMs: number): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: msToTs(retentionMs) } });
+  } finally {
+    await connection.close();
+  }
 }
 
 async function waitUntilAnswering(address: string, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {

@@ -66,14 +66,33 @@ async function main(only = process.argv[2]): Promise<void> {
     await fake.waitFor(() => sentTo(lead).length >= count, 20_000);
   };
 
-  const save = async (name: string, workflowId: string) => {
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const save = async (name: string, workflowId: string, runId?: string) => {
+    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
     const file = join(OUT_DIR, `${name}.json`);
     // protobufjs's own JSON form: the SDK's historyToJSON trips over two copies of protobufjs
     // in this dependency tree; the replay test reads it back with History.fromObject.
     writeFileSync(file, `${JSON.stringify(history, null, 1)}\n`);
     console.log(`recorded ${history.events?.length} events to ${file}`);
   };
+  if (only === undefined || only === 'reset') {
+    await (await newWorker()).runUntil(async () => {
+      // /reset erases the lead: the run whose history holds their texts continues as new (patch reset-continues-as-new).
+      const lead = newLead();
+      const more = () => sentTo(lead).length + 1;
+      await drive(text(lead, '/start replay'), lead, 1);
+      await drive(text(lead, 'мой телефон +7 912 345-67-89'), lead, more());
+      await drive(text(lead, '/reset'), lead, more());
+      const handle = env.client.workflow.getHandle(leadWorkflowId(lead.id));
+      const firstRun = (await handle.describe()).runId;
+      await drive(press(lead, 'sys:reset_yes'), lead, more() + 1);
+      for (const started = Date.now(); (await handle.describe()).runId === firstRun; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if (Date.now() - started > 20_000) throw new Error('the conversation did not continue as new after /reset');
+      }
+      await save('lead-conversation-reset-continues-as-new', leadWorkflowId(lead.id), firstRun);
+      await handle.terminate('recorded');
+    });
+    if (only === 'reset') return finish();
+  }
   if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordAbCampaign(env, await newWorker(), db, taskQueue, save);

@@ -129,7 +129,7 @@ describe('createLeadsActivities', () => {
 
       const deleted = await leads().deleteLeadData(user.id);
 
-      expect(deleted).toEqual({ messages: 2, events: 2 });
+      expect(deleted).toEqual({ messages: 2, events: 2, ordersKept: 0, paymentsCancelled: 0, quotesRedacted: 0 });
       expect(await db('leads').where({ id: leadId })).toEqual([]);
       expect(await db('messages').where({ lead_id: leadId })).toEqual([]);
       expect(await db('events').where({ lead_id: leadId })).toEqual([]);
@@ -140,7 +140,7 @@ describe('createLeadsActivities', () => {
     });
 
     it('returns zero counts for a lead that does not exist', async () => {
-      expect(await leads().deleteLeadData(uniqueUserId())).toEqual({ messages: 0, events: 0 });
+      expect(await leads().deleteLeadData(uniqueUserId())).toEqual({ messages: 0, events: 0, ordersKept: 0, paymentsCancelled: 0, quotesRedacted: 0 });
     });
   });
 

@@ -125,6 +125,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   const inbox: InboundEvent[] = [...(input.carriedOver?.inbox ?? [])];
   const domainEvents: DomainEvent[] = [...(input.carriedOver?.domainEvents ?? [])];
   let handledThisRun = 0;
+  /** /reset erased the lead: this run's history still holds what they wrote, so a clean run takes over. */
+  let erasedThisRun = false;
   /** In `replace` history mode: the message whose button was pressed, edited by the next send. */
   let replaceMessageId: number | undefined;
   /** Set by a model turn that escalates, so the handoff it starts says why. */
@@ -157,7 +159,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   }));
 
   const maxEvents = input.maxEventsPerRun ?? DEFAULT_MAX_EVENTS_PER_RUN;
-  const timeToContinue = () => workflowInfo().continueAsNewSuggested || handledThisRun >= maxEvents;
+  const timeToContinue = () => workflowInfo().continueAsNewSuggested || handledThisRun >= maxEvents || erasedThisRun;
 
   for (;;) {
     const woken = () => inbox.length > 0 || domainEvents.length > 0 || timeToContinue();
@@ -713,6 +715,12 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const person = state.person;
     state.leadId = person ? (await records.ensureLead(person, state.chatId)).leadId : null;
     await run([{ kind: 'say', text: current.texts.resetDone }, ...enterStep(current, current.start)]);
+    if (patched('reset-continues-as-new')) {
+      // What the lead told the bot leaves the state too (the model's facts, a half-filled form), and
+      // the old run, whose history holds their texts, closes: it goes after the namespace's retention.
+      Object.assign(state, { facts: {}, form: undefined, formDeadline: null, recentActions: [], lastConfidence: null, readiness: undefined });
+      erasedThisRun = true;
+    }
   }
 
   async function send(content: OutboundContent): Promise<void> {

@@ -114,3 +114,6 @@ export interface PaymentAfterCloseInput {
   /** Why it cannot be fulfilled, e.g. "paid after the order was expired (webhook)". */
   reason: string;
 }
+
+/** The cancel reason when the customer erased their data with /reset (the order stays in the books). */
+export const LEAD_RESET_REASON = 'lead_reset';
