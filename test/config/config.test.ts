@@ -52,6 +52,10 @@ describe('configuration', () => {
 
   it('a webhook needs its secret', () => {
     expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com' })).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
+    expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com', TELEGRAM_WEBHOOK_SECRET: 'short' })).toEqual([
+      expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: expected 16-256 characters/),
+    ]);
+    expect(loadConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com', TELEGRAM_WEBHOOK_SECRET: 'a-long-webhook-secret' }).TELEGRAM_WEBHOOK_SECRET).toBe('a-long-webhook-secret');
   });
 
   it('parses lists and treats empty values as unset', () => {
