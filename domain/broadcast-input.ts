@@ -1,6 +1,7 @@
 import { AB_METRICS, type AbMetric, type CampaignAudience, type CampaignButton, type Segment } from './campaign';
 import { SALES_STAGES } from './llm-reply';
 import type { Scenario } from './scenario';
+import { maxScore } from './survey';
 
 /**
  * What an editor types into the broadcast composer, parsed without I/O: button lines, audience
@@ -16,6 +17,8 @@ export interface ScenarioVocabulary {
   commands: ReadonlySet<string>;
   /** Survey question id → its answer codes. */
   answers: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The highest survey score any scenario gives (13 for the default survey): a score filter above it matches nobody. */
+  maxScore?: number;
 }
 
 /** The commands and survey answers of every scenario (a button or a tag may serve leads of any language). */
@@ -24,7 +27,12 @@ export function scenarioVocabulary(scenarios: Scenario[]): ScenarioVocabulary {
   for (const question of scenarios.flatMap((s) => s.survey?.questions ?? [])) {
     answers.set(question.id, new Set([...(answers.get(question.id) ?? []), ...question.options.map((o) => o.code)]));
   }
-  return { commands: new Set(scenarios.flatMap((s) => Object.keys(s.commands))), answers };
+  const surveys = scenarios.flatMap((s) => (s.survey ? [s.survey] : []));
+  return {
+    commands: new Set(scenarios.flatMap((s) => Object.keys(s.commands))),
+    answers,
+    ...(surveys.length > 0 && { maxScore: Math.max(...surveys.map(maxScore)) }),
+  };
 }
 
 const BUTTON_TEXT_LIMIT = 64;
@@ -109,7 +117,7 @@ const AUDIENCE_KEYS: Record<string, AudienceKey> = {
 
 /**
  * Audience filters, one a line, each replacing the same filter of `current`:
- * `балл 40-80` (or `40+`, `до 30`), `этапы goal, closing`, `теги q1=trading, q3=one_month`,
+ * `балл 6-10` (or `11+`, `до 5`: the survey's score), `этапы goal, closing`, `теги q1=trading, q3=one_month`,
  * `активны 7` (wrote within 7 days), `неактивны 30` (silent for 30 days or more),
  * `сегменты hot, warm`, `источники ads_vk`; `<фильтр> любой` removes one filter; `все` removes all.
  */
@@ -146,7 +154,7 @@ function applyFilter(audience: CampaignAudience, key: AudienceKey, value: string
   const list = value.split(/[\s,;]+/).filter(Boolean);
   switch (key) {
     case 'score': {
-      const range = parseScoreRange(value);
+      const range = parseScoreRange(value, vocabulary?.maxScore ?? SCORE_LIMIT);
       return typeof range === 'string' ? range : { ...next, ...range };
     }
     case 'stages': {
@@ -178,9 +186,12 @@ function applyFilter(audience: CampaignAudience, key: AudienceKey, value: string
   }
 }
 
-function parseScoreRange(value: string): Pick<CampaignAudience, 'scoreMin' | 'scoreMax'> | string {
-  const bad = 'балл пишется как 40-80, 40+ или до 30 (от 0 до 100).';
-  const inRange = (n: number) => Number.isInteger(n) && n >= 0 && n <= 100;
+/** What the api accepts without a scenario at hand (the campaign schema's bound). */
+const SCORE_LIMIT = 100;
+
+function parseScoreRange(value: string, highest: number): Pick<CampaignAudience, 'scoreMin' | 'scoreMax'> | string {
+  const bad = `балл пишется как 6-10, 11+ или до 5 (от 0 до ${highest}: столько баллов даёт опрос).`;
+  const inRange = (n: number) => Number.isInteger(n) && n >= 0 && n <= highest;
   let match = /^(\d{1,3})\s*[-–—]\s*(\d{1,3})$/.exec(value);
   if (match) {
     const [min, max] = [Number(match[1]), Number(match[2])];

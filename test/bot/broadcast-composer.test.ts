@@ -129,9 +129,9 @@ describe('the broadcast composer in Telegram', () => {
   it('an editor composes items, buttons, audience, an A/B test and a schedule, previews it as leads will see it, and confirms: the campaign is recorded and its workflow started', async () => {
     const who = await editor();
     const source = uniqueSource();
-    await seedLeads(db, source, 2, { segment: 'hot', score: 60, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date() });
-    await seedLeads(db, source, 1, { segment: 'hot', score: 60, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date(), opted_out: true });
-    await seedLeads(db, source, 1, { segment: 'cold', score: 60, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date() });
+    await seedLeads(db, source, 2, { segment: 'hot', score: 8, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date() });
+    await seedLeads(db, source, 1, { segment: 'hot', score: 8, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date(), opted_out: true });
+    await seedLeads(db, source, 1, { segment: 'cold', score: 8, stage: 'goal', answers: JSON.stringify({ q1: 'trading' }), last_inbound_at: new Date() });
 
     await say(who, '/broadcast');
     expect(last(who)).toContain('Как её назвать?');
@@ -149,7 +149,7 @@ describe('the broadcast composer in Telegram', () => {
 
     await press(who, 'bc:seg:hot');
     expect(last(who)).toContain('Сейчас: сегменты hot.');
-    await say(who, `источники ${source}\nбалл 40-80\nэтапы goal, closing\nтеги q1=trading\nактивны 30`);
+    await say(who, `источники ${source}\nбалл 6-10\nэтапы goal, closing\nтеги q1=trading\nактивны 30`);
     expect(last(who)).toContain('Сейчас: сегменты hot; источники');
     expect(last(who)).toContain('Подходит лидов: 3, получат: 2');
     await press(who, 'bc:next');
@@ -213,7 +213,7 @@ describe('the broadcast composer in Telegram', () => {
       created_by: who,
       status: 'scheduled',
       content,
-      audience: { segments: ['hot'], sources: [source], scoreMin: 40, scoreMax: 80, stages: ['goal', 'closing'], tags: ['q1=trading'], activeWithinDays: 30 },
+      audience: { segments: ['hot'], sources: [source], scoreMin: 6, scoreMax: 10, stages: ['goal', 'closing'], tags: ['q1=trading'], activeWithinDays: 30 },
       ab_test: {
         pilotShare: 30,
         metric: 'reply_rate',
@@ -416,8 +416,8 @@ describe('the broadcast composer in Telegram', () => {
     expect(answer).toContain('Строка 6 («Шаг | step:consultation»): переход к шагу сценария задаётся командой, которая к нему ведёт: например /consult');
     await say(who, 'Сайт | https://school.example.com');
 
-    await say(who, 'балл 90-10');
-    expect(last(who)).toContain('Строка 1 («балл 90-10»): нижняя граница (90) больше верхней (10).');
+    await say(who, 'балл 10-6');
+    expect(last(who)).toContain('Строка 1 («балл 10-6»): нижняя граница (10) больше верхней (6).');
     await say(who, 'этапы goal, finale\nтеги q9=yes\nактивны много\nвозраст 30');
     const filters = last(who);
     expect(filters).toContain('нет этапов «finale». Этапы: opening, frame, goal');

@@ -2,7 +2,7 @@ import { addVariant, completeDraft, equalWeights, newDraft, readDraft, startEdit
 import { formatMoscow, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../domain/broadcast-input';
 
 const NOW = new Date('2026-12-01T19:40:00Z'); // 22:40 МСК
-const vocabulary: ScenarioVocabulary = { commands: new Set(['consult', 'contact']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]) };
+const vocabulary: ScenarioVocabulary = { commands: new Set(['consult', 'contact']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]), maxScore: 13 };
 
 describe('the schedule, typed in Moscow time', () => {
   it.each([
@@ -65,11 +65,19 @@ describe('button lines', () => {
 
 describe('audience lines', () => {
   it('each line replaces its own filter; "любые" removes one, "все" removes all', () => {
-    const first = parseAudienceLines('балл 40+\nэтапы goal closing\nтеги q1=trading\nактивны 7 дней', { segments: ['hot'] }, vocabulary);
-    expect(first).toEqual({ ok: true, value: { segments: ['hot'], scoreMin: 40, stages: ['goal', 'closing'], tags: ['q1=trading'], activeWithinDays: 7 } });
-    const second = parseAudienceLines('балл до 30\nэтапы любые', first.ok ? first.value : {}, vocabulary);
-    expect(second).toEqual({ ok: true, value: { segments: ['hot'], scoreMax: 30, tags: ['q1=trading'], activeWithinDays: 7 } });
+    const first = parseAudienceLines('балл 11+\nэтапы goal closing\nтеги q1=trading\nактивны 7 дней', { segments: ['hot'] }, vocabulary);
+    expect(first).toEqual({ ok: true, value: { segments: ['hot'], scoreMin: 11, stages: ['goal', 'closing'], tags: ['q1=trading'], activeWithinDays: 7 } });
+    const second = parseAudienceLines('балл до 5\nэтапы любые', first.ok ? first.value : {}, vocabulary);
+    expect(second).toEqual({ ok: true, value: { segments: ['hot'], scoreMax: 5, tags: ['q1=trading'], activeWithinDays: 7 } });
     expect(parseAudienceLines('все', second.ok ? second.value : {})).toEqual({ ok: true, value: {} });
+  });
+
+  it("a score beyond what the survey gives is refused, naming the survey's range", () => {
+    expect(parseAudienceLines('балл 40-80', {}, vocabulary)).toEqual({
+      ok: false,
+      problems: [expect.stringContaining('от 0 до 13: столько баллов даёт опрос')],
+    });
+    expect(parseAudienceLines('балл 6-10', {}, vocabulary)).toEqual({ ok: true, value: { scoreMin: 6, scoreMax: 10 } });
   });
 
   it('an unknown answer is named with the known ones', () => {

@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -43,4 +44,20 @@ export async function testWorker(
 /** Runs the worker while `body` runs, then shuts it down and waits for it. */
 export async function withWorker<T>(worker: Worker, body: () => Promise<T>): Promise<T> {
   return worker.runUntil(body);
+}
+
+/**
+ * The result of a workflow that needs no skipped time, waited for in real time. `handle.result()` on
+ * the time-skipping client unlocks skipping while it waits, and the test server then jumps its clock
+ * to the next timer of any workflow it holds the moment nothing runs (on a loaded machine, while an
+ * activity waits to be picked up): a campaign's own wait of seconds can become years. Polling
+ * `describe` keeps the clock locked until the workflow closed.
+ */
+export async function resultInRealTime<T>(handle: WorkflowHandle, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await handle.describe()).status.name === 'RUNNING') {
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId} still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return (await handle.result()) as T;
 }

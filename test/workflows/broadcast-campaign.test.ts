@@ -1,6 +1,7 @@
 import { broadcastCampaignWorkflowType, campaignWorkflowId, campaignProgressQuery, pauseCampaignSignal, resumeCampaignSignal, type BroadcastCampaignInput, type CampaignProgress } from '../../workflows/broadcast-campaign/contract';
 import { deliveryStatuses, seedCampaign, seedLeads, uniqueSource, type SeededLead } from '../support/campaigns';
 import { useLeadHarness } from '../support/lead-harness';
+import { resultInRealTime } from '../support/temporal';
 import { createBroadcastWorker } from '../../worker/broadcast-worker';
 import { leadConversationWorkflowType, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 
@@ -212,7 +213,7 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
       const handles = await Promise.all(campaigns.map((campaign) => start({ campaignId: campaign.id })));
       await h.fake.waitFor(() => h.fake.callsTo('sendMessage').length >= 6);
       h.fake.failNext('sendMessage', { code: 429, retryAfter: 2 });
-      await Promise.all(handles.map((handle) => handle.result()));
+      await Promise.all(handles.map((handle) => resultInRealTime(handle)));
     });
 
     const chats = new Set(audiences.flat().map((lead) => lead.telegramUserId));
