@@ -123,7 +123,7 @@ export function createLlmActivities({ db, logger, openai, model, timeoutMs = 15_
   }
 
   return {
-    /** One reply of the model to the lead's free text, with the context of PRODUCT.md section 4. */
+    /** One reply of the model to the lead's free text, with the context docs/llm-policy.md describes. */
     async llmReply(request: LlmTurnRequest): Promise<LlmTurnResult> {
       if (!openai) {
         await record(request, 'no_key', true, {});

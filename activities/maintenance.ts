@@ -13,7 +13,7 @@ export interface RetentionPolicy {
 export function createMaintenanceActivities({ db, logger, retention = { days: 365 } }: { db: Db; logger: Logger; retention?: RetentionPolicy }) {
   return {
     /**
-     * Leads no manager has taken (PRODUCT.md section 8), judged by each lead's latest handoff if it was
+     * Leads no manager has taken (docs/follow-ups.md#managers-daily-digest-and-cleanup), judged by each lead's latest handoff if it was
      * opened at or before `until` (a later one goes in the next digest): listed when it is still
      * waiting, whatever its age, or when it closed by the 24-hour timeout without ever being taken in
      * the 24 hours before `until`. A lead whose latest handoff was taken is not listed, even if an

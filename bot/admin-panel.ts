@@ -53,7 +53,7 @@ function cancelledText(dialog: StaffDialog): string {
 }
 
 /**
- * `/admin`: a menu of what the caller's role allows (PRODUCT.md section 1). Every button re-checks
+ * `/admin`: a menu of what the caller's role allows (docs/people-and-roles.md). Every button re-checks
  * the role when pressed (a role taken away since the menu was shown stops working at once) and
  * every press is recorded. Content editing and lead search continue as durable dialogs.
  */

@@ -39,7 +39,7 @@ const STAFF_TEXTS = {
 };
 
 /**
- * Anti-spam for leads (PRODUCT.md section 11), installed before every other feature: a lead who
+ * Anti-spam for leads (docs/protection.md#anti-spam), installed before every other feature: a lead who
  * floods the bot is muted progressively, told once for how long, and every update dropped meanwhile
  * is recorded with the reason. It judges private chats and every group the bot is in except the
  * managers' chat, with one budget per person across them (a command typed in a group costs what it

@@ -44,7 +44,7 @@ export const IMPORT_TEXTS = {
 };
 
 /**
- * The materials importer from Telegram (PRODUCT.md section 3): an editor presses the button in the
+ * The materials importer from Telegram (docs/materials-and-content.md): an editor presses the button in the
  * materials section and sends the sheet as a document; the same delta sync as the command line
  * runs on it, in one transaction, and the editor gets the report. A file that cannot be read
  * changes nothing and the dialog waits for a corrected one.

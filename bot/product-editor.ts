@@ -56,7 +56,7 @@ export async function productsOverview(deps: StaffAccessDeps): Promise<Parameter
 }
 
 /**
- * The product editor (PRODUCT.md section 5), a guided dialog for admins: create a product or change
+ * The product editor (docs/products-and-matching.md), a guided dialog for admins: create a product or change
  * one field by field, test the draft's matching on a real lead, preview, then publish or cancel.
  * Every step re-checks the role; the state lives in `staff_dialogs`, so a restart loses nothing;
  * a publish is recorded with the product before and after.

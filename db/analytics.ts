@@ -41,7 +41,7 @@ export interface Analytics {
   llm: LlmMetrics;
 }
 
-/** Every metric of PRODUCT.md section 10 for the last `days` calendar days up to `until`. */
+/** Every metric of docs/analytics.md for the last `days` calendar days up to `until`. */
 export async function computeAnalytics(db: Knex, options: { days: number; until?: Date; timeZone: string }): Promise<Analytics> {
   const period = await periodOf(db, options.days, options.until ?? new Date(), options.timeZone);
   const tables = await existingTables(db, OPTIONAL_TABLES);

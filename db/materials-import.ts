@@ -14,7 +14,7 @@ import type { MaterialRecord } from './materials';
 
 /**
  * Imports the materials catalogue from an editors' sheet exported as CSV or JSON, with delta sync
- * (PRODUCT.md section 3): new rows are added, changed rows become a new version, rows that
+ * (docs/materials-and-content.md): new rows are added, changed rows become a new version, rows that
  * disappeared are archived, and every import leaves a report.
  */
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { AbMetric, AbVariant, VariantKey } from './campaign';
 
 /**
- * The A/B rules of PRODUCT.md section 9, pure so they read the same everywhere: who is in the
+ * The A/B rules of docs/broadcasts.md#ab-tests, pure so they read the same everywhere: who is in the
  * pilot and which variant they get (a hash of the test and the lead: sticky across runs, restarts
  * and re-snapshots), and which variant wins.
  */
 
-/** PRODUCT.md: at least 100 delivered in total and 30 per variant before a winner is picked. */
+/** docs/broadcasts.md#ab-tests: at least 100 delivered in total and 30 per variant before a winner is picked. */
 export const MIN_DELIVERED_TOTAL = 100;
 export const MIN_DELIVERED_PER_VARIANT = 30;
 

@@ -1,7 +1,7 @@
 import { hasRole, type Role } from './roles';
 
 /**
- * The /admin panel's actions and the least role each needs (PRODUCT.md section 1): managers find
+ * The /admin panel's actions and the least role each needs (docs/people-and-roles.md): managers find
  * leads; editors also edit content and compose broadcasts; admins also see products and the team;
  * owners see everything. `data`: the callback data of a feature that answers the button itself.
  */

@@ -1,5 +1,5 @@
 /**
- * Anti-spam for leads (PRODUCT.md section 11): 8 events in 10 s, 20 in 60 s, or 5 identical
+ * Anti-spam for leads (docs/protection.md#anti-spam): 8 events in 10 s, 20 in 60 s, or 5 identical
  * messages in 30 s mute the lead for 2 hours, then 4, 8, 16 and 24 hours on repeats; the level
  * goes back to zero after 14 days without a mute. Pure: the caller passes the stored state, the
  * event and the time, and stores the state it gets back.

@@ -14,7 +14,7 @@ import type { OutboundButton, OutboundContent } from './conversation';
 import type { Language } from './language';
 
 /**
- * The consultation booking conversation (PRODUCT.md 2.9) as a pure state machine: the caller passes
+ * The consultation booking conversation (docs/lead-journey.md#consultation-booking) as a pure state machine: the caller passes
  * the lead's booking state, upcoming booking, contact and the workflow's `now`; these functions
  * answer with effects for the workflow to carry out, in order. The date, slot and time rules are
  * `booking.ts`'s; this module only decides what to say and what to store.

@@ -2,7 +2,7 @@ import type { Language } from './language';
 import { DAY_MS, localToUtc, MINUTE_MS, UnknownTimeZoneError, wallClock, type Day } from './time-zone';
 
 /**
- * The pure rules of consultation booking (PRODUCT.md 2.9): which dates and slots to offer, what a
+ * The pure rules of consultation booking (docs/lead-journey.md#consultation-booking): which dates and slots to offer, what a
  * typed date/time means and why it is refused, when to remind, how to show a slot, and the
  * one-upcoming-booking rule.
  *

@@ -15,7 +15,7 @@ import {
 } from './campaign';
 
 /**
- * A broadcast being composed in Telegram (PRODUCT.md section 9): what the editor answered so far and
+ * A broadcast being composed in Telegram (docs/broadcasts.md): what the editor answered so far and
  * the step they stand at. Pure: the composer keeps it as the JSON state of its staff dialog, so the
  * draft lives in Postgres and survives a restart of the bot.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * What a broadcast is made of (PRODUCT.md section 9), shared by the api, the Telegram composer and the
+ * What a broadcast is made of (docs/broadcasts.md), shared by the api, the Telegram composer and the
  * sender. Pure: no I/O, so the workflow, the bot and the tests read the same rules.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Reading a lead's contact details as they type them (PRODUCT.md 2.8 and 2.9): a phone number, a
+ * Reading a lead's contact details as they type them (docs/lead-journey.md, contact form and consultation booking): a phone number, a
  * name, an e-mail address. Each function returns the value to store, or null when the text is not
  * one, so the caller answers with its "please try again" text.
  *

@@ -1,6 +1,6 @@
 import type { Segment } from './product-matching';
 
-/** Where a lead stands for the sales team (PRODUCT.md section 6). */
+/** Where a lead stands for the sales team (docs/manager-handoff.md). */
 export const LEAD_STATUSES = ['new', 'assigned', 'in_dialog', 'scheduled', 'paid', 'done', 'cancelled', 'incomplete'] as const;
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The policy layer after the model (PRODUCT.md section 4): what the bot actually does with a model
+ * The policy layer after the model (docs/llm-policy.md): what the bot actually does with a model
  * turn. Rules apply in a fixed order — segment, anti-repetition, escalation, stage, readiness,
  * safety — and each one that changes something leaves a line in `decisions` for the turn's record.
  *

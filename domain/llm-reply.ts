@@ -1,5 +1,5 @@
 /**
- * The shape of a model turn (PRODUCT.md section 4), shared by the LLM activity that validates it
+ * The shape of a model turn (docs/llm-policy.md), shared by the LLM activity that validates it
  * and the policy layer that decides what goes out. Plain types: workflow code imports this module.
  */
 

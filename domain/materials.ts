@@ -1,7 +1,7 @@
 import type { Language } from './language';
 
 /**
- * The materials catalogue and the rule that picks what a lead is shown (PRODUCT.md section 3).
+ * The materials catalogue and the rule that picks what a lead is shown (docs/materials-and-content.md).
  * Pure: workflow code imports it, so no I/O, no clock and no Node built-ins here.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Payment rules (PRODUCT.md section 7). Pure: the payment workflow imports them.
+ * Payment rules (docs/payments.md). Pure: the payment workflow imports them.
  */
 
 export const PAYMENT_TYPES = ['full', 'instalment', 'manual'] as const;

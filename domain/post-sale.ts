@@ -1,7 +1,7 @@
 import { dueFollowUps, nextFollowUp, type FollowUpPlan, type FollowUpStep } from './follow-ups';
 
 /**
- * The post-sale sequence (PRODUCT.md section 8: after purchase it runs instead of the warm-up
+ * The post-sale sequence (docs/follow-ups.md#post-sale-sequence: after purchase it runs instead of the warm-up
  * follow-ups): scripted messages counted from the payment, e.g. day 1 how to start, day 3 a
  * check-in, day 7 a feedback ask. Same quiet hours as follow-ups; the lead's own messages do not
  * reset it (it follows the purchase, not the silence).

@@ -1,5 +1,5 @@
 /**
- * A product as an admin edits it in the Telegram product editor (PRODUCT.md section 5): what each
+ * A product as an admin edits it in the Telegram product editor (docs/products-and-matching.md): what each
  * answer of the dialog may be, with a message saying what is wrong when it may not. Pure, so the
  * rules are unit-tested without a bot; the same limits as the seed file and the products table.
  */

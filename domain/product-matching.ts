@@ -1,5 +1,5 @@
 /**
- * Which programme suits a lead, from their survey answers (PRODUCT.md section 5).
+ * Which programme suits a lead, from their survey answers (docs/products-and-matching.md).
  * Pure: no I/O, no clock, no randomness, no Node built-ins, because workflow code imports it.
  */
 

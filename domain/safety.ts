@@ -1,5 +1,5 @@
 /**
- * The safety pass over every model reply (PRODUCT.md section 4): promises of profit, "risk-free",
+ * The safety pass over every model reply (docs/llm-policy.md): promises of profit, "risk-free",
  * "100% result" and fake urgency are rewritten to honest phrasing; dangerous advice (sell your flat,
  * take a loan, invest all savings) blocks the reply; hype is flagged; a risk disclaimer is added when
  * the reply talks about income. Russian and English phrasings are both caught whatever the lead's

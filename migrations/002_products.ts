@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-/** Products, their matching criteria and the match log (PRODUCT.md section 5). */
+/** Products, their matching criteria and the match log (docs/products-and-matching.md). */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('products', (t) => {
     t.bigIncrements('id');

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-/** The materials catalogue with versions (PRODUCT.md section 3). */
+/** The materials catalogue with versions (docs/materials-and-content.md). */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('materials', (t) => {
     t.bigIncrements('id');

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Lead statuses and priorities (PRODUCT.md section 6), one row per manager handoff, and the
+ * Lead statuses and priorities (docs/manager-handoff.md), one row per manager handoff, and the
  * sales scripts cached by a hash of the lead's facts.
  */
 export async function up(knex: Knex): Promise<void> {

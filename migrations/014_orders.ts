@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Orders and their payments (PRODUCT.md section 7), every payment webhook received (accepted or
+ * Orders and their payments (docs/payments.md), every payment webhook received (accepted or
  * refused), and an optional price in Telegram Stars per product.
  */
 export async function up(knex: Knex): Promise<void> {

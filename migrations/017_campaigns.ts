@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Broadcast campaigns (PRODUCT.md section 9) and one delivery record per campaign and lead, so a
+ * Broadcast campaigns (docs/broadcasts.md) and one delivery record per campaign and lead, so a
  * re-run snapshot or batch never adds a second record (and never a second message) for a lead.
  */
 export async function up(knex: Knex): Promise<void> {

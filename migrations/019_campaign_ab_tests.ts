@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * A/B tests and tracking for broadcasts (PRODUCT.md section 9): the test's variants and settings on
+ * A/B tests and tracking for broadcasts (docs/broadcasts.md#ab-tests): the test's variants and settings on
  * the campaign, the pilot flag and the tracked outcomes on each delivery, and the click ids that
  * tracked buttons carry (a short id fits Telegram's 64 bytes of callback data and a redirect URL).
  */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Instalment orders pay in three parts (PRODUCT.md section 7): one row per part, each confirmed
+ * Instalment orders pay in three parts (docs/payments.md#instalments): one row per part, each confirmed
  * exactly once (unique order id + number). The order itself becomes `paid` with the first part
  * (access opens then) and `fully_paid_at` is set with the last. Payment webhooks keep the
  * provider's event id and the instalment they named, so a repeated event is recognised.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * The broadcast pacer's one row (PRODUCT.md section 9: about 30 messages per second overall, and a
+ * The broadcast pacer's one row (docs/broadcasts.md#pace: about 30 messages per second overall, and a
  * 429's retry_after obeyed by every sender). Every campaign send on every worker claims the next
  * slot here, so the rate holds however many workers and processes send.
  */

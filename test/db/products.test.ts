@@ -193,7 +193,7 @@ describe('the shipped products file', () => {
   const seed = loadProductsFile(defaultProductsPath());
   const shippedCodes = new Set(seed.products.map((p) => p.code));
 
-  /** Levels as the survey gives them: q4 and q3 points (PRODUCT.md 2.4). */
+  /** Levels as the survey gives them: q4 and q3 points (docs/lead-journey.md#survey). */
   const cases: { name: string; lead: MatchingLead; expected: string | null }[] = [
     {
       name: 'a cold newbie gets the beginner course',
