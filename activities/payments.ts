@@ -338,7 +338,8 @@ export function createPaymentActivities(deps: TelegramDeps) {
       const product = await db('products').where({ id: order.product_id }).first('name');
       const who =
         order.lead_id === null ? ERASED_CUSTOMER : `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (id ${lead?.telegram_user_id ?? '?'})`.trim();
-      const text = fillPaymentText(PAYMENT_STAFF_TEXTS.paidAfterClose, { order: order.id, product: product?.name ?? '?', lead: who, reason: request.reason });
+      const fulfilled = order.status === 'paid' || order.status === 'refunded';
+      const text = fillPaymentText(fulfilled ? PAYMENT_STAFF_TEXTS.paidTwice : PAYMENT_STAFF_TEXTS.paidAfterClose, { order: order.id, product: product?.name ?? '?', lead: who, reason: request.reason });
       const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: order.lead_id === null ? null : Number(order.lead_id), text });
       logger.warn({ orderId: request.orderId, reason: request.reason, delivered: result.delivered }, 'managers told about money for a closed order');
       return { delivered: result.delivered };

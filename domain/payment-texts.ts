@@ -58,6 +58,8 @@ export const PAYMENT_STAFF_TEXTS = {
     '⏰ Платёж {n} из {of} по заказу №{order} («{product}», {amount}, лид {lead}) не внесён за 72 часа после ссылки и двух напоминаний. Доступ НЕ отозван — свяжитесь с лидом. Оплатил иначе: /order_confirm {order}; списать остаток: /order_cancel {order}.',
   instalmentsCancelled: '✖️ Остаток рассрочки по заказу №{order} («{product}», лид {lead}) списан; доступ сохранён.',
   paidAfterClose: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ не выполнен — проверьте платёж и верните деньги или выдайте доступ вручную.',
+  /** The same money, for an order that was paid and fulfilled: this charge is one too many. */
+  paidTwice: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ уже оплачен и выполнен, это лишний платёж — проверьте и верните его.',
 } as const;
 
 export type PaymentLanguage = keyof typeof PAYMENT_TEXTS;

@@ -143,6 +143,8 @@ describe('Telegram Stars: later instalments and money for closed orders', () => 
       const again = h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}:2`, total_amount: 4834 });
       await handlePushed(again.updateId); // other money for a paid instalment
       await h.fake.waitFor(() => managerTexts().some((t) => t.includes(`Деньги пришли по закрытому заказу №${input.orderId} `) && t.includes(again.chargeId)));
+      // The order itself was paid and fulfilled: the managers read that this money is one too many.
+      expect(managerTexts().find((t) => t.includes(again.chargeId))).toContain('Заказ уже оплачен и выполнен, это лишний платёж');
       expect(await payments.db('order_instalments').where({ order_id: input.orderId, number: 2 }).first()).toMatchObject({
         status: 'paid',
         paid_via: 'stars',
