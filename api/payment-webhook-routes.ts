@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { PaymentWorkflowsPort } from '../bot/payment-workflows';
+import type { PaymentWorkflowsPort } from '../bot/payments/payment-workflows';
 import { findInstalment, type InstalmentRow } from '../db/instalments';
 import { failureEventSeen, findOrder, flagOrder, otherPaymentHandedOver, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../db/orders';
 import { isPayable, webhookVerdict, type PaymentTarget } from '../domain/payments';

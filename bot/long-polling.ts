@@ -2,7 +2,7 @@ import { BotError, GrammyError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from 'pino';
 import type { BotContext } from './context';
-import { UpdateNotDeliveredError } from './lead-conversations';
+import { UpdateNotDeliveredError } from './leads/lead-conversations';
 
 export interface LongPollingOptions {
   allowedUpdates: readonly Exclude<keyof Update, 'update_id'>[];

@@ -11,7 +11,7 @@ export const ADMIN_ACTIONS = [
   { id: 'bonus', label: '🎁 Подпись бонуса', role: 'editor' },
   { id: 'templates', label: '⏰ Шаблоны напоминаний', role: 'editor' },
   { id: 'materials', label: '📚 Материалы', role: 'editor' },
-  // The broadcast composer answers its own button (it is a feature of its own, see bot/broadcast-composer.ts).
+  // The broadcast composer answers its own button (it is a feature of its own, see bot/broadcasts/broadcast-composer.ts).
   { id: 'broadcast', label: '📣 Новая рассылка', role: 'editor', data: 'bc:start' },
   { id: 'products', label: '🛒 Продукты', role: 'admin' },
   { id: 'staff', label: '👥 Команда', role: 'admin' },

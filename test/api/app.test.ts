@@ -5,7 +5,7 @@ import type { HealthChecks } from '../../api/health-routes';
 import { createMetrics } from '../../api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from '../../api/telegram-webhook-routes';
 import { createBot } from '../../bot/bot';
-import { UpdateNotDeliveredError } from '../../bot/lead-conversations';
+import { UpdateNotDeliveredError } from '../../bot/leads/lead-conversations';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 import { uniqueUserId } from '../support/db';

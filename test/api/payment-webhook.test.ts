@@ -5,7 +5,7 @@ import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
-import { PaymentWorkflows } from '../../bot/payment-workflows';
+import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 
 const SECRET = 'provider-secret';
 const NOTICE_QUEUE = 'payment-webhook-api-test';

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import { createBot } from '../../bot/bot';
-import { LeadConversations } from '../../bot/lead-conversations';
+import { LeadConversations } from '../../bot/leads/lead-conversations';
 import { startLongPolling, type LongPolling } from '../../bot/long-polling';
-import { PaymentWorkflows } from '../../bot/payment-workflows';
+import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 import { setStaffRole } from '../../db/staff';
 import type { InboundEvent } from '../../domain/inbound-event';
 import type { ManagerActionResult } from '../../workflows/payment/contract';

@@ -1,4 +1,4 @@
-import { Handoffs } from '../../bot/handoffs';
+import { Handoffs } from '../../bot/handoffs/handoffs';
 import { NO_OWNERS_REASON } from '../../bot/staff-access';
 import { setStaffRole } from '../../db/staff';
 import { handoffStateQuery } from '../../workflows/manager-handoff/contract';

@@ -5,7 +5,7 @@ import { CampaignWorkflows } from '../../api/campaign-workflows';
 import type { HealthChecks } from '../../api/health-routes';
 import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
-import { PaymentWorkflows } from '../../bot/payment-workflows';
+import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 import { createCampaign } from '../../db/campaigns';
 import { campaignMessages } from '../../domain/campaign-message';
 import { createLogger } from '../../logging';

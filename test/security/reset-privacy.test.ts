@@ -6,7 +6,7 @@ import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { createBot } from '../../bot/bot';
 import type { BotContext } from '../../bot/context';
-import { PaymentWorkflows } from '../../bot/payment-workflows';
+import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 import { salesMetrics } from '../../db/analytics-optional';
 import { periodOf } from '../../db/analytics-period';
 import { settleDelivery, snapshotAudienceChunk } from '../../db/campaigns';

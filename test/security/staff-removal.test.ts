@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { Handoffs } from '../../bot/handoffs';
+import { Handoffs } from '../../bot/handoffs/handoffs';
 import { removeStaff, setStaffRole } from '../../db/staff';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { auditOf, groupChat, person, privateChatOf, securityBot } from '../support/security-bot';

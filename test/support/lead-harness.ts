@@ -3,7 +3,7 @@ import type { Worker } from '@temporalio/worker';
 import { Api } from 'grammy';
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { LeadConversations } from '../../bot/lead-conversations';
+import { LeadConversations } from '../../bot/leads/lead-conversations';
 import type { Db } from '../../db/knex';
 import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram-server';
 import { testDb, uniqueUserId } from './db';

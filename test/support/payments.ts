@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { OrderRequest } from '../../activities/payments';
-import { PaymentWorkflows } from '../../bot/payment-workflows';
+import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 import { upsertLead } from '../../db/leads';
 import { paymentWorkflowId, paymentWorkflowType, type PaymentInput, type PaymentOutcome } from '../../workflows/payment/contract';
 import type { LeadHarness } from './lead-harness';

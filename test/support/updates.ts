@@ -1,5 +1,5 @@
 import type { InboundEvent } from '../../domain/inbound-event';
-import { parseLeadUpdate } from '../../bot/inbound-event';
+import { parseLeadUpdate } from '../../bot/leads/inbound-event';
 
 let nextUpdateId = Math.floor(Math.random() * 1_000_000) * 100;
 let nextMessageId = 1;

@@ -1,6 +1,6 @@
 import type { Update } from 'grammy/types';
 import { createBot } from '../../bot/bot';
-import { Handoffs } from '../../bot/handoffs';
+import { Handoffs } from '../../bot/handoffs/handoffs';
 import { setStaffRole } from '../../db/staff';
 import { uniqueUserId } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';

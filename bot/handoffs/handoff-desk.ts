@@ -1,0 +1,94 @@
+import { Composer } from 'grammy';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { decodeButton } from '../../domain/callback-data';
+import { CARD_ACTIONS, HANDOFF_SCOPE, type CardAction } from '../../domain/handoff';
+import { findHandoff } from '../../db/handoffs';
+import { auditStaffCommand } from '../../db/staff';
+import { handoffWorkflowIdOfKey } from '../../workflows/manager-handoff/contract';
+import type { BotContext } from '../context';
+import { staffName, type Handoffs } from './handoffs';
+import { checkStaffAction, type StaffAccessDeps } from '../staff-access';
+
+export interface HandoffDeskDeps extends StaffAccessDeps {
+  db: Knex;
+  handoffs: Handoffs;
+  logger: Logger;
+}
+
+const TEXTS = {
+  notAllowed: 'Брать лидов могут только менеджеры и выше.',
+  yours: '✅ Лид ваш. Сообщения лида придут вам в личный чат с ботом.',
+  heldBy: (name: string | null) => `Лида уже взял ${name ?? 'другой менеджер'}.`,
+  closed: 'Этот диалог уже закрыт.',
+  unknown: 'Карточка устарела: такого обращения нет.',
+  failed: 'Не получилось: сервис недоступен, попробуйте через минуту.',
+  sentPrivately: 'Отправил вам в личный чат.',
+  startPrivate: 'Сначала откройте личный чат с ботом (/start), потом нажмите снова.',
+  history: (who: string, status: string, holder: string | null, lines: string[]) =>
+    [`💬 ${who} — ${status}${holder ? `, ведёт ${holder}` : ''}`, '', ...(lines.length ? lines : ['(сообщений нет)'])].join('\n'),
+};
+
+/**
+ * The lead card's buttons, wherever the card is: Take (one manager only, decided by the handoff
+ * workflow), Open dialog (the history in private), Sales script (in private). The role is checked on
+ * every press; refusals and takes are recorded.
+ */
+export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
+  const { db, handoffs, logger } = deps;
+  const composer = new Composer<BotContext>();
+
+  composer.on('callback_query:data', async (ctx, next) => {
+    const press = decodeButton(ctx.callbackQuery.data);
+    if (press?.scope !== HANDOFF_SCOPE) return next();
+    const [key = '', action = ''] = press.buttonId.split('.');
+    const workflowId = handoffWorkflowIdOfKey(key);
+    const answer = async (text: string, alert = false): Promise<void> => {
+      await ctx.answerCallbackQuery({ text, show_alert: alert }).catch(() => undefined);
+    };
+    const actor = ctx.from.id;
+    const command = `card_${action}`.slice(0, 64);
+    // Callback data is whatever the client sends: the role (and, without owners, the chat) decides,
+    // before anything about the handoff is looked up or told.
+    const check = await checkStaffAction(deps, ctx, 'manager', command, { workflowId: workflowId ?? key.slice(0, 40) }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor, action, reason: check.reason }, 'card press refused');
+      return answer(TEXTS.notAllowed, true);
+    }
+    const audit = (allowed: boolean, reason?: string) => auditStaffCommand(db, { actor, actorRole: check.role, command, details: { workflowId }, allowed, reason });
+    const handoff = workflowId ? await findHandoff(db, workflowId) : undefined;
+    if (!workflowId || !handoff || !(CARD_ACTIONS as readonly string[]).includes(action)) return answer(TEXTS.unknown);
+    try {
+      await act(action as CardAction, workflowId, handoff.lead_id);
+    } catch (error) {
+      logger.error({ workflowId, action, err: String(error) }, 'card action failed');
+      await answer(TEXTS.failed, true);
+    }
+
+    async function act(what: CardAction, id: string, leadId: number): Promise<void> {
+      if (what === 'take') {
+        const result = await handoffs.take(id, { managerId: actor, managerName: staffName(ctx.from) });
+        await audit(result.taken, result.taken ? undefined : result.closed ? 'closed' : `held by ${result.heldBy}`);
+        logger.info({ workflowId: id, by: actor, taken: result.taken }, 'take pressed');
+        return answer(result.taken ? TEXTS.yours : result.closed ? TEXTS.closed : TEXTS.heldBy(result.heldBy), !result.taken);
+      }
+      const text = what === 'script' ? await handoffs.salesScript(id, actor) : await historyText(id, leadId);
+      await audit(true);
+      const sent = await ctx.api.sendMessage(actor, text).then(() => true).catch(() => false);
+      return answer(sent ? TEXTS.sentPrivately : TEXTS.startPrivate, !sent);
+    }
+  });
+
+  /** The dialog so far, for "Open dialog": the lead's last 15 messages, whoever wrote them. */
+  async function historyText(workflowId: string, leadId: number): Promise<string> {
+    const handoff = await findHandoff(db, workflowId);
+    const lead = await db('leads').where({ id: leadId }).first('first_name', 'username', 'chat_id');
+    const rows = await db('messages').where({ lead_id: leadId, chat_id: lead?.chat_id ?? 0 }).orderBy('id', 'desc').limit(15).select('direction', 'text', 'created_at');
+    const speaker = { in: '👤', out: '🤖', manager: '🧑‍💼' } as Record<string, string>;
+    const lines = rows.reverse().map((r) => `${speaker[r.direction] ?? '•'} ${String(r.text ?? '').slice(0, 300)}`);
+    const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (#${leadId})`;
+    return TEXTS.history(who, handoff?.status ?? '—', handoff?.manager_name ?? null, lines).slice(0, 4000);
+  }
+
+  return composer;
+}
