@@ -19,7 +19,7 @@ import { LeadConversations } from './bot/leads/lead-conversations';
 import { PaymentWorkflows } from './bot/payments/payment-workflows';
 import { warnAboutStaffAccess } from './bot/staff-access';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
-import { scenarioVocabulary } from './domain/broadcast-input';
+import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';

@@ -22,10 +22,10 @@ import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../wo
 import { createHash } from 'node:crypto';
 import { abResultOf, assignWinnerToRest, recentBroadcastTo, setAbResult } from '../db/campaigns';
 import { pilotStats } from '../db/campaign-outcomes';
-import { inPilot, pickWinner, variantFor, type VariantStats } from '../domain/ab-test';
-import type { AbTestConfig, VariantKey } from '../domain/campaign';
-import { campaignMessages, contentFor } from '../domain/campaign-message';
-import { campaignReport, type CampaignReportKind } from '../domain/campaign-report';
+import { inPilot, pickWinner, variantFor, type VariantStats } from '../domain/broadcasts/ab-test';
+import type { AbTestConfig, VariantKey } from '../domain/broadcasts/campaign';
+import { campaignMessages, contentFor } from '../domain/broadcasts/campaign-message';
+import { campaignReport, type CampaignReportKind } from '../domain/broadcasts/campaign-report';
 import type { BroadcastPacer } from './broadcast-pacer';
 import { TelegramFailure } from './telegram-errors';
 import type { OutboundMessage, TelegramActivities } from './telegram';
@@ -45,7 +45,7 @@ export interface CampaignDeps {
   sendLanes?: number;
   /** The api's public address, for tracked URL buttons (PUBLIC_BASE_URL); without it they go straight to their URL. */
   publicBaseUrl?: string;
-  /** Signs tracked links (see `domain/campaign-message.ts`). */
+  /** Signs tracked links (see `domain/broadcasts/campaign-message.ts`). */
   clickSecret: string;
   /** A lead who got another broadcast within this many hours is skipped (0: no cap). */
   frequencyCapHours?: number;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { noteCampaignOutcome } from '../db/campaign-outcomes';
 import type { OutboundButton } from '../domain/conversation';
 import { languageFor } from '../domain/language';
-import { fillPaymentText, PAYMENT_STAFF_TEXTS, PAYMENT_TEXTS } from '../domain/payment-texts';
+import { fillPaymentText, PAYMENT_STAFF_TEXTS, PAYMENT_TEXTS } from '../domain/payments/payment-texts';
 import {
   firstPaymentAmount,
   formatAmount,
@@ -16,7 +16,7 @@ import {
   STARS_CURRENCY,
   type PaymentMethod,
   type PaymentType,
-} from '../domain/payments';
+} from '../domain/payments/payments';
 import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { findLeadByTelegramId } from '../db/leads';

@@ -2,7 +2,7 @@ import type { Api, RawApi } from 'grammy';
 import { InputFile } from 'grammy';
 import { telegramFileId } from '../domain/content';
 import type { InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, ReplyKeyboardMarkup, ReplyKeyboardRemove } from 'grammy/types';
-import type { TextEntity } from '../domain/campaign';
+import type { TextEntity } from '../domain/broadcasts/campaign';
 import type { Logger } from 'pino';
 import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createCampaign, findCampaign, withdrawCampaign, type CampaignRow } from '../db/campaigns';
-import type { AbTestConfig, CampaignAudience, CampaignContent } from '../domain/campaign';
+import type { AbTestConfig, CampaignAudience, CampaignContent } from '../domain/broadcasts/campaign';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
 
 /** A validated broadcast, from the api's JSON or the Telegram composer. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Readable } from 'node:stream';
 import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
 import { abResultOf, deliveryCounts, findCampaign } from '../db/campaigns';
-import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/campaign';
+import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/broadcasts/campaign';
 import { bearerGuard } from './bearer-auth';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';

@@ -11,7 +11,7 @@ import {
   type BroadcastCampaignInput,
 } from '../workflows/broadcast-campaign/contract';
 
-import type { VariantKey } from '../domain/campaign';
+import type { VariantKey } from '../domain/broadcasts/campaign';
 
 export type CampaignCommand = 'pause' | 'resume' | 'cancel' | 'deliver-now';
 

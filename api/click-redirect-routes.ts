@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { recordClick } from '../db/campaign-outcomes';
 import { findCampaign } from '../db/campaigns';
-import { buttonAt, contentFor, parseSignedClick } from '../domain/campaign-message';
+import { buttonAt, contentFor, parseSignedClick } from '../domain/broadcasts/campaign-message';
 
 export interface ClickRedirectDeps {
   db: Knex;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { PaymentWorkflowsPort } from '../bot/payments/payment-workflows';
 import { findInstalment, type InstalmentRow } from '../db/instalments';
 import { failureEventSeen, findOrder, flagOrder, otherPaymentHandedOver, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../db/orders';
-import { isPayable, webhookVerdict, type PaymentTarget } from '../domain/payments';
+import { isPayable, webhookVerdict, type PaymentTarget } from '../domain/payments/payments';
 
 export const PAYMENT_WEBHOOK_PATH = '/payments/webhook';
 export const PAYMENT_SIGNATURE_HEADER = 'x-payment-signature';

@@ -1,6 +1,6 @@
 import { Composer } from 'grammy';
 import type { Logger } from 'pino';
-import { hasRole } from '../domain/roles';
+import { hasRole } from '../domain/staff/roles';
 import { auditStaffCommand } from '../db/staff';
 import type { BotContext } from './context';
 import { actingRole, type StaffAccessDeps } from './staff-access';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { hasRole, type Role } from '../domain/roles';
+import { hasRole, type Role } from '../domain/staff/roles';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import type { BotContext } from './context';
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import type { AbMetric, VariantKey } from '../domain/campaign';
-import type { VariantStats } from '../domain/ab-test';
+import type { AbMetric, VariantKey } from '../domain/broadcasts/campaign';
+import type { VariantStats } from '../domain/broadcasts/ab-test';
 
 /**
  * What leads did after a broadcast: clicks, replies, conversions (a request or a payment) and

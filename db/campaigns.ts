@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent, type VariantKey } from '../domain/campaign';
+import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent, type VariantKey } from '../domain/broadcasts/campaign';
 import type { LeadMode } from './leads';
 
-export type { CampaignAudience, CampaignContent } from '../domain/campaign';
+export type { CampaignAudience, CampaignContent } from '../domain/broadcasts/campaign';
 
 export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'observing' | 'winner_picked' | 'completed' | 'cancelled';
 export type DeliveryStatus = 'queued' | 'sent' | 'failed' | 'blocked' | 'skipped' | 'unknown';

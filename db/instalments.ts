@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { INSTALMENT_INTERVAL_MS } from '../domain/payments';
+import { INSTALMENT_INTERVAL_MS } from '../domain/payments/payments';
 import type { PaidVia } from './orders';
 
 /** One of the three payments of an instalment order (migration 20261202_021). */

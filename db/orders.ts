@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments';
+import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments/payments';
 import { insertInstalments } from './instalments';
 
 export interface OrderRow {

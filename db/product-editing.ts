@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { changedFields, type ProductDraft } from '../domain/product-draft';
+import { changedFields, type ProductDraft } from '../domain/staff/product-draft';
 import { listCriteria, productRowToProduct, productToRow, type ProductRow } from './products';
 
 /** Another product already uses the code the draft asks for. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Role } from '../domain/roles';
+import type { Role } from '../domain/staff/roles';
 
 export interface StaffMember {
   telegramUserId: number;

@@ -1,6 +1,6 @@
 import { decodeButton, encodeButton, SYSTEM_SCOPE } from './callback-data';
 import { holds, localClock, type ConditionFacts } from './conditions';
-import type { TextEntity } from './campaign';
+import type { TextEntity } from './broadcasts/campaign';
 import type { InboundEvent } from './inbound-event';
 import { detectIntent } from './intents';
 import type { Segment } from './product-matching';

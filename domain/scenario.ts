@@ -1,9 +1,9 @@
-import type { PaymentOfferTexts } from './payment-offer';
-import type { BookingTexts } from './booking-dialog';
+import type { PaymentOfferTexts } from './payments/payment-offer';
+import type { BookingTexts } from './booking/booking-dialog';
 import type { Condition } from './conditions';
 import type { ContactFormTexts } from './contact-form';
 import type { FollowUpPlan } from './follow-ups';
-import type { PostSalePlan } from './post-sale';
+import type { PostSalePlan } from './payments/post-sale';
 import type { TextIntent } from './intents';
 import type { Survey } from './survey';
 

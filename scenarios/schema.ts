@@ -1,10 +1,10 @@
-import type { PaymentOfferTexts } from '../domain/payment-offer';
+import type { PaymentOfferTexts } from '../domain/payments/payment-offer';
 import { z } from 'zod';
-import type { BookingTexts } from '../domain/booking-dialog';
+import type { BookingTexts } from '../domain/booking/booking-dialog';
 import type { Condition } from '../domain/conditions';
 import type { ContactFormTexts } from '../domain/contact-form';
 import type { FollowUpPlan } from '../domain/follow-ups';
-import type { PostSalePlan } from '../domain/post-sale';
+import type { PostSalePlan } from '../domain/payments/post-sale';
 import type { TextIntent } from '../domain/intents';
 import type { Scenario, ScenarioButton, ScenarioMessage, ScenarioStep, ScenarioTexts, StepAction } from '../domain/scenario';
 import type { Survey } from '../domain/survey';

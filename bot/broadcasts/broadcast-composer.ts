@@ -7,7 +7,7 @@ import type { CampaignWorkflowsPort } from '../../api/campaign-workflows';
 import { audienceSize } from '../../db/campaigns';
 import { auditStaffCommand, roleOf } from '../../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../../db/staff-dialogs';
-import { AB_METRICS, type AbMetric, type CampaignAudience, type Segment } from '../../domain/campaign';
+import { AB_METRICS, type AbMetric, type CampaignAudience, type Segment } from '../../domain/broadcasts/campaign';
 import {
   addVariant,
   buttonFits,
@@ -29,8 +29,8 @@ import {
   withVariantButtons,
   type BroadcastDraft,
   type EditableStep,
-} from '../../domain/broadcast-draft';
-import { parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../domain/broadcast-input';
+} from '../../domain/broadcasts/broadcast-draft';
+import { parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../domain/broadcasts/broadcast-input';
 import { itemOf, losesFormatting, messageKind } from './broadcast-items';
 import { sendContentPreview } from './broadcast-preview';
 import { confirmKeyboard, editKeyboard, itemKeyboard, promptFor, SCOPE } from './broadcast-prompts';

@@ -1,5 +1,5 @@
 import type { Message, MessageEntity } from 'grammy/types';
-import { campaignItemSchema, textEntitySchema, type CampaignItem, type TextEntity } from '../../domain/campaign';
+import { campaignItemSchema, textEntitySchema, type CampaignItem, type TextEntity } from '../../domain/broadcasts/campaign';
 import { TELEGRAM_TEXT_LIMIT } from '../../domain/split-text';
 import { BROADCAST_TEXTS as T } from './broadcast-texts';
 

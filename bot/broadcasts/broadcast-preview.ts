@@ -1,7 +1,7 @@
 import { GrammyError, type Api } from 'grammy';
 import type { InlineKeyboardMarkup, MessageEntity } from 'grammy/types';
-import type { CampaignContent } from '../../domain/campaign';
-import { campaignMessages } from '../../domain/campaign-message';
+import type { CampaignContent } from '../../domain/broadcasts/campaign';
+import { campaignMessages } from '../../domain/broadcasts/campaign-message';
 import { telegramFileId } from '../../domain/content';
 import type { OutboundButton, OutboundContent } from '../../domain/conversation';
 import { BROADCAST_TEXTS } from './broadcast-texts';

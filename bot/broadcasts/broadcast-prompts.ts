@@ -1,7 +1,7 @@
 import { InlineKeyboard } from 'grammy';
 import type { AudienceSize } from '../../db/campaigns';
-import { AB_METRICS, type CampaignAudience, type Segment } from '../../domain/campaign';
-import { currentVariant, EDITABLE_STEPS, itemsInProgress, type BroadcastDraft } from '../../domain/broadcast-draft';
+import { AB_METRICS, type CampaignAudience, type Segment } from '../../domain/broadcasts/campaign';
+import { currentVariant, EDITABLE_STEPS, itemsInProgress, type BroadcastDraft } from '../../domain/broadcasts/broadcast-draft';
 import { BROADCAST_TEXTS as T, describeButtons, METRIC_NAMES } from './broadcast-texts';
 import type { BotContext } from '../context';
 

@@ -1,6 +1,6 @@
-import type { AbMetric, CampaignAudience, CampaignButton, CampaignItem } from '../../domain/campaign';
-import { ITEM_LIMIT, NAME_LIMIT, type BroadcastDraft, type DraftAbTest } from '../../domain/broadcast-draft';
-import { formatMoscow } from '../../domain/broadcast-input';
+import type { AbMetric, CampaignAudience, CampaignButton, CampaignItem } from '../../domain/broadcasts/campaign';
+import { ITEM_LIMIT, NAME_LIMIT, type BroadcastDraft, type DraftAbTest } from '../../domain/broadcasts/broadcast-draft';
+import { formatMoscow } from '../../domain/broadcasts/broadcast-input';
 import type { AudienceSize } from '../../db/campaigns';
 
 /** The broadcast composer's words to the editor. Staff work in Russian whatever the leads' language. */

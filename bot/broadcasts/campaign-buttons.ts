@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { recordClick } from '../../db/campaign-outcomes';
 import { findCampaign } from '../../db/campaigns';
-import { buttonAt, contentFor, parseClickId } from '../../domain/campaign-message';
+import { buttonAt, contentFor, parseClickId } from '../../domain/broadcasts/campaign-message';
 import type { InboundEvent } from '../../domain/inbound-event';
 import type { BotContext } from '../context';
 import { parseLeadUpdate } from '../leads/inbound-event';

@@ -4,8 +4,8 @@ import type { Knex } from 'knex';
 import type { CampaignCommand, CampaignWorkflowsPort } from '../../api/campaign-workflows';
 import { abReport, campaignDeliveryRowsCsv } from '../../db/campaign-report';
 import { abResultOf, deliveryCounts, findCampaign, type CampaignRow } from '../../db/campaigns';
-import { METRIC_NAMES, percent } from '../../domain/ab-test';
-import { decodeCampaignControl, encodeCampaignControl, type CampaignControl } from '../../domain/campaign-report';
+import { METRIC_NAMES, percent } from '../../domain/broadcasts/ab-test';
+import { decodeCampaignControl, encodeCampaignControl, type CampaignControl } from '../../domain/broadcasts/campaign-report';
 import type { BotContext } from '../context';
 import { requireRole, type StaffAccessDeps } from '../staff-access';
 

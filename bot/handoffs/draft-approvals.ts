@@ -1,7 +1,7 @@
 import { Composer } from 'grammy';
 import type { Logger } from 'pino';
 import { decodeButton } from '../../domain/callback-data';
-import { STAFF_TEXTS } from '../../domain/staff-texts';
+import { STAFF_TEXTS } from '../../domain/staff/staff-texts';
 import { DRAFT_SCOPE, type DraftDecision } from '../../workflows/lead-conversation/contract';
 import type { BotContext } from '../context';
 import { checkStaffAction, type StaffAccessDeps } from '../staff-access';

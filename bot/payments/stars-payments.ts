@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { findInstalment, PAYABLE_INSTALMENT_STATUSES } from '../../db/instalments';
 import { findOrder, flagOrder, recordStarsCharge } from '../../db/orders';
-import { invoiceTarget, isPayable, STARS_CURRENCY } from '../../domain/payments';
+import { invoiceTarget, isPayable, STARS_CURRENCY } from '../../domain/payments/payments';
 import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
 

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import { adminAction, menuFor, type AdminActionId } from '../../domain/admin-menu';
-import { COMPOSER_FLOW } from '../../domain/broadcast-draft';
+import { adminAction, menuFor, type AdminActionId } from '../../domain/staff/admin-menu';
+import { COMPOSER_FLOW } from '../../domain/broadcasts/broadcast-draft';
 import { BONUS_FILE_KEY } from '../../domain/content';
 import type { Language } from '../../domain/language';
 import { auditStaffCommand, listStaff, roleOf } from '../../db/staff';

@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import { CLEAR, criterionLine, PRODUCT_FIELDS, renderProductPreview, type ProductDraft, type ProductField } from '../../domain/product-draft';
+import { CLEAR, criterionLine, PRODUCT_FIELDS, renderProductPreview, type ProductDraft, type ProductField } from '../../domain/staff/product-draft';
 import type { Survey } from '../../domain/survey';
 
 /**

@@ -1,7 +1,7 @@
 import { Composer } from 'grammy';
 import type { Logger } from 'pino';
 import type { Language } from '../../domain/language';
-import type { Role } from '../../domain/roles';
+import type { Role } from '../../domain/staff/roles';
 import {
   applyField,
   applyMedia,
@@ -14,7 +14,7 @@ import {
   type MediaKind,
   type ProductDraft,
   type ProductField,
-} from '../../domain/product-draft';
+} from '../../domain/staff/product-draft';
 import type { Scenario } from '../../domain/scenario';
 import { listProductsForPanel, ProductChangedMeanwhileError, ProductCodeTakenError, productDraftOf, ProductGoneError, ProductUnchangedError, saveProductDraft } from '../../db/product-editing';
 import { splitText } from '../../domain/split-text';

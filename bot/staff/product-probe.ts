@@ -1,5 +1,5 @@
 import { MATCH_THRESHOLD, matchProducts, type Segment } from '../../domain/product-matching';
-import type { ProductDraft } from '../../domain/product-draft';
+import type { ProductDraft } from '../../domain/staff/product-draft';
 import { scoreSurvey, type Survey } from '../../domain/survey';
 import { findLeads, parseLeadQuery, type FoundLead } from '../../db/lead-search';
 import type { Knex } from 'knex';

@@ -1,7 +1,7 @@
 import { Composer } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { canManage, hasRole, isRole, ROLES, type Role } from '../../domain/roles';
+import { canManage, hasRole, isRole, ROLES, type Role } from '../../domain/staff/roles';
 import { auditStaffCommand, listStaff, removeStaff, roleOf, setStaffRole } from '../../db/staff';
 import type { BotContext } from '../context';
 import { releaseDialogsOf } from '../handoffs/dialog-release';

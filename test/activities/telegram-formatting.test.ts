@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createLeadsActivities } from '../../activities/leads';
 import { createTelegramActivities } from '../../activities/telegram';
 import type { Db } from '../../db/knex';
-import { campaignMessages } from '../../domain/campaign-message';
+import { campaignMessages } from '../../domain/broadcasts/campaign-message';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../support/db';
 import { text, type TestUser } from '../support/updates';

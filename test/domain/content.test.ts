@@ -1,4 +1,4 @@
-import { menuFor } from '../../domain/admin-menu';
+import { menuFor } from '../../domain/staff/admin-menu';
 import { bonusDocument, checkContent, contentDefault, telegramFileId, withContentOverrides } from '../../domain/content';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 

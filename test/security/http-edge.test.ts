@@ -7,7 +7,7 @@ import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
 import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 import { createCampaign } from '../../db/campaigns';
-import { campaignMessages } from '../../domain/campaign-message';
+import { campaignMessages } from '../../domain/broadcasts/campaign-message';
 import { createLogger } from '../../logging';
 import { seedLeads, uniqueSource } from '../support/campaigns';
 import { useLeadHarness } from '../support/lead-harness';

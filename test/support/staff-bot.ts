@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createBot } from '../../bot/bot';
 import type { Db } from '../../db/knex';
 import { setStaffRole } from '../../db/staff';
-import type { Role } from '../../domain/roles';
+import type { Role } from '../../domain/staff/roles';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 import type { FakeTelegramServer } from '../fakes/telegram-server';
 import { uniqueUserId } from './db';

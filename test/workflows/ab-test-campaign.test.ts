@@ -1,8 +1,8 @@
 import { createLeadsActivities } from '../../activities/leads';
 import { noteCampaignOutcome, recordClick } from '../../db/campaign-outcomes';
 import { createCampaign } from '../../db/campaigns';
-import { inPilot, variantFor } from '../../domain/ab-test';
-import type { AbTestConfig, CampaignAudience } from '../../domain/campaign';
+import { inPilot, variantFor } from '../../domain/broadcasts/ab-test';
+import type { AbTestConfig, CampaignAudience } from '../../domain/broadcasts/campaign';
 import {
   broadcastCampaignWorkflowType,
   campaignProgressQuery,

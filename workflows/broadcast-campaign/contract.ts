@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { DeliveryCounts } from '../../db/campaigns';
-import type { VariantKey } from '../../domain/campaign';
+import type { VariantKey } from '../../domain/broadcasts/campaign';
 
 /** The workflow type name, for clients that start it without importing workflow code. */
 export const broadcastCampaignWorkflowType = 'broadcastCampaignWorkflow';

@@ -1,7 +1,7 @@
 import { condition, continueAsNew, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { CampaignActivities } from '../../activities/campaigns';
 import type { CampaignStatus } from '../../db/campaigns';
-import type { VariantKey } from '../../domain/campaign';
+import type { VariantKey } from '../../domain/broadcasts/campaign';
 import {
   campaignProgressQuery,
   cancelCampaignSignal,

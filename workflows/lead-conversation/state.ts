@@ -1,9 +1,9 @@
-import type { BookingState, UpcomingBooking } from '../../domain/booking-dialog';
+import type { BookingState, UpcomingBooking } from '../../domain/booking/booking-dialog';
 import type { ContactForm } from '../../domain/contact-form';
 import type { MatchSummary } from '../../domain/conversation';
 import type { NextAction } from '../../domain/llm-reply';
 import type { TelegramPerson } from '../../domain/inbound-event';
-import type { PostSaleProgress } from '../../domain/post-sale';
+import type { PostSaleProgress } from '../../domain/payments/post-sale';
 import type { Segment } from '../../domain/product-matching';
 
 /** How many recent update ids a conversation remembers (and carries over continue-as-new). */

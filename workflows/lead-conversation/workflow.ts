@@ -37,7 +37,7 @@ import {
   type Effect,
   type OutboundContent,
 } from '../../domain/conversation';
-import { reminderAt } from '../../domain/booking';
+import { reminderAt } from '../../domain/booking/booking';
 import {
   BOOKING_SCOPE,
   onBookingButton,
@@ -47,7 +47,7 @@ import {
   startBooking,
   type BookingContext,
   type BookingEffect,
-} from '../../domain/booking-dialog';
+} from '../../domain/booking/booking-dialog';
 import { decodeButton, encodeButton } from '../../domain/callback-data';
 import {
   FORM_ABANDON_MS,
@@ -60,17 +60,17 @@ import {
   type FormEffect,
 } from '../../domain/contact-form';
 import { catchUpOffsetMs, dueFollowUps, nextFollowUp, outsideQuietHours } from '../../domain/follow-ups';
-import { duePostSale, nextPostSaleAt } from '../../domain/post-sale';
+import { duePostSale, nextPostSaleAt } from '../../domain/payments/post-sale';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { languageFor } from '../../domain/language';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
 import { leadPriority, triggerOfStep, type HandoffTrigger } from '../../domain/lead-priority';
 import { describeInbound } from '../../domain/inbound-event';
 import { handoffWorkflowId, leadMessageSignal } from '../manager-handoff/contract';
-import { paymentChoice, paymentOffer, PAY_SCOPE } from '../../domain/payment-offer';
+import { paymentChoice, paymentOffer, PAY_SCOPE } from '../../domain/payments/payment-offer';
 import { startPayment } from '../payment/start';
 import { managerHandoffWorkflow } from '../manager-handoff/workflow';
-import { fillStaffText, STAFF_TEXTS } from '../../domain/staff-texts';
+import { fillStaffText, STAFF_TEXTS } from '../../domain/staff/staff-texts';
 import type { SalesStage } from '../../domain/llm-reply';
 import { withScenarioDefaults, type Scenario, type StepAction } from '../../domain/scenario';
 import {

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PaymentLanguage } from '../../domain/payment-texts';
-import type { OrderStatus, PaymentMethod, PaymentType } from '../../domain/payments';
+import type { PaymentLanguage } from '../../domain/payments/payment-texts';
+import type { OrderStatus, PaymentMethod, PaymentType } from '../../domain/payments/payments';
 
 export type { PaymentLanguage };
 

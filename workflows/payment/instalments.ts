@@ -1,6 +1,6 @@
 import { condition } from '@temporalio/workflow';
 import type { PaymentActivities, PaymentMessageKind } from '../../activities/payments';
-import { instalmentDueMs } from '../../domain/payments';
+import { instalmentDueMs } from '../../domain/payments/payments';
 import { DEFAULT_INSTALMENT_OVERDUE_MS, DEFAULT_REMINDERS_MS, type PaymentInput } from './contract';
 import { hasWork, type PaymentState } from './state';
 

@@ -1,4 +1,4 @@
-import { amountsMatch, formatAmount, isPayable, type OrderStatus } from '../../domain/payments';
+import { amountsMatch, formatAmount, isPayable, type OrderStatus } from '../../domain/payments/payments';
 import type { PaymentConfirmation, PaymentInput } from './contract';
 
 /** A payment the workflow has accepted and will fulfil. */

@@ -8,7 +8,7 @@ import { findCampaign } from '../../../db/campaigns';
 import type { Db } from '../../../db/knex';
 import { setStaffRole } from '../../../db/staff';
 import { dialogOf } from '../../../db/staff-dialogs';
-import { scenarioVocabulary } from '../../../domain/broadcast-input';
+import { scenarioVocabulary } from '../../../domain/broadcasts/broadcast-input';
 import type { BroadcastCampaignInput } from '../../../workflows/broadcast-campaign/contract';
 import { defaultScenarioPath, loadScenarioFile } from '../../../scenarios/loader';
 import { FakeTelegramServer } from '../../fakes/telegram-server';

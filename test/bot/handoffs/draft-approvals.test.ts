@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createBot } from '../../../bot/bot';
 import type { Db } from '../../../db/knex';
 import { setStaffRole } from '../../../db/staff';
-import { STAFF_TEXTS } from '../../../domain/staff-texts';
+import { STAFF_TEXTS } from '../../../domain/staff/staff-texts';
 import type { DraftDecision } from '../../../workflows/lead-conversation/contract';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';

@@ -7,7 +7,7 @@ import { upsertLead } from '../../../db/leads';
 import { setStaffRole } from '../../../db/staff';
 import { templateOverride } from '../../../db/templates';
 import { contentDefault } from '../../../domain/content';
-import type { Role } from '../../../domain/roles';
+import type { Role } from '../../../domain/staff/roles';
 import { defaultScenarioPath, loadScenarioFile } from '../../../scenarios/loader';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';

@@ -4,7 +4,7 @@ import { setStaffRole } from '../../../db/staff';
 import { listActiveProducts, listCriteria } from '../../../db/products';
 import { productDraftOf, saveProductDraft } from '../../../db/product-editing';
 import { callbackDataBytes, CALLBACK_DATA_LIMIT } from '../../../domain/callback-data';
-import { emptyDraft, type ProductDraft } from '../../../domain/product-draft';
+import { emptyDraft, type ProductDraft } from '../../../domain/staff/product-draft';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';
 import { STAFF_BOT_TOKEN, staffBot } from '../../support/staff-bot';

@@ -1,4 +1,4 @@
-import { duePostSale, nextPostSaleAt, type PostSalePlan } from '../../domain/post-sale';
+import { duePostSale, nextPostSaleAt, type PostSalePlan } from '../../../domain/payments/post-sale';
 
 const HOUR = 3_600_000;
 const plan: PostSalePlan = {

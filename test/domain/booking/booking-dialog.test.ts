@@ -1,4 +1,4 @@
-import { parseTypedDateTime } from '../../domain/booking';
+import { parseTypedDateTime } from '../../../domain/booking/booking';
 import {
   BOOKING_SCOPE,
   IDLE,
@@ -13,8 +13,8 @@ import {
   type BookingState,
   type BookingTexts,
   type UpcomingBooking,
-} from '../../domain/booking-dialog';
-import { callbackDataBytes, CALLBACK_DATA_LIMIT, decodeButton } from '../../domain/callback-data';
+} from '../../../domain/booking/booking-dialog';
+import { callbackDataBytes, CALLBACK_DATA_LIMIT, decodeButton } from '../../../domain/callback-data';
 
 /** A Moscow wall-clock time (`2025-12-03T12:50`) as epoch ms; Moscow is UTC+3 all year. */
 const msk = (local: string): number => Date.parse(`${local}:00+03:00`);

@@ -1,5 +1,5 @@
-import { encodeButton } from './callback-data';
-import type { MatchSummary, OutboundContent } from './conversation';
+import { encodeButton } from '../callback-data';
+import type { MatchSummary, OutboundContent } from '../conversation';
 import { firstPaymentAmount, formatAmount, type PaymentMethod, type PaymentType } from './payments';
 
 /** Callback data scope of the payment offer's buttons: `pay:full`, `pay:inst`, `pay:stars`, `pay:promo`. */

@@ -1,6 +1,6 @@
-import { callbackDataBytes, CALLBACK_DATA_LIMIT } from '../../domain/callback-data';
-import { campaignMessages, parseClickId, parseSignedClick } from '../../domain/campaign-message';
-import { campaignButtonSchema, campaignContentSchema, normaliseContent, type CampaignContent } from '../../domain/campaign';
+import { callbackDataBytes, CALLBACK_DATA_LIMIT } from '../../../domain/callback-data';
+import { campaignMessages, parseClickId, parseSignedClick } from '../../../domain/broadcasts/campaign-message';
+import { campaignButtonSchema, campaignContentSchema, normaliseContent, type CampaignContent } from '../../../domain/broadcasts/campaign';
 
 const SECRET = 'a-secret-for-signing-clicks';
 const content: CampaignContent = {

@@ -1,5 +1,5 @@
-import { addVariant, completeDraft, equalWeights, newDraft, readDraft, startEdit, stepAfter, type BroadcastDraft } from '../../domain/broadcast-draft';
-import { formatMoscow, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../domain/broadcast-input';
+import { addVariant, completeDraft, equalWeights, newDraft, readDraft, startEdit, stepAfter, type BroadcastDraft } from '../../../domain/broadcasts/broadcast-draft';
+import { formatMoscow, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../../domain/broadcasts/broadcast-input';
 
 const NOW = new Date('2026-12-01T19:40:00Z'); // 22:40 МСК
 const vocabulary: ScenarioVocabulary = { commands: new Set(['consult', 'contact']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]), maxScore: 13 };

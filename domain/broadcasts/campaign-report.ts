@@ -1,6 +1,6 @@
 import { METRIC_NAMES, percent, type VariantStats } from './ab-test';
 import type { AbMetric, VariantKey } from './campaign';
-import type { OutboundButton } from './conversation';
+import type { OutboundButton } from '../conversation';
 
 /**
  * What the creator of a broadcast is told, in their private chat: the A/B winner, a window

@@ -14,7 +14,7 @@ import {
   upcomingBooking,
   type StartCheck,
   type StartRejection,
-} from '../../domain/booking';
+} from '../../../domain/booking/booking';
 
 /** A Moscow wall-clock time (`2025-12-05T17:50`) as an ISO instant; Moscow is UTC+3 all year. */
 const msk = (local: string): string => `${local}:00+03:00`;

@@ -8,10 +8,10 @@ import {
   slotsFor,
   type Slot,
 } from './booking';
-import { encodeButton } from './callback-data';
-import { normalisePhone, validName } from './contact';
-import type { OutboundButton, OutboundContent } from './conversation';
-import type { Language } from './language';
+import { encodeButton } from '../callback-data';
+import { normalisePhone, validName } from '../contact';
+import type { OutboundButton, OutboundContent } from '../conversation';
+import type { Language } from '../language';
 
 /**
  * The consultation booking conversation (docs/lead-journey.md#consultation-booking) as a pure state machine: the caller passes

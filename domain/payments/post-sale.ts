@@ -1,4 +1,4 @@
-import { dueFollowUps, nextFollowUp, type FollowUpPlan, type FollowUpStep } from './follow-ups';
+import { dueFollowUps, nextFollowUp, type FollowUpPlan, type FollowUpStep } from '../follow-ups';
 
 /**
  * The post-sale sequence (docs/follow-ups.md#post-sale-sequence: after purchase it runs instead of the warm-up

@@ -11,7 +11,7 @@ import {
   starsInvoicePayload,
   webhookVerdict,
   type PaymentTarget,
-} from '../../domain/payments';
+} from '../../../domain/payments/payments';
 
 describe('payment rules', () => {
   it('a full payment is the price; the first instalment is a third, in cents', () => {

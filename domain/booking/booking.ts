@@ -1,5 +1,5 @@
-import type { Language } from './language';
-import { DAY_MS, localToUtc, MINUTE_MS, UnknownTimeZoneError, wallClock, type Day } from './time-zone';
+import type { Language } from '../language';
+import { DAY_MS, localToUtc, MINUTE_MS, UnknownTimeZoneError, wallClock, type Day } from '../time-zone';
 
 /**
  * The pure rules of consultation booking (docs/lead-journey.md#consultation-booking): which dates and slots to offer, what a

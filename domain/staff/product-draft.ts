@@ -3,8 +3,8 @@
  * answer of the dialog may be, with a message saying what is wrong when it may not. Pure, so the
  * rules are unit-tested without a bot; the same limits as the seed file and the products table.
  */
-import type { ProductDefinition, Segment } from './product-matching';
-import type { Survey } from './survey';
+import type { ProductDefinition, Segment } from '../product-matching';
+import type { Survey } from '../survey';
 
 /** The product being edited: a whole definition, empty where nothing was given yet. Plain JSON (kept in staff_dialogs). */
 export type ProductDraft = ProductDefinition;

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AbVariant, CampaignButton, CampaignContent, CampaignItem, VariantKey } from './campaign';
-import type { OutboundButton, OutboundContent } from './conversation';
+import type { OutboundButton, OutboundContent } from '../conversation';
 
 /**
  * How a broadcast becomes Telegram messages for one recipient. Every button is tracked: an action

@@ -1,5 +1,5 @@
-import { applyField, applyMedia, changedFields, emptyDraft, missingForPublish, productMedia, type FieldResult, type ProductDraft } from '../../domain/product-draft';
-import type { Survey } from '../../domain/survey';
+import { applyField, applyMedia, changedFields, emptyDraft, missingForPublish, productMedia, type FieldResult, type ProductDraft } from '../../../domain/staff/product-draft';
+import type { Survey } from '../../../domain/survey';
 
 const survey: Survey = {
   questionHeader: 'Вопрос {number}/{total}',

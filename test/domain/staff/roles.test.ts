@@ -1,4 +1,4 @@
-import { canManage, hasRole, type Role } from '../../domain/roles';
+import { canManage, hasRole, type Role } from '../../../domain/staff/roles';
 
 describe('roles', () => {
   it.each([

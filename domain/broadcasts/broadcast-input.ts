@@ -1,7 +1,7 @@
 import { AB_METRICS, type AbMetric, type CampaignAudience, type CampaignButton, type Segment } from './campaign';
-import { SALES_STAGES } from './llm-reply';
-import type { Scenario } from './scenario';
-import { maxScore } from './survey';
+import { SALES_STAGES } from '../llm-reply';
+import type { Scenario } from '../scenario';
+import { maxScore } from '../survey';
 
 /**
  * What an editor types into the broadcast composer, parsed without I/O: button lines, audience

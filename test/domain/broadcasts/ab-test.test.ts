@@ -1,4 +1,4 @@
-import { inPilot, pickWinner, variantFor, type VariantStats } from '../../domain/ab-test';
+import { inPilot, pickWinner, variantFor, type VariantStats } from '../../../domain/broadcasts/ab-test';
 
 const stats = (key: 'A' | 'B' | 'C', delivered: number, successes: number, unsubscribes = 0): VariantStats => ({ key, delivered, successes, unsubscribes });
 
