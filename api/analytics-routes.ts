@@ -17,6 +17,8 @@ export interface AnalyticsDeps {
   /** DASHBOARD_TOKEN: reads the same figures (everything here is a read). */
   readToken?: string;
   timeZone: string;
+  /** The clock the periods end at (tests pass the one they seeded with, so a midnight between never shifts a figure). */
+  now?: () => Date;
 }
 
 const daysSchema = z
@@ -55,6 +57,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
  * bearer token equal to API_TOKEN or DASHBOARD_TOKEN. A query that fails is a 503 whose reason goes to the log only.
  */
 export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
   bearerGuard(app, { full: deps.token, read: deps.readToken }, { what: 'analytics', disabledReason: 'analytics are disabled: API_TOKEN is not set' });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
@@ -66,14 +69,14 @@ export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps)
 
   app.get('/analytics', async (request, reply) => {
     const { days, view } = parse(reportQuery, request.query);
-    const report = await computeAnalytics(deps.db, { days, timeZone: deps.timeZone });
+    const report = await computeAnalytics(deps.db, { days, until: now(), timeZone: deps.timeZone });
     if (view === 'summary') return reply.type('text/plain; charset=utf-8').send(formatSummary(report));
     return report;
   });
 
   app.get('/analytics/export/leads.csv', async (request, reply) => {
     const { days } = parse(periodQuery, request.query);
-    const period = await periodOf(deps.db, days, new Date(), deps.timeZone);
+    const period = await periodOf(deps.db, days, now(), deps.timeZone);
     return sendCsv(reply, `leads-${days}d.csv`, leadsCsv(deps.db, period));
   });
 
@@ -86,7 +89,7 @@ export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps)
   app.get('/analytics/export/campaign-deliveries.csv', async (request, reply) => {
     const { days } = parse(periodQuery, request.query);
     if (!(await existingTables(deps.db, ['campaign_deliveries'])).size) return noCampaigns(reply);
-    const period = await periodOf(deps.db, days, new Date(), deps.timeZone);
+    const period = await periodOf(deps.db, days, now(), deps.timeZone);
     return sendCsv(reply, `campaign-deliveries-${days}d.csv`, campaignDeliveriesCsv(deps.db, period));
   });
 
@@ -94,7 +97,7 @@ export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps)
     const { days } = parse(periodQuery, request.query);
     const tables = await existingTables(deps.db, ['campaign_deliveries']);
     if (!tables.size) return noCampaigns(reply);
-    const results = await abTestMetrics(deps.db, await periodOf(deps.db, days, new Date(), deps.timeZone), tables);
+    const results = await abTestMetrics(deps.db, await periodOf(deps.db, days, now(), deps.timeZone), tables);
     const header = ['campaign_id', 'variant', 'delivered', 'clicks', 'ctr', 'conversions', 'cr', 'unsubscribes', 'leader'];
     const lines = [csvLine(header)];
     for (const test of results.available ? results.tests : []) {

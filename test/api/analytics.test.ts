@@ -18,7 +18,7 @@ function api(database: Db, token: string | undefined): FastifyInstance {
     logger: pino({ level: 'silent' }),
     health: { postgres: async () => {}, temporal: async () => {} },
     metrics: createMetrics(),
-    analytics: { db: database, token, timeZone: 'UTC' },
+    analytics: { db: database, token, timeZone: 'UTC', now: () => new Date(now) },
   });
 }
 
@@ -198,7 +198,8 @@ describe('GET /analytics', () => {
   it("an instalment's second payment counts as money of the day it came, never for a refunded order", async () => {
     const dOrder = await db('orders').where({ lead_id: ids.D, type: 'instalment' }).first('id');
     const cOrder = await db('orders').where({ lead_id: ids.C, status: 'refunded' }).first('id');
-    const instalment = (orderId: number) => ({ order_id: orderId, number: 2, amount: 500.5, currency: 'RUB', status: 'paid', paid_at: new Date() }); // today, whatever the hour
+    const midnight = Math.floor(now / DAY) * DAY; // the api's clock and zone (UTC): today, before "now", whatever the hour
+    const instalment = (orderId: number) => ({ order_id: orderId, number: 2, amount: 500.5, currency: 'RUB', status: 'paid', paid_at: new Date(midnight + (now - midnight) / 2) });
     await db('order_instalments').insert([instalment(dOrder.id), instalment(cOrder.id)]);
     try {
       expect((await get('/analytics?days=1')).json().sales).toEqual({ available: true, paidOrders: 1, byCurrency: [{ currency: 'RUB', revenue: 500.5, orders: 1, averageOrder: 500.5 }] });
@@ -278,7 +279,7 @@ describe('GET /analytics', () => {
       logger: pino({ level: 'error' }, { write: (line: string) => void logged.push(line) }),
       health: { postgres: async () => {}, temporal: async () => {} },
       metrics: createMetrics(),
-      analytics: { db: broken, token: TOKEN, timeZone: 'UTC' },
+      analytics: { db: broken, token: TOKEN, timeZone: 'UTC', now: () => new Date(now) },
     });
     for (const url of ['/analytics?days=7', '/analytics/export/leads.csv']) {
       const response = await failing.inject({ method: 'GET', url, headers: auth });

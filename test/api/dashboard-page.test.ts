@@ -97,7 +97,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     health: { postgres: async () => {}, temporal: async () => {} },
     metrics: createMetrics(),
-    analytics: { db, token: TOKEN, timeZone: 'UTC' },
+    analytics: { db, token: TOKEN, timeZone: 'UTC', now: () => new Date(now) },
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
