@@ -5,6 +5,8 @@ export interface HealthChecks {
   postgres(): Promise<void>;
   /** Resolves when the Temporal frontend answers. */
   temporal(): Promise<void>;
+  /** How long a check may take before it counts as down (3 s: a load balancer's probe must not hang). */
+  timeoutMs?: number;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
@@ -16,17 +18,17 @@ const CHECK_TIMEOUT_MS = 3000;
  */
 export async function healthRoutes(app: FastifyInstance, checks: HealthChecks): Promise<void> {
   app.get('/health', async (request, reply) => {
-    const [postgres, temporal] = await Promise.all([probe(checks.postgres), probe(checks.temporal)]);
+    const [postgres, temporal] = await Promise.all([probe(checks.postgres, checks.timeoutMs), probe(checks.temporal, checks.timeoutMs)]);
     const ok = postgres === 'ok' && temporal === 'ok';
     if (!ok) request.log.warn({ postgres, temporal }, 'health check failed');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable' });
   });
 }
 
-async function probe(check: () => Promise<void>): Promise<string> {
+async function probe(check: () => Promise<void>, timeoutMs = CHECK_TIMEOUT_MS): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     await Promise.race([check(), timeout]);

@@ -48,13 +48,13 @@ describe('buildApi', () => {
       expect(response.json()).toEqual({ status: 'unavailable' });
     });
 
-    it('answers 503 within about 3 seconds when a check never answers', async () => {
-      const health: HealthChecks = { ...passing, temporal: () => new Promise<void>(() => {}) };
-      const started = Date.now();
+    it('answers 503 at its deadline when a check never answers, instead of hanging', async () => {
+      // The deadline is 3 s in production; a short one here, and no wall-clock bound to miss on a busy machine:
+      // without a deadline this request would never be answered.
+      const health: HealthChecks = { ...passing, temporal: () => new Promise<void>(() => {}), timeoutMs: 50 };
 
       const response = await api(health).inject({ method: 'GET', url: '/health' });
 
-      expect(Date.now() - started).toBeLessThan(3500);
       expect(response.statusCode).toBe(503);
       expect(response.json()).toEqual({ status: 'unavailable' });
     });
