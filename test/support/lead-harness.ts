@@ -9,6 +9,8 @@ import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram-server'
 import { testDb, uniqueUserId } from './db';
 import { testWorker, timeSkippingEnv } from './temporal';
 import type { TestUser } from './updates';
+import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
+import type { WorkflowHandle } from '@temporalio/client';
 
 export const TEST_TOKEN = '123456:TEST-token-for-the-fake-server';
 export const MANAGERS_CHAT = -100777;
@@ -116,6 +118,22 @@ export class LeadHarness {
     await this.endConversations();
   }
 
+  /**
+   * Waits until the lead's conversation has nothing in flight: its history ends in a completed
+   * workflow task with every activity it scheduled finished, and its inbox is empty. Then everything
+   * its past events could cause has been sent, so a test can assert that nothing more arrived
+   * without guessing how long to wait.
+   */
+  async idle(user: TestUser, timeoutMs = 30_000): Promise<void> {
+    const handle = this.env.client.workflow.getHandle(leadWorkflowId(user.id));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await settled(handle)) return;
+      if (Date.now() > deadline) throw new Error(`the conversation of ${user.id} is still busy after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   sent(method: string, user: TestUser): RecordedCall[] {
     return this.fake.callsTo(method, user.id);
   }
@@ -162,4 +180,23 @@ export function useLeadHarness(options: { serverPerTest?: boolean } = {}): LeadH
       return typeof value === 'function' && Object.hasOwn(LeadHarness.prototype, key) ? value.bind(harness) : value;
     },
   });
+}
+
+/** No workflow task waiting, no activity running, nothing queued in the conversation's inbox. */
+async function settled(handle: WorkflowHandle): Promise<boolean> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const open = new Set<string>();
+  let taskPending = false;
+  for (const event of events) {
+    const id = String(event.eventId);
+    if (event.workflowTaskScheduledEventAttributes) taskPending = true;
+    if (event.workflowTaskCompletedEventAttributes || event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes) taskPending = false;
+    if (event.activityTaskScheduledEventAttributes) open.add(id);
+    const closed =
+      event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
+    if (closed?.scheduledEventId) open.delete(String(closed.scheduledEventId));
+  }
+  if (taskPending || open.size > 0) return false;
+  const view = await handle.query(leadStateQuery);
+  return view.pendingEvents === 0;
 }

@@ -28,7 +28,7 @@ async function step(lead: TestUser, event: ReturnType<typeof text>): Promise<str
   const before = h.sent('sendMessage', lead).length;
   await h.conversations().deliver(event);
   await h.until('sendMessage', lead, before + 1);
-  await h.fake.waitFor(() => false, 150).catch(() => undefined); // let a second message of the same step arrive
+  await h.idle(lead); // a second message of the same step has arrived by now, if there is one
   return String(lastMessage(lead).params.text);
 }
 

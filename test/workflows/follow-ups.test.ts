@@ -101,7 +101,7 @@ describe('follow-ups on the time-skipping server', () => {
       await h.conversations().deliver(text(lead, '/stop'));
       await h.until('sendMessage', lead, 2);
       await h.env.sleep(8 * 24 * HOUR);
-      await h.fake.waitFor(() => false, 300).catch(() => undefined);
+      await h.idle(lead);
     });
     expect(followUps(lead)).toHaveLength(0);
     expect(await sentEvents(lead)).toEqual([]);

@@ -177,7 +177,7 @@ describe('domain events from other workflows', () => {
       await handle().signal(domainEventSignal, { id: 'handoff-1-closed', name: 'dialog_closed' });
       await handle().signal(domainEventSignal, { id: 'x-1', name: 'meteor_strike' });
       await h.until('sendMessage', lead, 2);
-      await h.fake.waitFor(() => false, 300).catch(() => undefined);
+      await h.idle(lead);
     });
     expect(h.texts(lead)).toHaveLength(2);
     expect(h.texts(lead)[1]).toContain('Спасибо, что пообщались с менеджером');

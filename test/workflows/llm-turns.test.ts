@@ -32,7 +32,7 @@ async function ask(lead: TestUser, question: string, options: { openai?: OpenAI 
       await h.fake.waitFor(() => h.fake.callsTo('sendMessage', MANAGERS_CHAT).some((c) => String(c.params.text).includes(`(id ${lead.id})`)));
       await h.endAfterHandoffAnnounced(lead);
     }
-    await h.fake.waitFor(() => false, 200).catch(() => undefined);
+    await h.idle(lead);
   });
   return h.sent('sendMessage', lead)[1];
 }
