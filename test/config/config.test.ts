@@ -1,14 +1,5 @@
-import { broadcastTaskQueue, ConfigError, loadConfig, requireBotToken } from '../../config';
-
-const problemsOf = (env: NodeJS.ProcessEnv) => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-};
+import { broadcastTaskQueue, loadConfig, requireBotToken } from '../../config';
+import { problemsOf } from '../support/config';
 
 describe('configuration', () => {
   it('has working defaults for a laptop', () => {

@@ -1,14 +1,5 @@
-import { ConfigError, loadConfig } from '../../config';
-
-const problemsOf = (env: NodeJS.ProcessEnv) => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-};
+import { loadConfig } from '../../config';
+import { problemsOf } from '../support/config';
 
 describe("the worker's metrics and health settings", () => {
   it('are off unless set; an address is host:port, a health port a port', () => {
