@@ -116,6 +116,7 @@ export class FakeTelegramServer {
   private deliveredTotal = 0;
   private readonly failures = new Map<string, InjectedFailure[]>();
   private readonly blocked = new Set<number>();
+  private readonly chatMembers = new Map<string, string>();
   private readonly users = new Map<number, User>();
   /** Messages the fake knows (sent by the bot or pushed by tests), by "chat:message_id". */
   private readonly messages = new Map<string, Params>();
@@ -214,6 +215,11 @@ export class FakeTelegramServer {
     const queued = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) queued.push(failure);
     this.failures.set(method, queued);
+  }
+
+  /** Makes a user a member of a group chat (getChatMember answers `member`; anyone else has `left`). */
+  addChatMember(chatId: number, userId: number, status: 'creator' | 'administrator' | 'member' = 'member'): void {
+    this.chatMembers.set(`${chatId}:${userId}`, status);
   }
 
   blockUser(chatId: number): void {
@@ -526,6 +532,12 @@ export class FakeTelegramServer {
       return { file_id: fileId, file_unique_id: `AgAD${fileId.slice(-8)}`, file_size: file.content.length, file_path: file.path };
     },
     getChat: (params) => ({ ...this.chat(this.requireChat(params)), accent_color_id: 0, max_reaction_count: 11 }),
+    getChatMember: (params) => {
+      const chatId = this.requireChat(params);
+      const userId = Number(params.user_id);
+      const status = this.chatMembers.get(`${chatId}:${userId}`) ?? 'left';
+      return { status, user: this.users.get(userId) ?? { id: userId, is_bot: false, first_name: 'User' } };
+    },
   };
 
   private async getUpdates(params: Params, signal: AbortSignal): Promise<Update[]> {

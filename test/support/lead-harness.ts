@@ -91,7 +91,18 @@ export class LeadHarness {
     // Their handoffs too (`handoff-<lead id>-<n>`, even one whose row is not written yet): a handoff's
     // SLA and silence timers would outlive the test just the same.
     const leadIds: number[] = ids.length ? (await this.db('leads').whereIn('telegram_user_id', ids).pluck('id')).map(Number) : [];
-    const handoffs = leadIds.flatMap((leadId) => [1, 2, 3].map((n) => `handoff-${leadId}-${n}`));
+    const rows: string[] = leadIds.length ? await this.db('handoffs').whereIn('lead_id', leadIds).pluck('workflow_id') : [];
+    // Handoff ids carry the conversation's chain (`handoff-<lead id>-<chain>-<n>`): the conversation names its open one.
+    const open = await Promise.all(
+      ids.map((id) =>
+        this.env.client.workflow
+          .getHandle(`lead-${id}`)
+          .query<{ handoff: { workflowId: string } | null }>('leadState')
+          .then((view) => view.handoff?.workflowId)
+          .catch(() => undefined),
+      ),
+    );
+    const handoffs = [...new Set([...rows, ...open.filter((id): id is string => !!id), ...leadIds.flatMap((leadId) => [1, 2, 3].map((n) => `handoff-${leadId}-${n}`))])];
     await Promise.all(
       [...ids.map((id) => `lead-${id}`), ...handoffs].map((id) => this.env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
     );
