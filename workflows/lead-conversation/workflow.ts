@@ -726,8 +726,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
    */
   async function startHandoff(trigger: HandoffTrigger, headline?: string): Promise<void> {
     if (state.leadId === null || !scenario) return;
-    // A handoff this run cannot await may have died unseen (terminated): ask before calling this a repeat.
-    if (state.handoff && !awaitedHandoffs.has(state.handoff.workflowId) && patched('handoff-checked-on-repeat')) await checkHandoff();
+    // The handoff may have died unseen (terminated, or started before a continue-as-new): ask before calling this a repeat.
+    if (state.handoff && patched('handoff-checked-on-repeat')) await checkHandoff();
     if (state.handoff) {
       await recordEvent('handoff_repeated', { trigger, handoffId: state.handoff.workflowId });
       return;
