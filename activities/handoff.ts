@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { WorkflowClient } from '@temporalio/client';
+import type { Api } from 'grammy';
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { conversationSummary, leadCardText, type HandoffOutcome } from '../domain/handoff';
 import type { LeadStatus } from '../domain/lead-priority';
 import { canonicalFacts, templateSalesScript, type SalesScriptFacts } from '../domain/sales-script';
-import { markClosed, markEscalated, markTaken, openHandoff, setLeadStatus } from '../db/handoffs';
+import { hasRole } from '../domain/staff/roles';
+import { markAbandoned, markClosed, markEscalated, markReleased, markTaken, openHandoff, setLeadStatus } from '../db/handoffs';
+import { auditStaffCommand, roleOf } from '../db/staff';
 import type { Db } from '../db/knex';
 import type { ManagerHandoffInput } from '../workflows/manager-handoff/contract';
 
@@ -16,13 +20,64 @@ export interface HandoffDeps {
   openai?: OpenAI | null;
   model?: string;
   timeoutMs?: number;
+  /** The Bot API and the managers' chat: with no owners configured its members are the team. */
+  api?: Api;
+  managersChatId?: number;
+  /** Lets a conversation ask whether its handoff still runs (after its own continue-as-new). */
+  leadWorkflows?: Pick<WorkflowClient, 'getHandle'>;
 }
+
+/** Members of a chat by Telegram's member statuses; `restricted` counts while still a member. */
+const MEMBER_STATUSES = new Set(['creator', 'administrator', 'member']);
 
 const CARD_MESSAGES = 5;
 
 /** The handoff's records: the handoff row, the lead card's facts, escalation targets, the sales script. */
-export function createHandoffActivities({ db, logger, owners = [], openai = null, model = 'gpt-4o-mini', timeoutMs = 20_000 }: HandoffDeps) {
+export function createHandoffActivities({ db, logger, owners = [], openai = null, model = 'gpt-4o-mini', timeoutMs = 20_000, api, managersChatId, leadWorkflows }: HandoffDeps) {
   return {
+    /**
+     * Whether someone may take a lead's dialog: a current manager or higher; with no owners configured
+     * (no staff list yet), a member of the managers' chat. Never the lead themself. A refusal is
+     * recorded in staff_audit.
+     */
+    async staffMayTake(request: { workflowId: string; telegramUserId: number; leadTelegramId: number }): Promise<{ allowed: boolean; reason?: string }> {
+      const role = await roleOf(db, request.telegramUserId, owners);
+      const reason = request.telegramUserId === request.leadTelegramId ? 'the lead of this dialog' : await notStaffReason(request.telegramUserId, role);
+      if (reason) {
+        await auditStaffCommand(db, { actor: request.telegramUserId, actorRole: role, command: 'handoff_take', details: { workflowId: request.workflowId }, allowed: false, reason });
+        logger.warn({ workflowId: request.workflowId, actor: request.telegramUserId, reason }, 'take refused by the handoff');
+      }
+      return reason ? { allowed: false, reason } : { allowed: true };
+    },
+
+    /** A message for the lead from someone who does not hold the dialog (any more): refused and recorded. */
+    async relayRefused(request: { workflowId: string; telegramUserId: number; reason: string }): Promise<void> {
+      const role = await roleOf(db, request.telegramUserId, owners);
+      await auditStaffCommand(db, { actor: request.telegramUserId, actorRole: role, command: 'handoff_reply', details: { workflowId: request.workflowId }, allowed: false, reason: request.reason });
+    },
+
+    /** The manager lost their role: the dialog is back in the queue (waiting, nobody holds it). */
+    async handoffReleased(request: { workflowId: string; managerId: number; reason: string }): Promise<void> {
+      await markReleased(db, request.workflowId);
+    },
+
+    /** A handoff that ended without closing itself (failed, terminated): closed as cancelled, the lead back with the bot. */
+    async handoffAbandoned(request: { workflowId: string; reason: string }): Promise<void> {
+      await markAbandoned(db, request.workflowId, request.reason);
+    },
+
+    /** Whether a handoff still runs: `unknown` when this worker cannot ask Temporal. */
+    async handoffRunning(request: { workflowId: string }): Promise<'running' | 'ended' | 'unknown'> {
+      if (!leadWorkflows) return 'unknown';
+      try {
+        const { status } = await leadWorkflows.getHandle(request.workflowId).describe();
+        return status.name === 'RUNNING' ? 'running' : 'ended';
+      } catch (error) {
+        if ((error as { name?: string }).name === 'WorkflowNotFoundError') return 'ended';
+        throw error;
+      }
+    },
+
     /** Records the handoff (once) and raises the lead's priority. */
     async openHandoff(request: { workflowId: string; leadId: number; trigger: ManagerHandoffInput['trigger']; priority: number }): Promise<void> {
       await openHandoff(db, request);
@@ -99,6 +154,21 @@ export function createHandoffActivities({ db, logger, owners = [], openai = null
       return { script, source };
     },
   };
+
+  /** Why someone is not on the team, or null when they are. */
+  async function notStaffReason(telegramUserId: number, role: Awaited<ReturnType<typeof roleOf>>): Promise<string | null> {
+    if (hasRole(role, 'manager')) return null;
+    if (owners.length > 0) return role ? `role ${role}` : 'not staff';
+    // No owners configured yet: the managers' chat is the team.
+    if (!api || managersChatId === undefined) return 'not staff (no owners configured, no managers chat)';
+    try {
+      const member = await api.getChatMember(managersChatId, telegramUserId);
+      return MEMBER_STATUSES.has(member.status) || (member.status === 'restricted' && member.is_member) ? null : 'not in the managers chat';
+    } catch (error) {
+      logger.warn({ err: String(error) }, 'managers chat membership unknown; take refused');
+      return 'managers chat membership unknown';
+    }
+  }
 
   async function scriptFromModel(facts: SalesScriptFacts): Promise<string | null> {
     if (!openai) return null;

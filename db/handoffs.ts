@@ -61,6 +61,23 @@ export async function markClosed(db: Knex, workflowId: string, close: { outcome:
   });
 }
 
+/** Back to the queue: nobody holds the dialog (the lead stays with the managers, so the bot stays silent). */
+export async function markReleased(db: Knex, workflowId: string): Promise<void> {
+  await db('handoffs').where({ workflow_id: workflowId, status: 'taken' }).update({ status: 'waiting', manager_telegram_id: null, manager_name: null });
+}
+
+/** A handoff that died (failed, terminated): closed as cancelled with the reason; the lead's status stays, its mode goes back to the bot. */
+export async function markAbandoned(db: Knex, workflowId: string, reason: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const [row] = await trx('handoffs')
+      .where({ workflow_id: workflowId })
+      .whereNot({ status: 'closed' })
+      .update({ status: 'closed', outcome: 'cancelled', reason: reason.slice(0, 300), closed_at: trx.fn.now() })
+      .returning('lead_id');
+    if (row) await setLeadStatus(trx, Number(row.lead_id), undefined, { mode: 'bot' });
+  });
+}
+
 export async function findHandoff(db: Knex, workflowId: string): Promise<HandoffRow | undefined> {
   return db<HandoffRow>('handoffs').where({ workflow_id: workflowId }).first();
 }

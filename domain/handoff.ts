@@ -72,13 +72,22 @@ export function conversationSummary(facts: { segment: string | null; score: numb
 }
 
 /** What the bot remembers of a closed dialog (≤ 400 characters), so it resumes with context. */
-export function dialogSummary(d: { manager: string | null; outcome: HandoffOutcome; reason: string | null; leadTexts: string[]; managerTexts: string[] }): string {
+export function dialogSummary(d: {
+  manager: string | null;
+  outcome: HandoffOutcome;
+  reason: string | null;
+  /** The latest texts of each side (the last one is quoted); the counts, when only the latest are kept. */
+  leadTexts: string[];
+  managerTexts: string[];
+  leadCount?: number;
+  managerCount?: number;
+}): string {
   const head = d.outcome === 'timeout' ? 'Диалог закрыт после 24 ч тишины' : `Итог: ${d.outcome}${d.reason ? ` (${d.reason})` : ''}`;
   const who = d.manager ? `Менеджер ${d.manager}. ` : 'Менеджер не подключился. ';
   const lastLead = d.leadTexts.at(-1);
   const lastManager = d.managerTexts.at(-1);
   const tail = [lastLead && `лид: «${clip(lastLead, 100)}»`, lastManager && `менеджер: «${clip(lastManager, 100)}»`].filter(Boolean).join('; ');
-  return clip(`${head}. ${who}Сообщений: лид ${d.leadTexts.length}, менеджер ${d.managerTexts.length}.${tail ? ` Последнее — ${tail}.` : ''}`, 400);
+  return clip(`${head}. ${who}Сообщений: лид ${d.leadCount ?? d.leadTexts.length}, менеджер ${d.managerCount ?? d.managerTexts.length}.${tail ? ` Последнее — ${tail}.` : ''}`, 400);
 }
 
 /**

@@ -117,6 +117,7 @@ export class FakeTelegramServer {
   /** Per method, what the next calls meet: a failure, or `null` for a call that goes through. */
   private readonly failures = new Map<string, (InjectedFailure | null)[]>();
   private readonly blocked = new Set<number>();
+  private readonly chatMembers = new Map<string, string>();
   private readonly users = new Map<number, User>();
   /** Messages the fake knows (sent by the bot or pushed by tests), by "chat:message_id". */
   private readonly messages = new Map<string, Params>();
@@ -223,6 +224,11 @@ export class FakeTelegramServer {
     for (let i = 0; i < passing; i++) queued.push(null);
     queued.push(failure);
     this.failures.set(method, queued);
+  }
+
+  /** Makes a user a member of a group chat (getChatMember answers `member`; anyone else has `left`). */
+  addChatMember(chatId: number, userId: number, status: 'creator' | 'administrator' | 'member' = 'member'): void {
+    this.chatMembers.set(`${chatId}:${userId}`, status);
   }
 
   blockUser(chatId: number): void {
@@ -538,6 +544,12 @@ export class FakeTelegramServer {
     leaveChat: (params) => {
       this.requireChat(params);
       return true;
+    },
+    getChatMember: (params) => {
+      const chatId = this.requireChat(params);
+      const userId = Number(params.user_id);
+      const status = this.chatMembers.get(`${chatId}:${userId}`) ?? 'left';
+      return { status, user: this.users.get(userId) ?? { id: userId, is_bot: false, first_name: 'User' } };
     },
   };
 

@@ -9,6 +9,7 @@ import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram-server'
 import { testDb, uniqueUserId } from './db';
 import { testWorker, timeSkippingEnv } from './temporal';
 import type { TestUser } from './updates';
+import { handoffChain, handoffWorkflowId } from '../../workflows/manager-handoff/contract';
 import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import type { WorkflowHandle } from '@temporalio/client';
 
@@ -93,7 +94,24 @@ export class LeadHarness {
     // Their handoffs too (`handoff-<lead id>-<n>`, even one whose row is not written yet): a handoff's
     // SLA and silence timers would outlive the test just the same.
     const leadIds: number[] = ids.length ? (await this.db('leads').whereIn('telegram_user_id', ids).pluck('id')).map(Number) : [];
-    const handoffs = leadIds.flatMap((leadId) => [1, 2, 3].map((n) => `handoff-${leadId}-${n}`));
+    const rows: string[] = leadIds.length ? await this.db('handoffs').whereIn('lead_id', leadIds).pluck('workflow_id') : [];
+    // Handoff ids carry the conversation's chain (`handoff-<lead id>-<chain>-<n>`), made of its first run's
+    // id. Read from the history, not asked by a query: with no worker left a query would never be answered.
+    const chains = await Promise.all(
+      ids.map(async (id) => {
+        const history = await this.env.client.workflow.getHandle(`lead-${id}`).fetchHistory().catch(() => undefined);
+        const first = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId;
+        return first ? handoffChain(first) : undefined;
+      }),
+    );
+    const handoffs = [
+      ...new Set([
+        ...rows,
+        ...leadIds.flatMap((leadId) =>
+          [1, 2, 3].flatMap((n) => [`handoff-${leadId}-${n}`, ...chains.filter((chain): chain is string => !!chain).map((chain) => handoffWorkflowId(leadId, n, chain))]),
+        ),
+      ]),
+    ];
     await Promise.all(
       [...ids.map((id) => `lead-${id}`), ...handoffs].map((id) => this.env.client.workflow.getHandle(id).terminate('test finished').catch(() => undefined)),
     );

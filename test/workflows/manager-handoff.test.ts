@@ -2,6 +2,8 @@ import type { Update } from 'grammy/types';
 import { createBot } from '../../bot/bot';
 import { Handoffs } from '../../bot/handoffs/handoffs';
 import { setStaffRole } from '../../db/staff';
+import { leadStateQuery } from '../../workflows/lead-conversation/contract';
+import { handoffStateQuery, releaseDialogSignal } from '../../workflows/manager-handoff/contract';
 import { uniqueUserId } from '../support/db';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { text, textUpdate, toEvent, type TestUser } from '../support/updates';
@@ -30,7 +32,7 @@ async function setup() {
   const staff = { db: h.db, owners: [owner.id], logger: h.logger };
   const bot = createBot({ token: '123456:TEST-token-for-the-fake-server', apiRoot: h.fake.apiRoot, conversations: h.conversations(), logger: h.logger, staff, handoffs: new Handoffs(h.env.client) });
   await bot.init();
-  const worker = await h.worker({ owners: [owner.id] });
+  const worker = await h.worker({ owners: [owner.id], leadWorkflows: h.env.client.workflow });
   return { owner, oleg, maria, bot, worker };
 }
 
@@ -198,7 +200,92 @@ describe('the manager handoff on the time-skipping server', () => {
     expect(privateTexts(oleg).filter((t) => t.includes('/help'))).toHaveLength(0);
     expect(await h.db('leads').where({ telegram_user_id: lead.id }).first('status', 'mode')).toEqual({ status: 'done', mode: 'bot' });
   });
+
+  it('an operator terminates a waiting handoff: the conversation learns it, the row is closed, and the next request for a manager posts a new card', async () => {
+    const lead = h.newLead();
+    const { worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      const conversation = h.env.client.workflow.getHandle(`lead-${lead.id}`);
+      const open = (await conversation.query(leadStateQuery)).handoff;
+      expect(open?.phase).toBe('waiting');
+      await h.env.client.workflow.getHandle(open?.workflowId as string).terminate('operator');
+      await h.conversations().deliver(text(lead, 'позовите менеджера'));
+      await h.fake.waitFor(() => cardsAbout(lead).length === 2);
+      await h.endAfterHandoffAnnounced(lead);
+    });
+    const rows = await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).orderBy('id').select('status', 'reason');
+    expect(rows[0]).toMatchObject({ status: 'closed', reason: expect.stringMatching(/^handoff (terminated|ended unseen)$/) });
+    expect((await events(lead.id)).map((e) => e.type)).toContain('handoff_lost');
+  });
+
+  it('a conversation that starts over gets handoff ids of its own: the new card is posted', async () => {
+    const lead = h.newLead();
+    const { worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      const conversation = h.env.client.workflow.getHandle(`lead-${lead.id}`);
+      const first = (await conversation.query(leadStateQuery)).handoff?.workflowId as string;
+      await h.env.client.workflow.getHandle(first).terminate('operator');
+      await conversation.terminate('operator');
+      await h.conversations().deliver(text(lead, 'позовите менеджера'));
+      await h.fake.waitFor(() => cardsAbout(lead).length === 2);
+      await h.endAfterHandoffAnnounced(lead);
+    });
+    const ids: string[] = await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).orderBy('id').pluck('workflow_id');
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it('a take by someone who is not staff is refused and recorded, and the dialog stays waiting', async () => {
+    const lead = h.newLead();
+    const stranger = h.newLead();
+    const { oleg, worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      const id = (await h.env.client.workflow.getHandle(`lead-${lead.id}`).query(leadStateQuery)).handoff?.workflowId as string;
+      const handoffs = new Handoffs(h.env.client);
+      expect(await handoffs.take(id, { managerId: stranger.id, managerName: 'attacker' })).toMatchObject({ taken: false, refused: 'not_staff' });
+      expect(await handoffs.take(id, { managerId: lead.id, managerName: 'the lead' })).toMatchObject({ taken: false, refused: 'not_staff' });
+      expect(await handoffs.take(id, { managerId: oleg.id, managerName: 'Oleg' })).toEqual({ taken: true });
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
+      await h.endConversations();
+    });
+    const audit = await h.db('staff_audit').whereIn('actor_telegram_id', [stranger.id, lead.id]).select('command', 'allowed');
+    expect(audit).toEqual([
+      { command: 'handoff_take', allowed: false },
+      { command: 'handoff_take', allowed: false },
+    ]);
+  });
+
+  it('a holder who loses the role gives the dialog back: the card offers Take again, the lead\'s messages wait for the next taker, the old holder\'s replies are refused and recorded', async () => {
+    const lead = h.newLead();
+    const { oleg, maria, bot, worker } = await setup();
+    await worker.runUntil(async () => {
+      await askForManager(lead);
+      expect(await pressCard(bot, oleg, takeData(lead))).toContain('Лид ваш');
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
+      const id = (await h.env.client.workflow.getHandle(`lead-${lead.id}`).query(leadStateQuery)).handoff?.workflowId as string;
+      const handoff = h.env.client.workflow.getHandle(id);
+      await handoff.signal(releaseDialogSignal, { managerId: oleg.id, reason: 'staff_remove' });
+      await h.fake.waitFor(() => h.fake.callsTo('editMessageReplyMarkup', MANAGERS_CHAT).some((c) => buttonsOf(c)[0]?.text === '🙋 Взять'));
+      expect((await handoff.query(handoffStateQuery)).status).toBe('waiting');
+      await h.conversations().deliver(text(lead, 'Алло, вы тут?'));
+      await new Handoffs(h.env.client).reply(id, { managerId: oleg.id, chatId: oleg.id, messageId: 1, text: 'я ещё тут', media: false });
+      await waitUntil(async () => (await h.db('staff_audit').where({ actor_telegram_id: oleg.id, command: 'handoff_reply' })).length === 1);
+      expect(privateTexts(oleg).some((t) => t.includes('Алло, вы тут?'))).toBe(false);
+      expect(h.texts(lead)).not.toContain('я ещё тут');
+      expect(await pressCard(bot, maria, takeData(lead))).toContain('Лид ваш');
+      await h.fake.waitFor(() => privateTexts(maria).some((t) => t.includes('Алло, вы тут?')));
+      await h.endConversations();
+    });
+  });
 });
+
+async function waitUntil(check: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await check()); await new Promise((resolve) => setTimeout(resolve, 50))) {
+    if (Date.now() - started > 20_000) throw new Error('the condition did not hold within 20 s');
+  }
+}
 
 /** Waits for the lead's handoff to end while the worker runs, so nothing of it is left for the next test. */
 async function handoffEnded(lead: TestUser): Promise<{ outcome: string; summary: string }> {

@@ -2,6 +2,9 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  ChildWorkflowFailure,
+  isCancellation,
+  TerminatedFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -66,7 +69,7 @@ import { languageFor } from '../../domain/language';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
 import { leadPriority, triggerOfStep, type HandoffTrigger } from '../../domain/lead-priority';
 import { describeInbound } from '../../domain/inbound-event';
-import { handoffWorkflowId, leadMessageSignal } from '../manager-handoff/contract';
+import { handoffChain, handoffWorkflowId, leadMessageSignal, type HandoffResult } from '../manager-handoff/contract';
 import { paymentChoice, paymentOffer, PAY_SCOPE } from '../../domain/payments/payment-offer';
 import { startPayment } from '../payment/start';
 import { managerHandoffWorkflow } from '../manager-handoff/workflow';
@@ -91,7 +94,7 @@ const telegram = proxyActivities<TelegramActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
 });
 
-const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities & DraftActivities & Pick<HandoffActivities, 'setLeadStatus'>>({
+const records = proxyActivities<LeadsActivities & ScenarioActivities & JourneyActivities & BookingActivities & DraftActivities & Pick<HandoffActivities, 'setLeadStatus' | 'handoffAbandoned' | 'handoffRunning'>>({
   startToCloseTimeout: '15s',
   // Postgres being down must delay the conversation, never drop it: retry without a cap.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -113,6 +116,10 @@ const MAX_FACTS = 30;
 /** Escalations a manager's approval can settle (an unsafe draft never goes to approval). */
 const CONFIDENCE_REASONS: readonly EscalationReason[] = ['low_confidence', 'two_low_in_a_row', 'technical_low_confidence'];
 const DEFAULT_TIME_ZONE = 'Europe/Moscow';
+/** How often a conversation that cannot await its open handoff (it continued-as-new since) asks whether it still runs. */
+const HANDOFF_CHECK_MS = 60 * 60_000;
+/** The handoff's own events; `handoff_ended` also comes from the handoff's result, however it ended. */
+const HANDOFF_EVENTS = ['dialog_taken', 'dialog_closed', 'handoff_expired', 'handoff_ended'];
 
 /**
  * One lead's conversation, for as long as the lead exists. Inbound updates arrive as signals
@@ -131,6 +138,9 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   let replaceMessageId: number | undefined;
   /** Set by a model turn that escalates, so the handoff it starts says why. */
   let escalationTrigger: HandoffTrigger | undefined;
+  /** Handoffs this run started and awaits: the others (started before a continue-as-new) are checked on a timer. */
+  const awaitedHandoffs = new Set<string>();
+  let handoffCheckAt = Date.now() + HANDOFF_CHECK_MS;
 
   setHandler(inboundSignal, (event) => {
     // Deduplicate on arrival so a redelivered update never even queues.
@@ -170,7 +180,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     const formAt = state.formDeadline ?? undefined;
     const postSaleAt = postSaleDeadline();
     const stepAt = state.stepTimer?.at;
-    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity, postSaleAt ?? Infinity, stepAt ?? Infinity);
+    const checkAt = handoffCheckDeadline();
+    const deadline = Math.min(reminderAt ?? Infinity, followUpAt ?? Infinity, formAt ?? Infinity, postSaleAt ?? Infinity, stepAt ?? Infinity, checkAt ?? Infinity);
     let timedOut = false;
     if (deadline < Infinity) timedOut = !(await condition(woken, Math.max(1, deadline - Date.now())));
     else await condition(woken);
@@ -198,6 +209,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     }
     if (timedOut && postSaleAt !== undefined && Date.now() >= postSaleAt) {
       await survive('post-sale message', postSaleMessage);
+      continue;
+    }
+    if (timedOut && checkAt !== undefined && Date.now() >= checkAt) {
+      await survive('handoff check', checkHandoff);
       continue;
     }
     if (timeToContinue()) {
@@ -750,15 +765,19 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
    */
   async function startHandoff(trigger: HandoffTrigger, headline?: string): Promise<void> {
     if (state.leadId === null || !scenario) return;
+    // The handoff may have died unseen (terminated, or started before a continue-as-new): ask before calling this a repeat.
+    if (state.handoff && patched('handoff-checked-on-repeat')) await checkHandoff();
     if (state.handoff) {
       await recordEvent('handoff_repeated', { trigger, handoffId: state.handoff.workflowId });
       return;
     }
     state.handoffCount = (state.handoffCount ?? 0) + 1;
-    const workflowId = handoffWorkflowId(state.leadId, state.handoffCount);
+    // Ids from the conversation's first run: a conversation that starts over never repeats a handoff id.
+    const chain = patched('handoff-id-of-chain') ? handoffChain(workflowInfo().firstExecutionRunId) : undefined;
+    const workflowId = handoffWorkflowId(state.leadId, state.handoffCount, chain);
     const priority = leadPriority(state.segment, trigger);
     try {
-      await startChild(managerHandoffWorkflow, {
+      const child = await startChild(managerHandoffWorkflow, {
         workflowId,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         args: [
@@ -782,6 +801,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
         ],
       });
       state.handoff = { workflowId, phase: 'waiting' };
+      if (patched('handoff-result-awaited')) awaitHandoff(workflowId, child.result());
     } catch (error) {
       log.error('handoff not started; the managers get a notice', { workflowId, error: String(error) });
       await notifyManagers(headline ?? `${scenario.texts.managersNotice}, ${trigger}`);
@@ -815,7 +835,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   async function handoffEvent(event: DomainEvent): Promise<boolean> {
     const handoffId = event.payload?.handoffId;
     // An event without a handoff id comes from elsewhere (an operator, the api): the scenario decides.
-    if (handoffId === undefined || !['dialog_taken', 'dialog_closed', 'handoff_expired'].includes(event.name)) return false;
+    if (handoffId === undefined || !HANDOFF_EVENTS.includes(event.name)) return false;
     if (!state.handoff || state.handoff.workflowId !== handoffId) {
       log.warn('event of a handoff that is not the open one', { name: event.name, handoffId: String(handoffId) });
       return true;
@@ -825,13 +845,60 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       return true;
     }
     state.handoff = null;
+    awaitedHandoffs.delete(String(handoffId));
+    if (event.name === 'handoff_ended' && event.payload?.failed === true) await handoffLost(String(handoffId), String(event.payload.how ?? 'failed'));
     // A silence starts now: follow-ups count from the close, not from before the dialog.
     state.lastActivityAt = Date.now();
     state.followUpsThisSilence = [];
-    if (event.name === 'handoff_expired') return true;
+    if (event.name === 'handoff_expired' || (event.name === 'handoff_ended' && event.payload?.taken !== true)) return true;
     const summary = typeof event.payload?.summary === 'string' ? event.payload.summary : '';
     if (summary) state.facts = capFacts({ ...(state.facts ?? {}), manager_dialog: summary });
+    if (event.name === 'handoff_ended' && scenario && state.leadId !== null) {
+      // The close itself never came (only the result did): the bot resumes as after any close.
+      await run(reactToDomainEvent(scenario, 'dialog_closed'));
+      return true;
+    }
     return false; // the scenario says what the bot does next (after_manager)
+  }
+
+  /**
+   * Awaits a handoff this run started: however it ends (closed, failed, cancelled, terminated), the
+   * conversation gets a `handoff_ended` event, so the lead is never left waiting for a dialog that is gone.
+   */
+  function awaitHandoff(workflowId: string, result: Promise<HandoffResult>): void {
+    awaitedHandoffs.add(workflowId);
+    const ended = (payload: Record<string, unknown>) => {
+      const event: DomainEvent = { id: `${workflowId}/ended`, name: 'handoff_ended', payload: { handoffId: workflowId, ...payload } };
+      if (rememberDomainEvent(state, event.id)) domainEvents.push(event);
+    };
+    result.then(
+      (done) => ended({ outcome: done.outcome, summary: done.summary, taken: done.taken === true }),
+      (error: unknown) => ended({ failed: true, how: isCancellation(error) ? 'cancelled' : error instanceof ChildWorkflowFailure && error.cause instanceof TerminatedFailure ? 'terminated' : 'failed' }),
+    );
+  }
+
+  /** When to ask whether an open handoff this run cannot await still runs. */
+  function handoffCheckDeadline(): number | undefined {
+    if (!state.handoff || awaitedHandoffs.has(state.handoff.workflowId)) return undefined;
+    return patched('handoff-liveness-check') ? handoffCheckAt : undefined;
+  }
+
+  /** An open handoff this run does not await: if it no longer runs, it ended unseen (terminated) and is cleared. */
+  async function checkHandoff(): Promise<void> {
+    handoffCheckAt = Date.now() + HANDOFF_CHECK_MS;
+    const open = state.handoff;
+    if (!open) return;
+    if ((await records.handoffRunning({ workflowId: open.workflowId })) !== 'ended') return;
+    state.handoff = null;
+    Object.assign(state, { lastActivityAt: Date.now(), followUpsThisSilence: [] });
+    await handoffLost(open.workflowId, 'ended unseen');
+  }
+
+  /** A handoff that ended without closing: its row closed, the lead back with the bot, the managers told. */
+  async function handoffLost(workflowId: string, how: string): Promise<void> {
+    await records.handoffAbandoned({ workflowId, reason: `handoff ${how}` });
+    await recordEvent('handoff_lost', { handoffId: workflowId, how });
+    await notifyManagers(`диалог с менеджером прерван (${how}); бот снова отвечает лиду. Если нужен менеджер, лид может позвать его снова.`);
   }
 
   /** Passes the lead's message to the handoff; false if the handoff is gone, so the bot answers it. */
@@ -848,7 +915,10 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
       return true;
     } catch (error) {
       log.warn('handoff gone; the bot answers', { handoffId, error: String(error) });
-      state.handoff = null;
+      // Its close (with the summary) may already be queued: handle it first rather than lose it.
+      const closing = patched('handoff-relay-keeps-close') ? domainEvents.findIndex((e) => e.payload?.handoffId === handoffId && e.name !== 'dialog_taken' && HANDOFF_EVENTS.includes(e.name)) : -1;
+      if (closing >= 0) await handleDomainEvent(domainEvents.splice(closing, 1)[0]);
+      else state.handoff = null;
       return false;
     }
   }

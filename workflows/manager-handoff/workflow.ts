@@ -1,4 +1,17 @@
-import { allHandlersFinished, condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { HandoffActivities } from '../../activities/handoff';
 import type { LeadsActivities } from '../../activities/leads';
 import type { TelegramActivities } from '../../activities/telegram';
@@ -11,19 +24,29 @@ import {
   handoffStateQuery,
   leadMessageSignal,
   managerReplySignal,
+  releaseDialogSignal,
   salesScriptUpdate,
   takeLeadUpdate,
   type CloseRequest,
+  type HandoffCarriedOver,
   type HandoffResult,
   type LeadMessage,
   type ManagerHandoffInput,
   type ManagerReply,
   type TakeRequest,
+  type TakeResult,
 } from './contract';
+import { freshHandoff, noteText, PENDING_KEPT } from './state';
 
 const telegram = proxyActivities<TelegramActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+});
+
+/** The card's buttons are cosmetic: a few tries, then the dialog goes on without them. */
+const cardEdits = proxyActivities<Pick<TelegramActivities, 'editButtons'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 });
 
 const records = proxyActivities<HandoffActivities & Pick<LeadsActivities, 'recordLeadEvent'>>({
@@ -32,35 +55,45 @@ const records = proxyActivities<HandoffActivities & Pick<LeadsActivities, 'recor
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-type Relay = { from: 'lead'; message: LeadMessage } | { from: 'manager'; message: ManagerReply };
+type Relay = HandoffCarriedOver['pending'][number];
 
 /**
- * One escalation of a lead to the managers: the card, the take (one manager only), the relay both
- * ways, the SLA and the silence timers, the close. The lead's conversation is told when the dialog
- * is taken (the bot falls silent) and when it closes (the bot resumes with the summary).
+ * One escalation of a lead to the managers: the card, the take (one current staff member only), the
+ * relay both ways, the SLA and the silence timers, the close. The lead's conversation is told when the
+ * dialog is taken (the bot falls silent) and when it ends, however it ends (the bot resumes with the
+ * summary). A holder who loses their role gives the dialog back to the queue. Continues-as-new when
+ * Temporal suggests it, carrying the dialog's state.
  */
 export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promise<HandoffResult> {
   const workflowId = workflowInfo().workflowId;
   const key = workflowId.slice('handoff-'.length);
-  let status: 'waiting' | 'taken' | 'closed' = 'waiting';
-  let manager: TakeRequest | null = null;
+  const s: HandoffCarriedOver = input.carriedOver ?? freshHandoff(Date.now(), TAKE_SLA_MS, SILENCE_CLOSE_MS);
+  let closed = false;
   let closeRequest: CloseRequest | null = null;
   let outcome: HandoffOutcome | null = null;
-  let escalated = false;
-  let lastActivityAt = Date.now();
-  let card: { chatId: number; messageId: number } | null = null;
-  let sequence = 0;
-  const relays: Relay[] = [];
-  const leadTexts: string[] = [];
-  const managerTexts: string[] = [];
+  let released: { managerId: number; reason: string } | null = null;
+  let relaysThisRun = 0;
+  const relays: Relay[] = [...s.pending];
+  const lead = { count: s.leadCount, texts: s.leadTexts };
+  const managers = { count: s.managerCount, texts: s.managerTexts };
+  /** Messages for the lead from someone who does not hold the dialog: refused, recorded. */
+  const refused: { managerId: number; reason: string }[] = [];
+  /** The holder's messages that came while the dialog was closing: the holder is told they did not go out. */
+  const undelivered: ManagerReply[] = [];
 
-  // The take is decided synchronously in the handler: of two managers pressing at once, the first
-  // one's update runs first and the second sees the lead taken. The side effects follow in the main flow.
-  setHandler(takeLeadUpdate, (request): ReturnType<typeof takeResult> => takeResult(request));
+  // The take is decided synchronously once the taker is known to be staff: of two managers pressing at
+  // once, the first one past the check takes it and the second sees it taken. Side effects follow in the flow.
+  setHandler(takeLeadUpdate, async (request): Promise<TakeResult> => {
+    if (status() === 'waiting' && patched('handoff-take-checks-staff')) {
+      const check = await records.staffMayTake({ workflowId, telegramUserId: request.managerId, leadTelegramId: input.telegramUserId });
+      if (!check.allowed) return { taken: false, heldBy: null, closed: false, refused: 'not_staff' };
+    }
+    return takeResult(request);
+  });
   setHandler(closeDialogUpdate, (request) => {
-    if (status === 'waiting') return { closed: false, why: 'лид ещё не взят' };
-    if (status === 'closed' || closeRequest) return { closed: false, why: 'диалог уже закрыт' };
-    if (request.managerId !== manager?.managerId) return { closed: false, why: `лида ведёт ${manager?.managerName ?? 'другой менеджер'}` };
+    if (closed || closeRequest) return { closed: false, why: 'диалог уже закрыт' };
+    if (s.status === 'waiting') return { closed: false, why: 'лид ещё не взят' };
+    if (request.managerId !== s.manager?.managerId) return { closed: false, why: `лида ведёт ${s.manager?.managerName ?? 'другой менеджер'}` };
     closeRequest = request;
     return { closed: true };
   });
@@ -72,51 +105,114 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     return script;
   });
   setHandler(managerReplySignal, (reply) => {
-    if (status === 'taken' && reply.managerId === manager?.managerId) relays.push({ from: 'manager', message: reply });
+    const holder = reply.managerId === s.manager?.managerId;
+    if (!closed && s.status === 'taken' && holder) relays.push({ from: 'manager', message: reply });
+    else if (closed && holder && patched('handoff-late-reply-told')) undelivered.push(reply);
+    else if (patched('handoff-refused-relays-recorded')) refused.push({ managerId: reply.managerId, reason: s.manager ? 'not the holder of this dialog' : 'nobody holds this dialog' });
   });
   setHandler(leadMessageSignal, (message) => {
     relays.push({ from: 'lead', message });
   });
+  // A signal: the bot that removed the person needs no answer. A close the holder already asked for still wins.
+  setHandler(releaseDialogSignal, (release) => {
+    if (closed || closeRequest || s.status !== 'taken' || s.manager?.managerId !== release.managerId) return;
+    released = release;
+    s.lastHolder = s.manager.managerName;
+    s.status = 'waiting';
+    s.manager = null;
+  });
   setHandler(handoffStateQuery, () => ({
-    status,
-    managerId: manager?.managerId ?? null,
-    managerName: manager?.managerName ?? null,
-    escalated,
-    relayed: { fromLead: leadTexts.length, fromManager: managerTexts.length },
+    status: closed ? 'closed' : s.status,
+    managerId: s.manager?.managerId ?? null,
+    managerName: s.manager?.managerName ?? null,
+    escalated: s.escalated,
+    relayed: { fromLead: lead.count, fromManager: managers.count },
     outcome,
   }));
 
-  await records.openHandoff({ workflowId, leadId: input.leadId, trigger: input.trigger, priority: input.priority });
-  await event('handoff_created', { trigger: input.trigger, priority: input.priority });
-  await announce(false);
+  try {
+    if (!input.carriedOver) {
+      await records.openHandoff({ workflowId, leadId: input.leadId, trigger: input.trigger, priority: input.priority });
+      await event('handoff_created', { trigger: input.trigger, priority: input.priority });
+      await announce(false);
+      // The timers count from the card the managers see.
+      Object.assign(s, { slaAt: Date.now() + TAKE_SLA_MS, expireAt: Date.now() + SILENCE_CLOSE_MS, lastActivityAt: Date.now() });
+    }
+    return await dialog();
+  } catch (error) {
+    if (error instanceof ContinueAsNew || closed || !patched('handoff-end-always-told')) throw error;
+    // Failed or cancelled: the conversation must learn it, or the lead waits for a dialog that is gone.
+    await CancellationScope.nonCancellable(() => endedWithoutClose(isCancellation(error) ? 'cancelled' : 'failed'));
+    throw error;
+  }
 
-  if (!(await condition(() => status !== 'waiting', TAKE_SLA_MS))) await escalate();
-  if (!(await condition(() => status !== 'waiting', SILENCE_CLOSE_MS - TAKE_SLA_MS))) return finish('timeout', null);
-  await taken(holder());
+  async function dialog(): Promise<HandoffResult> {
+    for (;;) {
+      if (s.status === 'waiting') {
+        if (!(await waitForTake())) return finish('timeout', null);
+        await taken(holder());
+      }
+      for (;;) {
+        await continueIfDue();
+        const quietFor = s.lastActivityAt + SILENCE_CLOSE_MS - Date.now();
+        const woken = await condition(() => relays.length > 0 || closeRequest !== null || status() !== 'taken' || refused.length > 0 || timeToContinue(), Math.max(1, quietFor));
+        if (!woken) return finish('timeout', null);
+        await relayPending();
+        await recordRefused();
+        if (status() === 'waiting') {
+          await backToQueue();
+          break;
+        }
+        const close = pendingClose();
+        if (close) return finish(close.outcome, close.reason);
+      }
+    }
+  }
 
-  for (;;) {
-    const quietFor = lastActivityAt + SILENCE_CLOSE_MS - Date.now();
-    if (!(await condition(() => relays.length > 0 || closeRequest !== null, Math.max(1, quietFor)))) return finish('timeout', null);
-    await relayPending();
-    const close = pendingClose();
-    if (close) return finish(close.outcome, close.reason);
+  /** Waits for a take; escalates once the SLA runs out; false when nobody took the lead before it expired. */
+  async function waitForTake(): Promise<boolean> {
+    for (;;) {
+      if (!s.escalated && Date.now() >= s.slaAt) await escalate();
+      const until = s.escalated ? s.expireAt : s.slaAt;
+      const woken = await condition(() => status() !== 'waiting' || refused.length > 0, Math.max(1, until - Date.now()));
+      await recordRefused();
+      if (status() !== 'waiting') return true;
+      if (!woken && s.escalated) return false;
+    }
   }
 
   // Handlers change these behind the flow's back; reading through a function keeps TypeScript honest.
+  function status(): 'waiting' | 'taken' {
+    return s.status;
+  }
+
   function holder(): TakeRequest {
-    return manager as TakeRequest;
+    return s.manager as TakeRequest;
   }
 
   function pendingClose(): CloseRequest | null {
     return closeRequest;
   }
 
-  function takeResult(request: TakeRequest) {
-    if (status !== 'waiting') return { taken: false as const, heldBy: manager?.managerName ?? null, closed: status === 'closed' };
-    status = 'taken';
-    manager = request;
-    lastActivityAt = Date.now();
-    return { taken: true as const };
+  function takeResult(request: TakeRequest): TakeResult {
+    if (closed || s.status !== 'waiting') return { taken: false, heldBy: s.manager?.managerName ?? null, closed };
+    s.status = 'taken';
+    s.manager = request;
+    s.lastActivityAt = Date.now();
+    return { taken: true };
+  }
+
+  function timeToContinue(): boolean {
+    return workflowInfo().continueAsNewSuggested || relaysThisRun >= (input.maxRelaysPerRun ?? Infinity);
+  }
+
+  /** A long dialog starts a fresh history, carrying its state; a close or a release waiting to be handled goes first. */
+  async function continueIfDue(): Promise<void> {
+    if (!timeToContinue() || !patched('handoff-continue-as-new')) return;
+    await condition(allHandlersFinished);
+    if (closeRequest || released || status() !== 'taken' || refused.length > 0) return;
+    const carried: HandoffCarriedOver = { ...s, leadCount: lead.count, leadTexts: lead.texts, managerCount: managers.count, managerTexts: managers.texts, pending: relays.slice(-PENDING_KEPT) };
+    await continueAsNew<typeof managerHandoffWorkflow>({ ...input, carriedOver: carried });
   }
 
   /** Posts the lead card to the managers' chat (again, louder, when the SLA ran out). */
@@ -126,21 +222,22 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     await event('handoff_announced', { again });
     const posted = await telegram
       .notifyManagers({
-        outboundId: `${workflowId}/card${again ? '-again' : ''}`,
+        // A dialog back in the queue is announced again under ids of its own round.
+        outboundId: `${workflowId}/card${again ? '-again' : ''}${s.rounds > 0 ? `-${s.rounds}` : ''}`,
         leadId: input.leadId,
         text: again ? `⏰ Лида не взяли за 15 минут!\n${text}` : text,
-        buttons: [[button('🙋 Взять', 'take'), button('💬 Открыть диалог', 'open')], [button('📋 Скрипт продаж', 'script')]],
+        buttons: takeButtons(),
       })
       .catch((error: unknown) => {
         log.error('lead card not posted', { workflowId, error: String(error) });
         return { delivered: false, chatId: undefined, messageId: undefined };
       });
-    if (posted.delivered && posted.chatId !== undefined && posted.messageId !== undefined) card = { chatId: posted.chatId, messageId: posted.messageId };
+    if (posted.delivered && posted.chatId !== undefined && posted.messageId !== undefined) s.card = { chatId: posted.chatId, messageId: posted.messageId };
   }
 
   /** Nobody took the lead within the SLA: the card again, the admins told, the lead told the honest wait. */
   async function escalate(): Promise<void> {
-    escalated = true;
+    s.escalated = true;
     const admins = await records.escalationTargets({ workflowId });
     await event('handoff_escalated', { admins });
     await announce(true);
@@ -154,7 +251,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     await records.handoffTaken({ workflowId, managerId: by.managerId, managerName: by.managerName });
     await event('handoff_taken', { by: by.managerId, name: by.managerName });
     await tellLeadWorkflow('taken', { handoffId: workflowId, manager: by.managerName });
-    if (card) await telegram.editButtons({ ...card, buttons: [[button(`✅ Взял: ${by.managerName}`, 'open')], [button('📋 Скрипт продаж', 'script')]] });
+    await editCard([[button(`✅ Взял: ${by.managerName}`, 'open')], [button('📋 Скрипт продаж', 'script')]]);
     const cardText = await records.leadCard(input);
     const delivered = await toStaff(
       by.managerId,
@@ -162,36 +259,53 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     );
     if (!delivered) {
       await telegram
-        .notifyManagers({ outboundId: `${workflowId}/no-private`, leadId: input.leadId, text: `${by.managerName}, откройте личный чат с ботом (/start), чтобы получать сообщения лида ${input.who}.` })
+        .notifyManagers({ outboundId: `${workflowId}/no-private${s.rounds > 0 ? `-${s.rounds}` : ''}`, leadId: input.leadId, text: `${by.managerName}, откройте личный чат с ботом (/start), чтобы получать сообщения лида ${input.who}.` })
         .catch(() => undefined);
     }
   }
 
+  /** The holder lost their role: the dialog waits for the next taker, the card offers Take again, the SLA runs again. */
+  async function backToQueue(): Promise<void> {
+    const from: { managerId: number; reason: string } | null = released;
+    released = null;
+    if (!from) return;
+    s.rounds += 1;
+    Object.assign(s, { escalated: false, slaAt: Date.now() + TAKE_SLA_MS, expireAt: Date.now() + SILENCE_CLOSE_MS });
+    await records.handoffReleased({ workflowId, managerId: from.managerId, reason: from.reason });
+    await event('handoff_released', { from: from.managerId, reason: from.reason });
+    await editCard(takeButtons());
+  }
+
+  /** Relays what came in order; while nobody holds the dialog the lead's messages wait for the next taker. */
   async function relayPending(): Promise<void> {
-    for (let next = relays.shift(); next; next = relays.shift()) {
-      lastActivityAt = Date.now();
+    while (relays.length > 0) {
+      if (relays[0].from === 'lead' && !closed && status() === 'waiting') return;
+      const next = relays.shift() as Relay;
+      s.lastActivityAt = Date.now();
+      relaysThisRun += 1;
       if (next.from === 'lead') await relayFromLead(next.message);
       else await relayFromManager(next.message);
     }
   }
 
   async function relayFromLead(message: LeadMessage): Promise<void> {
-    leadTexts.push(message.text);
-    if (!manager) return;
+    noteText(lead, message.text);
+    const to = s.manager;
+    if (!to) return;
     const header = `💬 ${input.who}:`;
-    const outboundId = `${workflowId}/r${++sequence}`;
+    const outboundId = `${workflowId}/r${++s.sequence}`;
     const sent =
       message.media && message.messageId !== null
-        ? telegram.copyMessage({ outboundId, leadId: input.leadId, fromChatId: message.chatId, messageId: message.messageId, chatId: manager.managerId, caption: header, toStaff: true })
-        : telegram.sendToLead({ outboundId, leadId: input.leadId, chatId: manager.managerId, content: { type: 'text', text: `${header}\n${message.text}` }, toStaff: true });
+        ? telegram.copyMessage({ outboundId, leadId: input.leadId, fromChatId: message.chatId, messageId: message.messageId, chatId: to.managerId, caption: header, toStaff: true })
+        : telegram.sendToLead({ outboundId, leadId: input.leadId, chatId: to.managerId, content: { type: 'text', text: `${header}\n${message.text}` }, toStaff: true });
     const ok = await sent.then(() => true).catch(() => false);
-    await event('message_relayed', { from: 'lead', to: manager.managerId, delivered: ok });
+    await event('message_relayed', { from: 'lead', to: to.managerId, delivered: ok });
   }
 
   async function relayFromManager(reply: ManagerReply): Promise<void> {
-    const first = managerTexts.length === 0;
-    managerTexts.push(reply.text);
-    const outboundId = `${workflowId}/r${++sequence}`;
+    const first = managers.count === 0;
+    noteText(managers, reply.text);
+    const outboundId = `${workflowId}/r${++s.sequence}`;
     const sent = reply.media
       ? telegram.copyMessage({ outboundId, leadId: input.leadId, fromChatId: reply.chatId, messageId: reply.messageId, chatId: input.leadChatId, direction: 'manager' })
       : telegram.sendToLead({ outboundId, leadId: input.leadId, chatId: input.leadChatId, content: { type: 'text', text: reply.text }, direction: 'manager' });
@@ -201,46 +315,88 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     if (!ok) await toStaff(reply.managerId, `⚠️ Сообщение не доставлено лиду ${input.who}: возможно, он заблокировал бота.`);
   }
 
+  /** Messages for the lead from someone who does not hold the dialog: nothing goes out, each is recorded. */
+  async function recordRefused(): Promise<void> {
+    for (let next = refused.shift(); next; next = refused.shift()) {
+      await records.relayRefused({ workflowId, telegramUserId: next.managerId, reason: next.reason });
+    }
+  }
+
   async function finish(how: HandoffOutcome, reason: string | null): Promise<HandoffResult> {
-    status = 'closed';
+    closed = true;
     outcome = how;
-    const summary = dialogSummary({ manager: manager?.managerName ?? null, outcome: how, reason, leadTexts, managerTexts });
+    const manager = s.manager;
+    const summary = dialogSummary({ manager: manager?.managerName ?? s.lastHolder, outcome: how, reason, leadTexts: lead.texts, managerTexts: managers.texts, leadCount: lead.count, managerCount: managers.count });
     await records.handoffClosed({ workflowId, outcome: how, reason, summary, wasTaken: manager !== null });
     await event('handoff_closed', { outcome: how, reason, by: closeRequest?.managerId ?? null });
-    if (card) await telegram.editButtons({ ...card, buttons: [[button(`🔒 Закрыт: ${how}${manager ? `, ${manager.managerName}` : ''}`, 'open')]] });
+    // The conversation first: nothing that may fail (the card, a message to the manager) stands before it.
+    const tellFirst = patched('handoff-tell-before-card');
+    if (tellFirst) await tellLeadWorkflow(manager ? 'closed' : 'expired', { handoffId: workflowId, outcome: how, summary });
+    await editCard([[button(`🔒 Закрыт: ${how}${manager ? `, ${manager.managerName}` : ''}`, 'open')]]);
     if (manager) await toStaff(manager.managerId, `🔒 Диалог с лидом ${input.who} закрыт (${how}). Бот снова отвечает лиду.`);
-    await tellLeadWorkflow(manager ? 'closed' : 'expired', { handoffId: workflowId, outcome: how, summary });
-    // A lead message that crossed the close still reaches the manager, never the void.
+    if (!tellFirst) await tellLeadWorkflow(manager ? 'closed' : 'expired', { handoffId: workflowId, outcome: how, summary });
+    // A lead message that crossed the close still reaches the manager, never the void; a manager's
+    // message that crossed it does not reach the lead, and the manager is told so.
     await condition(allHandlersFinished);
     await relayPending();
-    return { outcome: how, summary };
+    await recordRefused();
+    for (const reply of undelivered.splice(0)) {
+      await toStaff(reply.managerId, `⚠️ Не доставлено лиду ${input.who}: диалог уже закрыт (${how}). «${reply.text.slice(0, 200)}»`);
+    }
+    return { outcome: how, summary, taken: manager !== null };
+  }
+
+  /** The handoff failed or was cancelled before it closed: the conversation is told, the row closed, the card and the holder told if they can be. */
+  async function endedWithoutClose(how: 'failed' | 'cancelled'): Promise<void> {
+    closed = true;
+    await tellLeadWorkflow('ended', { handoffId: workflowId, failed: true, how, taken: s.manager !== null });
+    await records.handoffAbandoned({ workflowId, reason: `handoff ${how}` });
+    await editCard([[button(`🔒 Закрыт: ${how === 'failed' ? 'сбой' : 'отменён'}`, 'open')]]);
+    const manager = s.manager;
+    if (manager) {
+      // Not under the lead: a cancelled handoff may be a reset whose lead is gone.
+      await telegram
+        .sendToLead({ outboundId: `${workflowId}/s${++s.sequence}`, leadId: null, chatId: manager.managerId, content: { type: 'text', text: `🔒 Диалог с лидом ${input.who} прерван (${how}). Бот снова отвечает лиду.` }, toStaff: true })
+        .catch(() => undefined);
+    }
   }
 
   /** Tells the lead's conversation; a conversation that is gone (reset, terminated) is only logged. */
-  async function tellLeadWorkflow(what: 'taken' | 'closed' | 'expired', payload: Record<string, unknown>): Promise<void> {
-    const names = { taken: 'dialog_taken', closed: 'dialog_closed', expired: 'handoff_expired' } as const;
+  async function tellLeadWorkflow(what: 'taken' | 'closed' | 'expired' | 'ended', payload: Record<string, unknown>): Promise<void> {
+    const names = { taken: 'dialog_taken', closed: 'dialog_closed', expired: 'handoff_expired', ended: 'handoff_ended' } as const;
     const domainEvent: DomainEvent = { id: `${workflowId}/${what}`, name: names[what], payload };
     await getExternalWorkflowHandle(input.leadWorkflowId)
       .signal(domainEventSignal, domainEvent)
       .catch((error: unknown) => log.warn('lead conversation not told', { workflowId, what, error: String(error) }));
   }
 
+  /** The card's buttons show where the dialog stands; an edit that fails leaves them as they were. */
+  async function editCard(buttons: OutboundButton[][]): Promise<void> {
+    const card = s.card;
+    if (!card) return;
+    await cardEdits.editButtons({ ...card, buttons }).catch((error: unknown) => log.warn('card buttons not changed', { workflowId, error: String(error) }));
+  }
+
   async function toLead(content: OutboundContent, direction: 'out' | 'manager'): Promise<void> {
     await telegram
-      .sendToLead({ outboundId: `${workflowId}/l${++sequence}`, leadId: input.leadId, chatId: input.leadChatId, content, direction })
+      .sendToLead({ outboundId: `${workflowId}/l${++s.sequence}`, leadId: input.leadId, chatId: input.leadChatId, content, direction })
       .catch((error: unknown) => log.warn('message to the lead not delivered', { workflowId, error: String(error) }));
   }
 
   /** A private message to a staff member about this lead; false when it could not be delivered. */
   async function toStaff(chatId: number, text: string): Promise<boolean> {
     return telegram
-      .sendToLead({ outboundId: `${workflowId}/s${++sequence}`, leadId: input.leadId, chatId, content: { type: 'text', text }, toStaff: true })
+      .sendToLead({ outboundId: `${workflowId}/s${++s.sequence}`, leadId: input.leadId, chatId, content: { type: 'text', text }, toStaff: true })
       .then(() => true)
       .catch(() => false);
   }
 
   async function event(type: string, payload: Record<string, unknown>): Promise<void> {
-    await records.recordLeadEvent({ leadId: input.leadId, type, payload: { ...payload, handoffId: workflowId, at: new Date().toISOString() }, idempotencyKey: `${workflowId}/e${++sequence}` });
+    await records.recordLeadEvent({ leadId: input.leadId, type, payload: { ...payload, handoffId: workflowId, at: new Date().toISOString() }, idempotencyKey: `${workflowId}/e${++s.sequence}` });
+  }
+
+  function takeButtons(): OutboundButton[][] {
+    return [[button('🙋 Взять', 'take'), button('💬 Открыть диалог', 'open')], [button('📋 Скрипт продаж', 'script')]];
   }
 
   function button(text: string, action: CardAction): OutboundButton {

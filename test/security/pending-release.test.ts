@@ -1,7 +1,7 @@
 // Pending: passes once workflows/manager-handoff handles releaseDialogSignal (the other helper's branch).
 // Rename to test/security/pending-release.test.ts after merging both; on the bot-side branch alone it
 // fails at the first waitFor (the workflow keeps the dialog taken: the signal sits unhandled).
-import { Handoffs } from '../../bot/handoffs';
+import { Handoffs } from '../../bot/handoffs/handoffs';
 import { setStaffRole } from '../../db/staff';
 import { handoffStateQuery } from '../../workflows/manager-handoff/contract';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
