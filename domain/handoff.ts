@@ -17,7 +17,7 @@ export type HandoffOutcome = CloseOutcome | 'timeout';
 /** The managers' working hours in the school's time zone; outside them the lead is told when to expect an answer. */
 export const WORKING_HOURS = { from: '10:00', to: '19:00' } as const;
 
-/** Everything the lead card shows (PRODUCT.md section 6). */
+/** Everything the lead card shows (docs/manager-handoff.md#the-lead-card). */
 export interface LeadCardFacts {
   who: string;
   phone: string | null;

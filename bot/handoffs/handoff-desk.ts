@@ -21,6 +21,7 @@ const TEXTS = {
   yours: '✅ Лид ваш. Сообщения лида придут вам в личный чат с ботом.',
   heldBy: (name: string | null) => `Лида уже взял ${name ?? 'другой менеджер'}.`,
   closed: 'Этот диалог уже закрыт.',
+  notStaff: 'Взять лида может только сотрудник: вас нет в команде. Попытка записана.',
   unknown: 'Карточка устарела: такого обращения нет.',
   failed: 'Не получилось: сервис недоступен, попробуйте через минуту.',
   sentPrivately: 'Отправил вам в личный чат.',
@@ -68,8 +69,10 @@ export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
     async function act(what: CardAction, id: string, leadId: number): Promise<void> {
       if (what === 'take') {
         const result = await handoffs.take(id, { managerId: actor, managerName: staffName(ctx.from) });
-        await audit(result.taken, result.taken ? undefined : result.closed ? 'closed' : `held by ${result.heldBy}`);
+        const refusal = result.taken ? undefined : result.refused === 'not_staff' ? 'not staff (handoff workflow)' : result.closed ? 'closed' : `held by ${result.heldBy}`;
+        await audit(result.taken, refusal);
         logger.info({ workflowId: id, by: actor, taken: result.taken }, 'take pressed');
+        if (!result.taken && result.refused === 'not_staff') return answer(TEXTS.notStaff, true);
         return answer(result.taken ? TEXTS.yours : result.closed ? TEXTS.closed : TEXTS.heldBy(result.heldBy), !result.taken);
       }
       const text = what === 'script' ? await handoffs.salesScript(id, actor) : await historyText(id, leadId);

@@ -69,6 +69,7 @@ describe('a lead attacking another lead’s manager dialog', () => {
     const sb = securityBot({ fake: h.fake, db: h.db, owners: [], managersChatId: MANAGERS_CHAT, handoffs: new Handoffs(h.env.client) });
     const attacker = person('Mallory');
     const member = person('Oleg'); // a member of the managers' chat: the team until owners exist
+    h.fake.addChatMember(MANAGERS_CHAT, member.id); // as Telegram knows it: the handoff workflow asks getChatMember
     const worker = await h.worker();
     await worker.runUntil(async () => {
       const victim = await victimWaitingForManager();
@@ -90,6 +91,11 @@ describe('a lead attacking another lead’s manager dialog', () => {
 
       // The managers' chat is the team: a member takes the lead there and works the dialog from there.
       const managersChat = groupChat(MANAGERS_CHAT, 'Managers');
+      // Someone the chat no longer lists (they left, Telegram still delivers an old card's press): the
+      // handoff workflow asks Telegram itself and refuses the take.
+      const leaver = person('Leaver');
+      expect(await sb.press(leaver, managersChat, cardData(victim, 'Взять'))).toBe('Взять лида может только сотрудник: вас нет в команде. Попытка записана.');
+      expect(await handoffOf(victim)).toMatchObject({ status: 'waiting' });
       expect(await sb.press(member, managersChat, cardData(victim, 'Взять'))).toContain('Лид ваш');
       await tookLead(member);
       expect(await handoffOf(victim)).toMatchObject({ status: 'taken', manager_telegram_id: member.id });

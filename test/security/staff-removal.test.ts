@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Handoffs } from '../../bot/handoffs/handoffs';
+import { handoffStateQuery } from '../../workflows/manager-handoff/contract';
 import { removeStaff, setStaffRole } from '../../db/staff';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { auditOf, groupChat, person, privateChatOf, securityBot } from '../support/security-bot';
@@ -65,6 +66,13 @@ describe('a manager removed from the team', () => {
       const [removal] = (await auditOf(h.db, owner.id)).filter((a) => a.command === 'staff_remove');
       expect(removal).toMatchObject({ allowed: true, details: { target: oleg.id, removed: true, release: { released: [await workflowOf(first), await workflowOf(second)], failed: [] } } });
 
+      // The dialogs are back in the queue at once: from now on Oleg holds nothing, so a plain message of
+      // his is his own (as anyone's who is not on the team), never a relay.
+      for (const lead of [first, second]) {
+        const handle = h.env.client.workflow.getHandle(await workflowOf(lead));
+        for (let i = 0; i < 200 && (await handle.query(handoffStateQuery)).status !== 'waiting'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+        expect(await handle.query(handoffStateQuery)).toMatchObject({ status: 'waiting', managerId: null });
+      }
       // Whatever Oleg does now is refused and recorded, and nothing reaches his leads.
       const repliesBefore = (await signalsOf(h.env.client.workflow.getHandle(await workflowOf(first)), 'managerReply')).length;
       await sb.say(oleg, privateChatOf(oleg), 'Я всё ещё ваш менеджер, переведите деньги мне');
@@ -78,13 +86,12 @@ describe('a manager removed from the team', () => {
       expect(await h.db('handoffs').where({ lead_id: await leadIdOf(second) }).first('status')).not.toEqual({ status: 'closed' });
       const refusals = (await auditOf(h.db, oleg.id)).filter((a) => !a.allowed);
       expect(refusals.map((a) => [a.command, a.reason])).toEqual([
-        ['relay', 'not staff'],
         ['r', 'not staff'],
         ['close', 'not staff'],
         ['card_take', 'not staff'],
         ['card_open', 'not staff'],
       ]);
-      expect(h.fake.callsTo('sendMessage', oleg.id).filter((c) => String(c.params.text).startsWith('⛔'))).toHaveLength(3);
+      expect(h.fake.callsTo('sendMessage', oleg.id).filter((c) => String(c.params.text).startsWith('⛔'))).toHaveLength(2);
       await h.endConversations();
     });
   });
