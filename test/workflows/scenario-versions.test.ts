@@ -6,7 +6,9 @@ import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversatio
 import { buttonsOf, useLeadHarness } from '../support/lead-harness';
 import { press, text, type TestUser } from '../support/updates';
 
-const h = useLeadHarness();
+// A server per test: a test that ends with an activity in flight (a scenario load being retried) would stop
+// the shared server's time skipping for the next one, and its sleep would never return.
+const h = useLeadHarness({ serverPerTest: true });
 
 const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
 
