@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone } from './domain/time-zone';
 
@@ -14,6 +15,27 @@ const telegramIdList = z
     }
     return ids;
   });
+
+/**
+ * TRUST_PROXY: how many proxies stand in front of the api ("1") or their addresses ("10.0.0.1, 10.0.0.0/8").
+ * Never "true": that would let any client name its own address in X-Forwarded-For and dodge the limits.
+ */
+const trustedProxies = z.string().transform((raw, ctx): number | string[] => {
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops >= 1 && hops <= 10) return hops;
+  }
+  const addresses = raw.split(',').map((part) => part.trim()).filter(Boolean);
+  const isAddressOrRange = (entry: string) => {
+    const [address, bits, extra] = entry.split('/');
+    if (extra !== undefined || isIP(address) === 0) return false;
+    const maxBits = isIP(address) === 4 ? 32 : 128;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+  };
+  if (addresses.length > 0 && addresses.every(isAddressOrRange)) return addresses;
+  ctx.addIssue({ code: 'custom', message: `expected the number of proxies (1-10) or their addresses such as "10.0.0.1, 10.0.0.0/8", got "${raw}"` });
+  return z.NEVER;
+});
 
 const optionalString = z
   .string()
@@ -53,6 +75,8 @@ export const configSchema = z
     LLM_APPROVAL_TIMEOUT_S: z.coerce.number({ error: 'expected seconds' }).int().min(10).max(3600).default(300),
     LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
+    // The reverse proxies in front of the api, so that limits and logs see each client's own address.
+    TRUST_PROXY: optionalString.pipe(trustedProxies.optional()),
     API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it guards every analytics figure and export)').optional()),
     PAYMENT_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it is all that proves a payment came from the provider)').optional()),
     // Read-only: analytics, exports and campaign reports, never a launch or any other write. Unset: API_TOKEN reads too.

@@ -258,6 +258,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         analytics: { db, token: config.API_TOKEN, readToken: config.DASHBOARD_TOKEN, timeZone: config.TZ_DEFAULT },
         campaigns: { db, token: config.API_TOKEN, readToken: config.DASHBOARD_TOKEN, logger, workflows: campaignWorkflows(temporal, config) },
         metricsToken: config.METRICS_TOKEN,
+        trustProxy: config.TRUST_PROXY,
         clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
         payments: config.PAYMENT_WEBHOOK_SECRET

@@ -32,11 +32,24 @@ export interface ApiDeps {
   metricsToken?: string;
   /** Wrong bearer tokens a client may present per window before 429 (default 10 a minute). */
   badTokenLimit?: BadTokenLimit;
+  /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (unset: the connection's address is the client). */
+  trustProxy?: number | string[];
+}
+
+/** A number of proxies trusts that many hops (Fastify does the same; its types only take the function form). */
+function trustedProxies(setting: number | string[] | undefined) {
+  if (setting === undefined) return false;
+  if (typeof setting === 'number') return (_address: string, hop: number) => hop < setting;
+  return setting;
 }
 
 /** The api as a Fastify instance, not yet listening (tests use `inject`). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 1_048_576 });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1_048_576,
+    trustProxy: trustedProxies(deps.trustProxy),
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests

@@ -26,6 +26,15 @@ describe('configuration', () => {
     expect(problemsOf({ BROADCAST_RATE_PER_SECOND: 'fast' })).toEqual([expect.stringMatching(/^BROADCAST_RATE_PER_SECOND: /)]);
   });
 
+  it('TRUST_PROXY: a number of proxies or their addresses; never "true", which would let clients name their own address', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.0.0/8, ::1' }).TRUST_PROXY).toEqual(['10.0.0.1', '10.0.0.0/8', '::1']);
+    for (const bad of ['true', '0', '11', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/2']) {
+      expect(problemsOf({ TRUST_PROXY: bad })).toEqual([expect.stringMatching(/^TRUST_PROXY: expected the number of proxies/)]);
+    }
+  });
+
   it('a short API_TOKEN is refused; a long one is kept', () => {
     expect(problemsOf({ API_TOKEN: 'secret' })).toEqual(['API_TOKEN: expected at least 16 characters (it guards every analytics figure and export)']);
     expect(loadConfig({ API_TOKEN: 'a-long-enough-analytics-token' }).API_TOKEN).toBe('a-long-enough-analytics-token');

@@ -143,6 +143,39 @@ describe('guessed bearer tokens', () => {
     }
     expect((await server.inject({ method: 'GET', url: '/analytics', headers: bearer(API_TOKEN) })).statusCode).toBe(200);
   });
+
+  async function guess(server: FastifyInstance, from: { remoteAddress: string; forwardedFor?: string }) {
+    const headers = { ...bearer('a-guess-from-somewhere-xxxx'), ...(from.forwardedFor ? { 'x-forwarded-for': from.forwardedFor } : {}) };
+    return (await server.inject({ method: 'GET', url: '/analytics', headers, remoteAddress: from.remoteAddress })).statusCode;
+  }
+
+  it('without TRUST_PROXY a client cannot dodge the limit by naming another address in X-Forwarded-For', async () => {
+    const server = api({ badTokenLimit: { max: 2, timeWindowMs: 60_000 } });
+    expect(await guess(server, { remoteAddress: '203.0.113.7', forwardedFor: '198.51.100.1' })).toBe(401);
+    expect(await guess(server, { remoteAddress: '203.0.113.7', forwardedFor: '198.51.100.2' })).toBe(401);
+    expect(await guess(server, { remoteAddress: '203.0.113.7', forwardedFor: '198.51.100.3' })).toBe(429);
+  });
+
+  it('behind a trusted proxy each client has its own limit, and a client the proxy does not vouch for has the proxy\'s', async () => {
+    const server = api({ badTokenLimit: { max: 2, timeWindowMs: 60_000 }, trustProxy: ['10.0.0.0/8'] });
+    const viaProxy = (client: string) => ({ remoteAddress: '10.1.2.3', forwardedFor: client });
+    expect(await guess(server, viaProxy('198.51.100.1'))).toBe(401);
+    expect(await guess(server, viaProxy('198.51.100.1'))).toBe(401);
+    expect(await guess(server, viaProxy('198.51.100.1'))).toBe(429);
+    // Another client behind the same proxy is not punished for the first one's guesses.
+    expect(await guess(server, viaProxy('198.51.100.2'))).toBe(401);
+    // A connection from outside the trusted range is its own client, whatever X-Forwarded-For it sends.
+    expect(await guess(server, { remoteAddress: '203.0.113.9', forwardedFor: '198.51.100.2' })).toBe(401);
+    expect(await guess(server, { remoteAddress: '203.0.113.9', forwardedFor: '198.51.100.5' })).toBe(401);
+    expect(await guess(server, { remoteAddress: '203.0.113.9', forwardedFor: '198.51.100.6' })).toBe(429);
+  });
+
+  it('TRUST_PROXY as a number of hops takes the client from X-Forwarded-For', async () => {
+    const server = api({ badTokenLimit: { max: 1, timeWindowMs: 60_000 }, trustProxy: 1 });
+    expect(await guess(server, { remoteAddress: '10.1.2.3', forwardedFor: '198.51.100.1' })).toBe(401);
+    expect(await guess(server, { remoteAddress: '10.1.2.3', forwardedFor: '198.51.100.1' })).toBe(429);
+    expect(await guess(server, { remoteAddress: '10.1.2.3', forwardedFor: '198.51.100.2' })).toBe(401);
+  });
 });
 
 describe('tracked links', () => {
