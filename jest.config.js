@@ -21,12 +21,13 @@ module.exports = {
   projects: [
     // Pure code: domain rules, configuration, scenario files. No database, no Temporal, no bundle.
     { ...shared, displayName: 'unit', testMatch: under('domain', 'config', 'scenarios', 'worker') },
-    // Postgres, the fake Telegram and OpenAI servers, the bot and the api.
+    // Postgres, the fake Telegram and OpenAI servers, the bot and the api. Many of these tests run a
+    // worker too, so the bundle is made here as well: a bundle left from an earlier run may hold old code.
     {
       ...shared,
       displayName: 'integration',
       testMatch: under('db', 'activities', 'bot', 'api', 'fakes', 'security'),
-      globalSetup: '<rootDir>/test/support/global-setup-database.ts',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
     // The time-skipping test server and the recorded histories, on the workflow bundle.
     {

@@ -33,6 +33,7 @@ import {
   markOrderSent,
   type PaidVia,
 } from '../db/orders';
+import { findPaymentFlag } from '../db/payment-flags';
 import { findProductByCode } from '../db/products';
 import type { PaymentInput } from '../workflows/payment/contract';
 import { classifyTelegramError } from './telegram-errors';
@@ -342,6 +343,21 @@ export function createPaymentActivities(deps: TelegramDeps) {
       const text = fillPaymentText(fulfilled ? PAYMENT_STAFF_TEXTS.paidTwice : PAYMENT_STAFF_TEXTS.paidAfterClose, { order: order.id, product: product?.name ?? '?', lead: who, reason: request.reason });
       const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: order.lead_id === null ? null : Number(order.lead_id), text });
       logger.warn({ orderId: request.orderId, reason: request.reason, delivered: result.delivered }, 'managers told about money for a closed order');
+      return { delivered: result.delivered };
+    },
+
+    async notifyManagersAboutUnmatchedPayment(request: { flagId: number; outboundId: string }): Promise<{ delivered: boolean }> {
+      const flag = await findPaymentFlag(db, request.flagId);
+      if (!flag) throw ApplicationFailure.nonRetryable(`no payment flag ${request.flagId}`, PaymentFailure.badOrder);
+      const payment = flag.payload ?? {};
+      const text = fillPaymentText(PAYMENT_STAFF_TEXTS.unmatched, {
+        amount: formatAmount(Number(payment.total_amount ?? 0), String(payment.currency ?? STARS_CURRENCY)),
+        payer: flag.payer_telegram_id ?? '?',
+        payload: String(payment.invoice_payload ?? '').slice(0, 128),
+        charge: flag.payment_ref ?? '?',
+      });
+      const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: null, text });
+      logger.warn({ flagId: request.flagId, delivered: result.delivered }, 'managers told about money for no known order');
       return { delivered: result.delivered };
     },
 

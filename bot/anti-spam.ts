@@ -53,6 +53,8 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
   const judged = composer.filter((ctx) => ctx.chat !== undefined && ctx.chat.type !== 'channel' && ctx.chat.id !== deps.managersChatId);
 
   judged.on(['message', 'callback_query'], async (ctx, next) => {
+    // Money is never spam: each payment costs the sender real Stars, and a dropped one would be lost.
+    if (ctx.message?.successful_payment || ctx.message?.refunded_payment) return next();
     const from = ctx.from;
     if ((await actingRole(deps, from, ctx.chat?.id)).role !== null) return next();
     const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption }, now());

@@ -49,6 +49,7 @@ export async function eraseLead(db: Knex, telegramUserId: number): Promise<Erasu
     if (!lead) return NOTHING;
     const person: PersonQuotes = { telegramUserId, username: lead.username, phone: lead.phone, email: lead.email };
     const ordersKept = await pseudonymiseOrders(trx, lead.id, person);
+    await pseudonymiseFlags(trx, trx('payment_flags').whereNull('order_id').where({ payer_telegram_id: telegramUserId }), person);
     await trx('campaign_deliveries').where({ lead_id: lead.id, status: 'queued' }).update({ status: 'skipped', reason: 'lead_reset', updated_at: trx.fn.now() });
     await trx('campaign_deliveries').where({ lead_id: lead.id }).update({ lead_id: null, telegram_message_id: null, updated_at: trx.fn.now() });
     // A private chat's id is the user's id: a message there not filed under the lead is theirs too.
@@ -62,8 +63,14 @@ export async function eraseLead(db: Knex, telegramUserId: number): Promise<Erasu
 
 async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person: PersonQuotes): Promise<number> {
   const { telegramUserId } = person;
-  const orders: { id: string; type: string; payment_url: string | null; provider_payload: Record<string, unknown> | null; telegram_payment_charge_id: string | null }[] =
-    await trx('orders').where({ lead_id: leadId }).select('id', 'type', 'payment_url', 'provider_payload', 'telegram_payment_charge_id');
+  const orders: {
+    id: string;
+    type: string;
+    payment_url: string | null;
+    provider_payload: Record<string, unknown> | null;
+    telegram_payment_charge_id: string | null;
+    flagged_reason: string | null;
+  }[] = await trx('orders').where({ lead_id: leadId }).select('id', 'type', 'payment_url', 'provider_payload', 'telegram_payment_charge_id', 'flagged_reason');
   if (!orders.length) return 0;
   const orderIds = orders.map((o) => Number(o.id));
   const instalments: { id: string; order_id: string; provider_payload: Record<string, unknown> | null; telegram_payment_charge_id: string | null }[] = await trx(
@@ -88,6 +95,8 @@ async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person:
         provider_payload: jsonOrNull(financialPayload(order.provider_payload)),
         // A manager's personal link may carry anything about the person; a catalogue link is the product's plus the order id.
         payment_url: order.type === 'manual' || order.payment_url === null ? null : redactText(order.payment_url, person),
+        // A flag's reason may quote what the provider said about the payer.
+        flagged_reason: order.flagged_reason === null ? null : redactText(order.flagged_reason, person),
         updated_at: trx.fn.now(),
       });
   }
@@ -97,7 +106,22 @@ async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person:
   }
   // The outcome, the provider's event id and the dates stay; the body as received may name the payer.
   await trx('payment_webhooks').whereIn('order_id', orderIds).update({ body: null });
+  await pseudonymiseFlags(trx, trx('payment_flags').whereIn('order_id', orderIds), person);
   return orders.length;
+}
+
+/**
+ * Flagged payments keep their reason, payment id and payer (a Stars refund needs the payer, as on
+ * orders) with the person's quotes and the non-financial payload keys gone. Stars money for no known
+ * order has no order to follow: it is found by its payer.
+ */
+async function pseudonymiseFlags(trx: Knex.Transaction, flags: Knex.QueryBuilder, person: PersonQuotes): Promise<void> {
+  const rows: { id: string; reason: string; payload: Record<string, unknown> | null }[] = await flags.select('id', 'reason', 'payload');
+  for (const flag of rows) {
+    await trx('payment_flags')
+      .where({ id: flag.id })
+      .update({ reason: redactText(flag.reason, person), payload: jsonOrNull(financialPayload(flag.payload)) });
+  }
 }
 
 /**

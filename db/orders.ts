@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { recordPaymentFlag } from './payment-flags';
 import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments/payments';
 import { insertInstalments } from './instalments';
 
@@ -140,9 +141,17 @@ export async function markOrderRefunded(db: Knex, orderId: number): Promise<bool
  * A payment that does not match the order: kept for a manager, never fulfilled by itself. Its payload
  * is kept on an order nobody paid yet; a paid order keeps the payload of the payment that was
  * fulfilled (its payment id is what tells a redelivery from a second charge). Every body stays in
- * `payment_webhooks` either way.
+ * `payment_webhooks` either way, and every flag in `payment_flags`.
  */
-export async function flagOrder(db: Knex, orderId: number, reason: string, providerPayload?: Record<string, unknown>): Promise<void> {
+export async function flagOrder(
+  db: Knex,
+  orderId: number,
+  reason: string,
+  providerPayload?: Record<string, unknown>,
+  payerTelegramId?: number,
+): Promise<void> {
+  // Every flag keeps its own row (the payment's id, payload and payer); the order shows the latest reason.
+  await recordPaymentFlag(db, { orderId, reason, payload: providerPayload, payerTelegramId });
   await db('orders')
     .where({ id: orderId })
     .update({

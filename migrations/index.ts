@@ -22,6 +22,7 @@ import * as orderInstalments from './020_order_instalments';
 import * as broadcastPace from './021_broadcast_pace';
 import * as campaignClickTotals from './022_campaign_click_totals';
 import * as resetKeepsBooks from './023_reset_keeps_books';
+import * as paymentFlags from './024_payment_flags';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -52,6 +53,7 @@ const migrations: Record<string, Knex.Migration> = {
   '021_broadcast_pace': broadcastPace,
   '022_campaign_click_totals': campaignClickTotals,
   '023_reset_keeps_books': resetKeepsBooks,
+  '024_payment_flags': paymentFlags,
 };
 
 /**

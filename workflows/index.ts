@@ -3,4 +3,5 @@ export { dailyDigestWorkflow, retentionCleanupWorkflow } from './maintenance/wor
 export { managerHandoffWorkflow } from './manager-handoff/workflow';
 export { paymentWorkflow } from './payment/workflow';
 export { paymentAfterCloseWorkflow } from './payment/after-close';
+export { unmatchedPaymentWorkflow } from './payment/unmatched';
 export { broadcastCampaignWorkflow } from './broadcast-campaign/workflow';

@@ -13,6 +13,8 @@ import {
   type ManagerActionResult,
   type PaymentConfirmation,
   type PaymentInput,
+  unmatchedPaymentWorkflowId,
+  unmatchedPaymentWorkflowType,
 } from '../../workflows/payment/contract';
 
 /** What the bot and the api do with payment workflows: start one, confirm, cancel, report. */
@@ -30,6 +32,8 @@ export interface PaymentWorkflowsPort {
    * comes from `paymentKey`; false when that payment was announced already (nothing new started).
    */
   paidAfterClose(input: PaymentAfterCloseInput, paymentKey: string): Promise<boolean>;
+  /** Stars money for no known order (kept as payment flag `flagId`): the managers are told once per charge. */
+  paidForNoOrder(flagId: number, chargeId: string): Promise<boolean>;
 }
 
 /** Payment workflows through a Temporal client. */
@@ -67,15 +71,18 @@ export class PaymentWorkflows implements PaymentWorkflowsPort {
     return this.whileRunning(() => this.handle(orderId).executeUpdate(cancelPaymentUpdate, { args: [{ by }] }), null);
   }
 
-  async paidAfterClose(input: PaymentAfterCloseInput, paymentKey: string): Promise<boolean> {
+  paidAfterClose(input: PaymentAfterCloseInput, paymentKey: string): Promise<boolean> {
+    return this.startOnce(paymentAfterCloseWorkflowType, paymentAfterCloseWorkflowId(input.orderId, paymentKey), input);
+  }
+
+  paidForNoOrder(flagId: number, chargeId: string): Promise<boolean> {
+    return this.startOnce(unmatchedPaymentWorkflowType, unmatchedPaymentWorkflowId(chargeId), { flagId });
+  }
+
+  /** A notice keyed by its payment: the same payment announced again, even after it went out, starts nothing. */
+  private async startOnce(workflowType: string, workflowId: string, input: unknown): Promise<boolean> {
     try {
-      await this.client.workflow.start(paymentAfterCloseWorkflowType, {
-        workflowId: paymentAfterCloseWorkflowId(input.orderId, paymentKey),
-        taskQueue: this.taskQueue,
-        args: [input],
-        // The same payment announced again, even after the notice went out, starts nothing.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
+      await this.client.workflow.start(workflowType, { workflowId, taskQueue: this.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE' });
       return true;
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return false;

@@ -11,6 +11,7 @@ import type { Role } from '../../domain/staff/roles';
 import type { ManagerActionResult } from '../../workflows/payment/contract';
 import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
+import { refundFlaggedCharge } from './refund-charge';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
 
 export interface PaymentCommandsDeps extends StaffAccessDeps {
@@ -25,6 +26,7 @@ export const PAYMENT_COMMANDS: Record<string, Role> = {
   order_cancel: 'manager',
   order_link: 'manager',
   refund: 'admin',
+  refund_charge: 'admin',
 };
 
 const TEXTS = {
@@ -74,6 +76,11 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
     const actorRole = check.role;
     const audit = (allowed: boolean, reason?: string, details: Record<string, unknown> = {}) =>
       auditStaffCommand(db, { actor, actorRole, command, details: { args, ...details }, allowed, reason });
+
+    if (command === 'refund_charge') {
+      await ctx.reply(await refundFlaggedCharge(db, ctx.api, args[0], audit));
+      return;
+    }
 
     if (command === 'order_link') {
       const [leadArg, productCode, amountArg, url] = args;

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { findInstalment, PAYABLE_INSTALMENT_STATUSES } from '../../db/instalments';
 import { findOrder, flagOrder, recordStarsCharge } from '../../db/orders';
+import { recordPaymentFlag } from '../../db/payment-flags';
 import { invoiceTarget, isPayable, STARS_CURRENCY } from '../../domain/payments/payments';
 import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
@@ -48,14 +49,16 @@ export function starsPayments({ db, logger, workflows }: StarsPaymentsDeps): Com
     const log = logger.child({ orderId: target?.orderId, instalment: target?.instalment, chargeId, from: ctx.from.id });
     const order = target === null ? undefined : await findOrder(db, target.orderId);
     if (!order || target === null) {
-      // Money arrived for nothing we know: keep the trace for a person, never lose it.
-      log.error({ payload: payment.invoice_payload, amount: payment.total_amount }, 'stars payment for an unknown order');
+      // Money arrived for nothing we know: kept for a person with what a refund needs, and the managers told.
+      const flagId = await recordPaymentFlag(db, { orderId: null, reason: 'stars payment for no known order', payload: { ...payment }, payerTelegramId: ctx.from.id });
+      const told = await workflows.paidForNoOrder(flagId, chargeId);
+      log.error({ flagId, amount: payment.total_amount, told }, 'stars payment for an unknown order: flagged, managers told');
       return;
     }
     const { orderId, instalment: n } = target;
     // Every successful_payment is money (Telegram dedupes the update itself): the charge id keys it.
     const tellManagersLate = async (reason: string) => {
-      await flagOrder(db, orderId, reason, { ...payment });
+      await flagOrder(db, orderId, reason, { ...payment }, ctx.from.id);
       const told = await workflows.paidAfterClose({ orderId, reason }, chargeId.slice(0, 100));
       log.error({ reason, told }, 'stars payment for a closed order: flagged, managers told');
     };

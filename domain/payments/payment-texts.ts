@@ -60,6 +60,8 @@ export const PAYMENT_STAFF_TEXTS = {
   paidAfterClose: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ не выполнен — проверьте платёж и верните деньги или выдайте доступ вручную.',
   /** The same money, for an order that was paid and fulfilled: this charge is one too many. */
   paidTwice: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ уже оплачен и выполнен, это лишний платёж — проверьте и верните его.',
+  /** Stars money for no order we know; the charge id is what /refund_charge takes. */
+  unmatched: '🚨 Пришла оплата {amount} без известного заказа (плательщик id {payer}, счёт «{payload}»). Заказ не выполнен — разберитесь с клиентом; вернуть деньги: /refund_charge {charge}',
 } as const;
 
 export type PaymentLanguage = keyof typeof PAYMENT_TEXTS;

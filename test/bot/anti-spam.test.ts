@@ -7,6 +7,7 @@ import { setStaffRole } from '../../db/staff';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../support/db';
+import { recordingPayments } from '../support/security-bot';
 import { textUpdate, type TestUser } from '../support/updates';
 
 const TOKEN = '123456:TEST-token-for-the-fake-server';
@@ -57,6 +58,31 @@ async function flood(from: TestUser, count: number, stepMs: number, text = (i: n
 const deliveredFrom = (who: TestUser) => delivered.filter((e) => e.from.id === who.id);
 const notices = (who: TestUser) => fake.callsTo('sendMessage', who.id).map((c) => String(c.params.text));
 const dropped = (who: TestUser) => db('dropped_updates').where({ telegram_user_id: who.id }).orderBy('id');
+
+describe('anti-spam and money', () => {
+  it('a Stars payment from a muted lead is never dropped: it reaches the payments', async () => {
+    const payer = lead();
+    await flood(payer, 8, 1_000); // muted for 2 hours
+    expect(notices(payer)).toHaveLength(1);
+    const payments = recordingPayments();
+    const bot = createBot({
+      token: TOKEN,
+      apiRoot: fake.apiRoot,
+      logger: silent,
+      conversations: { deliver: async (event) => void delivered.push(event) },
+      staff: { db, owners: [owner], logger: silent },
+      antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow' },
+      payments: { db, owners: [owner], logger: silent, workflows: payments },
+    });
+    await bot.init();
+    const { updateId, chargeId } = fake.pushSuccessfulPayment(payer, { payload: 'order:987654320', total_amount: 250 });
+    await bot.handleUpdate(fake.pushedUpdate(updateId));
+
+    expect(payments.asked).toEqual([expect.stringMatching(new RegExp(`^paidForNoOrder \\[\\d+,"${chargeId}"\\]$`))]);
+    expect(await db('payment_flags').where({ payment_ref: chargeId }).first('payer_telegram_id')).toEqual({ payer_telegram_id: payer.id });
+    expect((await dropped(payer)).map((r) => r.update_id)).not.toContain(updateId);
+  });
+});
 
 describe('anti-spam for leads', () => {
   it('8 messages in 10 s mute the lead for 2 hours: told once, every dropped update recorded, free again after the mute', async () => {

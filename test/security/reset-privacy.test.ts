@@ -167,7 +167,11 @@ describe('/reset wipes everything personal and keeps the books', () => {
       await until('the personal link sent', async () => (await db('orders').where({ id: manual }).first('status')).status === 'sent');
       const providerBody = { order_id: manual, status: 'paid', amount: 1, currency: 'RUB', payment_id: 'pay_1', customer: { email: EMAIL, phone: PHONE } };
       await recordPaymentWebhook(db, { outcome: 'amount_mismatch', orderId: manual, body: JSON.stringify(providerBody), providerEventId: 'pay_1' });
-      await flagOrder(db, manual, 'amount 1 instead of 990', providerBody);
+      await flagOrder(db, manual, `amount 1 instead of 990 from ${EMAIL}`, providerBody);
+      // Stars money for no order we know: kept with its payer, for a refund.
+      const stray = h.fake.pushSuccessfulPayment(person, { payload: 'order:999999999', total_amount: 700 });
+      await handlePushed(stray.updateId);
+      await until('the stray Stars payment flagged', async () => (await count('payment_flags', { payment_ref: stray.chargeId })) === 1);
 
       expect(await count('spam_guard', { telegram_user_id: person.id })).toBe(1);
       expect(await count('staff_audit', { actor_telegram_id: person.id })).toBe(1);
@@ -177,7 +181,7 @@ describe('/reset wipes everything personal and keeps the books', () => {
         expect.arrayContaining(['leads.telegram_user_id', 'spam_guard.telegram_user_id', 'dropped_updates.update', 'staff_audit.details', 'staff_audit.actor_telegram_id', 'messages.text', 'llm_drafts.telegram_user_id']),
       );
       expect(await scan(PHONE, everywhere)).toEqual(
-        expect.arrayContaining(['leads.phone', 'messages.text', 'llm_drafts.draft', 'handoffs.reason', 'orders.provider_payload', 'payment_webhooks.body']),
+        expect.arrayContaining(['leads.phone', 'messages.text', 'llm_drafts.draft', 'handoffs.reason', 'orders.provider_payload', 'payment_webhooks.body', 'payment_flags.payload']),
       );
       expect(await scan(person.username, everywhere)).toEqual(expect.arrayContaining(['leads.username', 'handoffs.summary', 'orders.payment_url', 'staff_audit.details']));
       expect(await scan('Квазар-17', everywhere)).toEqual(expect.arrayContaining(['leads.answers', 'messages.text', 'dropped_updates.update']));
@@ -215,7 +219,11 @@ describe('/reset wipes everything personal and keeps the books', () => {
 
       // The scan: nothing outside the kept payment detail a Stars refund needs.
       const exclude = { leadId: Number(fresh.id) };
-      expect(await scan(String(person.id), exclude)).toEqual(['orders.payer_telegram_id']);
+      expect(await scan(String(person.id), exclude)).toEqual(['orders.payer_telegram_id', 'payment_flags.payer_telegram_id']);
+      expect(await db('payment_flags').where({ payment_ref: stray.chargeId }).first('payer_telegram_id', 'payload')).toEqual({
+        payer_telegram_id: person.id,
+        payload: expect.objectContaining({ total_amount: 700, telegram_payment_charge_id: stray.chargeId }),
+      });
       expect(await scan(person.username, exclude)).toEqual([]);
       expect(await scan(PHONE, exclude)).toEqual([]);
       expect(await scan(PHONE.slice(2), exclude)).toEqual([]);

@@ -23,7 +23,7 @@ export const TEST_TODAY = new Date('2026-12-01T09:00:00Z');
  * test database, and helpers that read what the fake received. One per test file.
  */
 export class LeadHarness {
-  readonly logger = pino({ level: 'silent' });
+  readonly logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   taskQueue = '';
 
   private constructor(

@@ -41,7 +41,7 @@ export function recordingPayments(): PaymentWorkflowsPort & { asked: string[] } 
     asked.push(`${what} ${JSON.stringify(args)}`);
     return Promise.resolve(null as never);
   };
-  return { asked, start: note('start'), paid: note('paid'), failed: note('failed'), flagged: note('flagged'), confirm: note('confirm'), cancel: note('cancel'), paidAfterClose: note('paidAfterClose') };
+  return { asked, start: note('start'), paid: note('paid'), failed: note('failed'), flagged: note('flagged'), confirm: note('confirm'), cancel: note('cancel'), paidAfterClose: note('paidAfterClose'), paidForNoOrder: note('paidForNoOrder') };
 }
 
 /**

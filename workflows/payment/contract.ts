@@ -115,5 +115,20 @@ export interface PaymentAfterCloseInput {
   reason: string;
 }
 
+/**
+ * Stars money whose invoice names no order we know (a payload we never made, an order gone from a
+ * restored database): kept in `payment_flags`, and a short workflow tells the managers, once per charge.
+ */
+export const unmatchedPaymentWorkflowType = 'unmatchedPaymentWorkflow';
+
+export function unmatchedPaymentWorkflowId(chargeId: string): string {
+  return `payment-unmatched-${chargeId.slice(0, 100)}`;
+}
+
+export interface UnmatchedPaymentInput {
+  /** The `payment_flags` row that holds the payment. */
+  flagId: number;
+}
+
 /** The cancel reason when the customer erased their data with /reset (the order stays in the books). */
 export const LEAD_RESET_REASON = 'lead_reset';

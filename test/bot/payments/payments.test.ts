@@ -157,6 +157,14 @@ describe('Telegram Stars: later instalments and money for closed orders', () => 
         second.chargeId,
       ]);
       expect((await payments.orderRow(input.orderId)).status).toBe('refunded');
+
+      // The charge that was one too many is kept with its payer and goes back by its own id, once.
+      expect(await command(manager, `/refund_charge ${again.chargeId}`)).toBe('⛔ Недостаточно прав для этой команды. Попытка записана.');
+      expect(await command(owner, `/refund_charge ${second.chargeId}`)).toContain('Среди помеченных платежей нет');
+      expect(await command(owner, `/refund_charge ${again.chargeId}`)).toBe(`✅ Возврат лишнего платежа ${again.chargeId} (4834 ⭐) выполнен.`);
+      expect(h.fake.callsTo('refundStarPayment').at(-1)?.params).toMatchObject({ user_id: lead.id, telegram_payment_charge_id: again.chargeId });
+      expect(await command(owner, `/refund_charge ${again.chargeId}`)).toBe(`Платёж ${again.chargeId} уже возвращён.`);
+      expect(h.fake.callsTo('refundStarPayment').filter((c) => c.params.telegram_payment_charge_id === again.chargeId)).toHaveLength(1);
     });
     expect(h.texts(lead).filter((t) => t.includes('получен, спасибо'))).toHaveLength(1);
     expect(managerTexts().filter((t) => t.includes(`Платёж 2 из 3 по заказу №${input.orderId} `))).toHaveLength(1);
@@ -177,6 +185,35 @@ describe('Telegram Stars: later instalments and money for closed orders', () => 
     expect(notices()).toHaveLength(1);
     expect(notices()[0]).toContain('after the order was expired (stars)');
     expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', telegram_payment_charge_id: paid.chargeId });
+  });
+});
+
+describe('Telegram Stars: money for no order we know', () => {
+  const managerTexts = () => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text));
+
+  it('is kept with its payer and charge id, the managers are told once, and an admin can return it', async () => {
+    const payer = await payments.lead();
+    const paid = h.fake.pushSuccessfulPayment(payer, { payload: 'order:987654321', total_amount: 1500 });
+    const notices = () => managerTexts().filter((t) => t.includes('без известного заказа') && t.includes(paid.chargeId));
+    await (await h.worker()).runUntil(async () => {
+      await handlePushed(paid.updateId);
+      await h.fake.waitFor(() => notices().length === 1);
+      await handlePushed(paid.updateId); // Telegram delivers it again: nothing new
+      await h.env.client.workflow.getHandle(`payment-unmatched-${paid.chargeId}`).result();
+    });
+    expect(notices()).toHaveLength(1);
+    expect(notices()[0]).toContain('1500 ⭐');
+    expect(notices()[0]).toContain(`плательщик id ${payer.id}`);
+    expect(notices()[0]).toContain(`/refund_charge ${paid.chargeId}`);
+    expect(delivered).toEqual([]);
+    const flags = await payments.db('payment_flags').where({ payment_ref: paid.chargeId });
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toMatchObject({ order_id: null, payer_telegram_id: payer.id, refunded_at: null, payload: expect.objectContaining({ total_amount: 1500 }) });
+
+    expect(await command(owner, `/refund_charge ${paid.chargeId}`)).toBe(`✅ Возврат лишнего платежа ${paid.chargeId} (1500 ⭐) выполнен.`);
+    expect(h.fake.callsTo('refundStarPayment').at(-1)?.params).toMatchObject({ user_id: payer.id, telegram_payment_charge_id: paid.chargeId });
+    expect((await payments.db('payment_flags').where({ payment_ref: paid.chargeId }).first()).refunded_at).toBeInstanceOf(Date);
+    expect((await auditOf(owner)).filter((a) => a.command === 'refund_charge').map((a) => a.allowed).at(-1)).toBe(true);
   });
 });
 
