@@ -1,6 +1,6 @@
 import type { Update } from 'grammy/types';
 import pino from 'pino';
-import { createBot } from '../../bot/bot';
+import { createBot, type BotDeps } from '../../bot/bot';
 import type { Db } from '../../db/knex';
 import { upsertLead } from '../../db/leads';
 import { setStaffRole } from '../../db/staff';
@@ -33,7 +33,7 @@ beforeEach(() => {
 });
 
 /** A new bot for every update: nothing about a mute may live in the memory of one instance. */
-async function freshBot() {
+async function freshBot(more: Pick<BotDeps, 'payments'> = {}) {
   const bot = createBot({
     token: TOKEN,
     apiRoot: fake.apiRoot,
@@ -41,6 +41,7 @@ async function freshBot() {
     conversations: { deliver: async (event) => void delivered.push(event) },
     staff: { db, owners: [owner], logger: silent },
     antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow' },
+    ...more,
   });
   await bot.init();
   return bot;
@@ -65,16 +66,7 @@ describe('anti-spam and money', () => {
     await flood(payer, 8, 1_000); // muted for 2 hours
     expect(notices(payer)).toHaveLength(1);
     const payments = recordingPayments();
-    const bot = createBot({
-      token: TOKEN,
-      apiRoot: fake.apiRoot,
-      logger: silent,
-      conversations: { deliver: async (event) => void delivered.push(event) },
-      staff: { db, owners: [owner], logger: silent },
-      antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow' },
-      payments: { db, owners: [owner], logger: silent, workflows: payments },
-    });
-    await bot.init();
+    const bot = await freshBot({ payments: { db, owners: [owner], logger: silent, workflows: payments } });
     const { updateId, chargeId } = fake.pushSuccessfulPayment(payer, { payload: 'order:987654320', total_amount: 250 });
     await bot.handleUpdate(fake.pushedUpdate(updateId));
 
