@@ -65,6 +65,9 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
+  // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a
+  // successful_payment for a message; and a pre-checkout query must be answered within 10 seconds.
+  if (payments) bot.use(starsPayments(payments));
   if (staff) bot.use(staffCommands({ ...staff, handoffs }));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
@@ -74,11 +77,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));
   if (campaigns) bot.use(campaignDesk(campaigns));
   if (approvals) bot.use(draftApprovals(approvals));
-  if (payments) {
-    // Payments are not lead chat: before the lead flow, which would take a successful_payment for a message.
-    bot.use(starsPayments(payments));
-    bot.use(paymentCommands(payments));
-  }
+  if (payments) bot.use(paymentCommands(payments));
   // After every staff dialog (an editor who also holds a lead is typing a new welcome text, not a reply),
   // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));

@@ -291,7 +291,8 @@ export class FakeTelegramServer {
 
   /** The service message a successful Stars payment brings; its charge id can be refunded once. */
   pushSuccessfulPayment(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string }): { updateId: number; chargeId: string } {
-    const chargeId = `stxCharge${this.botUser.id}x${++this.chargeCounter}`;
+    // Telegram's charge ids are unique everywhere; tests share one database across many fakes.
+    const chargeId = `stxCharge${this.botUser.id}x${process.pid}x${Date.now().toString(36)}x${++this.chargeCounter}`;
     this.starCharges.set(chargeId, { userId: from.id, amount: invoice.total_amount });
     const message = this.newMessage(from.id, {
       from: this.remember(from),
