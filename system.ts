@@ -13,14 +13,12 @@ import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { startLongPolling } from './bot/long-polling';
 import { createBot } from './bot/bot';
 import type { BotContext } from './bot/context';
-import type { DraftApprovalDeps } from './bot/handoffs/draft-approvals';
+import { draftApprovalDeps } from './bot/handoffs/draft-approval-deps';
 import { Handoffs } from './bot/handoffs/handoffs';
 import { LeadConversations } from './bot/leads/lead-conversations';
 import { PaymentWorkflows } from './bot/payments/payment-workflows';
 import { warnAboutStaffAccess } from './bot/staff-access';
-import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
-import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
@@ -302,23 +300,4 @@ function campaignWorkflows(client: Client, config: Config): CampaignWorkflows {
     queue: broadcastTaskQueue(config),
     batchSize: broadcastBatchSize(config.BROADCAST_RATE_PER_SECOND),
   });
-}
-
-/** The approval feature's reach: drafts in Postgres, decisions signalled to the lead's workflow. */
-function draftApprovalDeps(db: Db, client: Client, managersChatId: number, owners: readonly number[], logger: Logger): DraftApprovalDeps {
-  return {
-    managersChatId,
-    logger,
-    // The shared staff check: without owners configured, the members of the managers' chat decide.
-    access: { db, owners, managersChatId },
-    findDraft: async (id) => {
-      const draft = Number.isSafeInteger(id) ? await findDraft(db, id) : undefined;
-      return draft && { telegramUserId: draft.telegram_user_id, pending: draft.status === 'pending' };
-    },
-    findDraftByMessage: async (chatId, messageId) => {
-      const draft = await findPendingDraftByMessage(db, chatId, messageId);
-      return draft && { id: draft.id, telegramUserId: draft.telegram_user_id };
-    },
-    decide: (telegramUserId, decision) => client.workflow.getHandle(leadWorkflowId(telegramUserId)).signal(draftDecisionSignal, decision),
-  };
 }

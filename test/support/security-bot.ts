@@ -3,6 +3,7 @@ import type { Update } from 'grammy/types';
 import pino from 'pino';
 import { createBot } from '../../bot/bot';
 import type { BotContext } from '../../bot/context';
+import type { DraftApprovalDeps } from '../../bot/handoffs/draft-approvals';
 import type { Handoffs } from '../../bot/handoffs/handoffs';
 import type { PaymentWorkflowsPort } from '../../bot/payments/payment-workflows';
 import type { Db } from '../../db/knex';
@@ -56,6 +57,8 @@ export function securityBot(options: {
   owners: number[];
   managersChatId: number;
   handoffs?: Handoffs;
+  /** Approval mode's buttons and replies in the managers' chat (system.ts wires them with `draftApprovalDeps`). */
+  approvals?: DraftApprovalDeps;
   /** The anti-spam clock; by default 4 seconds pass between two updates, so no test floods by accident. */
   clock?: () => Date;
 }) {
@@ -76,6 +79,7 @@ export function securityBot(options: {
       conversations: { deliver: async (event) => void delivered.push(event) },
       staff: { ...access, logger: silent },
       handoffs: options.handoffs,
+      approvals: options.approvals,
       payments: { ...access, logger: silent, workflows: payments },
       antiSpam: { ...access, logger: silent, now: clock, timeZone: 'Europe/Moscow' },
     });

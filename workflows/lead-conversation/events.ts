@@ -1,0 +1,56 @@
+import { log, patched } from '@temporalio/workflow';
+import { decodeButton } from '../../domain/callback-data';
+import { reactTo, reactToDomainEvent } from '../../domain/conversation';
+import type { InboundEvent } from '../../domain/inbound-event';
+import { languageFor } from '../../domain/language';
+import { PAY_SCOPE } from '../../domain/payments/payment-offer';
+import { withScenarioDefaults } from '../../domain/scenario';
+import { bookingContext, bookingReaction, runBooking } from './booking';
+import { formReaction, runForm } from './contact-form';
+import { view, type Conversation } from './context';
+import type { DomainEvent } from './contract';
+import { handoffEvent, relayToManager } from './handoff-dialog';
+import { payButton } from './payments';
+import { run } from './scenario-steps';
+
+/** One update from the lead: the payment buttons, a manager's dialog, the contact form and booking first, then the scenario. */
+export async function handleInbound(c: Conversation, event: InboundEvent): Promise<void> {
+  const { state } = c;
+  // The lead wrote: a new silence begins, and the follow-up sequence starts over from now.
+  Object.assign(state, { lastActivityAt: Date.now(), followUpsThisSilence: [], followUpCatchUpAt: null });
+  const { leadId } = await c.records.recordInbound(event);
+  state.leadId = leadId;
+  state.person = event.from;
+  state.blocked = false; // a lead who writes has not blocked us
+  // A payment button works even in a manager dialog: the lead wants to pay, nobody should stand in the way.
+  const paying = event.kind === 'button' && c.scenario?.payment ? decodeButton(event.data) : null;
+  if (paying?.scope === PAY_SCOPE) return payButton(c, paying.buttonId);
+  // A manager holds the dialog: the bot stays silent and the message goes to the manager.
+  if (state.handoff?.phase === 'taken' && (await relayToManager(c, state.handoff.workflowId, event))) return;
+  const scenario = (c.scenario ??= withScenarioDefaults(await c.records.loadScenario(languageFor(event.from.languageCode))));
+  if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
+  c.replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
+  const form = scenario.contactForm && formReaction(c, scenario.contactForm, event);
+  if (form) return runForm(c, form);
+  const booking = scenario.booking && bookingReaction(event, bookingContext(c, scenario));
+  if (booking) return runBooking(c, booking);
+  await run(c, reactTo(scenario, view(c), event));
+}
+
+/** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
+export async function handleDomainEvent(c: Conversation, event: DomainEvent): Promise<void> {
+  const { state } = c;
+  if (await handoffEvent(c, event)) return;
+  // A paid order makes the lead a customer: the warm-up follow-ups stop for good, and the
+  // post-sale sequence starts, counted from this first payment (a later order does not restart it).
+  // Conversations paid before the sequence existed replay without its timers.
+  if (event.name === 'payment_paid') {
+    state.customer = true;
+    if (!state.postSale && patched('post-sale-sequence')) state.postSale = { paidAtMs: Date.now(), sent: [] };
+  }
+  if (!c.scenario || state.leadId === null) {
+    log.warn('domain event before the conversation began', { name: event.name, id: event.id });
+    return;
+  }
+  await run(c, reactToDomainEvent(c.scenario, event.name));
+}
