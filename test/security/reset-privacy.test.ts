@@ -22,6 +22,7 @@ import { uniqueUserId } from '../support/db';
 import { MANAGERS_CHAT, TEST_TOKEN, useLeadHarness } from '../support/lead-harness';
 import { ownDatabase } from '../support/own-database';
 import { textUpdate } from '../support/updates';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(120_000);
 
@@ -76,12 +77,7 @@ async function handlePushed(updateId: number): Promise<void> {
   await instance.handleUpdate(update);
 }
 
-/** Waits for something Postgres will show (work of a worker), never for a fixed time. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const started = Date.now(); !(await check()); await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-  }
-}
+const until = eventually;
 
 const count = async (table: string, where: Record<string, unknown>) => Number((await db(table).where(where).count('* as n'))[0].n);
 const texts = () => h.texts(person);

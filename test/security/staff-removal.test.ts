@@ -5,6 +5,7 @@ import { removeStaff, setStaffRole } from '../../db/staff';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { auditOf, groupChat, person, privateChatOf, securityBot } from '../support/security-bot';
 import { text, type TestUser } from '../support/updates';
+import { eventually } from '../support/eventually';
 
 /**
  * Issue 15, section 1: `/staff_remove` takes a manager's dialogs away at once. The bot's side: each
@@ -70,7 +71,7 @@ describe('a manager removed from the team', () => {
       // his is his own (as anyone's who is not on the team), never a relay.
       for (const lead of [first, second]) {
         const handle = h.env.client.workflow.getHandle(await workflowOf(lead));
-        for (let i = 0; i < 200 && (await handle.query(handoffStateQuery)).status !== 'waiting'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+        await eventually('the dialog back in the queue', async () => (await handle.query(handoffStateQuery)).status === 'waiting');
         expect(await handle.query(handoffStateQuery)).toMatchObject({ status: 'waiting', managerId: null });
       }
       // Whatever Oleg does now is refused and recorded, and nothing reaches his leads.
