@@ -24,8 +24,8 @@ const conversationOf = (lead: TestUser) => h.env.client.workflow.getHandle(leadW
 const cardsWithButtons = (lead: TestUser) => d.cardsAbout(lead).filter((c) => buttonsOf(c).length > 0);
 const noticesAbout = (lead: TestUser) => d.cardsAbout(lead).filter((c) => buttonsOf(c).length === 0).map((c) => String(c.params.text));
 
-/** No workflow task waiting and no activity running: a terminate now leaves nothing in flight on the test server. */
-async function quiet(workflowId: string): Promise<boolean> {
+/** No workflow task waiting and no activity running (but `running`): a terminate now leaves nothing in flight on the test server. */
+async function quiet(workflowId: string, running = 0): Promise<boolean> {
   const events = (await h.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const open = new Set<string>();
   let taskPending = false;
@@ -36,7 +36,7 @@ async function quiet(workflowId: string): Promise<boolean> {
     const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
     if (closed?.scheduledEventId) open.delete(String(closed.scheduledEventId));
   }
-  return !taskPending && open.size === 0;
+  return !taskPending && open.size === running;
 }
 
 /** The input a handoff was started with (its first run), read from its history. */
@@ -96,39 +96,66 @@ describe('the edges of a manager handoff on the time-skipping server', () => {
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
     });
     const lead = h.newLead();
-    const { oleg, bot, worker } = await d.setup({ worker: { workflowBundle: { code } } });
+    // The sales script is held in flight, so the run that is due to continue waits for it while messages queue up.
+    const script = new Gate();
+    const { oleg, maria, bot, worker } = await d.setup({ worker: { workflowBundle: { code } }, activities: (real) => ({ salesScript: script.wrap(real.salesScript) }) });
     const fromLead = ['Первый вопрос лида', 'Второй вопрос лида', 'Третий вопрос лида', 'Четвёртый вопрос лида'];
     const fromManager = ['Первый ответ менеджера', 'Второй ответ менеджера', 'Третий ответ менеджера', 'Четвёртый ответ менеджера'];
-    await worker.runUntil(async () => {
-      await d.askForManager(lead);
-      expect(await d.pressCard(bot, oleg, d.takeData(lead))).toContain('Лид ваш');
-      await h.fake.waitFor(() => d.privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
-      const id = await d.openHandoffId(lead);
-      const handoff = h.env.client.workflow.getHandle(id);
-      const firstRun = (await handoff.describe()).runId;
+    const arrived = (upTo: number) => () =>
+      fromLead.slice(0, upTo).every((m) => d.privateTexts(oleg).some((t) => t.includes(m))) && fromManager.slice(0, upTo).every((m) => h.texts(lead).includes(m));
+    await worker.runUntil(
+      thenRelease(script, async () => {
+        await d.askForManager(lead);
+        expect(await d.pressCard(bot, oleg, d.takeData(lead))).toContain('Лид ваш');
+        await h.fake.waitFor(() => d.privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));
+        const id = await d.openHandoffId(lead);
+        const handoff = h.env.client.workflow.getHandle(id);
+        const firstRun = (await handoff.describe()).runId;
 
-      // Both sides write in bursts, so messages arrive while a run hands over to the next.
-      for (const message of fromLead) await h.conversations().deliver(text(lead, message));
-      for (const message of fromManager) await bot.handleUpdate(privateMessage(oleg, message));
-      await h.fake.waitFor(() => fromLead.every((m) => d.privateTexts(oleg).some((t) => t.includes(m))) && fromManager.every((m) => h.texts(lead).includes(m)));
+        const scriptData = buttonsOf(d.cardsAbout(lead)[0]).find((b) => b.text.includes('Скрипт'))?.callback_data as string;
+        const scriptPress = d.pressCard(bot, maria, scriptData);
+        await script.entered;
+        // One message each way reaches the limit; the run waits for the script before it continues as new.
+        await h.conversations().deliver(text(lead, fromLead[0]));
+        await h.fake.waitFor(() => d.privateTexts(oleg).some((t) => t.includes(fromLead[0])));
+        await bot.handleUpdate(privateMessage(oleg, fromManager[0]));
+        await waitUntil(async () => (await d.events(lead.id)).filter((e) => e.type === 'message_relayed').length === 2);
+        await waitUntil(() => quiet(id, 1)); // only the script runs: the flow waits for it to continue as new
+        // These wait for the next run.
+        await h.conversations().deliver(text(lead, fromLead[1]));
+        await bot.handleUpdate(privateMessage(oleg, fromManager[1]));
+        const signals = async () => ((await handoff.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+        await waitUntil(async () => (await signals()) === 4); // the lead's comes through the conversation
+        script.release();
+        expect(await scriptPress).toBe('Отправил вам в личный чат.');
+        await h.fake.waitFor(arrived(2));
 
-      await waitUntil(async () => (await handoff.describe()).runId !== firstRun);
-      const firstRunEvents = (await h.env.client.workflow.getHandle(id, firstRun).fetchHistory()).events ?? [];
-      expect(firstRunEvents.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-      expect(await handoff.query(handoffStateQuery)).toMatchObject({ status: 'taken', managerId: oleg.id, relayed: { fromLead: fromLead.length, fromManager: fromManager.length } });
-      // The holder carried over: the workflow itself refuses another manager's close.
-      const maria = await d.staffMember('Maria2', 'manager');
-      expect(await new Handoffs(h.env.client).close(id, { managerId: maria.id, outcome: 'done', reason: 'чужой' })).toEqual({ closed: false, why: `лида ведёт @${oleg.username}` });
+        // Then both sides write in bursts, so messages arrive while a run hands over to the next.
+        for (const message of fromLead.slice(2)) await h.conversations().deliver(text(lead, message));
+        for (const message of fromManager.slice(2)) await bot.handleUpdate(privateMessage(oleg, message));
+        await h.fake.waitFor(arrived(4));
 
-      await bot.handleUpdate(privateMessage(oleg, `/close ${await d.leadIdOf(lead)} paid оплатил`));
-      await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes(THANKS)));
-      const result = await d.handoffEnded(lead);
-      expect(result.summary).toContain('Итог: paid (оплатил)');
-      expect(result.summary).toContain(`Сообщений: лид ${fromLead.length}, менеджер ${fromManager.length}`);
-      expect(result.summary).toContain(`лид: «${fromLead.at(-1)}»`);
-      await h.idle(lead);
-      await h.endConversations();
-    });
+        await waitUntil(async () => (await handoff.describe()).runId !== firstRun);
+        const firstRunEvents = (await h.env.client.workflow.getHandle(id, firstRun).fetchHistory()).events ?? [];
+        const handedOver = firstRunEvents.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+        expect(handedOver).toBeTruthy();
+        // The first run handed the two queued messages to the next one.
+        const next: ManagerHandoffInput = defaultPayloadConverter.fromPayload(handedOver?.input?.payloads?.[0] as never);
+        expect(next.carriedOver?.pending.map((p) => p.message.text).sort()).toEqual([fromLead[1], fromManager[1]].sort());
+        expect(await handoff.query(handoffStateQuery)).toMatchObject({ status: 'taken', managerId: oleg.id, relayed: { fromLead: fromLead.length, fromManager: fromManager.length } });
+        // The holder carried over: the workflow itself refuses another manager's close.
+        expect(await new Handoffs(h.env.client).close(id, { managerId: maria.id, outcome: 'done', reason: 'чужой' })).toEqual({ closed: false, why: `лида ведёт @${oleg.username}` });
+
+        await bot.handleUpdate(privateMessage(oleg, `/close ${await d.leadIdOf(lead)} paid оплатил`));
+        await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes(THANKS)));
+        const result = await d.handoffEnded(lead);
+        expect(result.summary).toContain('Итог: paid (оплатил)');
+        expect(result.summary).toContain(`Сообщений: лид ${fromLead.length}, менеджер ${fromManager.length}`);
+        expect(result.summary).toContain(`лид: «${fromLead.at(-1)}»`);
+        await h.idle(lead);
+        await h.endConversations();
+      }),
+    );
     // Once each, in the order written.
     expect(d.privateTexts(oleg).filter((t) => fromLead.some((m) => t.includes(m))).map((t) => fromLead.find((m) => t.includes(m)))).toEqual(fromLead);
     expect(h.texts(lead).filter((t) => fromManager.includes(t))).toEqual(fromManager);
