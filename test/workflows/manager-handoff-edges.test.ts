@@ -9,8 +9,8 @@ import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harnes
 import { HANDOFF_RELAYS_PER_RUN } from '../support/workflow-interceptors/handoff-relay-limit';
 import { text, type TestUser } from '../support/updates';
 
-// The edges of a handoff's life (docs/ cites none; issue 16, items 4-6): a card that cannot be edited,
-// a dialog long enough to continue as new, messages that cross the close, a handoff that dies unseen.
+// The edges of a handoff's life (docs/manager-handoff.md: take, the dialog, closing): a card that cannot
+// be edited, a dialog long enough to continue as new, messages that cross the close, a handoff that dies unseen.
 const h = useLeadHarness({ serverPerTest: true });
 const d = handoffDesk(h);
 const MINUTE = 60_000;
