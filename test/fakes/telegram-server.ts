@@ -226,6 +226,12 @@ export class FakeTelegramServer {
     this.failures.set(method, queued);
   }
 
+  /** Drops the failures still queued (all, or one method's), so a test's leftovers never reach the next test. */
+  clearFailures(method?: string): void {
+    if (method) this.failures.delete(method);
+    else this.failures.clear();
+  }
+
   /** Makes a user a member of a group chat (getChatMember answers `member`; anyone else has `left`). */
   addChatMember(chatId: number, userId: number, status: 'creator' | 'administrator' | 'member' = 'member'): void {
     this.chatMembers.set(`${chatId}:${userId}`, status);

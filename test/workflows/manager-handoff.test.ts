@@ -1,82 +1,14 @@
-import type { Update } from 'grammy/types';
-import { createBot } from '../../bot/bot';
 import { Handoffs } from '../../bot/handoffs/handoffs';
-import { setStaffRole } from '../../db/staff';
 import { leadStateQuery } from '../../workflows/lead-conversation/contract';
 import { handoffStateQuery, releaseDialogSignal } from '../../workflows/manager-handoff/contract';
-import { uniqueUserId } from '../support/db';
+import { handoffDesk, privateMessage, waitUntil } from '../support/handoff-desk';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
-import { text, textUpdate, toEvent, type TestUser } from '../support/updates';
+import { text, textUpdate, toEvent } from '../support/updates';
 
 const h = useLeadHarness({ serverPerTest: true });
+const { setup, cardsAbout, privateTexts, pressCard, takeData, askForManager, events, leadIdOf, handoffEnded } = handoffDesk(h);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-interface Person {
-  id: number;
-  is_bot: false;
-  first_name: string;
-  username: string;
-}
-
-/** A staff member with a role in Postgres; the owner comes from configuration. */
-async function staffMember(name: string, role: 'manager' | 'admin' | null): Promise<Person> {
-  const person: Person = { id: uniqueUserId(), is_bot: false, first_name: name, username: `${name.toLowerCase()}_${Math.floor(Math.random() * 1e6)}` };
-  if (role) await setStaffRole(h.db, person.id, role, 1);
-  return person;
-}
-
-async function setup() {
-  const owner = await staffMember('Owner', null);
-  const [oleg, maria] = [await staffMember('Oleg', 'manager'), await staffMember('Maria', 'manager')];
-  const staff = { db: h.db, owners: [owner.id], logger: h.logger };
-  const bot = createBot({ token: '123456:TEST-token-for-the-fake-server', apiRoot: h.fake.apiRoot, conversations: h.conversations(), logger: h.logger, staff, handoffs: new Handoffs(h.env.client) });
-  await bot.init();
-  const worker = await h.worker({ owners: [owner.id], leadWorkflows: h.env.client.workflow });
-  return { owner, oleg, maria, bot, worker };
-}
-
-/** The lead's cards in the managers' chat, oldest first. */
-const cardsAbout = (lead: TestUser) => h.fake.callsTo('sendMessage', MANAGERS_CHAT).filter((c) => String(c.params.text).includes(`(id ${lead.id})`));
-const privateTexts = (person: { id: number }) => h.fake.callsTo('sendMessage', person.id).map((c) => String(c.params.text));
-
-/** A press on a card button, registered with the fake so its answer is accepted like Telegram's. */
-async function pressCard(bot: Awaited<ReturnType<typeof setup>>['bot'], by: Person, data: string): Promise<string> {
-  const query = { id: `cq-${Math.random().toString(36).slice(2)}`, from: by, chat_instance: 'managers', data, message: { message_id: 1, date: 1, chat: { id: MANAGERS_CHAT, type: 'supergroup', title: 'Managers' } } };
-  const updateId = h.fake.pushUpdate({ callback_query: query as never });
-  await bot.handleUpdate({ update_id: updateId, callback_query: query } as unknown as Update);
-  const answer = h.fake.callsTo('answerCallbackQuery').find((c) => c.params.callback_query_id === query.id);
-  return String(answer?.params.text ?? '');
-}
-
-/** A message from a staff member in their private chat with the bot, optionally a reply. */
-function privateMessage(by: Person, body: string, replyTo?: number): Update {
-  const chat = { id: by.id, type: 'private', first_name: by.first_name };
-  const command = /^\/\S+/.exec(body)?.[0];
-  return {
-    update_id: Math.floor(Math.random() * 1e9),
-    message: {
-      message_id: Math.floor(Math.random() * 1e6),
-      date: Math.floor(Date.now() / 1000),
-      chat,
-      from: by,
-      text: body,
-      ...(command && { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }),
-      ...(replyTo && { reply_to_message: { message_id: replyTo, date: 1, chat } }),
-    },
-  } as unknown as Update;
-}
-
-const takeData = (lead: TestUser) => (buttonsOf(cardsAbout(lead)[0]).find((b) => b.text.includes('Взять'))?.callback_data ?? '') as string;
-
-async function askForManager(lead: TestUser): Promise<void> {
-  await h.conversations().deliver(text(lead, '/start'));
-  await h.conversations().deliver(text(lead, 'позовите менеджера'));
-  await h.fake.waitFor(() => cardsAbout(lead).length === 1);
-}
-
-const events = async (telegramUserId: number) =>
-  (await h.db('events as e').join('leads as l', 'l.id', 'e.lead_id').where('l.telegram_user_id', telegramUserId).orderBy('e.id').select('e.type', 'e.payload')) as { type: string; payload: Record<string, unknown> }[];
 
 describe('the manager handoff on the time-skipping server', () => {
   it('the card is posted; one manager takes the lead, a second is told who has it; messages go both ways and are logged; the bot and follow-ups stay silent; a close with an outcome resumes the bot', async () => {
@@ -280,19 +212,3 @@ describe('the manager handoff on the time-skipping server', () => {
     });
   });
 });
-
-async function waitUntil(check: () => Promise<boolean>): Promise<void> {
-  for (const started = Date.now(); !(await check()); await new Promise((resolve) => setTimeout(resolve, 50))) {
-    if (Date.now() - started > 20_000) throw new Error('the condition did not hold within 20 s');
-  }
-}
-
-/** Waits for the lead's handoff to end while the worker runs, so nothing of it is left for the next test. */
-async function handoffEnded(lead: TestUser): Promise<{ outcome: string; summary: string }> {
-  const { workflow_id: id } = await h.db('handoffs').where({ lead_id: await leadIdOf(lead) }).orderBy('id', 'desc').first('workflow_id');
-  return h.env.client.workflow.getHandle(id).result();
-}
-
-async function leadIdOf(lead: TestUser): Promise<number> {
-  return Number((await h.db('leads').where({ telegram_user_id: lead.id }).first('id')).id);
-}
