@@ -1,12 +1,10 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { Handoffs } from '../../bot/handoffs/handoffs';
 import { leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import { handoffStateQuery, type ManagerHandoffInput } from '../../workflows/manager-handoff/contract';
 import { Gate, thenRelease } from '../support/activity-gate';
 import { handoffDesk, privateMessage, waitUntil } from '../support/handoff-desk';
 import { buttonsOf, MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
-import { HANDOFF_RELAYS_PER_RUN } from '../support/workflow-interceptors/handoff-relay-limit';
 import { text, type TestUser } from '../support/updates';
 
 // The edges of a handoff's life (docs/manager-handoff.md: take, the dialog, closing): a card that cannot
@@ -15,6 +13,8 @@ const h = useLeadHarness({ serverPerTest: true });
 const d = handoffDesk(h);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** Small, so a short dialog continues as new as one of weeks would. */
+const HANDOFF_RELAYS_PER_RUN = 2;
 
 afterEach(() => h.fake.clearFailures());
 
@@ -89,22 +89,24 @@ describe('the edges of a manager handoff on the time-skipping server', () => {
   });
 
   it(`a dialog longer than ${HANDOFF_RELAYS_PER_RUN} relays per run continues as new: the holder and the counts carry over, every message arrives once and in order, and the close reaches the conversation`, async () => {
-    // A bundle of its own: every handoff in it gets `maxRelaysPerRun` (the conversation cannot pass it).
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      workflowInterceptorModules: [require.resolve('../support/workflow-interceptors/handoff-relay-limit')],
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
-    });
     const lead = h.newLead();
     // The sales script is held in flight, so the run that is due to continue waits for it while messages queue up.
     const script = new Gate();
-    const { oleg, maria, bot, worker } = await d.setup({ worker: { workflowBundle: { code } }, activities: (real) => ({ salesScript: script.wrap(real.salesScript) }) });
+    const { oleg, maria, bot, worker } = await d.setup({ activities: (real) => ({ salesScript: script.wrap(real.salesScript) }) });
     const fromLead = ['Первый вопрос лида', 'Второй вопрос лида', 'Третий вопрос лида', 'Четвёртый вопрос лида'];
     const fromManager = ['Первый ответ менеджера', 'Второй ответ менеджера', 'Третий ответ менеджера', 'Четвёртый ответ менеджера'];
     const arrived = (upTo: number) => () =>
       fromLead.slice(0, upTo).every((m) => d.privateTexts(oleg).some((t) => t.includes(m))) && fromManager.slice(0, upTo).every((m) => h.texts(lead).includes(m));
     await worker.runUntil(
       thenRelease(script, async () => {
+        // The conversation gives every handoff it opens this relay limit.
+        await h.env.client.workflow.signalWithStart('leadConversationWorkflow', {
+          workflowId: leadWorkflowId(lead.id),
+          taskQueue: h.taskQueue,
+          args: [{ telegramUserId: lead.id, chatId: lead.id, handoffRelaysPerRun: HANDOFF_RELAYS_PER_RUN }],
+          signal: 'inbound',
+          signalArgs: [text(lead, '/start')],
+        });
         await d.askForManager(lead);
         expect(await d.pressCard(bot, oleg, d.takeData(lead))).toContain('Лид ваш');
         await h.fake.waitFor(() => d.privateTexts(oleg).some((t) => t.startsWith('✅ Вы взяли лида')));

@@ -28,6 +28,8 @@ export interface LeadConversationInput {
   timeZone?: string;
   /** Continue-as-new after this many processed events even if Temporal has not suggested it yet. */
   maxEventsPerRun?: number;
+  /** Given to every handoff this conversation opens (its own continue-as-new bound); unset, the handoff's default. */
+  handoffRelaysPerRun?: number;
   carriedOver?: CarriedOver;
 }
 

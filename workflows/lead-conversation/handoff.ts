@@ -47,6 +47,8 @@ export async function startHandoff(c: Conversation, trigger: HandoffTrigger, hea
           facts: { ...(state.answers ?? {}), ...(state.facts ?? {}) },
           language: scenario.language === 'en' ? 'en' : 'ru',
           timeZone: timeZoneOf(c),
+          // Absent unless set, so the start command is byte for byte what it was.
+          ...(c.input.handoffRelaysPerRun !== undefined && { maxRelaysPerRun: c.input.handoffRelaysPerRun }),
         },
       ],
     });
