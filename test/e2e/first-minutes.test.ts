@@ -8,7 +8,8 @@ import { TEST_DATABASE_URL } from '../support/paths';
 import { startApp, waitForHttp, type AppProcess } from '../support/processes';
 
 const TOKEN = '654321:E2E-token-for-the-fake-bot-api';
-jest.setTimeout(240_000);
+// Bounds against a hang, not waits: a loaded machine may take a minute to start the process and its first workflow.
+jest.setTimeout(600_000);
 
 let devServer: DevServer;
 let fake: FakeTelegramServer;
@@ -59,14 +60,14 @@ describe('the whole system in one process, on the dev server', () => {
     app = await startProcess();
 
     fake.pushText(lead, '/start e2e_source');
-    await fake.waitFor(() => sends('sendMessage').length === 1, 30_000);
+    await fake.waitFor(() => sends('sendMessage').length === 1, 120_000);
     const greeting = sends('sendMessage')[0];
     expect(greeting.params.text).toContain('Здравствуйте, Ivan!');
     const bonusButton = (greeting.params.reply_markup as { inline_keyboard: { callback_data: string }[][] }).inline_keyboard[0][0];
     const greetingId = (greeting.result as { message_id: number }).message_id;
 
     fake.pushCallback(lead, bonusButton.callback_data, { message_id: greetingId });
-    await fake.waitFor(() => sends('sendDocument').length === 1, 30_000);
+    await fake.waitFor(() => sends('sendDocument').length === 1, 120_000);
     await app.kill(); // mid-conversation: the 3-second timer is pending, no worker is left
     expect(sends('sendMessage')).toHaveLength(1);
     expect(fake.callsTo('answerCallbackQuery')).toHaveLength(1);
@@ -79,9 +80,9 @@ describe('the whole system in one process, on the dev server', () => {
     // one's sends finished: once the answer to a later message is out, a redelivered update or a retried
     // send from before the kill would already have shown up.
     fake.pushText(lead, 'как начать?');
-    await fake.waitFor(() => sends('sendMessage').length >= 3, 30_000);
+    await fake.waitFor(() => sends('sendMessage').length >= 3, 120_000);
     fake.pushText(lead, 'расскажите подробнее');
-    await fake.waitFor(() => sends('sendMessage').length >= 4, 30_000);
+    await fake.waitFor(() => sends('sendMessage').length >= 4, 120_000);
     expect(sends('sendMessage')).toHaveLength(4);
     expect(new Set(sends('sendMessage').map((c) => c.params.text)).size).toBeGreaterThanOrEqual(3);
     expect(sends('sendDocument')).toHaveLength(1);
