@@ -184,7 +184,14 @@ export type WebhookOutcome =
   /** Another payment id for a payment already handed to the workflow: a second charge. */
   | 'second_payment'
   | 'paid'
-  | 'failed';
+  | 'failed'
+  /** A provider asked before taking the money (CloudPayments Check): payable, or refused with its code. */
+  | 'check_accepted'
+  | 'check_refused'
+  /** A signed notice that moves no money (a two-stage hold, an event we do not act on). */
+  | 'ignored'
+  /** A refund made at the provider (YooKassa refund.succeeded): flagged for the managers. */
+  | 'refund_noted';
 
 /** Every payment webhook is recorded, refused ones too. */
 export async function recordPaymentWebhook(
