@@ -34,6 +34,7 @@ import { startWorkerHealth } from './worker/health';
 import { createSalesWorker } from './worker/run-worker';
 import { installTemporalRuntime } from './worker/temporal-runtime';
 import { YooKassaApi } from './api/payments/yookassa-api';
+import { botReturnUrl, yooKassaPaymentLinks } from './api/payments/yookassa-links';
 import { ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
@@ -154,6 +155,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         clickTracking: clickTracking(config),
         frequencyCapHours: config.BROADCAST_FREQUENCY_CAP_HOURS,
         broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
+        paymentLinks:
+          config.YOOKASSA_SHOP_ID && config.YOOKASSA_SECRET_KEY
+            ? yooKassaPaymentLinks(
+                new YooKassaApi({ shopId: config.YOOKASSA_SHOP_ID, secretKey: config.YOOKASSA_SECRET_KEY, apiBase: config.YOOKASSA_API_BASE }),
+                botReturnUrl(async () => ({ username: (await api.getMe()).username })),
+              )
+            : undefined,
       });
       const worker: Worker = await createSalesWorker({
         connection,

@@ -3,7 +3,7 @@ import { CHECK_CODES, CLOUDPAYMENTS_WEBHOOK_PATH, cloudPaymentsSignature } from 
 import { CLOUDPAYMENTS_CHECK_SAMPLE, CLOUDPAYMENTS_FAIL_SAMPLE, CLOUDPAYMENTS_PAY_SAMPLE, cloudPaymentsForm } from '../fixtures/payments/cloudpayments';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
-import { ensureRubProduct, providerApi, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
+import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
 
 const SECRET = 'cp-api-secret-0123456789abcdef';
 const h = useLeadHarness();
@@ -22,7 +22,10 @@ afterEach(async () => {
   await api.close();
   await payments.end();
 });
-afterAll(() => payments.close());
+afterAll(async () => {
+  await retireRubProducts(payments.db);
+  await payments.close();
+});
 
 const lateNotices = (orderId: number) =>
   h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`Деньги пришли по закрытому заказу №${orderId} `));

@@ -4,7 +4,7 @@ import { phpFormFields, phpJsonEncode, prodamusSignature } from '../../api/payme
 import { prodamusFields } from '../fixtures/payments/prodamus';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
-import { ensureRubProduct, providerApi, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
+import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
 
 const SECRET = 'prodamus-secret-key-0123456789abcdef';
 const h = useLeadHarness();
@@ -23,7 +23,10 @@ afterEach(async () => {
   await api.close();
   await payments.end();
 });
-afterAll(() => payments.close());
+afterAll(async () => {
+  await retireRubProducts(payments.db);
+  await payments.close();
+});
 
 const lateNotices = (orderId: number) =>
   h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`Деньги пришли по закрытому заказу №${orderId} `));

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { YooKassaApi } from '../../api/payments/yookassa-api';
+import { yooKassaPaymentLinks } from '../../api/payments/yookassa-links';
 import { YOOKASSA_WEBHOOK_PATH } from '../../api/payments/yookassa-routes';
 import { FakeYooKassaServer } from '../fakes/yookassa-server';
 import { YOOKASSA_SUCCEEDED_SAMPLE, yooKassaNotification } from '../fixtures/payments/yookassa';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
-import { ensureRubProduct, providerApi, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
+import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, RUB_PRODUCT_WITHOUT_LINKS, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
 
 const SHOP = { shopId: '506751', secretKey: 'test_Fh8hUAVVBGUGbjmlzba6TB0iyUbos_lueTHE-axOwM0' };
 /** One of YooKassa's published notification addresses. */
@@ -30,6 +31,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await yookassa.stop();
+  await retireRubProducts(payments.db);
   await payments.close();
 });
 
@@ -179,5 +181,50 @@ describe('POST /payments/yookassa/webhook', () => {
     expect(lateNotices(input.orderId)).toHaveLength(1);
     expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', paid_at: null });
     expect(h.texts(lead).some((t) => t.includes('Оплата получена'))).toBe(false);
+  });
+
+  it('a product without its own link gets a YooKassa page per order (idempotence key = order id, back to the bot); paying it completes the order', async () => {
+    const lead = await payments.lead();
+    const client = new YooKassaApi({ ...SHOP, apiBase: yookassa.apiBase });
+    const paymentLinks = yooKassaPaymentLinks(client, async () => 'https://t.me/school_sales_bot');
+    const input = await h.activities({ paymentLinks }).createOrder({ telegramUserId: lead.id, productCode: RUB_PRODUCT_WITHOUT_LINKS, type: 'full', method: 'link' });
+    const [created] = yookassa.requestsTo('POST', '/v3/payments');
+    expect(created.headers['idempotence-key']).toBe(String(input.orderId));
+    expect(created.body).toMatchObject({
+      amount: { value: '4900.00', currency: 'RUB' },
+      capture: true,
+      confirmation: { type: 'redirect', return_url: 'https://t.me/school_sales_bot' },
+      metadata: { order_id: String(input.orderId) },
+    });
+    expect(input.paymentUrl).toMatch(/^https:\/\/yoomoney\.ru\/checkout\/payments\/v2\/contract\?orderId=/);
+    expect((await payments.orderRow(input.orderId)).payment_url).toBe(input.paymentUrl);
+    const paymentId = new URL(input.paymentUrl as string).searchParams.get('orderId') as string;
+
+    // An instalment needs a page per part: not made this way, the lead is handed to a manager as before.
+    await expect(h.activities({ paymentLinks }).createOrder({ telegramUserId: lead.id, productCode: RUB_PRODUCT_WITHOUT_LINKS, type: 'instalment', method: 'link' })).rejects.toThrow(
+      /has no instalment payment link/,
+    );
+
+    await (await h.worker({ paymentLinks })).runUntil(async () => {
+      const handle = await payments.start(input);
+      await h.until('sendMessage', lead, 1);
+      expect(JSON.stringify(h.sent('sendMessage', lead)[0].params.reply_markup)).toContain(input.paymentUrl as string);
+      // The lead pays on YooKassa's page; YooKassa notifies.
+      yookassa.addPayment({ id: paymentId, status: 'succeeded', amount: { value: '4900.00', currency: 'RUB' }, metadata: { order_id: String(input.orderId) } });
+      expect(await notify(yooKassaNotification('payment.succeeded', { id: paymentId }))).toEqual({ status: 200, body: { result: 'accepted' } });
+      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+    });
+    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', paid_via: 'webhook' });
+  });
+
+  it('YooKassa refusing to make a page refuses the order (the lead is handed to a manager), with the reason', async () => {
+    const lead = await payments.lead();
+    const wrongKeys = new YooKassaApi({ shopId: SHOP.shopId, secretKey: 'test_wrong-key-000000', apiBase: yookassa.apiBase });
+    const paymentLinks = yooKassaPaymentLinks(wrongKeys, async () => 'https://t.me/school_sales_bot');
+    await expect(h.activities({ paymentLinks }).createOrder({ telegramUserId: lead.id, productCode: RUB_PRODUCT_WITHOUT_LINKS, type: 'full', method: 'link' })).rejects.toMatchObject({
+      type: 'BadOrderRequest',
+      message: 'YooKassa could not make a payment page: YooKassa API answered 401 (invalid_credentials)',
+    });
+    expect(await payments.db('orders').where({ lead_id: lead.leadId })).toHaveLength(0);
   });
 });

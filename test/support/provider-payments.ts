@@ -8,10 +8,12 @@ import type { PaymentTestKit } from './payments';
 
 export const RUB_PRODUCT = 'rub_course';
 export const RUB_PRICE = 4900;
+/** The same product without payment links of its own: a provider's API makes its pages. */
+export const RUB_PRODUCT_WITHOUT_LINKS = 'rub_course_no_links';
 
 /**
  * A product priced in roubles (what the Russian providers take): crypto_start's copy at 4 900 RUB,
- * with the same payment links. Made once per database.
+ * with the same payment links. Made once per database, active only while a file uses it (`retireRubProducts`).
  */
 export async function ensureRubProduct(db: Knex): Promise<void> {
   const columns: string[] = (await db('information_schema.columns').where({ table_name: 'products', table_schema: 'public' }).pluck('column_name')).filter(
@@ -22,6 +24,17 @@ export async function ensureRubProduct(db: Knex): Promise<void> {
     `insert into products (code, currency, price, ${list}) select ?, 'RUB', ?, ${list} from products where code = 'crypto_start' on conflict (code) do nothing`,
     [RUB_PRODUCT, RUB_PRICE],
   );
+  await db.raw(
+    `insert into products (code, currency, price, ${list}) select ?, 'RUB', ?, ${list} from products where code = 'crypto_start' on conflict (code) do nothing`,
+    [RUB_PRODUCT_WITHOUT_LINKS, RUB_PRICE],
+  );
+  await db('products').where({ code: RUB_PRODUCT_WITHOUT_LINKS }).update({ payment_links: JSON.stringify({}) });
+  await db('products').whereIn('code', [RUB_PRODUCT, RUB_PRODUCT_WITHOUT_LINKS]).update({ active: true });
+}
+
+/** Off the catalogue again after the file: no other test's lead is matched to a product it does not know. */
+export async function retireRubProducts(db: Knex): Promise<void> {
+  await db('products').whereIn('code', [RUB_PRODUCT, RUB_PRODUCT_WITHOUT_LINKS]).update({ active: false });
 }
 
 /** The api with provider adapters on this test's payments; `notices` picks the workflows (default: the test's own). */
