@@ -83,7 +83,7 @@ export const configSchema = z
     CLOUDPAYMENTS_API_SECRET: optionalString.pipe(z.string().regex(/^\S{16,200}$/, 'expected the site\'s API secret from the CloudPayments dashboard (at least 16 characters, no spaces; it is all that proves a notification came from CloudPayments)').optional()),
     PRODAMUS_SECRET_KEY: optionalString.pipe(z.string().regex(/^\S{16,200}$/, 'expected the payment page\'s secret key from the Prodamus dashboard (at least 16 characters, no spaces; it is all that proves a notification came from Prodamus)').optional()),
     YOOKASSA_SHOP_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, 'expected the shopId from the YooKassa dashboard, digits only').optional()),
-    YOOKASSA_SECRET_KEY: optionalString.pipe(z.string().regex(/^(live|test)_[\w-]{8,200}$/, 'expected a YooKassa secret key such as live_… or test_… (Integration → API keys)').optional()),
+    YOOKASSA_SECRET_KEY: optionalString.pipe(z.string().regex(/^(live|test)_[\w-]{11,200}$/, 'expected a YooKassa secret key such as live_… or test_… (Integration → API keys)').optional()),
     YOOKASSA_API_BASE: z.url({ protocol: /^https?$/, error: 'expected the YooKassa API address, e.g. https://api.yookassa.ru/v3' }).default('https://api.yookassa.ru/v3'),
     // On: YooKassa notifications are accepted only from YooKassa's published addresses (behind a proxy, set TRUST_PROXY).
     YOOKASSA_CHECK_IP: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => v === 'on' || v === 'true' || v === '1'),
