@@ -79,6 +79,14 @@ export const configSchema = z
     TRUST_PROXY: optionalString.pipe(trustedProxies.optional()),
     API_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it guards every analytics figure and export)').optional()),
     PAYMENT_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it is all that proves a payment came from the provider)').optional()),
+    // Provider adapters (api/payments/): each route exists only with its provider's secret set.
+    CLOUDPAYMENTS_API_SECRET: optionalString.pipe(z.string().regex(/^\S{16,200}$/, 'expected the site\'s API secret from the CloudPayments dashboard (at least 16 characters, no spaces; it is all that proves a notification came from CloudPayments)').optional()),
+    PRODAMUS_SECRET_KEY: optionalString.pipe(z.string().regex(/^\S{16,200}$/, 'expected the payment page\'s secret key from the Prodamus dashboard (at least 16 characters, no spaces; it is all that proves a notification came from Prodamus)').optional()),
+    YOOKASSA_SHOP_ID: optionalString.pipe(z.string().regex(/^\d{1,20}$/, 'expected the shopId from the YooKassa dashboard, digits only').optional()),
+    YOOKASSA_SECRET_KEY: optionalString.pipe(z.string().regex(/^(live|test)_[\w-]{11,200}$/, 'expected a YooKassa secret key such as live_… or test_… (Integration → API keys)').optional()),
+    YOOKASSA_API_BASE: z.url({ protocol: /^https?$/, error: 'expected the YooKassa API address, e.g. https://api.yookassa.ru/v3' }).default('https://api.yookassa.ru/v3'),
+    // On: YooKassa notifications are accepted only from YooKassa's published addresses (behind a proxy, set TRUST_PROXY).
+    YOOKASSA_CHECK_IP: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => v === 'on' || v === 'true' || v === '1'),
     // Read-only: analytics, exports and campaign reports, never a launch or any other write. Unset: API_TOKEN reads too.
     DASHBOARD_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it reads every analytics figure and export)').optional()),
     // Set: /metrics answers only to this bearer token; unset: /metrics is public (keep the port private then).
@@ -106,6 +114,10 @@ export const configSchema = z
         path: ['CLICK_SIGNING_SECRET'],
         message: 'required when PUBLIC_BASE_URL is set in a process without TELEGRAM_BOT_TOKEN (tracked links are signed with it)',
       });
+    }
+    if ((config.YOOKASSA_SHOP_ID === undefined) !== (config.YOOKASSA_SECRET_KEY === undefined)) {
+      const missing = config.YOOKASSA_SHOP_ID === undefined ? 'YOOKASSA_SHOP_ID' : 'YOOKASSA_SECRET_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'YooKassa needs both YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY (every notification is confirmed through its API)' });
     }
     if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
       ctx.addIssue({
@@ -165,6 +177,9 @@ export function configuredSecrets(config: Config): (string | undefined)[] {
     config.DASHBOARD_TOKEN,
     config.METRICS_TOKEN,
     config.PAYMENT_WEBHOOK_SECRET,
+    config.CLOUDPAYMENTS_API_SECRET,
+    config.PRODAMUS_SECRET_KEY,
+    config.YOOKASSA_SECRET_KEY,
     config.CLICK_SIGNING_SECRET,
     config.OPENAI_API_KEY,
     databasePassword(config.DATABASE_URL),

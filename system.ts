@@ -31,6 +31,8 @@ import { createBroadcastWorker } from './worker/broadcast-worker';
 import { startWorkerHealth } from './worker/health';
 import { createSalesWorker } from './worker/run-worker';
 import { installTemporalRuntime } from './worker/temporal-runtime';
+import { YooKassaApi } from './api/payments/yookassa-api';
+import { botReturnUrl, yooKassaPaymentLinks } from './api/payments/yookassa-links';
 import { ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
@@ -151,6 +153,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         clickTracking: clickTracking(config),
         frequencyCapHours: config.BROADCAST_FREQUENCY_CAP_HOURS,
         broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
+        paymentLinks:
+          config.YOOKASSA_SHOP_ID && config.YOOKASSA_SECRET_KEY
+            ? yooKassaPaymentLinks(
+                new YooKassaApi({ shopId: config.YOOKASSA_SHOP_ID, secretKey: config.YOOKASSA_SECRET_KEY, apiBase: config.YOOKASSA_API_BASE }),
+                botReturnUrl(async () => ({ username: (await api.getMe()).username })),
+              )
+            : undefined,
       });
       const worker: Worker = await createSalesWorker({
         connection,
@@ -246,6 +255,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
 
     if (parts.includes('api') && client) {
       const temporal = client;
+      const paymentNotices = { db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) };
       const app: FastifyInstance = buildApi({
         logger,
         metrics: createMetrics(),
@@ -259,8 +269,15 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         trustProxy: config.TRUST_PROXY,
         clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
-        payments: config.PAYMENT_WEBHOOK_SECRET
-          ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }
+        payments: config.PAYMENT_WEBHOOK_SECRET ? { secret: config.PAYMENT_WEBHOOK_SECRET, ...paymentNotices } : undefined,
+        cloudPayments: config.CLOUDPAYMENTS_API_SECRET ? { apiSecret: config.CLOUDPAYMENTS_API_SECRET, ...paymentNotices } : undefined,
+        prodamus: config.PRODAMUS_SECRET_KEY ? { secretKey: config.PRODAMUS_SECRET_KEY, ...paymentNotices } : undefined,
+        yooKassa: config.YOOKASSA_SHOP_ID && config.YOOKASSA_SECRET_KEY
+          ? {
+              api: new YooKassaApi({ shopId: config.YOOKASSA_SHOP_ID, secretKey: config.YOOKASSA_SECRET_KEY, apiBase: config.YOOKASSA_API_BASE }),
+              checkIp: config.YOOKASSA_CHECK_IP,
+              ...paymentNotices,
+            }
           : undefined,
       });
       await app.listen({ port: config.API_PORT, host: '0.0.0.0' });

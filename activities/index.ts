@@ -8,7 +8,7 @@ import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
-import { createPaymentActivities } from './payments';
+import { createPaymentActivities, type PaymentLinkMaker } from './payments';
 import { createScenarioActivities } from './scenario';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
@@ -25,7 +25,9 @@ export type ActivityDeps = LeadsDeps &
     /** Campaign messages per second across every worker (BROADCAST_RATE_PER_SECOND, default 25), paced through Postgres. */
     broadcastRatePerSecond?: number;
     /** See `CampaignDeps`. */
-    leadQueryTimeoutMs?: number };
+    leadQueryTimeoutMs?: number;
+    /** Payment pages made through a provider's API for products without their own link (YooKassa). */
+    paymentLinks?: PaymentLinkMaker };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {

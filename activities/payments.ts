@@ -31,6 +31,7 @@ import {
   markOrderFailed,
   markOrderPaid,
   markOrderSent,
+  nextOrderId,
   type PaidVia,
 } from '../db/orders';
 import { findPaymentFlag } from '../db/payment-flags';
@@ -78,11 +79,21 @@ const ERASED_CUSTOMER = 'данные удалены по /reset';
 const badOrder = (message: string) => ApplicationFailure.nonRetryable(message, PaymentFailure.badOrder);
 
 /**
+ * Makes a payment page for an order whose product has no link of its own (YooKassa through its API,
+ * api/payments/yookassa-links.ts). The same order id again must give the same page.
+ */
+export interface PaymentLinkMaker {
+  /** Named in the log and in a refusal. */
+  provider: string;
+  create(order: { orderId: number; amount: number; currency: string; description: string }): Promise<string>;
+}
+
+/**
  * Creates the order and returns the payment workflow's input. The amount comes from the catalogue
  * (a third of the price for an instalment), except for a manager's manual order. A request that
  * cannot become an order fails with a non-retryable BadOrderRequest naming the problem.
  */
-export async function createOrder(db: Db, logger: Logger, request: OrderRequest): Promise<PaymentInput> {
+export async function createOrder(db: Db, logger: Logger, request: OrderRequest, links?: PaymentLinkMaker): Promise<PaymentInput> {
   const lead = await findLeadByTelegramId(db, request.telegramUserId);
   if (!lead) throw badOrder(`no lead with Telegram id ${request.telegramUserId}`);
   const product = await findProductByCode(db, request.productCode);
@@ -91,6 +102,8 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
   let currency: string;
   let link: string | undefined;
   let instalments: number[] | undefined;
+  /** Set when the provider makes this order's page: the order's id is taken first, it keys the provider's payment. */
+  let made: { id: number; url: string } | undefined;
   if (request.type === 'manual') {
     if (request.method !== 'link') throw badOrder('a manual order is paid by a personal link');
     if (!request.amount || !(request.amount > 0)) throw badOrder('a manual order needs a positive amount');
@@ -102,8 +115,10 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
     if (request.type === 'instalment') instalments = instalmentAmounts(product.starsPrice, STARS_CURRENCY);
   } else {
     link = product.paymentLinks[request.type];
-    if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
     [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
+    // A provider page is one payment of one amount: later instalments would need pages of their own.
+    if (!link && links && request.type === 'full') made = await providerPage(db, logger, links, { amount, currency, productName: product.name });
+    else if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
     if (request.type === 'instalment') instalments = instalmentAmounts(product.price, product.currency);
   }
   const base = link;
@@ -114,7 +129,8 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
     method: request.method,
     amount,
     currency,
-    paymentUrl: base ? (id) => orderPaymentUrl(base, id) : undefined,
+    paymentUrl: made ? () => made.url : base ? (id) => orderPaymentUrl(base, id) : undefined,
+    id: made?.id,
     createdBy: request.createdBy,
     instalments,
   });
@@ -135,8 +151,26 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest)
   };
 }
 
+/** An order id taken ahead of the order, and the provider's page for it; a provider that cannot make one refuses the order. */
+async function providerPage(
+  db: Db,
+  logger: Logger,
+  links: PaymentLinkMaker,
+  order: { amount: number; currency: string; productName: string },
+): Promise<{ id: number; url: string }> {
+  const id = await nextOrderId(db);
+  try {
+    const url = await links.create({ orderId: id, amount: order.amount, currency: order.currency, description: `${order.productName}, заказ №${id}` });
+    return { id, url };
+  } catch (error) {
+    logger.error({ err: error, orderId: id, provider: links.provider }, 'payment page not made');
+    // Not retried: the lead hears the option is unavailable and a manager takes over.
+    throw badOrder(`${links.provider} could not make a payment page: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** Orders in Postgres and the payment messages (links, Stars invoices, reminders, onboarding). */
-export function createPaymentActivities(deps: TelegramDeps) {
+export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: PaymentLinkMaker }) {
   const { db, api, logger } = deps;
   const telegram = createTelegramActivities(deps);
 
@@ -201,7 +235,7 @@ export function createPaymentActivities(deps: TelegramDeps) {
      * Creates the order and returns the payment workflow's input. The amount comes from the
      * catalogue (a third of the price for an instalment), except for a manager's manual order.
      */
-    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request),
+    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request, deps.paymentLinks),
 
     /**
      * One payment message to the lead, about payment `instalment` (default 1) of the order; the offer,

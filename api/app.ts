@@ -12,6 +12,9 @@ import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
 import { metricsRoutes } from './metrics-routes';
 import { paymentWebhookRoutes, type PaymentWebhookDeps } from './payment-webhook-routes';
+import { cloudPaymentsRoutes, type CloudPaymentsDeps } from './payments/cloudpayments-routes';
+import { prodamusRoutes, type ProdamusDeps } from './payments/prodamus-routes';
+import { yooKassaRoutes, type YooKassaDeps } from './payments/yookassa-routes';
 import { telegramWebhookRoutes } from './telegram-webhook-routes';
 
 export interface ApiDeps {
@@ -22,6 +25,10 @@ export interface ApiDeps {
   webhook?: { bot: Bot<BotContext>; secretToken: string };
   /** Present when PAYMENT_WEBHOOK_SECRET is set: the payment provider's webhook. */
   payments?: PaymentWebhookDeps;
+  /** Present when the provider's secret settings are: its notifications (api/payments/). */
+  cloudPayments?: CloudPaymentsDeps;
+  prodamus?: ProdamusDeps;
+  yooKassa?: YooKassaDeps;
   /** `/analytics`, its CSV exports and the web dashboard. */
   analytics?: AnalyticsDeps;
   /** `/campaigns`: broadcasts through the api. */
@@ -71,6 +78,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.register(metricsRoutes, { metrics: deps.metrics, token: deps.metricsToken });
   if (deps.webhook) app.register(telegramWebhookRoutes, deps.webhook);
   if (deps.payments) app.register(paymentWebhookRoutes, deps.payments);
+  if (deps.cloudPayments) app.register(cloudPaymentsRoutes, deps.cloudPayments);
+  if (deps.prodamus) app.register(prodamusRoutes, deps.prodamus);
+  if (deps.yooKassa) app.register(yooKassaRoutes, deps.yooKassa);
   if (deps.analytics) {
     app.register(analyticsRoutes, deps.analytics);
     app.register(dashboardRoutes);

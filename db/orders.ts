@@ -57,11 +57,14 @@ export async function insertOrder(
     createdBy?: number;
     /** An instalment order: the amount of each of its payments (the first is `amount`). */
     instalments?: number[];
+    /** An id taken ahead with `nextOrderId` (a provider's payment was made for it first). */
+    id?: number;
   },
 ): Promise<OrderRow> {
   return db.transaction(async (trx) => {
     const [row] = await trx('orders')
       .insert({
+        ...(order.id !== undefined && { id: order.id }),
         lead_id: order.leadId,
         product_id: order.productId,
         type: order.type,
@@ -76,6 +79,12 @@ export async function insertOrder(
     const [withUrl] = await trx('orders').where({ id: row.id }).update({ payment_url: order.paymentUrl(Number(row.id)) }).returning('*');
     return withUrl as OrderRow;
   });
+}
+
+/** The id the next order would get, taken now (for a provider payment keyed by it before the order exists). */
+export async function nextOrderId(db: Knex): Promise<number> {
+  const { rows } = await db.raw(`select nextval(pg_get_serial_sequence('orders', 'id')) as id`);
+  return Number(rows[0].id);
 }
 
 export async function findOrder(db: Knex, orderId: number): Promise<OrderRow | undefined> {
@@ -184,7 +193,14 @@ export type WebhookOutcome =
   /** Another payment id for a payment already handed to the workflow: a second charge. */
   | 'second_payment'
   | 'paid'
-  | 'failed';
+  | 'failed'
+  /** A provider asked before taking the money (CloudPayments Check): payable, or refused with its code. */
+  | 'check_accepted'
+  | 'check_refused'
+  /** A signed notice that moves no money (a two-stage hold, an event we do not act on). */
+  | 'ignored'
+  /** A refund made at the provider (YooKassa refund.succeeded): flagged for the managers. */
+  | 'refund_noted';
 
 /** Every payment webhook is recorded, refused ones too. */
 export async function recordPaymentWebhook(

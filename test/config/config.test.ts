@@ -50,6 +50,29 @@ describe('configuration', () => {
     expect([config.PAYMENT_WEBHOOK_SECRET, config.DASHBOARD_TOKEN, config.METRICS_TOKEN]).toEqual(['a-long-provider-secret', 'a-long-dashboard-token', 'a-long-metrics-token']);
   });
 
+  it('payment providers: each route only with its secret; malformed settings are refused at start; YooKassa needs its shop id and key together', () => {
+    const none = loadConfig({});
+    expect([none.CLOUDPAYMENTS_API_SECRET, none.PRODAMUS_SECRET_KEY, none.YOOKASSA_SHOP_ID, none.YOOKASSA_SECRET_KEY]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([none.YOOKASSA_API_BASE, none.YOOKASSA_CHECK_IP]).toEqual(['https://api.yookassa.ru/v3', true]);
+    expect(problemsOf({ CLOUDPAYMENTS_API_SECRET: 'short', PRODAMUS_SECRET_KEY: 'has spaces in the middle of it' }).map((p) => p.split(':')[0])).toEqual([
+      'CLOUDPAYMENTS_API_SECRET',
+      'PRODAMUS_SECRET_KEY',
+    ]);
+    expect(problemsOf({ YOOKASSA_SHOP_ID: '506751' })).toEqual([expect.stringMatching(/^YOOKASSA_SECRET_KEY: YooKassa needs both/)]);
+    expect(problemsOf({ YOOKASSA_SECRET_KEY: 'live_0123456789abcdef' })).toEqual([expect.stringMatching(/^YOOKASSA_SHOP_ID: YooKassa needs both/)]);
+    expect(problemsOf({ YOOKASSA_SHOP_ID: 'shop-1', YOOKASSA_SECRET_KEY: 'password123' }).map((p) => p.split(':')[0])).toEqual(['YOOKASSA_SHOP_ID', 'YOOKASSA_SECRET_KEY']);
+    expect(problemsOf({ YOOKASSA_CHECK_IP: 'maybe' }).map((p) => p.split(':')[0])).toEqual(['YOOKASSA_CHECK_IP']);
+    expect(problemsOf({ YOOKASSA_API_BASE: 'ftp://api.yookassa.ru' }).map((p) => p.split(':')[0])).toEqual(['YOOKASSA_API_BASE']);
+    const config = loadConfig({
+      CLOUDPAYMENTS_API_SECRET: '0123456789abcdef0123456789abcdef',
+      PRODAMUS_SECRET_KEY: 'a6f1e0b9c2d34e5f8a7b6c5d4e3f2a1b',
+      YOOKASSA_SHOP_ID: '506751',
+      YOOKASSA_SECRET_KEY: 'live_0123456789abcdef',
+      YOOKASSA_CHECK_IP: 'off',
+    });
+    expect([config.YOOKASSA_SHOP_ID, config.YOOKASSA_SECRET_KEY, config.YOOKASSA_CHECK_IP]).toEqual(['506751', 'live_0123456789abcdef', false]);
+  });
+
   it('a webhook needs its secret', () => {
     expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com' })).toEqual([expect.stringMatching(/^TELEGRAM_WEBHOOK_SECRET: required/)]);
     expect(problemsOf({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com', TELEGRAM_WEBHOOK_SECRET: 'short' })).toEqual([
