@@ -384,12 +384,16 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       const flag = await findPaymentFlag(db, request.flagId);
       if (!flag) throw ApplicationFailure.nonRetryable(`no payment flag ${request.flagId}`, PaymentFailure.badOrder);
       const payment = flag.payload ?? {};
-      const text = fillPaymentText(PAYMENT_STAFF_TEXTS.unmatched, {
-        amount: formatAmount(Number(payment.total_amount ?? 0), String(payment.currency ?? STARS_CURRENCY)),
-        payer: flag.payer_telegram_id ?? '?',
-        payload: String(payment.invoice_payload ?? '').slice(0, 128),
-        charge: flag.payment_ref ?? '?',
-      });
+      // Stars can be returned from the bot; a provider's money only in the provider's account.
+      const text =
+        payment.telegram_payment_charge_id === undefined
+          ? fillPaymentText(PAYMENT_STAFF_TEXTS.unmatchedProvider, { reason: flag.reason })
+          : fillPaymentText(PAYMENT_STAFF_TEXTS.unmatched, {
+              amount: formatAmount(Number(payment.total_amount ?? 0), String(payment.currency ?? STARS_CURRENCY)),
+              payer: flag.payer_telegram_id ?? '?',
+              payload: String(payment.invoice_payload ?? '').slice(0, 128),
+              charge: flag.payment_ref ?? '?',
+            });
       const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: null, text });
       logger.warn({ flagId: request.flagId, delivered: result.delivered }, 'managers told about money for no known order');
       return { delivered: result.delivered };

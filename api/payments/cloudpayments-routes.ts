@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordPaymentWebhook, type WebhookOutcome } from '../../db/orders';
 import { amountsMatch } from '../../domain/payments/payments';
+import { flagMoneyForNoOrder } from './money-for-no-order';
 import { applyPaymentNotice, noticeTarget, type PaymentNoticeDeps } from './payment-notice';
 import { headerOf, holdsNul, keepRawBodies, mediaTypeOf, parseAmount, parseOrderId, rawBodyOf, sameBytes } from './raw-body';
 
@@ -103,6 +104,9 @@ export async function cloudPaymentsRoutes(app: FastifyInstance, deps: CloudPayme
     if (orderId === null) {
       await record('unknown_order', { providerEventId: paymentId });
       log.warn({ invoiceId: fields.InvoiceId, transactionId }, 'CloudPayments notification without our order number');
+      if (kind === 'pay' && (fields.Status === undefined || fields.Status === 'Completed')) {
+        await flagMoneyForNoOrder(deps, { via: 'cloudpayments', paymentId, amount, currency, orderRef: fields.InvoiceId, payload: providerPayload });
+      }
       return reply.code(200).send({ code: 0 });
     }
     // A two-stage payment is only held (Status=Authorized): the money is not ours until it is confirmed.

@@ -5,6 +5,7 @@ import type { PaymentWorkflowsPort } from '../../bot/payments/payment-workflows'
 import { findInstalment, type InstalmentRow } from '../../db/instalments';
 import { failureEventSeen, findOrder, flagOrder, otherPaymentHandedOver, recordPaymentWebhook, type OrderRow, type WebhookOutcome } from '../../db/orders';
 import { isPayable, webhookVerdict, type PaymentTarget } from '../../domain/payments/payments';
+import { flagMoneyForNoOrder } from './money-for-no-order';
 
 /**
  * What a payment notification says, whoever sent it: our own webhook format or a provider's
@@ -86,8 +87,12 @@ export async function applyPaymentNotice(deps: PaymentNoticeDeps, notice: Paymen
   const found = await noticeTarget(deps.db, notice.orderId, n);
   const text = request.body;
   if (!found) {
-    await recordPaymentWebhook(deps.db, { outcome: 'unknown_order', body: text, remoteAddress: request.remoteAddress });
+    await recordPaymentWebhook(deps.db, { outcome: 'unknown_order', body: text, remoteAddress: request.remoteAddress, providerEventId: notice.paymentId });
     log.warn({ orderId: notice.orderId }, 'payment webhook for an unknown order');
+    if (notice.status === 'paid') {
+      const paymentId = notice.paymentId ?? createHash('sha256').update(request.rawBody).digest('hex').slice(0, 16);
+      await flagMoneyForNoOrder(deps, { via: notice.providerPayload.provider === undefined ? 'webhook' : String(notice.providerPayload.provider), paymentId, amount: notice.amount, currency: notice.currency, orderRef: String(notice.orderId), payload: notice.providerPayload });
+    }
     return { result: 'unknown_order' };
   }
   const orderId = Number(found.order.id);

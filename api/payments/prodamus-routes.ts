@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordPaymentWebhook, type WebhookOutcome } from '../../db/orders';
+import { flagMoneyForNoOrder } from './money-for-no-order';
 import { applyPaymentNotice, type PaymentNoticeDeps } from './payment-notice';
 import { phpFormFields, prodamusSignature, type PhpArray } from './prodamus-sign';
 import { headerOf, holdsNul, keepRawBodies, mediaTypeOf, parseAmount, parseOrderId, rawBodyOf, sameBytes } from './raw-body';
@@ -61,6 +62,10 @@ export async function prodamusRoutes(app: FastifyInstance, deps: ProdamusDeps): 
     if (orderId === null) {
       await record('unknown_order', { providerEventId: paymentId });
       log.warn({ orderNum: fields.order_num, paymentId }, 'Prodamus notification without our order number');
+      if (status === 'success') {
+        const currency = (text(fields, 'currency') ?? 'RUB').toUpperCase();
+        await flagMoneyForNoOrder(deps, { via: 'prodamus', paymentId, amount, currency, orderRef: text(fields, 'order_num'), payload: { ...fields, provider: 'prodamus' } });
+      }
       return reply.code(200).send({ result: 'unknown_order' });
     }
     if (status !== 'success' && !FAILED_STATUSES.includes(status)) {

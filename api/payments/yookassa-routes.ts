@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { flagOrder, recordPaymentWebhook } from '../../db/orders';
 import { formatAmount } from '../../domain/payments/payments';
+import { flagMoneyForNoOrder } from './money-for-no-order';
 import { applyPaymentNotice, noticeTarget, type PaymentNoticeDeps } from './payment-notice';
 import { holdsNul, keepRawBodies, parseAmount, parseOrderId, rawBodyOf } from './raw-body';
 import { YooKassaApiError, type YooKassaApi, type YooKassaPayment } from './yookassa-api';
@@ -101,6 +102,10 @@ export async function yooKassaRoutes(app: FastifyInstance, deps: YooKassaDeps): 
     if (orderId === null) {
       await recordPaymentWebhook(deps.db, { outcome: 'unknown_order', body: recorded, remoteAddress: request.ip, providerEventId: payment.id });
       log.warn({ paymentId: payment.id }, 'YooKassa payment without our order number in its metadata');
+      if (event === 'payment.succeeded') {
+        const money = { amount: parseAmount(payment.amount.value), currency: payment.amount.currency };
+        await flagMoneyForNoOrder(deps, { via: 'yookassa', paymentId: payment.id, ...money, payload: { ...payment, provider: 'yookassa' } });
+      }
       return reply.code(200).send({ result: 'unknown_order' });
     }
     const notice = {

@@ -61,6 +61,8 @@ export const PAYMENT_STAFF_TEXTS = {
   /** The same money, for an order that was paid and fulfilled: this charge is one too many. */
   paidTwice: '🚨 Деньги пришли по закрытому заказу №{order} («{product}», лид {lead}): {reason}. Заказ уже оплачен и выполнен, это лишний платёж — проверьте и верните его.',
   /** Stars money for no order we know; the charge id is what /refund_charge takes. */
+  /** A provider's money for no order we know: found and returned in the provider's account. */
+  unmatchedProvider: '🚨 Пришли деньги без известного заказа: {reason}. Заказ не выполнен — найдите платёж в кабинете платёжной системы и верните его или выдайте доступ вручную.',
   unmatched: '🚨 Пришла оплата {amount} без известного заказа (плательщик id {payer}, счёт «{payload}»). Заказ не выполнен — разберитесь с клиентом; вернуть деньги: /refund_charge {charge}',
 } as const;
 

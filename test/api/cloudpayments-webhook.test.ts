@@ -152,6 +152,21 @@ describe('POST /payments/cloudpayments/webhook', () => {
     expect(h.texts(lead).some((t) => t.includes('Оплата получена'))).toBe(false);
   });
 
+  it('Pay naming no order of ours (an invoice made by hand in the dashboard): flagged once, the managers told where to return it, {"code":0}', async () => {
+    const transaction = String(Date.now() % 1_000_000_000);
+    const body = pay(0, { InvoiceId: 'ручной счёт', TransactionId: transaction });
+    const told = () => h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`payment ${transaction}`));
+    await (await h.worker()).runUntil(async () => {
+      expect(await notify('pay', body)).toEqual({ status: 200, body: { code: 0 } });
+      await h.fake.waitFor(() => told().length === 1);
+      expect(await notify('pay', body)).toEqual({ status: 200, body: { code: 0 } });
+      await h.env.client.workflow.getHandle(`payment-unmatched-cloudpayments-${transaction}`).result();
+    });
+    expect(told()).toEqual([expect.stringContaining('paid 4900 RUB (cloudpayments')]);
+    expect(told()[0]).toContain('кабинете платёжной системы');
+    expect(await payments.db('payment_flags').where({ payment_ref: transaction }).select('order_id')).toEqual([{ order_id: null }]);
+  });
+
   it('a held two-stage payment (Status=Authorized) is recorded and answered {"code":0} but pays nothing yet', async () => {
     const { input } = await rubOrder();
     expect(await notify('pay', pay(input.orderId, { Status: 'Authorized' }))).toEqual({ status: 200, body: { code: 0 } });

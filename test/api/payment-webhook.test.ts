@@ -3,7 +3,7 @@ import pino from 'pino';
 import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import { PAYMENT_WEBHOOK_PATH, paymentSignature } from '../../api/payment-webhook-routes';
-import { useLeadHarness } from '../support/lead-harness';
+import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
 import { PaymentWorkflows } from '../../bot/payments/payment-workflows';
 
@@ -77,10 +77,33 @@ describe('POST /payments/webhook', () => {
     expect(missing.json().error).toMatch(/amount/);
   });
 
-  it('answers 404 to an unknown order', async () => {
-    const response = await post(JSON.stringify({ order_id: 987654321, status: 'paid', amount: 290, currency: 'USD' }));
+  it('answers 404 to an unknown order; money it says was paid is flagged once and the managers are told', async () => {
+    const paymentId = `p-nobody-${Date.now()}`;
+    const body = JSON.stringify({ order_id: 987654321, status: 'paid', amount: 290, currency: 'USD', payment_id: paymentId });
+    for (let delivery = 0; delivery < 2; delivery++) {
+      const response = await post(body); // the provider delivers it again after the 404
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toEqual({ error: 'unknown order 987654321' });
+    }
+    const flags = await payments.db('payment_flags').where({ payment_ref: paymentId });
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toMatchObject({ order_id: null, reason: `paid 290 USD (webhook, payment ${paymentId}) for order "987654321": no such order` });
+    const notice = h.env.client.workflow.getHandle(`payment-unmatched-webhook-${paymentId}`);
+    expect((await notice.describe()).type).toBe('unmatchedPaymentWorkflow');
+
+    // The notice names the money and where to return it (a provider's money goes back in its account).
+    await h.activities({ db: payments.db }).notifyManagersAboutUnmatchedPayment({ flagId: Number(flags[0].id), outboundId: `unmatched-${paymentId}` });
+    const told = h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(paymentId));
+    expect(told).toEqual([expect.stringContaining('найдите платёж в кабинете платёжной системы')]);
+    await notice.terminate('test finished');
+  });
+
+  it('a failed payment for an unknown order is recorded, and nothing is flagged', async () => {
+    const paymentId = `p-failed-${Date.now()}`;
+    const response = await post(JSON.stringify({ order_id: 987654322, status: 'failed', amount: 290, currency: 'USD', payment_id: paymentId }));
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ error: 'unknown order 987654321' });
+    expect(await payments.db('payment_flags').where({ payment_ref: paymentId })).toHaveLength(0);
+    expect(await payments.db('payment_webhooks').where({ provider_event_id: paymentId }).pluck('outcome')).toEqual(['unknown_order']);
   });
 
   it('flags an amount that does not match the order for a manager and does not fulfil it', async () => {
