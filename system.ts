@@ -218,6 +218,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
+        whoami: { db, logger },
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
         antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT },
