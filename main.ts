@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { lineScrubber } from './log-redaction';
 import { ConfigError, configuredSecrets, loadConfig, requireBotToken } from './config';
@@ -6,6 +6,7 @@ import { createLogger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { DEV_SERVER_RETENTION_MS, startDevServer, type DevServer } from './scripts/dev-server';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
+import { DatabaseUnusableError } from './db/database-errors';
 import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
 
@@ -20,9 +21,6 @@ const USAGE = `usage: tsx main.ts <command>
 
 /** A command line that cannot be run as typed. */
 class UsageError extends Error {}
-
-const DEV_SERVER_PORT = 7233;
-const DEV_SERVER_UI_PORT = 8233;
 
 async function main(argv: string[]): Promise<void> {
   const [command, sub] = argv;
@@ -52,27 +50,34 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'api' || config.TELEGRAM_WEBHOOK_URL) requireBotToken(config);
   checkScenarios();
   let devServer: DevServer | undefined;
-  let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEV_SERVER_PORT}`;
-  if (command === 'start') {
-    if (!config.TEMPORAL_ADDRESS) {
-      devServer = await startDevServer({
-        cliPath: temporalCliPath(),
-        port: DEV_SERVER_PORT,
-        uiPort: DEV_SERVER_UI_PORT,
-        dbFile: join(process.cwd(), 'data', 'temporal.db'),
-        namespace: config.TEMPORAL_NAMESPACE,
-        retentionMs: DEV_SERVER_RETENTION_MS,
-      });
-      temporalAddress = devServer.address;
-      logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${DEV_SERVER_UI_PORT}` }, 'temporal dev server running');
-    }
-    await migrate(config, logger);
-  }
-
-  const system = await startSystem({ config, logger, temporalAddress, parts: parts[command] }).catch(async (error) => {
+  let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
+  // Whatever start-up fails on (a migration above all), the servers it started stop with it, so the
+  // next start does not find their ports busy.
+  const stopStarted = async () => {
     await devServer?.stop();
+  };
+  let system: Awaited<ReturnType<typeof startSystem>>;
+  try {
+    if (command === 'start') {
+      if (!config.TEMPORAL_ADDRESS) {
+        devServer = await startDevServer({
+          cliPath: temporalCliPath(),
+          port: config.TEMPORAL_DEV_SERVER_PORT,
+          uiPort: config.TEMPORAL_UI_PORT,
+          dbFile: join(resolve(config.DATA_DIR), 'temporal.db'),
+          namespace: config.TEMPORAL_NAMESPACE,
+          retentionMs: DEV_SERVER_RETENTION_MS,
+        });
+        temporalAddress = devServer.address;
+        logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'temporal dev server running');
+      }
+      await migrate(config, logger);
+    }
+    system = await startSystem({ config, logger, temporalAddress, parts: parts[command] });
+  } catch (error) {
+    await stopStarted();
     throw error;
-  });
+  }
   if (command === 'bot' && config.TELEGRAM_WEBHOOK_URL) {
     // Webhook mode: registering the webhook is the bot's whole job; the api receives the updates.
     await system.stop();
@@ -84,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await system.stop();
-    await devServer?.stop();
+    await stopStarted();
     logger.info('stopped');
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -102,7 +107,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`usage: ${error.message}`);
     process.exit(2);
   }
-  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError) {
+  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError || error instanceof DatabaseUnusableError) {
     console.error(`cannot start: ${error.message}`);
   } else {
     // A failed start-up call to Telegram can quote the URL with the token: scrubbed like every log line.

@@ -22,6 +22,7 @@ import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
 import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
+import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
@@ -59,10 +60,10 @@ export interface SystemOptions {
 
 /** Creates the database if needed and applies pending migrations. */
 export async function migrate(config: Config, logger: Logger): Promise<void> {
-  await ensureDatabase(config.DATABASE_URL);
+  await explainingDatabaseErrors(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL));
   const db = createDb(config.DATABASE_URL);
   try {
-    const applied = await migrateLatest(db);
+    const applied = await explainingDatabaseErrors(config.DATABASE_URL, () => migrateLatest(db));
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     const seeded = await seedCatalogue(db);
     if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
