@@ -42,7 +42,8 @@ export const configSchema = z
       z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
     ),
     ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
-    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/sales'),
+    // Unset: `npm start`, `npm run migrate` and `materials import` run an embedded PostgreSQL (DATA_DIR/postgres).
+    DATABASE_URL: optionalString,
     TEMPORAL_ADDRESS: optionalString,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('sales'),
@@ -132,6 +133,17 @@ export function requireBotToken(config: Config): string {
   return config.TELEGRAM_BOT_TOKEN;
 }
 
+/** The database of a process that needs one; only `npm start` and `migrate` run the embedded one when unset. */
+export function requireDatabaseUrl(config: Pick<Config, 'DATABASE_URL'>): string {
+  if (!config.DATABASE_URL) {
+    throw new ConfigError([
+      'DATABASE_URL: not set. `npm start` runs an embedded PostgreSQL without it; the worker, bot and api run as ' +
+        'separate processes need the address of a shared one, e.g. postgres://user:password@127.0.0.1:5432/sales',
+    ]);
+  }
+  return config.DATABASE_URL;
+}
+
 /**
  * Tracked broadcast links (`/c/...` on the api) are signed so click counts cannot be forged. The
  * secret is CLICK_SIGNING_SECRET, or one derived from the bot token, which every process has.
@@ -156,7 +168,8 @@ export function configuredSecrets(config: Config): (string | undefined)[] {
   ];
 }
 
-function databasePassword(url: string): string | undefined {
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
   try {
     return decodeURIComponent(new URL(url).password) || undefined;
   } catch {

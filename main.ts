@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { lineScrubber } from './log-redaction';
-import { ConfigError, configuredSecrets, loadConfig, requireBotToken } from './config';
-import { createLogger } from './logging';
+import { ConfigError, configuredSecrets, loadConfig, requireBotToken, type Config } from './config';
+import { createLogger, type Logger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { DEV_SERVER_RETENTION_MS, startDevServer, type DevServer } from './scripts/dev-server';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './scripts/embedded-postgres';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
-import { DatabaseUnusableError } from './db/database-errors';
+import { DatabaseUnusableError, safeUrl } from './db/database-errors';
 import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
 
@@ -16,22 +17,42 @@ const USAGE = `usage: tsx main.ts <command>
   bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
   api              the HTTP api (/health, /metrics, the Telegram webhook)
   migrate          create the database if needed and apply migrations
+                   (start, migrate and materials import run an embedded PostgreSQL when DATABASE_URL is unset)
   scenarios check [file...]  validate the scenario files (default: the shipped ones)
   materials import <file> [key-prefix]  delta-sync the materials catalogue from a CSV or JSON export of the sheet`;
 
 /** A command line that cannot be run as typed. */
 class UsageError extends Error {}
 
+/**
+ * Without DATABASE_URL, the embedded PostgreSQL in DATA_DIR/postgres, started for this command and
+ * stopped with it; the config and logger that come back point at it (its password scrubbed).
+ */
+async function database(config: Config, logger: Logger): Promise<{ config: Config; logger: Logger; stop(): Promise<void> }> {
+  if (config.DATABASE_URL) return { config, logger, stop: async () => undefined };
+  const dir = join(resolve(config.DATA_DIR), 'postgres');
+  const embedded = await startEmbeddedPostgres({ dir, onLog: (message) => logger.info(message) });
+  const withDb = { ...config, DATABASE_URL: embedded.url };
+  const scrubbing = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(withDb) });
+  scrubbing.info({ url: safeUrl(embedded.url), dir }, 'embedded PostgreSQL running (DATABASE_URL is not set)');
+  return { config: withDb, logger: scrubbing, stop: () => embedded.stop() };
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub] = argv;
-  const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
+  let config = loadConfig();
+  let logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
 
-  if (command === 'migrate') return migrate(config, logger);
-  if (command === 'materials' && sub === 'import') {
+  if (command === 'migrate' || (command === 'materials' && sub === 'import')) {
     const [file, scope] = argv.slice(2);
-    if (!file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
-    console.log(formatImportReport(await importMaterials(config, file, scope)));
+    if (command === 'materials' && !file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
+    const db = await database(config, logger);
+    try {
+      if (command === 'migrate') await migrate(db.config, db.logger);
+      else console.log(formatImportReport(await importMaterials(db.config, file, scope)));
+    } finally {
+      await db.stop();
+    }
     return;
   }
   if (command === 'scenarios' && sub === 'check') {
@@ -53,12 +74,17 @@ async function main(argv: string[]): Promise<void> {
   let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
   // Whatever start-up fails on (a migration above all), the servers it started stop with it, so the
   // next start does not find their ports busy.
+  let stopDatabase = async () => undefined as void;
   const stopStarted = async () => {
     await devServer?.stop();
+    await stopDatabase();
   };
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
     if (command === 'start') {
+      const db = await database(config, logger);
+      ({ config, logger } = db);
+      stopDatabase = db.stop;
       if (!config.TEMPORAL_ADDRESS) {
         devServer = await startDevServer({
           cliPath: temporalCliPath(),
@@ -107,7 +133,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`usage: ${error.message}`);
     process.exit(2);
   }
-  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError || error instanceof DatabaseUnusableError) {
+  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError || error instanceof DatabaseUnusableError || error instanceof EmbeddedPostgresError) {
     console.error(`cannot start: ${error.message}`);
   } else {
     // A failed start-up call to Telegram can quote the URL with the token: scrubbed like every log line.

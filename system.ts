@@ -21,7 +21,7 @@ import { warnAboutStaffAccess } from './bot/staff-access';
 import { findDraft, findPendingDraftByMessage } from './db/llm-drafts';
 import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
 import { draftDecisionSignal, leadWorkflowId } from './workflows/lead-conversation/contract';
-import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
+import { broadcastTaskQueue, clickTracking, requireBotToken, requireDatabaseUrl, type Config } from './config';
 import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
@@ -60,10 +60,11 @@ export interface SystemOptions {
 
 /** Creates the database if needed and applies pending migrations. */
 export async function migrate(config: Config, logger: Logger): Promise<void> {
-  await explainingDatabaseErrors(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL));
-  const db = createDb(config.DATABASE_URL);
+  const url = requireDatabaseUrl(config);
+  await explainingDatabaseErrors(url, () => ensureDatabase(url));
+  const db = createDb(url);
   try {
-    const applied = await explainingDatabaseErrors(config.DATABASE_URL, () => migrateLatest(db));
+    const applied = await explainingDatabaseErrors(url, () => migrateLatest(db));
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     const seeded = await seedCatalogue(db);
     if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
@@ -78,7 +79,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
  */
 export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
   const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file, 'utf8'));
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(requireDatabaseUrl(config));
   try {
     return await syncMaterials(db, rows, { source: basename(file), scope, errors });
   } finally {
@@ -122,7 +123,7 @@ export function checkScenarios(): string[] {
 export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle }: SystemOptions): Promise<RunningSystem> {
   const stops: (() => Promise<unknown>)[] = [];
   const running: Promise<unknown>[] = [];
-  const db: Db = createDb(config.DATABASE_URL);
+  const db: Db = createDb(requireDatabaseUrl(config));
   stops.push(() => db.destroy());
   const stop = async () => {
     for (const step of stops.reverse()) await step().catch((error) => logger.error({ err: String(error) }, 'shutdown step failed'));

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +22,10 @@ function answers(port: number): Promise<boolean> {
 }
 
 /** `npm start` with its own dev server ports and data folder; resolves with the exit code and output. */
-async function startFailing(databaseUrl: string): Promise<{ code: number | null; output: string; ports: number[] }> {
+async function startFailing(databaseUrl: string, extra: Record<string, string> = {}): Promise<{ code: number | null; output: string; ports: number[]; dataDir: string }> {
   const ports = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), 'first-run-'));
+  chmodSync(dataDir, 0o755); // the embedded PostgreSQL's user must reach it when we are root
   const app = startApp(['start'], {
     TELEGRAM_BOT_TOKEN: '654321:E2E-token-for-a-bot-that-never-starts',
     TELEGRAM_API_ROOT: 'http://127.0.0.1:1',
@@ -31,11 +33,12 @@ async function startFailing(databaseUrl: string): Promise<{ code: number | null;
     TEMPORAL_ADDRESS: '',
     TEMPORAL_DEV_SERVER_PORT: String(ports[0]),
     TEMPORAL_UI_PORT: String(ports[1]),
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'first-run-')),
+    DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
+    ...extra,
   });
   const code = await new Promise<number | null>((resolve) => app.child.once('exit', resolve));
-  return { code, output: app.output(), ports };
+  return { code, output: app.output(), ports, dataDir };
 }
 
 describe('a start that fails stops what it started', () => {
@@ -63,5 +66,14 @@ describe('a start that fails stops what it started', () => {
     expect(output).toMatch(/Migration table is already locked/);
     expect(await answers(ports[0])).toBe(false);
     expect(await answers(ports[1])).toBe(false);
+  });
+
+  it('a start that fails after the embedded PostgreSQL came up (no Temporal CLI) stops it', async () => {
+    const { code, output, dataDir } = await startFailing('', { TEMPORAL_CLI_PATH: '/nowhere/temporal' });
+    expect(code).toBe(1);
+    expect(output).toContain('embedded PostgreSQL running');
+    expect(output.trim().split('\n').at(-1)).toMatch(/^cannot start: the Temporal CLI not found \(tried \/nowhere\/temporal\)/);
+    expect(existsSync(join(dataDir, 'postgres', 'pgdata', 'PG_VERSION'))).toBe(true);
+    expect(existsSync(join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'))).toBe(false);
   });
 });
