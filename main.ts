@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { lineScrubber } from './log-redaction';
-import { ConfigError, configuredSecrets, loadConfig, requireBotToken, type Config } from './config';
+import { ConfigError, configuredSecrets, loadConfig, requireBotToken, requireDatabaseUrl, type Config } from './config';
+import { createDb } from './db/knex';
+import { seedSandboxStaff, startSandbox, wantsSandbox, type Sandbox } from './sandbox/sandbox';
 import { createLogger, type Logger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { DEV_SERVER_RETENTION_MS, startDevServer, type DevServer } from './scripts/dev-server';
@@ -12,7 +14,8 @@ import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
 
 const USAGE = `usage: tsx main.ts <command>
-  start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset)
+  start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset;
+                   without TELEGRAM_BOT_TOKEN, or with SANDBOX=1, the sandbox: a web chat at /sandbox on API_PORT)
   worker           the Temporal worker (workflows and activities)
   bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
   api              the HTTP api (/health, /metrics, the Telegram webhook)
@@ -36,6 +39,16 @@ async function database(config: Config, logger: Logger): Promise<{ config: Confi
   const scrubbing = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(withDb) });
   scrubbing.info({ url: safeUrl(embedded.url), dir }, 'embedded PostgreSQL running (DATABASE_URL is not set)');
   return { config: withDb, logger: scrubbing, stop: () => embedded.stop() };
+}
+
+/** The sandbox's manager gets the manager role in the (migrated) database. */
+async function seedSandbox(config: Config): Promise<void> {
+  const db = createDb(requireDatabaseUrl(config));
+  try {
+    await seedSandboxStaff(db, config.ADMIN_TELEGRAM_IDS);
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -67,6 +80,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  // `npm start` without a token (or SANDBOX=1): the bot talks to a Telegram of its own, in the browser.
+  let sandbox: Sandbox | undefined;
+  if (command === 'start' && wantsSandbox(config)) {
+    sandbox = await startSandbox(config);
+    config = sandbox.config;
+    logger.info({ chat: `http://127.0.0.1:${config.API_PORT}/sandbox` }, 'sandbox: no TELEGRAM_BOT_TOKEN (or SANDBOX=1), the bot runs against a Telegram of its own; open the web chat');
+  }
   // Fail before starting anything when the token the worker and bot need is missing.
   if (command !== 'api' || config.TELEGRAM_WEBHOOK_URL) requireBotToken(config);
   checkScenarios();
@@ -78,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
   const stopStarted = async () => {
     await devServer?.stop();
     await stopDatabase();
+    await sandbox?.stop();
   };
   let system: Awaited<ReturnType<typeof startSystem>>;
   try {
@@ -98,8 +119,17 @@ async function main(argv: string[]): Promise<void> {
         logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'temporal dev server running');
       }
       await migrate(config, logger);
+      if (sandbox) await seedSandbox(config);
     }
-    system = await startSystem({ config, logger, temporalAddress, parts: parts[command] });
+    const page = sandbox && {
+      telegram: sandbox.telegram,
+      people: sandbox.people,
+      owners: config.ADMIN_TELEGRAM_IDS,
+      managersChatId: config.MANAGERS_CHAT_ID,
+      temporalUi: devServer ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : undefined,
+      namespace: config.TEMPORAL_NAMESPACE,
+    };
+    system = await startSystem({ config, logger, temporalAddress, parts: parts[command], sandbox: page });
   } catch (error) {
     await stopStarted();
     throw error;

@@ -7,6 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
+import type { SandboxPageDeps } from './sandbox/sandbox-routes';
 import { broadcastBatchSize, CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
@@ -56,6 +57,8 @@ export interface SystemOptions {
   temporalAddress: string;
   parts: Part[];
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The sandbox's web chat, served by the api. */
+  sandbox?: SandboxPageDeps;
 }
 
 /** Creates the database if needed and applies pending migrations. */
@@ -120,7 +123,7 @@ export function checkScenarios(): string[] {
  * Runs the chosen parts in this process: the worker (workflows and activities), the bot (long
  * polling, or the webhook route when TELEGRAM_WEBHOOK_URL is set), and the api.
  */
-export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle }: SystemOptions): Promise<RunningSystem> {
+export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle, sandbox }: SystemOptions): Promise<RunningSystem> {
   const stops: (() => Promise<unknown>)[] = [];
   const running: Promise<unknown>[] = [];
   const db: Db = createDb(requireDatabaseUrl(config));
@@ -263,6 +266,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         metricsToken: config.METRICS_TOKEN,
         clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
+        sandbox,
         payments: config.PAYMENT_WEBHOOK_SECRET
           ? { secret: config.PAYMENT_WEBHOOK_SECRET, db, logger, workflows: new PaymentWorkflows(temporal, config.TEMPORAL_TASK_QUEUE) }
           : undefined,

@@ -49,6 +49,12 @@ export interface FakeTelegramServerOptions {
   botUser?: Partial<Pick<User, 'id' | 'first_name' | 'username'>>;
   /** A global send limit with Telegram-like flood control (see `flood-control.ts`); none by default. */
   floodControl?: FloodControlOptions;
+  /**
+   * Where update and message ids start (default 0): a sandbox restarted on the same database must
+   * not hand out ids its leads' conversations already saw (they ignore a seen update_id).
+   */
+  firstUpdateId?: number;
+  firstMessageId?: number;
 }
 
 /** The methods that put a message in a chat: what Telegram's broadcast limit counts. */
@@ -100,6 +106,15 @@ function injectedError(failure: InjectedFailure): TelegramError {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** The bytes of each uploaded file, beside its recorded name and size (kept out of `RecordedCall.files`). */
+const uploadedBytes = new WeakMap<object, Buffer>();
+
+/** A message as the sandbox page shows it: what Telegram stored, by chat, in order. */
+export type ChatMessage = Record<string, unknown> & { message_id: number; chat: { id: number } };
+
+/** How long a chat action ("typing…") shows, as on Telegram: 5 seconds or until the next message. */
+const CHAT_ACTION_MS = 5000;
 const messageKey = (chatId: unknown, messageId: unknown) => `${String(chatId)}:${String(messageId)}`;
 
 export class FakeTelegramServer {
@@ -135,6 +150,13 @@ export class FakeTelegramServer {
   private readonly openPreCheckouts = new Set<string>();
   /** Stars payments by charge id, with who paid: only these can be refunded, each once. */
   private readonly starCharges = new Map<string, { userId: number; amount: number }>();
+  /** Files the bot uploaded, by file_id, with their bytes: the sandbox page offers them for download. */
+  private readonly sentFiles = new Map<string, { name: string; content: Buffer }>();
+  /** Group chats by id (every other chat is a private chat with the user of that id). */
+  private readonly groups = new Map<number, string>();
+  /** Per chat, until when its last chat action ("typing…") shows. */
+  private readonly actions = new Map<number, { action: string; until: number }>();
+  private readonly listeners = new Set<(chatId: number) => void>();
   private preCheckoutCounter = 0;
   private chargeCounter = 0;
   private readonly pushed = new Map<number, Update>();
@@ -142,6 +164,7 @@ export class FakeTelegramServer {
   private queue: Array<{ update: Update; redelivery: boolean }> = [];
   private waitingPoll?: (error?: TelegramError) => void;
   private lastUpdateId = 0;
+  private readonly firstMessageId: number;
   private fileCounter = 0;
   private callbackCounter = 0;
   private webhookUrl = '';
@@ -153,6 +176,8 @@ export class FakeTelegramServer {
     options: FakeTelegramServerOptions,
   ) {
     this.token = options.token;
+    this.lastUpdateId = options.firstUpdateId ?? 0;
+    this.firstMessageId = options.firstMessageId ?? 0;
     if (options.floodControl) this.floodControl = new FloodControl(options.floodControl);
     // A real token starts with the bot's id ("123456:AA..."); use it when there is one.
     const idFromToken = Number(options.token?.split(':')[0]);
@@ -245,30 +270,31 @@ export class FakeTelegramServer {
   }
 
   /** A private-chat text message; a leading /command gets its bot_command entity like Telegram adds. */
-  pushText(from: FakeUser, text: string): number {
+  pushText(from: FakeUser, text: string, options: { chatId?: number } = {}): number {
     const command = /^\/\S+/.exec(text)?.[0];
     const message = {
-      ...this.newMessage(from.id, { from: this.remember(from), text }),
+      ...this.newMessage(options.chatId ?? from.id, { from: this.remember(from), text }),
       ...(command && { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }),
     };
     return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
   }
 
   /** A button press on `message` (a message in the private chat with `from`). */
-  pushCallback(from: FakeUser, data: string, message?: { message_id: number }): number {
+  pushCallback(from: FakeUser, data: string, message?: { message_id: number }, options: { chatId?: number } = {}): number {
     const id = `${this.botUser.id}${++this.callbackCounter}`;
     const user = this.remember(from);
-    const shown = message && (this.messages.get(messageKey(from.id, message.message_id)) ?? {
+    const chatId = options.chatId ?? from.id;
+    const shown = message && (this.messages.get(messageKey(chatId, message.message_id)) ?? {
       message_id: message.message_id,
       date: now(),
-      chat: this.chat(from.id),
+      chat: this.chat(chatId),
       from: this.botFrom,
     });
     return this.pushUpdate({
       callback_query: {
         id,
         from: user,
-        chat_instance: String(from.id),
+        chat_instance: String(chatId),
         data,
         ...(shown && { message: shown as unknown as Message }),
       },
@@ -332,6 +358,56 @@ export class FakeTelegramServer {
     const update = this.pushed.get(updateId);
     if (!update) throw new Error(`redeliver: update ${updateId} was never pushed`);
     this.enqueue({ update, redelivery: true });
+  }
+
+  /** A phone number shared with Telegram's contact button: the user's own, in their private chat. */
+  pushContact(from: FakeUser, phoneNumber: string): number {
+    const user = this.remember(from);
+    const contact = { phone_number: phoneNumber, first_name: user.first_name, user_id: user.id, ...(user.last_name && { last_name: user.last_name }) };
+    const message = this.newMessage(from.id, { from: user, contact });
+    return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
+  }
+
+  /** A group chat the bot is in (e.g. the managers' chat): messages there come with its id and title. */
+  addGroup(chatId: number, title: string): void {
+    this.groups.set(chatId, title);
+  }
+
+  /** The group chats, for the sandbox page. */
+  groupChats(): { id: number; title: string }[] {
+    return [...this.groups].map(([id, title]) => ({ id, title }));
+  }
+
+  /** Whether a user is in a group chat (see addChatMember). */
+  isChatMember(chatId: number, userId: number): boolean {
+    const status = this.chatMembers.get(`${chatId}:${userId}`);
+    return status !== undefined && status !== 'left' && status !== 'kicked';
+  }
+
+  /** Every message a chat holds now, oldest first: edits show in place, deleted ones are gone. */
+  chatMessages(chatId: number): ChatMessage[] {
+    const prefix = `${chatId}:`;
+    return [...this.messages]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([, message]) => message as ChatMessage)
+      .sort((a, b) => a.message_id - b.message_id);
+  }
+
+  /** The chat action the bot shows in a chat now ("typing"), if any. */
+  chatAction(chatId: number): string | undefined {
+    const action = this.actions.get(chatId);
+    return action && action.until > Date.now() ? action.action : undefined;
+  }
+
+  /** A file the bot sent, with its bytes, by file_id. */
+  sentFile(fileId: string): { name: string; content: Buffer } | undefined {
+    return this.sentFiles.get(fileId);
+  }
+
+  /** Called with the chat's id whenever a message in it appears, changes or goes, or the bot starts typing. */
+  onChange(listener: (chatId: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Resolves once `predicate` holds (a throwing predicate counts as not yet); polls every 20 ms. */
@@ -448,7 +524,9 @@ export class FakeTelegramServer {
       return true;
     },
     sendChatAction: (params) => {
-      this.requireChat(params);
+      const chatId = this.requireChat(params);
+      this.actions.set(chatId, { action: String(params.action ?? 'typing'), until: Date.now() + CHAT_ACTION_MS });
+      this.changed(chatId);
       return true;
     },
     sendMessage: (params) => {
@@ -487,6 +565,7 @@ export class FakeTelegramServer {
       if (this.deletedMessages.has(key)) throw badRequest('message to delete not found');
       this.deletedMessages.add(key);
       this.messages.delete(key);
+      this.changed(Number(params.chat_id));
       return true;
     },
     sendInvoice: (params) => {
@@ -604,6 +683,8 @@ export class FakeTelegramServer {
       if (upload) file.file_size = upload.size;
       // Only these Telegram types carry a file name.
       if (upload && (kind === 'document' || kind === 'video' || kind === 'audio')) file.file_name = upload.filename;
+      const bytes = upload && uploadedBytes.get(upload);
+      if (bytes) this.sentFiles.set(fileId, { name: upload.filename, content: bytes });
       this.knownFiles.set(fileId, file);
     } else {
       file = this.knownFiles.get(input) ?? { file_id: input, file_unique_id: `u${input}` };
@@ -648,7 +729,7 @@ export class FakeTelegramServer {
   }
 
   private newMessage(chatId: number, fields: Params): Params & { message_id: number } {
-    const messageId = (this.lastMessageId.get(chatId) ?? 0) + 1;
+    const messageId = (this.lastMessageId.get(chatId) ?? this.firstMessageId) + 1;
     this.lastMessageId.set(chatId, messageId);
     return { message_id: messageId, from: this.botFrom, chat: this.chat(chatId), date: now(), ...fields };
   }
@@ -656,7 +737,13 @@ export class FakeTelegramServer {
   private store<M extends Params>(message: M): M {
     const chat = message.chat as { id: number };
     this.messages.set(messageKey(chat.id, message.message_id), message);
+    if ((message.from as User | undefined)?.id === this.botUser.id) this.actions.delete(chat.id);
+    this.changed(chat.id);
     return message;
+  }
+
+  private changed(chatId: number): void {
+    for (const listener of this.listeners) listener(chatId);
   }
 
   /** The copyable content (text, caption, media) of the message that params.from_chat_id/message_id points at. */
@@ -670,6 +757,8 @@ export class FakeTelegramServer {
   }
 
   private chat(chatId: number): Params {
+    const title = this.groups.get(chatId);
+    if (title !== undefined) return { id: chatId, type: 'supergroup', title };
     const user = this.users.get(chatId);
     const chat: Params = { id: chatId, type: 'private' };
     if (user) chat.first_name = user.first_name;
@@ -863,7 +952,9 @@ function parseMultipart(body: Buffer, boundary: string): { fields: Record<string
     const name = /(?:^|;)\s*name="([^"]*)"/i.exec(disposition)?.[1];
     const filename = /;\s*filename=(?:"([^"]*)"|([^\r\n]*))/i.exec(disposition);
     if (name !== undefined && filename) {
-      files[name] = { filename: (filename[1] ?? filename[2]).trim(), size: content.length };
+      const file = { filename: (filename[1] ?? filename[2]).trim(), size: content.length };
+      uploadedBytes.set(file, Buffer.from(content));
+      files[name] = file;
     } else if (name !== undefined) {
       fields[name] = content.toString('utf8');
     }
