@@ -122,10 +122,13 @@ async function screenshot(name: string): Promise<void> {
 }
 
 describe('the sandbox: the real bot against a Telegram of its own, in the browser', () => {
-  it('a lead walks /start → bonus → survey → result card and asks for a manager; the manager takes the dialog and replies; the lead reads the reply', async () => {
+  it('the owner opens /admin; a lead walks /start → bonus → survey → result card and asks for a manager; the manager takes the dialog and replies; the lead reads the reply', async () => {
     await page.goto(`${base}/sandbox`);
-    // The first visitor is the owner.
+    // The first visitor is the owner: the staff panel answers them in their private chat.
     await page.locator('#act-as option:checked', { hasText: 'owner' }).waitFor({ state: 'attached', timeout: STEP_MS });
+    await say('/admin');
+    await seen('🛠 Панель управления (ваша роль: owner)');
+    await screenshot('owner-admin-panel');
 
     // A new lead.
     await page.click('#new-user summary');
