@@ -112,6 +112,15 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxPageDeps)
     return { updateId: telegram.pushContact(who.user, phone) };
   });
 
+  app.post<{ Body: Acting & { kind: 'document' | 'photo'; name: string; base64: string; caption?: string } }>('/sandbox/api/upload', async (request, reply) => {
+    const who = acting({ userId: request.body?.userId }, reply);
+    if (!who) return reply;
+    const content = Buffer.from(String(request.body.base64 ?? ''), 'base64');
+    if (content.length === 0) return reply.code(400).send({ error: 'empty file' });
+    const kind = request.body.kind === 'photo' ? 'photo' : 'document';
+    return { updateId: telegram.pushFile(who.user, kind, { name: String(request.body.name || 'file').slice(0, 128), content }, request.body.caption?.slice(0, 1024) || undefined) };
+  });
+
   // Stars: the pre-checkout query first; the successful payment only after the bot said yes, as on Telegram.
   app.post<{ Body: Acting & { messageId: number } }>('/sandbox/api/pay', async (request, reply) => {
     const who = acting({ userId: request.body?.userId }, reply);

@@ -152,6 +152,7 @@ export class FakeTelegramServer {
   private readonly starCharges = new Map<string, { userId: number; amount: number }>();
   /** Files the bot uploaded, by file_id, with their bytes: the sandbox page offers them for download. */
   private readonly sentFiles = new Map<string, { name: string; content: Buffer }>();
+  private readonly userFileNames = new Map<string, string>();
   /** Group chats by id (every other chat is a private chat with the user of that id). */
   private readonly groups = new Map<number, string>();
   /** Per chat, until when its last chat action ("typing…") shows. */
@@ -368,6 +369,18 @@ export class FakeTelegramServer {
     return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
   }
 
+  /** A document or photo a user sends the bot in their private chat (getFile and the download route serve it). */
+  pushFile(from: FakeUser, kind: 'document' | 'photo', file: { name: string; content: Buffer }, caption?: string): number {
+    const stored = this.addUserFile(file.name, file.content);
+    const media =
+      kind === 'photo'
+        ? { photo: [{ file_id: stored.file_id, file_unique_id: stored.file_unique_id, file_size: stored.file_size, width: 1280, height: 720 }] }
+        : { document: stored };
+    const message = this.newMessage(from.id, { from: this.remember(from), ...media, ...(caption && { caption }) });
+    this.userFileNames.set(stored.file_id, file.name);
+    return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
+  }
+
   /** A group chat the bot is in (e.g. the managers' chat): messages there come with its id and title. */
   addGroup(chatId: number, title: string): void {
     this.groups.set(chatId, title);
@@ -401,7 +414,8 @@ export class FakeTelegramServer {
 
   /** A file the bot sent, with its bytes, by file_id. */
   sentFile(fileId: string): { name: string; content: Buffer } | undefined {
-    return this.sentFiles.get(fileId);
+    const fromUser = this.userFiles.get(fileId);
+    return this.sentFiles.get(fileId) ?? (fromUser && { name: this.userFileNames.get(fileId) ?? fromUser.path, content: fromUser.content });
   }
 
   /** Called with the chat's id whenever a message in it appears, changes or goes, or the bot starts typing. */

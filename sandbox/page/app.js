@@ -72,6 +72,7 @@ function renderInfo() {
     el('p', { class: 'muted' }, 'Try /start as a lead; /admin, /dashboard, /broadcast as the owner; Take on a card in Managers as the manager. /whoami anywhere.'),
   );
   $('#share-contact').hidden = inGroup;
+  $('#attach').hidden = inGroup;
 }
 
 async function openChat(chatId) {
@@ -158,6 +159,18 @@ $('#composer').addEventListener('submit', async (event) => {
 });
 
 $('#share-contact').addEventListener('click', () => act('contact', {}));
+
+$('#file').addEventListener('change', async (event) => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file) return;
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  const caption = $('#text').value;
+  $('#text').value = '';
+  await act('upload', { kind: file.type.startsWith('image/') ? 'photo' : 'document', name: file.name, base64: btoa(binary), caption });
+});
 
 $('#act-as').addEventListener('change', async (event) => {
   state.userId = Number(event.target.value);

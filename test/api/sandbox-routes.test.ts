@@ -131,6 +131,21 @@ describe('the sandbox web chat', () => {
     expect(response.body).toBe('%PDF-1.4 bonus');
   });
 
+  it('a lead sends a document and a photo: the bot gets them as Telegram sends them and can download the bytes', async () => {
+    const lead = await newLead();
+    await post('upload', { userId: lead, kind: 'document', name: 'passport scan.pdf', base64: Buffer.from('%PDF-1.4 scan').toString('base64'), caption: 'my scan' });
+    await post('upload', { userId: lead, kind: 'photo', name: 'me.png', base64: Buffer.from('PNGDATA').toString('base64') });
+    const [doc, photo] = await nextUpdates();
+    expect(doc.message).toMatchObject({ chat: { id: lead }, caption: 'my scan', document: { file_name: 'passport scan.pdf', file_size: 13 } });
+    const file = await bot.getFile(doc.message?.document?.file_id as string);
+    const downloaded = await fetch(`${telegram.apiRoot}/file/bot${SANDBOX_BOT_TOKEN}/${file.file_path}`);
+    expect(await downloaded.text()).toBe('%PDF-1.4 scan');
+    expect(photo.message?.photo?.[0]).toMatchObject({ file_size: 7, width: 1280 });
+    const shown = await app.inject({ method: 'GET', url: `/sandbox/api/files/${photo.message?.photo?.[0].file_id}` });
+    expect(shown.body).toBe('PNGDATA');
+    expect((await post('upload', { userId: lead, kind: 'document', name: 'empty', base64: '' })).statusCode).toBe(400);
+  });
+
   describe('Stars payments', () => {
     async function invoice(lead: number) {
       return bot.sendInvoice(lead, 'Course', 'The course', 'order:42', 'XTR', [{ label: 'Course', amount: 250 }]);
