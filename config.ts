@@ -53,6 +53,8 @@ export const configSchema = z
     TELEGRAM_BOT_TOKEN: optionalString.pipe(
       z.string().regex(/^\d+:[\w-]{20,}$/, 'expected a bot token like 123456:ABC-DEF… from @BotFather').optional(),
     ),
+    // 1: `npm start` runs the sandbox (a Telegram of its own in the browser) even with a token set.
+    SANDBOX: z.enum(['', '0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true'),
     TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
     TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
     TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
@@ -62,10 +64,14 @@ export const configSchema = z
       z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
     ),
     ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
-    DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/sales'),
+    // Unset: `npm start`, `npm run migrate` and `materials import` run an embedded PostgreSQL (DATA_DIR/postgres).
+    DATABASE_URL: optionalString,
     TEMPORAL_ADDRESS: optionalString,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('sales'),
+    // `npm start` without TEMPORAL_ADDRESS: the embedded dev server's port and its Web UI's.
+    TEMPORAL_DEV_SERVER_PORT: port.default(7233),
+    TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI_PATH: optionalString,
     TEMPORAL_TEST_SERVER_PATH: optionalString,
     OPENAI_API_KEY: optionalString,
@@ -105,6 +111,8 @@ export const configSchema = z
     // Temporal's own worker metrics (Prometheus, served by the SDK's core) and a worker health check.
     WORKER_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464').optional()),
     WORKER_HEALTH_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1, 'expected a port number').max(65535, 'expected a port number')).optional()),
+    // Where `npm start` keeps what its embedded servers store (Temporal's SQLite file, the embedded PostgreSQL).
+    DATA_DIR: z.string().min(1).default('data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {
@@ -139,7 +147,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // `FOO=` (a copied .env.example line left empty) is no FOO at all: its default applies.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = configSchema.safeParse(set);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join('.') || 'environment';
@@ -157,6 +167,17 @@ export function requireBotToken(config: Config): string {
     ]);
   }
   return config.TELEGRAM_BOT_TOKEN;
+}
+
+/** The database of a process that needs one; only `npm start` and `migrate` run the embedded one when unset. */
+export function requireDatabaseUrl(config: Pick<Config, 'DATABASE_URL'>): string {
+  if (!config.DATABASE_URL) {
+    throw new ConfigError([
+      'DATABASE_URL: not set. `npm start` runs an embedded PostgreSQL without it; the worker, bot and api run as ' +
+        'separate processes need the address of a shared one, e.g. postgres://user:password@127.0.0.1:5432/sales',
+    ]);
+  }
+  return config.DATABASE_URL;
 }
 
 /**
@@ -186,7 +207,8 @@ export function configuredSecrets(config: Config): (string | undefined)[] {
   ];
 }
 
-function databasePassword(url: string): string | undefined {
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
   try {
     return decodeURIComponent(new URL(url).password) || undefined;
   } catch {

@@ -11,6 +11,13 @@ export function knexConfig(databaseUrl: string): Knex.Config {
     connection: databaseUrl,
     pool: { min: 0, max: 10 },
     migrations: { migrationSource, tableName: MIGRATIONS_TABLE },
+    log: {
+      // The failed connect is thrown to the caller too, which says it in one line (db/database-errors.ts);
+      // Knex's own copy would put its stack trace in front of that line.
+      warn: (message: string) => {
+        if (!String(message).startsWith('Acquire connection error')) process.emitWarning(String(message), 'KnexWarning');
+      },
+    },
   };
 }
 

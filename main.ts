@@ -1,39 +1,71 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { lineScrubber } from './log-redaction';
-import { ConfigError, configuredSecrets, loadConfig, requireBotToken } from './config';
-import { createLogger } from './logging';
+import { ConfigError, configuredSecrets, loadConfig, requireBotToken, requireDatabaseUrl, type Config } from './config';
+import { createDb } from './db/knex';
+import { seedSandboxStaff, startSandbox, wantsSandbox, type Sandbox } from './sandbox/sandbox';
+import { createLogger, type Logger } from './logging';
 import { ScenarioError } from './scenarios/loader';
 import { DEV_SERVER_RETENTION_MS, startDevServer, type DevServer } from './scripts/dev-server';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './scripts/embedded-postgres';
 import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-binaries';
+import { DatabaseUnusableError, safeUrl } from './db/database-errors';
 import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
 
 const USAGE = `usage: tsx main.ts <command>
-  start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset)
+  start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset;
+                   without TELEGRAM_BOT_TOKEN, or with SANDBOX=1, the sandbox: a web chat at /sandbox on API_PORT)
   worker           the Temporal worker (workflows and activities)
   bot              the Telegram bot (long polling, or registers the webhook when TELEGRAM_WEBHOOK_URL is set)
   api              the HTTP api (/health, /metrics, the Telegram webhook)
   migrate          create the database if needed and apply migrations
+                   (start, migrate and materials import run an embedded PostgreSQL when DATABASE_URL is unset)
   scenarios check [file...]  validate the scenario files (default: the shipped ones)
   materials import <file> [key-prefix]  delta-sync the materials catalogue from a CSV or JSON export of the sheet`;
 
 /** A command line that cannot be run as typed. */
 class UsageError extends Error {}
 
-const DEV_SERVER_PORT = 7233;
-const DEV_SERVER_UI_PORT = 8233;
+/**
+ * Without DATABASE_URL, the embedded PostgreSQL in DATA_DIR/postgres, started for this command and
+ * stopped with it; the config and logger that come back point at it (its password scrubbed).
+ */
+async function database(config: Config, logger: Logger): Promise<{ config: Config; logger: Logger; stop(): Promise<void> }> {
+  if (config.DATABASE_URL) return { config, logger, stop: async () => undefined };
+  const dir = join(resolve(config.DATA_DIR), 'postgres');
+  const embedded = await startEmbeddedPostgres({ dir, onLog: (message) => logger.info(message) });
+  const withDb = { ...config, DATABASE_URL: embedded.url };
+  const scrubbing = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(withDb) });
+  scrubbing.info({ url: safeUrl(embedded.url), dir }, 'embedded PostgreSQL running (DATABASE_URL is not set)');
+  return { config: withDb, logger: scrubbing, stop: () => embedded.stop() };
+}
+
+/** The sandbox's manager gets the manager role in the (migrated) database. */
+async function seedSandbox(config: Config): Promise<void> {
+  const db = createDb(requireDatabaseUrl(config));
+  try {
+    await seedSandboxStaff(db, config.ADMIN_TELEGRAM_IDS);
+  } finally {
+    await db.destroy();
+  }
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, sub] = argv;
-  const config = loadConfig();
-  const logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
+  let config = loadConfig();
+  let logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
 
-  if (command === 'migrate') return migrate(config, logger);
-  if (command === 'materials' && sub === 'import') {
+  if (command === 'migrate' || (command === 'materials' && sub === 'import')) {
     const [file, scope] = argv.slice(2);
-    if (!file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
-    console.log(formatImportReport(await importMaterials(config, file, scope)));
+    if (command === 'materials' && !file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
+    const db = await database(config, logger);
+    try {
+      if (command === 'migrate') await migrate(db.config, db.logger);
+      else console.log(formatImportReport(await importMaterials(db.config, file, scope)));
+    } finally {
+      await db.stop();
+    }
     return;
   }
   if (command === 'scenarios' && sub === 'check') {
@@ -48,31 +80,60 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  // `npm start` without a token (or SANDBOX=1): the bot talks to a Telegram of its own, in the browser.
+  let sandbox: Sandbox | undefined;
+  if (command === 'start' && wantsSandbox(config)) {
+    sandbox = await startSandbox(config);
+    config = sandbox.config;
+    logger.info({ chat: `http://127.0.0.1:${config.API_PORT}/sandbox` }, 'sandbox: no TELEGRAM_BOT_TOKEN (or SANDBOX=1), the bot runs against a Telegram of its own; open the web chat');
+  }
   // Fail before starting anything when the token the worker and bot need is missing.
   if (command !== 'api' || config.TELEGRAM_WEBHOOK_URL) requireBotToken(config);
   checkScenarios();
   let devServer: DevServer | undefined;
-  let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${DEV_SERVER_PORT}`;
-  if (command === 'start') {
-    if (!config.TEMPORAL_ADDRESS) {
-      devServer = await startDevServer({
-        cliPath: temporalCliPath(),
-        port: DEV_SERVER_PORT,
-        uiPort: DEV_SERVER_UI_PORT,
-        dbFile: join(process.cwd(), 'data', 'temporal.db'),
-        namespace: config.TEMPORAL_NAMESPACE,
-        retentionMs: DEV_SERVER_RETENTION_MS,
-      });
-      temporalAddress = devServer.address;
-      logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${DEV_SERVER_UI_PORT}` }, 'temporal dev server running');
-    }
-    await migrate(config, logger);
-  }
-
-  const system = await startSystem({ config, logger, temporalAddress, parts: parts[command] }).catch(async (error) => {
+  let temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_SERVER_PORT}`;
+  // Whatever start-up fails on (a migration above all), the servers it started stop with it, so the
+  // next start does not find their ports busy.
+  let stopDatabase = async () => undefined as void;
+  const stopStarted = async () => {
     await devServer?.stop();
+    await stopDatabase();
+    await sandbox?.stop();
+  };
+  let system: Awaited<ReturnType<typeof startSystem>>;
+  try {
+    if (command === 'start') {
+      const db = await database(config, logger);
+      ({ config, logger } = db);
+      stopDatabase = db.stop;
+      if (!config.TEMPORAL_ADDRESS) {
+        devServer = await startDevServer({
+          cliPath: temporalCliPath(),
+          port: config.TEMPORAL_DEV_SERVER_PORT,
+          uiPort: config.TEMPORAL_UI_PORT,
+          dbFile: join(resolve(config.DATA_DIR), 'temporal.db'),
+          namespace: config.TEMPORAL_NAMESPACE,
+          retentionMs: DEV_SERVER_RETENTION_MS,
+        });
+        temporalAddress = devServer.address;
+        logger.info({ address: temporalAddress, ui: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` }, 'temporal dev server running');
+      }
+      await migrate(config, logger);
+      if (sandbox) await seedSandbox(config);
+    }
+    const page = sandbox && {
+      telegram: sandbox.telegram,
+      people: sandbox.people,
+      owners: config.ADMIN_TELEGRAM_IDS,
+      managersChatId: config.MANAGERS_CHAT_ID,
+      temporalUi: devServer ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : undefined,
+      namespace: config.TEMPORAL_NAMESPACE,
+    };
+    system = await startSystem({ config, logger, temporalAddress, parts: parts[command], sandbox: page });
+  } catch (error) {
+    await stopStarted();
     throw error;
-  });
+  }
   if (command === 'bot' && config.TELEGRAM_WEBHOOK_URL) {
     // Webhook mode: registering the webhook is the bot's whole job; the api receives the updates.
     await system.stop();
@@ -84,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await system.stop();
-    await devServer?.stop();
+    await stopStarted();
     logger.info('stopped');
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -102,7 +163,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`usage: ${error.message}`);
     process.exit(2);
   }
-  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError) {
+  if (error instanceof ConfigError || error instanceof ScenarioError || error instanceof TemporalBinaryMissingError || error instanceof MaterialsFileError || error instanceof DatabaseUnusableError || error instanceof EmbeddedPostgresError) {
     console.error(`cannot start: ${error.message}`);
   } else {
     // A failed start-up call to Telegram can quote the URL with the token: scrubbed like every log line.

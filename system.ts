@@ -7,6 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { buildApi } from './api/app';
+import type { SandboxPageDeps } from './sandbox/sandbox-routes';
 import { broadcastBatchSize, CampaignWorkflows } from './api/campaign-workflows';
 import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
@@ -19,7 +20,8 @@ import { LeadConversations } from './bot/leads/lead-conversations';
 import { PaymentWorkflows } from './bot/payments/payment-workflows';
 import { warnAboutStaffAccess } from './bot/staff-access';
 import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
-import { broadcastTaskQueue, clickTracking, requireBotToken, type Config } from './config';
+import { broadcastTaskQueue, clickTracking, requireBotToken, requireDatabaseUrl, type Config } from './config';
+import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
@@ -55,14 +57,17 @@ export interface SystemOptions {
   temporalAddress: string;
   parts: Part[];
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The sandbox's web chat, served by the api. */
+  sandbox?: SandboxPageDeps;
 }
 
 /** Creates the database if needed and applies pending migrations. */
 export async function migrate(config: Config, logger: Logger): Promise<void> {
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL);
+  const url = requireDatabaseUrl(config);
+  await explainingDatabaseErrors(url, () => ensureDatabase(url));
+  const db = createDb(url);
   try {
-    const applied = await migrateLatest(db);
+    const applied = await explainingDatabaseErrors(url, () => migrateLatest(db));
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     const seeded = await seedCatalogue(db);
     if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
@@ -77,7 +82,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
  */
 export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
   const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file, 'utf8'));
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(requireDatabaseUrl(config));
   try {
     return await syncMaterials(db, rows, { source: basename(file), scope, errors });
   } finally {
@@ -118,10 +123,10 @@ export function checkScenarios(): string[] {
  * Runs the chosen parts in this process: the worker (workflows and activities), the bot (long
  * polling, or the webhook route when TELEGRAM_WEBHOOK_URL is set), and the api.
  */
-export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle }: SystemOptions): Promise<RunningSystem> {
+export async function startSystem({ config, logger, temporalAddress, parts, workflowBundle, sandbox }: SystemOptions): Promise<RunningSystem> {
   const stops: (() => Promise<unknown>)[] = [];
   const running: Promise<unknown>[] = [];
-  const db: Db = createDb(config.DATABASE_URL);
+  const db: Db = createDb(requireDatabaseUrl(config));
   stops.push(() => db.destroy());
   const stop = async () => {
     for (const step of stops.reverse()) await step().catch((error) => logger.error({ err: String(error) }, 'shutdown step failed'));
@@ -225,6 +230,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         apiRoot: config.TELEGRAM_API_ROOT,
         conversations,
         logger,
+        whoami: { db, logger },
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
         antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT },
@@ -269,6 +275,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         trustProxy: config.TRUST_PROXY,
         clicks: { db, secret: clickTracking(config).secret },
         webhook: bot && config.TELEGRAM_WEBHOOK_SECRET && config.TELEGRAM_WEBHOOK_URL ? { bot, secretToken: config.TELEGRAM_WEBHOOK_SECRET } : undefined,
+        sandbox,
         payments: config.PAYMENT_WEBHOOK_SECRET ? { secret: config.PAYMENT_WEBHOOK_SECRET, ...paymentNotices } : undefined,
         cloudPayments: config.CLOUDPAYMENTS_API_SECRET ? { apiSecret: config.CLOUDPAYMENTS_API_SECRET, ...paymentNotices } : undefined,
         prodamus: config.PRODAMUS_SECRET_KEY ? { secretKey: config.PRODAMUS_SECRET_KEY, ...paymentNotices } : undefined,

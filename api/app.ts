@@ -8,6 +8,7 @@ import { DEFAULT_BAD_TOKEN_LIMIT, type BadTokenLimit } from './bearer-auth';
 import { campaignRoutes, type CampaignRoutesDeps } from './campaign-routes';
 import { clickRedirectRoutes, type ClickRedirectDeps } from './click-redirect-routes';
 import { dashboardRoutes } from './dashboard-routes';
+import { sandboxRoutes, type SandboxPageDeps } from '../sandbox/sandbox-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
 import { metricsRoutes } from './metrics-routes';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   clicks?: ClickRedirectDeps;
   /** METRICS_TOKEN: set, `/metrics` wants it as a bearer token; unset, `/metrics` is public. */
   metricsToken?: string;
+  /** `npm start` in sandbox mode: the web chat at /sandbox. */
+  sandbox?: SandboxPageDeps;
   /** Wrong bearer tokens a client may present per window before 429 (default 10 a minute). */
   badTokenLimit?: BadTokenLimit;
   /** TRUST_PROXY: the proxies whose X-Forwarded-For names the client (unset: the connection's address is the client). */
@@ -87,5 +90,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   }
   if (deps.campaigns) app.register(campaignRoutes, deps.campaigns);
   if (deps.clicks) app.register(clickRedirectRoutes, deps.clicks);
+  if (deps.sandbox) app.register(sandboxRoutes, deps.sandbox);
   return app;
 }

@@ -23,6 +23,7 @@ import { paymentCommands, type PaymentCommandsDeps } from './payments/payments';
 import { starsPayments } from './payments/stars-payments';
 import { staffCommands, type StaffDeps } from './staff/staff-commands';
 import { templateEditing, type TemplateEditingDeps } from './staff/template-editing';
+import { whoami, type WhoamiDeps } from './whoami';
 
 export interface BotDeps {
   token: string;
@@ -54,6 +55,8 @@ export interface BotDeps {
   broadcasts?: BroadcastComposerDeps;
   /** Broadcasts: leads' tracked action buttons; editors' /campaigns, /campaign and the controls on reports. */
   campaigns?: CampaignDeskDeps;
+  /** /whoami: anyone's user id and chat id, how owners fill ADMIN_TELEGRAM_IDS and MANAGERS_CHAT_ID. */
+  whoami?: WhoamiDeps;
 }
 
 /**
@@ -61,13 +64,15 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a
   // successful_payment for a message; and a pre-checkout query must be answered within 10 seconds.
   if (payments) bot.use(starsPayments(payments));
+  // For anyone, in any chat, before every feature (a lead's /whoami never reaches their conversation).
+  if (whoamiDeps) bot.use(whoami(whoamiDeps));
   if (staff) bot.use(staffCommands({ ...staff, handoffs }));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));

@@ -1,4 +1,4 @@
-import { broadcastTaskQueue, loadConfig, requireBotToken } from '../../config';
+import { broadcastTaskQueue, ConfigError, loadConfig, requireBotToken, requireDatabaseUrl } from '../../config';
 import { problemsOf } from '../support/config';
 
 describe('configuration', () => {
@@ -8,6 +8,13 @@ describe('configuration', () => {
     expect(config.TELEGRAM_API_ROOT).toBe('https://api.telegram.org');
     expect(config.TZ_DEFAULT).toBe('Europe/Moscow');
     expect(config.BROADCAST_RATE_PER_SECOND).toBe(25);
+  });
+
+  it('DATABASE_URL unset means the embedded PostgreSQL, which a separate worker, bot or api cannot share', () => {
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+    expect(() => requireDatabaseUrl(loadConfig({}))).toThrow(ConfigError);
+    expect(() => requireDatabaseUrl(loadConfig({}))).toThrow(/^DATABASE_URL: not set\. `npm start` runs an embedded PostgreSQL/);
+    expect(requireDatabaseUrl(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sales' }))).toBe('postgres://u:p@db:5432/sales');
   });
 
   it('names each malformed variable in one line', () => {
