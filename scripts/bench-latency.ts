@@ -155,6 +155,8 @@ async function runOurs(mode: Mode, client: Client, temporalAddress: string): Pro
     API_PORT: String(apiPort),
     LOG_LEVEL: 'warn',
     OPENAI_API_KEY: '',
+    // Owners configured, as in production: the bot's staff checks then ask Postgres about every sender.
+    ADMIN_TELEGRAM_IDS: '1000001',
     ...(mode === 'webhook' && { TELEGRAM_WEBHOOK_URL: `https://127.0.0.1:${apiPort}`, TELEGRAM_WEBHOOK_SECRET: SECRET }),
   }, CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${CPU_PROF}`] : []);
   try {
@@ -353,7 +355,7 @@ function systemCpu(systemPid: number): Record<string, number> {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const name = Number(entry) === systemPid ? 'ours' : cmdline.includes('start-dev') && cmdline.includes(`--port ${PORT} `) ? 'dev server' : cmdline.startsWith(`postgres: postgres ${database} `) ? 'postgres' : undefined;
+      const name = Number(entry) === systemPid ? 'ours' : cmdline.includes('start-dev') && cmdline.includes(`--port ${PORT} `) ? 'dev server' : cmdline.includes(`: postgres ${database} `) ? 'postgres' : undefined;
       if (!name) continue;
       const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
       used[name] += (Number(fields[11]) + Number(fields[12])) * tick;
