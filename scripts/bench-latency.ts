@@ -199,12 +199,15 @@ async function warmUp(harness: Harness): Promise<void> {
     harness.send(harness.lead(i), '/start');
     await sleep(1000 / 40);
   }
-  await harness.fake.waitFor(() => {
+  const unanswered = () => {
     const answers = harness.answers();
-    for (let i = 0; i < LEADS; i++) if (!answers.get(harness.lead(i))?.length) return false;
-    return true;
-  }, 300_000);
+    return Array.from({ length: LEADS }, (_, i) => harness.lead(i)).filter((lead) => !answers.get(lead)?.length).length;
+  };
+  // A greeting whose outcome was unknown (a send cut off on a loaded machine) is never repeated: its
+  // lead's later /help are still answered, so the warm-up does not wait for it forever.
+  await harness.fake.waitFor(() => unanswered() === 0, 180_000).catch(() => undefined);
   await quiet(harness);
+  if (unanswered() > 0) console.log(`  (${unanswered()} of ${LEADS} /start greetings never arrived)`);
 }
 
 /** Waits until no message has gone out for 1.5 s (the last replies of the previous load are in). */
