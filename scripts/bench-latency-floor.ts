@@ -18,7 +18,13 @@ async function main(): Promise<void> {
   if (process.env.BENCH_MODE === 'webhook') {
     await bot.init();
     const handle = webhookCallback(bot, 'http');
-    const server = createServer((req, res) => void handle(req, res));
+    // A failed update answers 500 (Telegram would deliver it again) instead of ending the process.
+    const server = createServer((req, res) => {
+      handle(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+    });
     await new Promise<void>((resolve) => server.listen(Number(process.env.BENCH_PORT), '127.0.0.1', resolve));
     process.send?.('ready');
     return;
