@@ -41,6 +41,20 @@ const SLIP_FROM_MS = 8;
 const HOLD_CHECK_LEAD_MS = 50;
 /** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
 const CLOCK_ESTIMATE_TTL_MS = 30_000;
+/**
+ * An older estimate gives way only to one measured over a round trip at most this many times as long
+ * (plus 2 ms): a claim that waited for the row lock or a busy event loop comes back late, and the
+ * middle of its round trip is then far from the moment the database took it. Trusting it would move
+ * every slot after it by up to half that round trip, bunching them with the ones before.
+ */
+const CLOCK_ESTIMATE_WORSE_BY = 2;
+/**
+ * Telegram counts messages in any sliding second. However the slots fall (an estimate of the
+ * database clock that moved, a sender that woke a little late), this process never sends more than
+ * the rate within this window: 5 ms over the second, so a message that reaches Telegram a few
+ * milliseconds late does not share its second with one too many; it costs 0.5 % of the rate.
+ */
+const SEND_WINDOW_MS = 1005;
 
 export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
   const intervalMs = 1000 / ratePerSecond;
@@ -51,6 +65,9 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
    * our clock, however long its own claim took to come back.
    */
   let clock = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY, at: 0 };
+  /** When this process's last sends went out (oldest first): at most `perWindow` within SEND_WINDOW_MS. */
+  const sentHere: number[] = [];
+  const perWindow = Math.max(1, Math.floor(ratePerSecond));
 
   /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
   async function claim(): Promise<{ dueAt: number; idle: boolean }> {
@@ -58,7 +75,8 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
     const { slotAt, claimedAt } = await claimSendSlot(db, intervalMs);
     const answered = Date.now();
     const roundTripMs = answered - asked;
-    if (roundTripMs <= clock.roundTripMs || answered - clock.at > CLOCK_ESTIMATE_TTL_MS) {
+    const aged = answered - clock.at > CLOCK_ESTIMATE_TTL_MS;
+    if (roundTripMs <= clock.roundTripMs || (aged && roundTripMs <= clock.roundTripMs * CLOCK_ESTIMATE_WORSE_BY + 2)) {
       clock = { offsetMs: claimedAt - (asked + answered) / 2, roundTripMs, at: answered };
     }
     return { dueAt: slotAt - clock.offsetMs, idle: slotAt <= claimedAt };
@@ -86,19 +104,39 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
     }
   }
 
+  /**
+   * Waits until this process has sent fewer than the rate within the last SEND_WINDOW_MS, then
+   * counts this send (no await between the check and the count: lanes cannot both take the room).
+   * Returns how long it waited.
+   */
+  async function roomInWindow(whileWaiting?: () => void): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const now = Date.now();
+      while (sentHere.length > 0 && sentHere[0] <= now - SEND_WINDOW_MS) sentHere.shift();
+      if (sentHere.length < perWindow) {
+        sentHere.push(now);
+        return now - started;
+      }
+      await wait(sentHere[0] + SEND_WINDOW_MS - now + 1, whileWaiting);
+    }
+  }
+
   /** The last moment before the slot; false when the slot is lost (a 429 here, or woken too late). */
   async function arrive(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void): Promise<boolean> {
-    if (slot.idle) return true;
-    await wait(slot.dueAt - Date.now(), whileWaiting);
-    if (Date.now() < heldHereUntil) {
-      await wait(heldHereUntil - Date.now(), whileWaiting);
-      return false;
+    if (!slot.idle) {
+      await wait(slot.dueAt - Date.now(), whileWaiting);
+      if (Date.now() < heldHereUntil) {
+        await wait(heldHereUntil - Date.now(), whileWaiting);
+        return false;
+      }
     }
-    const lateMs = Date.now() - slot.dueAt;
+    const lateMs = slot.idle ? 0 : Date.now() - slot.dueAt;
     if (lateMs > LATE_SLOT_MS) return false;
-    // Slightly late: the slots after ours move too (without waiting for the database), so Telegram
-    // never sees more than the rate in any second.
-    if (lateMs > SLIP_FROM_MS) slipPace(db, lateMs).catch(() => undefined);
+    // Slightly late, or held back by the window: the slots after ours move too (without waiting for
+    // the database), so the messages after this one are not bunched with it.
+    const slipMs = lateMs + (await roomInWindow(whileWaiting));
+    if (slipMs > SLIP_FROM_MS) slipPace(db, slipMs).catch(() => undefined);
     return true;
   }
 

@@ -6,6 +6,7 @@ import { broadcastComposer, type BroadcastComposerDeps } from './broadcasts/broa
 import { campaignButtons } from './broadcasts/campaign-buttons';
 import { campaignDesk, type CampaignDeskDeps } from './broadcasts/campaign-desk';
 import type { BotContext } from './context';
+import { withUpdateScope } from '../db/update-scope';
 import { leadCard, type LeadCardDeps } from './handoffs/lead-card';
 import { dashboard, type DashboardDeps } from './staff/dashboard';
 import type { LeadConversations } from './leads/lead-conversations';
@@ -66,6 +67,8 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  // The sender's role and staff dialog are looked up once per update, however many features ask.
+  bot.use((_ctx, next) => withUpdateScope(next));
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a

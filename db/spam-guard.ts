@@ -27,8 +27,12 @@ const toRow = (state: SpamState) => ({
  */
 export async function judgeEvent(db: Knex, telegramUserId: number, event: SpamEvent, now: Date): Promise<SpamDecision> {
   return db.transaction(async (trx) => {
-    await trx('spam_guard').insert({ telegram_user_id: telegramUserId }).onConflict('telegram_user_id').ignore();
-    const row: SpamGuardRow = await trx('spam_guard').where({ telegram_user_id: telegramUserId }).forUpdate().first();
+    // One round trip creates the row if needed, locks it and reads it (a lead's every update waits for this).
+    const [row]: SpamGuardRow[] = await trx('spam_guard')
+      .insert({ telegram_user_id: telegramUserId })
+      .onConflict('telegram_user_id')
+      .merge({ telegram_user_id: telegramUserId })
+      .returning('*');
     const { decision, state } = judge(toState(row), event, now.getTime());
     await trx('spam_guard').where({ telegram_user_id: telegramUserId }).update({ ...toRow(state), updated_at: trx.fn.now() });
     return decision;

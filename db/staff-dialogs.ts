@@ -1,4 +1,8 @@
 import type { Knex } from 'knex';
+import { forgetInUpdate, oncePerUpdate } from './update-scope';
+
+/** Every staff feature asks this of each private message: once per update (db/update-scope.ts). */
+const dialogKey = (telegramUserId: number) => `staff_dialog:${telegramUserId}`;
 
 /** Where a staff member stands in an /admin dialog. One dialog per person: a new one replaces the old. */
 export type StaffDialog =
@@ -11,7 +15,7 @@ export type StaffDialog =
   | { kind: 'flow'; flow: string; state: Record<string, unknown> };
 
 export async function dialogOf(db: Knex, telegramUserId: number): Promise<StaffDialog | undefined> {
-  return toDialog(await db('staff_dialogs').where({ telegram_user_id: telegramUserId }).first());
+  return oncePerUpdate(dialogKey(telegramUserId), async () => toDialog(await db('staff_dialogs').where({ telegram_user_id: telegramUserId }).first()));
 }
 
 export async function setDialog(db: Knex, telegramUserId: number, dialog: StaffDialog): Promise<void> {
@@ -22,15 +26,19 @@ export async function setDialog(db: Knex, telegramUserId: number, dialog: StaffD
     text: 'text' in dialog ? dialog.text : null,
     state: 'state' in dialog ? JSON.stringify(dialog.state) : null,
   };
+  forgetInUpdate(dialogKey(telegramUserId));
   await db('staff_dialogs')
     .insert({ telegram_user_id: telegramUserId, ...fields })
     .onConflict('telegram_user_id')
     .merge({ ...fields, updated_at: db.fn.now() });
+  forgetInUpdate(dialogKey(telegramUserId));
 }
 
 /** Ends the dialog; returns what it was, so only one of two racing presses acts on it. */
 export async function takeDialog(db: Knex, telegramUserId: number): Promise<StaffDialog | undefined> {
+  forgetInUpdate(dialogKey(telegramUserId));
   const [row] = await db('staff_dialogs').where({ telegram_user_id: telegramUserId }).delete().returning(['kind', 'key', 'language', 'text', 'state']);
+  forgetInUpdate(dialogKey(telegramUserId));
   return toDialog(row);
 }
 

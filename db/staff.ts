@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Role } from '../domain/staff/roles';
+import { forgetInUpdate, oncePerUpdate } from './update-scope';
 
 export interface StaffMember {
   telegramUserId: number;
@@ -9,19 +10,27 @@ export interface StaffMember {
 /** The role of a Telegram user: owner from configuration, else the staff table, else null (a lead). */
 export async function roleOf(db: Knex, telegramUserId: number, owners: readonly number[]): Promise<Role | null> {
   if (owners.includes(telegramUserId)) return 'owner';
-  const row = await db('staff').where({ telegram_user_id: telegramUserId }).first('role');
-  return (row?.role as Role | undefined) ?? null;
+  // Every staff feature of the bot checks the sender: once per update (db/update-scope.ts).
+  return oncePerUpdate(roleKey(telegramUserId), async () => {
+    const row = await db('staff').where({ telegram_user_id: telegramUserId }).first('role');
+    return (row?.role as Role | undefined) ?? null;
+  });
 }
+
+const roleKey = (telegramUserId: number) => `staff_role:${telegramUserId}`;
 
 export async function setStaffRole(db: Knex, telegramUserId: number, role: Exclude<Role, 'owner'>, addedBy: number): Promise<void> {
   await db('staff')
     .insert({ telegram_user_id: telegramUserId, role, added_by: addedBy })
     .onConflict('telegram_user_id')
     .merge({ role, added_by: addedBy, updated_at: db.fn.now() });
+  forgetInUpdate(roleKey(telegramUserId));
 }
 
 export async function removeStaff(db: Knex, telegramUserId: number): Promise<boolean> {
-  return (await db('staff').where({ telegram_user_id: telegramUserId }).delete()) > 0;
+  const removed = (await db('staff').where({ telegram_user_id: telegramUserId }).delete()) > 0;
+  forgetInUpdate(roleKey(telegramUserId));
+  return removed;
 }
 
 export async function listStaff(db: Knex): Promise<StaffMember[]> {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CALLBACK_DATA_LIMIT, callbackDataBytes, encodeButton } from '../domain/callback-data';
 import { FOLLOW_UP_SCOPE, SURVEY_SCOPE } from '../domain/conversation';
@@ -27,11 +27,21 @@ export function scenarioFilePath(document: string): string {
  * and kept relative to the scenarios folder, so a snapshot means the same on every worker.
  */
 export function loadScenarioFile(path: string): Scenario {
-  return readCheckedYaml(path, scenarioFileSchema, (parsed) => {
-    const scenario = resolveDocuments(parsed, dirname(path));
-    return { value: scenario, findings: checkScenario(scenario) };
+  // Every new conversation loads its scenario: parsing the YAML each time cost more CPU than the rest
+  // of its first reply. The text is still read and compared, and the checks (files it names) rerun.
+  const text = readFileSync(path, 'utf8');
+  const known = parsedScenarios.get(path);
+  if (known?.text === text && checkScenario(known.scenario).length === 0) return structuredClone(known.scenario);
+  const scenario = readCheckedYaml(path, scenarioFileSchema, (parsed) => {
+    const resolved = resolveDocuments(parsed, dirname(path));
+    return { value: resolved, findings: checkScenario(resolved) };
   });
+  parsedScenarios.set(path, { text, scenario: structuredClone(scenario) });
+  return scenario;
 }
+
+/** The last good parse of each scenario file, with the text it came from. */
+const parsedScenarios = new Map<string, { text: string; scenario: Scenario }>();
 
 /** Rules a valid shape can still break: dangling targets, dead ends, Telegram's limits, missing files. */
 export function checkScenario(scenario: Scenario): Finding[] {

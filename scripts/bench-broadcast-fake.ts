@@ -9,6 +9,8 @@ export interface FakeReport {
   /** Arrival times (ms) of the accepted sendMessage calls. */
   times: number[];
   tooManyRequests: number;
+  /** Arrival times (ms) of the sendMessage calls flood control refused. */
+  refusedTimes: number[];
   /** [chat id, messages received] for every chat that received any. */
   deliveries: [number, number][];
 }
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     const report: FakeReport = {
       times: fake.callsTo('sendMessage').map((call) => call.at),
       tooManyRequests: fake.tooManyRequests,
+      refusedTimes: fake.calls.filter((call) => call.method === 'sendMessage' && call.error?.error_code === 429).map((call) => call.at),
       deliveries: [...fake.deliveries()],
     };
     process.send?.(report, () => void fake.stop().then(() => process.exit(0)));

@@ -51,6 +51,8 @@ interface Figures {
   peakRssBytes: number;
   /** The most messages the fake accepted in any sliding second. */
   busiestSecond: number;
+  /** For the first 429: the gaps (ms) between the accepted arrivals of the second before it, and the refused one. */
+  firstRefusal?: string;
 }
 
 async function main(): Promise<void> {
@@ -136,7 +138,14 @@ function figures(name: string, report: FakeReport, peakRssBytes: number, configu
     while (times[first] <= times[last] - 1000) first++;
     busiestSecond = Math.max(busiestSecond, last - first + 1);
   }
-  return { name, configured, delivered: times.length, seconds, tooManyRequests: report.tooManyRequests, lost, duplicated, peakRssBytes, busiestSecond };
+  const refused = report.refusedTimes[0];
+  let firstRefusal: string | undefined;
+  if (refused !== undefined) {
+    const before = times.filter((at) => at > refused - 1000 && at <= refused);
+    const gaps = [...before, refused].map((at, i, all) => (i === 0 ? 0 : at - all[i - 1])).slice(1);
+    firstRefusal = `${before.length} accepted in the second before it; gaps ${gaps.join(' ')} ms`;
+  }
+  return { name, configured, delivered: times.length, seconds, tooManyRequests: report.tooManyRequests, lost, duplicated, peakRssBytes, busiestSecond, firstRefusal };
 }
 
 function print(f: Figures): void {
@@ -147,6 +156,7 @@ function print(f: Figures): void {
       `${f.name}:`,
       `  sustained rate   ${rate.toFixed(2)} msg/s = ${((rate / LIMIT) * 100).toFixed(1)} % of the ${LIMIT}/s limit${ofConfigured} (${f.delivered} messages in ${f.seconds.toFixed(1)} s)`,
       `  429s received    ${f.tooManyRequests} (busiest second: ${f.busiestSecond} messages)`,
+      ...(f.firstRefusal ? [`  the first 429    ${f.firstRefusal}`] : []),
       `  lost             ${f.lost}`,
       `  duplicated       ${f.duplicated}`,
       `  peak RSS         ${(f.peakRssBytes / 1024 / 1024).toFixed(0)} MB`,

@@ -45,4 +45,38 @@ describe('the broadcast pacer shared through Postgres', () => {
     await one.hold(2);
     for (const waited of await Promise.all(waiting)) expect(waited).toBeGreaterThanOrEqual(1980);
   });
+
+  it("never lets more than the rate into any second, even when the database's first answers come back late", async () => {
+    // The first claims come back 120 ms after the database handed out their slots (a busy event
+    // loop, a wait for the row lock): the middle of such a round trip is not when the database
+    // answered, so trusting it puts those slots 60 ms late on our clock, against the later ones'.
+    let slowAnswers = 8;
+    const slowDb = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'raw') return Reflect.get(target, property, receiver);
+        return (sql: string, bindings?: unknown[]) => {
+          const query = bindings === undefined ? target.raw(sql) : target.raw(sql, bindings as never);
+          if (!sql.includes('returning') || slowAnswers-- <= 0) return query;
+          return query.then((result: unknown) => new Promise((resolve) => setTimeout(() => resolve(result), 120)));
+        };
+      },
+    }) as Db;
+    const pacer = createBroadcastPacer({ db: slowDb, ratePerSecond: 20 });
+    const sentAt: number[] = [];
+    const sender = async () => {
+      for (let i = 0; i < 15; i++) {
+        await pacer.turn();
+        sentAt.push(Date.now());
+      }
+    };
+    await Promise.all([sender(), sender(), sender(), sender()]);
+    sentAt.sort((a, b) => a - b);
+    expect(sentAt).toHaveLength(60);
+    // 21 messages span at least a second (plus the pacer's 5 ms of margin; 10 ms are left for the
+    // event loop's lag between the pacer letting a sender go and the test taking the time).
+    const spans = sentAt.slice(20).map((at, i) => at - sentAt[i]);
+    expect(Math.min(...spans)).toBeGreaterThanOrEqual(995);
+    // …and still close to the rate: 60 messages at 20 a second take about 3 s, not much more.
+    expect(sentAt[59] - sentAt[0]).toBeLessThan(3300);
+  });
 });

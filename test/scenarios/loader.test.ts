@@ -132,4 +132,19 @@ describe('the checker', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`cli-broken\\.yaml:${lineOf(original, 'goto: readiness }')}:\\d+: .*unknown step "nowhere"`));
   });
+
+  it('a file loaded again is the same scenario; an edit on disk shows at the next load, and a broken edit is still refused', () => {
+    const path = join(dir, 'reloaded.yaml');
+    writeFileSync(path, original);
+    const first = loadScenarioFile(path);
+    first.steps[first.start].messages.length = 0; // what one caller does to its copy stays in it
+    expect(loadScenarioFile(path).steps[first.start].messages.length).toBeGreaterThan(0);
+    const welcome = loadScenarioFile(path).steps[first.start].messages[0];
+    const edited = 'text' in welcome && welcome.text ? original.replace(welcome.text.split('\n')[0], 'Новое приветствие') : original;
+    expect(edited).not.toBe(original);
+    writeFileSync(path, edited);
+    expect(JSON.stringify(loadScenarioFile(path).steps[first.start].messages[0])).toContain('Новое приветствие');
+    writeFileSync(path, edited.replace(/^start: .*$/m, 'start: nowhere'));
+    expect(() => loadScenarioFile(path)).toThrow(ScenarioError);
+  });
 });
