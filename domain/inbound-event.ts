@@ -78,18 +78,3 @@ export function describeInbound(event: InboundEvent): string {
       return `[${event.messageType}]${event.caption ? ` ${event.caption}` : ''}`;
   }
 }
-
-/** What a lead says in words: a text, a command, a voice note's transcript or a media caption. */
-export function wordsOf(event: InboundEvent): string | undefined {
-  switch (event.kind) {
-    case 'text':
-    case 'command':
-      return event.text;
-    case 'voice':
-      return event.transcript;
-    case 'media':
-      return event.caption;
-    default:
-      return undefined;
-  }
-}

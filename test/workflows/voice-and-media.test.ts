@@ -85,6 +85,9 @@ describe('voice notes', () => {
       expect(openaiFake.calls.length).toBe(callsBefore);
       expect(openaiFake.transcriptions.at(-1)).toMatchObject({ fileName: 'video_note.mp4', status: 200 });
       await h.endAfterHandoffAnnounced(lead);
+      // The lead card shows the note with its transcript among the last messages.
+      const card = h.fake.callsTo('sendMessage', MANAGERS_CHAT).find((c) => String(c.params.text).includes(`(id ${lead.id})`));
+      expect(String(card?.params.text)).toContain('[video_note 0:04] Позовите менеджера, пожалуйста');
     });
   });
 
