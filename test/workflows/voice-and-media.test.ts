@@ -95,6 +95,7 @@ describe('voice notes', () => {
     ['no key', { openai: null }, undefined, 'распознавание речи не настроено'],
     ['a 429', {}, { kind: 'error', status: 429 } as ScriptedTranscription, 'rate_limited'],
     ['a 500', {}, { kind: 'error', status: 500 } as ScriptedTranscription, 'api_error'],
+    ['a timeout', { sttTimeoutMs: 500 }, { kind: 'delay', ms: 5000, then: { kind: 'text', text: 'поздно' } } as ScriptedTranscription, 'timeout'],
     ['a file the provider cannot decode', {}, 'garbage', 'bad_audio'],
   ])('%s: the lead is told a manager will listen, and the voice itself goes to the managers', async (_name, deps, failure, why) => {
     const lead = h.newLead();
