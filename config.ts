@@ -79,6 +79,9 @@ export const configSchema = z
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     LLM_APPROVAL_MODE: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
     LLM_APPROVAL_TIMEOUT_S: z.coerce.number({ error: 'expected seconds' }).int().min(10).max(3600).default(300),
+    // Speech to text for voice and video notes (docs/lead-journey.md): the provider's model and the longest note sent to it.
+    STT_MODEL: z.string().min(1).default('whisper-1'),
+    STT_MAX_SECONDS: z.coerce.number({ error: 'expected seconds' }).int().min(1).max(3600).default(300),
     LLM_TIMEOUT_MS: z.coerce.number({ error: 'expected milliseconds' }).int().min(1000).max(120_000).default(15_000),
     API_PORT: port.default(3000),
     // The reverse proxies in front of the api, so that limits and logs see each client's own address.

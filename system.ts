@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
+import { telegramFileDownloader } from './bot/telegram-files';
 import { buildApi } from './api/app';
 import type { SandboxPageDeps } from './sandbox/sandbox-routes';
 import { broadcastBatchSize, CampaignWorkflows } from './api/campaign-workflows';
@@ -151,6 +152,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         openai: createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL }),
         model: config.LLM_MODEL,
         timeoutMs: config.LLM_TIMEOUT_MS,
+        downloadFile: telegramFileDownloader(token as string, config.TELEGRAM_API_ROOT),
+        sttModel: config.STT_MODEL,
+        maxSeconds: config.STT_MAX_SECONDS,
         approval: { enabled: config.LLM_APPROVAL_MODE, timeoutSeconds: config.LLM_APPROVAL_TIMEOUT_S },
         retention: { days: config.RETENTION_DAYS },
         owners: config.ADMIN_TELEGRAM_IDS,

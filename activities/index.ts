@@ -10,12 +10,16 @@ import { createLlmActivities, type LlmDeps } from './llm';
 import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
 import { createPaymentActivities, type PaymentLinkMaker } from './payments';
 import { createScenarioActivities } from './scenario';
+import { createSpeechActivities, type SpeechDeps } from './speech';
 import { createTelegramActivities, type TelegramDeps } from './telegram';
 
 export type ActivityDeps = LeadsDeps &
   TelegramDeps &
   JourneyDeps &
-  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> & { scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
+  Partial<Pick<LlmDeps, 'openai' | 'model' | 'timeoutMs'>> &
+  Partial<Pick<SpeechDeps, 'downloadFile' | 'sttModel' | 'maxSeconds'>> & {
+    /** How long one transcription may take (default 30 s). */
+    sttTimeoutMs?: number; scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
     /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
     leadWorkflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
@@ -58,6 +62,7 @@ export function createActivities(deps: ActivityDeps) {
       owners: deps.owners,
     }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
+    ...createSpeechActivities({ api: deps.api, logger: deps.logger, openai: deps.openai ?? null, downloadFile: deps.downloadFile, sttModel: deps.sttModel, maxSeconds: deps.maxSeconds, timeoutMs: deps.sttTimeoutMs }),
   };
 }
 

@@ -33,15 +33,20 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
           updateId: event.updateId,
           text: describeInbound(event),
           telegramMessageId: 'messageId' in event ? event.messageId : undefined,
-          payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}) },
+          payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}), ...mediaFields(event) },
         });
         // A message of their own (not a command, not a button) counts as a reply to a recent broadcast.
-        if (firstTime && (event.kind === 'text' || event.kind === 'other')) await noteCampaignOutcome(trx, lead.id, 'replied');
+        if (firstTime && (event.kind === 'text' || event.kind === 'other' || event.kind === 'voice' || event.kind === 'media')) await noteCampaignOutcome(trx, lead.id, 'replied');
         if (firstTime && start && 'rejected' in start && start.rejected) {
           await recordEvent(trx, { leadId: lead.id, type: 'invalid_start_payload', payload: { payload: start.rejected } });
         }
         return { leadId: lead.id, firstTime };
       });
+    },
+
+    /** The lead's orders still awaiting money: a photo or document sent now is taken as a receipt. */
+    async openOrderIds(request: { telegramUserId: number }): Promise<number[]> {
+      return openOrdersOfLead(db, request.telegramUserId);
     },
 
     /** Makes sure the lead row exists (after /reset deleted it) and returns its id. */
@@ -81,3 +86,12 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
 }
 
 export type LeadsActivities = ReturnType<typeof createLeadsActivities>;
+
+/** A voice note or media is kept by its file id (with a voice note's length and transcript) in the message log. */
+function mediaFields(event: InboundEvent): Record<string, unknown> {
+  if (event.kind === 'voice') {
+    return { messageType: event.messageType, fileId: event.fileId, durationSeconds: event.durationSeconds, transcript: event.transcript ?? null, ...(event.unheard ? { unheard: event.unheard } : {}) };
+  }
+  if (event.kind === 'media') return { messageType: event.messageType, fileId: event.fileId, ...(event.fileName ? { fileName: event.fileName } : {}), caption: event.caption ?? null };
+  return {};
+}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Api, RawApi } from 'grammy';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { listReadyMaterials } from '../db/materials';
 import { listActiveProducts } from '../db/products';
 import { SCENARIOS_DIR } from '../scenarios/loader';
 import { defaultSchedulePath, loadSchedule } from '../scenarios/schedule-loader';
+import { keepTyping } from './typing';
 
 /** The model's JSON, validated at the edge: snake_case outside, the domain's ModelReply inside. */
 const modelReplySchema = z
@@ -51,6 +53,8 @@ export interface LlmTurnRequest {
   scheduleTexts: ScheduleTexts;
   /** Derived from the workflow: a retried activity records its call once. */
   idempotencyKey: string;
+  /** The lead's chat: it sees "typing…" while the model thinks (absent in turns scheduled before this field). */
+  chatId?: number;
 }
 
 export interface LlmDeps {
@@ -58,6 +62,8 @@ export interface LlmDeps {
   logger: Logger;
   /** null when OPENAI_API_KEY is unset: every turn is a templated answer. */
   openai: OpenAI | null;
+  /** Sends the "typing…" chat action; without it the wait is silent. */
+  api?: Api<RawApi>;
   model: string;
   timeoutMs?: number;
   schedulePath?: string;
@@ -79,7 +85,7 @@ export function createOpenAI(config: { apiKey?: string; baseURL?: string }): Ope
  * The model behind the policy layer. It returns a validated reply or a typed failure and never
  * throws for the model's sake (only for Postgres, which Temporal retries); every call is recorded.
  */
-export function createLlmActivities({ db, logger, openai, model, timeoutMs = 15_000, schedulePath = defaultSchedulePath(), now = () => new Date() }: LlmDeps) {
+export function createLlmActivities({ db, logger, openai, api, model, timeoutMs = 15_000, schedulePath = defaultSchedulePath(), now = () => new Date() }: LlmDeps) {
   const prompts = new Map<Language, string>();
   const systemPrompt = (language: Language) => {
     if (!prompts.has(language)) prompts.set(language, readFileSync(join(SCENARIOS_DIR, 'prompts', `system.${language}.md`), 'utf8'));
@@ -132,6 +138,8 @@ export function createLlmActivities({ db, logger, openai, model, timeoutMs = 15_
       const started = Date.now();
       let content: string | null | undefined;
       let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+      // "typing…" from here until the activity returns; the answer itself goes out right after it.
+      const typing = api && request.chatId !== undefined ? await keepTyping(api, request.chatId, logger) : undefined;
       try {
         const completion = await openai.chat.completions.create(
           {
@@ -155,6 +163,8 @@ export function createLlmActivities({ db, logger, openai, model, timeoutMs = 15_
         await record(request, reason, true, { latencyMs: Date.now() - started, error: detail });
         logger.warn({ leadId: request.leadId, reason, detail }, 'llm call failed; templated answer');
         return { ok: false, reason, detail };
+      } finally {
+        typing?.stop();
       }
       const tokens = { latencyMs: Date.now() - started, promptTokens: usage?.prompt_tokens, completionTokens: usage?.completion_tokens };
       if (!content?.trim()) {

@@ -188,6 +188,21 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, copy.caption === undefined ? {} : { caption: copy.caption }),
       ),
 
+    /**
+     * Copies a lead's message (a voice note nobody could hear, a receipt) to the managers' chat,
+     * claimed like any outbound message. Without MANAGERS_CHAT_ID it only logs.
+     */
+    async copyToManagers(copy: { outboundId: string; leadId: number | null; fromChatId: number; messageId: number; caption?: string }): Promise<{ delivered: boolean }> {
+      if (managersChatId === undefined) {
+        logger.warn({ outboundId: copy.outboundId, leadId: copy.leadId }, 'MANAGERS_CHAT_ID is not set; the lead\'s message was not copied');
+        return { delivered: false };
+      }
+      const result = await sendClaimed({ ...copy, chatId: managersChatId, toStaff: true }, copy.outboundId, { text: copy.caption ?? '', payload: { copiedFrom: { chatId: copy.fromChatId, messageId: copy.messageId } } }, 'copyMessage', () =>
+        api.copyMessage(managersChatId, copy.fromChatId, copy.messageId, copy.caption === undefined ? {} : { caption: copy.caption }),
+      );
+      return { delivered: result.status === 'sent' };
+    },
+
     /** Replaces a message's buttons (a lead card that was taken or closed); a message Telegram refuses to edit is left as it is. */
     async editButtons(request: { chatId: number; messageId: number; buttons: OutboundButton[][] }): Promise<void> {
       try {

@@ -95,7 +95,10 @@ export function reactTo(scenario: Scenario, view: ConversationView, event: Inbou
       // Keyword stems first, the model second: the workflow falls back to the scenario's answer if it fails.
       return [{ kind: 'llmTurn', text: event.text }];
     }
+    // A voice note or media reaches here without words (no transcript, no caption); the workflow turns words into text first.
     case 'other':
+    case 'voice':
+    case 'media':
       return [{ kind: 'say', text: scenario.texts.unsupportedMessage }, ...enterStep(scenario, scenario.fallback)];
   }
 }

@@ -286,6 +286,12 @@ export class FakeTelegramServer {
     return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
   }
 
+  /** A private-chat message with any content (a voice note, a photo, a document with its caption…). */
+  pushMessage(from: FakeUser, fields: Params): number {
+    const message = this.newMessage(from.id, { from: this.remember(from), ...fields });
+    return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
+  }
+
   /** A button press on `message` (a message in the private chat with `from`). */
   pushCallback(from: FakeUser, data: string, message?: { message_id: number }, options: { chatId?: number } = {}): number {
     const id = `${this.botUser.id}${++this.callbackCounter}`;

@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`,
- * `post-sale` and `stray-money` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money` and `voice` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -16,10 +16,11 @@ import { createActivities } from '../activities';
 import { LeadConversations } from '../bot/leads/lead-conversations';
 import { createDb, ensureDatabase, migrateLatest } from '../db/knex';
 import OpenAI from 'openai';
-import { FakeOpenAIServer, realmSafeFetch } from '../test/fakes/openai-server';
+import { FAKE_AUDIO_PREFIX, FakeOpenAIServer, realmSafeFetch } from '../test/fakes/openai-server';
+import { telegramFileDownloader } from '../bot/telegram-files';
 import { FakeTelegramServer } from '../test/fakes/telegram-server';
 import { TEST_DATABASE_URL } from '../test/support/paths';
-import { press, text } from '../test/support/updates';
+import { press, text, toEvent } from '../test/support/updates';
 import { createOrder } from '../activities/payments';
 import { PaymentWorkflows } from '../bot/payments/payment-workflows';
 import { upsertLead } from '../db/leads';
@@ -139,8 +140,43 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
+  if (only === undefined || only === 'voice') {
+    // A voice note heard and answered by the model, one that cannot be heard (to the managers), a photo's caption as text.
+    const openaiFake = await FakeOpenAIServer.start({ apiKey: 'sk-record' });
+    openaiFake.script({ kind: 'json', content: { reply: 'Обучение длится 8 недель.', intent: 'question', next_action: 'answer', confidence: 0.9, profile_updates: {}, readiness: 40, stage: 'frame' } });
+    const voiceWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({
+        db,
+        logger,
+        api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
+        managersChatId: -100,
+        openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
+        model: 'record-model',
+        downloadFile: telegramFileDownloader(TOKEN, fake.apiRoot),
+      }),
+    });
+    await voiceWorker.runUntil(async () => {
+      const lead = newLead();
+      const pushed = (fields: Record<string, unknown>) => toEvent(fake.pushedUpdate(fake.pushMessage(lead, fields)));
+      const note = (bytes: string) => {
+        const file = fake.addUserFile('voice.oga', bytes);
+        return pushed({ voice: { file_id: file.file_id, file_unique_id: file.file_unique_id, duration: 3, file_size: file.file_size, mime_type: 'audio/ogg' } });
+      };
+      await drive(text(lead, '/start'), lead, 1);
+      await drive(note(`${FAKE_AUDIO_PREFIX}Сколько длится обучение?`), lead, 2);
+      await drive(note('not audio'), lead, 3);
+      await fake.waitFor(() => fake.callsTo('copyMessage', -100).some((c) => c.params.from_chat_id === lead.id), 20_000);
+      await drive(pushed({ photo: [{ file_id: 'ph-1', file_unique_id: 'uph-1', width: 90, height: 90 }], caption: 'позовите менеджера' }), lead, 4);
+      await save('lead-conversation-voice-and-media', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+    await openaiFake.stop();
+  }
   if (only === undefined || only === 'stray-money') await recordStrayMoney(env, await newWorker(), db, taskQueue, save);
-  if (only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {

@@ -28,6 +28,10 @@ const callbackQuery = z.object({
   message: z.object({ message_id: z.number().int(), chat: privateChat, date: z.number().int() }).loose().optional(),
 });
 
+const playable = z.looseObject({ file_id: z.string().min(1), duration: z.number().int().nonnegative(), file_size: z.number().int().optional() });
+const photoSizes = z.array(z.looseObject({ file_id: z.string().min(1), file_size: z.number().int().optional() })).min(1);
+const document = z.looseObject({ file_id: z.string().min(1), file_name: z.string().optional() });
+
 const sharedContact = z.object({ phone_number: z.string().min(3).max(32), user_id: z.number().int().optional() });
 
 const update = z.object({ update_id: z.number().int().nonnegative() }).loose();
@@ -85,6 +89,8 @@ export function parseLeadUpdate(raw: unknown): ParsedUpdate {
       if (command) return { ok: true, event: { kind: 'command', ...common, ...command, text: msg.text } };
       return { ok: true, event: { kind: 'text', ...common, text: msg.text } };
     }
+    const media = readMedia(msg as Record<string, unknown>);
+    if (media) return { ok: true, event: { ...common, ...media } };
     const messageType = MESSAGE_TYPES.find((type) => (msg as Record<string, unknown>)[type] !== undefined) ?? 'unsupported';
     const contact = sharedContact.safeParse(msg.contact);
     return {
@@ -100,6 +106,20 @@ export function parseLeadUpdate(raw: unknown): ParsedUpdate {
 
   const kind = Object.keys(body).find((key) => key !== 'update_id') ?? 'empty';
   return { ok: false, reason: `update kind "${kind}" is not a lead message` };
+}
+
+/** A voice note, a video note, a photo or a document: kept by file id (the largest photo size). */
+function readMedia(msg: Record<string, unknown>) {
+  const caption = typeof msg.caption === 'string' && msg.caption.trim() ? msg.caption : undefined;
+  for (const messageType of ['voice', 'video_note'] as const) {
+    const note = playable.safeParse(msg[messageType]);
+    if (note.success) return { kind: 'voice' as const, messageType, fileId: note.data.file_id, durationSeconds: note.data.duration, fileSize: note.data.file_size };
+  }
+  const photo = photoSizes.safeParse(msg.photo);
+  if (photo.success) return { kind: 'media' as const, messageType: 'photo' as const, fileId: photo.data[photo.data.length - 1].file_id, caption };
+  const file = document.safeParse(msg.document);
+  if (file.success) return { kind: 'media' as const, messageType: 'document' as const, fileId: file.data.file_id, fileName: file.data.file_name, caption };
+  return null;
 }
 
 /** `/start@SchoolBot abc` → { command: 'start', payload: 'abc' }; only a command at the very start counts. */

@@ -1,5 +1,5 @@
-import OpenAI, { RateLimitError } from 'openai';
-import { FakeOpenAIServer, realmSafeFetch } from './openai-server';
+import OpenAI, { RateLimitError, toFile } from 'openai';
+import { FAKE_AUDIO_PREFIX, FakeOpenAIServer, realmSafeFetch } from './openai-server';
 
 const KEY = 'sk-test-key-1234567890';
 const MODEL = 'gpt-4o-mini';
@@ -201,5 +201,49 @@ describe('FakeOpenAIServer', () => {
     expect(models.data.map((m) => m.id)).toEqual([MODEL]);
     await expect(client.models.retrieve(MODEL)).resolves.toMatchObject({ id: MODEL, object: 'model' });
     expect(await failure(client.models.retrieve('gpt-9'))).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe('FakeOpenAIServer: speech to text (/v1/audio/transcriptions)', () => {
+  const transcribe = (bytes: string | Buffer, name = 'voice.oga', model = 'whisper-1') =>
+    toFile(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), name).then((file) => client.audio.transcriptions.create({ file, model, language: 'ru' }));
+
+  it('hears a multipart upload and records the model, the file name, its size and the language', async () => {
+    const result = await transcribe(`${FAKE_AUDIO_PREFIX} Сколько стоит курс?`);
+    expect(result.text).toBe('Сколько стоит курс?');
+    expect(fake.transcriptions).toEqual([expect.objectContaining({ model: 'whisper-1', fileName: 'voice.oga', language: 'ru', status: 200 })]);
+    expect(fake.transcriptions[0].bytes).toBe(Buffer.byteLength(`${FAKE_AUDIO_PREFIX} Сколько стоит курс?`));
+  });
+
+  it('refuses like OpenAI: a format it does not take, bytes it cannot decode (400), a scripted 429 with retry-after', async () => {
+    const badFormat = (await failure(transcribe(`${FAKE_AUDIO_PREFIX}hi`, 'notes.txt'))) as InstanceType<typeof OpenAI.APIError>;
+    expect(badFormat).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(badFormat.message).toContain('Invalid file format. Supported formats:');
+    const undecodable = (await failure(transcribe('OggS\u0000garbage'))) as InstanceType<typeof OpenAI.APIError>;
+    expect(undecodable).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(undecodable.message).toContain('could not be decoded');
+    fake.scriptTranscription({ kind: 'error', status: 429, retryAfterSeconds: 3 });
+    const limited = (await failure(transcribe(`${FAKE_AUDIO_PREFIX}hi`))) as RateLimitError;
+    expect(limited).toBeInstanceOf(RateLimitError);
+    expect(limited.headers?.get('retry-after')).toBe('3');
+    fake.scriptTranscription({ kind: 'text', text: 'scripted words' });
+    expect((await transcribe('anything at all')).text).toBe('scripted words');
+  });
+
+  it('refuses a form without a model or without a file, and a wrong key', async () => {
+    const form = (fields: Record<string, string | Blob>) => {
+      const body = new FormData();
+      for (const [key, value] of Object.entries(fields)) body.append(key, value);
+      return fetch(`${fake.baseUrl}/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body });
+    };
+    const noModel = await form({ file: new Blob([`${FAKE_AUDIO_PREFIX}hi`]) });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as { error: { message: string } }).error.message).toBe('you must provide a model parameter');
+    const noFile = await form({ model: 'whisper-1' });
+    expect(noFile.status).toBe(400);
+    expect(((await noFile.json()) as { error: { param: string } }).error.param).toBe('file');
+    const stranger = new OpenAI({ apiKey: 'sk-wrong-key-000000', baseURL: fake.baseUrl, maxRetries: 0 });
+    const file = await toFile(Buffer.from(`${FAKE_AUDIO_PREFIX}hi`), 'voice.oga');
+    expect(await failure(stranger.audio.transcriptions.create({ file, model: 'whisper-1' }))).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 });

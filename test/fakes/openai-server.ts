@@ -5,7 +5,8 @@
  * shapes answers and errors like OpenAI does (same JSON bodies, statuses and headers), so the
  * client raises the same error classes it would raise against the real API.
  *
- * Served: POST /v1/chat/completions, GET /v1/models and GET /v1/models/{id}. Any other path
+ * Served: POST /v1/chat/completions, POST /v1/audio/transcriptions (multipart, see
+ * `transcription`), GET /v1/models and GET /v1/models/{id}. Any other path
  * gets OpenAI's 404 "Invalid URL". Like OpenAI, the fake rejects requests it could not serve
  * (body that is not JSON, no model, no messages, json_object without the word "json") before
  * it looks at the script, so those requests use up no scripted answer. It accepts any model
@@ -46,6 +47,30 @@ export type ScriptedAnswer =
   | { kind: 'delay'; ms: number; then: ScriptedAnswer }
   /** Never answers, until the client gives up or stop(). */
   | { kind: 'hang' };
+
+/** One speech-to-text request, as the fake understood its multipart form. */
+export interface RecordedTranscription {
+  model: string;
+  fileName: string;
+  bytes: number;
+  language?: string;
+  at: number;
+  /** As for completions: 0 while pending, 499 when the request ended without an answer. */
+  status: number;
+}
+
+/** What the next transcription requests get instead of the fake's own hearing of the file. */
+export type ScriptedTranscription =
+  | { kind: 'text'; text: string }
+  | Extract<ScriptedAnswer, { kind: 'error' } | { kind: 'hang' }>
+  | { kind: 'delay'; ms: number; then: ScriptedTranscription };
+
+/** Bytes the fake "hears": a file starting with this prefix says the rest (UTF-8); anything else cannot be decoded. */
+export const FAKE_AUDIO_PREFIX = 'FAKE-AUDIO:';
+/** The formats OpenAI's transcription endpoint takes, by the file name's extension. */
+const AUDIO_FORMATS = ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm'];
+/** OpenAI refuses an upload over 25 MB before it reads the audio. */
+const MAX_AUDIO_BYTES = 26_214_400;
 
 export type Fallback = ScriptedAnswer | ((body: RecordedCompletion['body']) => ScriptedAnswer);
 
@@ -177,7 +202,9 @@ export class FakeOpenAIServer {
   readonly model: string;
 
   private readonly apiKey?: string;
+  readonly transcriptions: RecordedTranscription[] = [];
   private queue: ScriptedAnswer[] = [];
+  private audioQueue: ScriptedTranscription[] = [];
   private fallback: Fallback = { kind: 'error', status: 500, message: NOT_SCRIPTED };
   /** One per request still waiting for its answer; stop() aborts them. */
   private readonly inFlight = new Set<AbortController>();
@@ -210,6 +237,11 @@ export class FakeOpenAIServer {
   /** Answers for the next chat completion requests, in order of arrival; appended to those still queued. */
   script(...answers: ScriptedAnswer[]): void {
     this.queue.push(...answers);
+  }
+
+  /** Answers for the next transcription requests; without one the fake hears the file itself (FAKE_AUDIO_PREFIX). */
+  scriptTranscription(...answers: ScriptedTranscription[]): void {
+    this.audioQueue.push(...answers);
   }
 
   /**
@@ -245,6 +277,7 @@ export class FakeOpenAIServer {
     let outcome: Outcome;
     try {
       if (method === 'POST' && path === '/v1/chat/completions') return await this.completion(req, res, raw);
+      if (method === 'POST' && path === '/v1/audio/transcriptions') return await this.transcription(req, res, raw);
       if (method === 'GET' && path === '/v1/models') {
         this.authorize(req);
         outcome = { status: 200, body: { object: 'list', data: [this.modelObject()] } };
@@ -302,6 +335,72 @@ export class FakeOpenAIServer {
     }
     call.status = 499;
     res.destroy();
+  }
+
+  /**
+   * Speech to text like OpenAI's endpoint: a multipart form with `file` and `model` (and an optional
+   * `language`); the answer is `{ text }`. Refused like OpenAI: no form, no model or file (400), a
+   * format it does not take or bytes it cannot decode (400), over 25 MB (413); scripted errors (429…) too.
+   */
+  private async transcription(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const call: RecordedTranscription = { model: '', fileName: '', bytes: raw.length, at: Date.now(), status: 0 };
+    this.transcriptions.push(call);
+    const pending = new AbortController();
+    this.inFlight.add(pending);
+    res.on('close', () => {
+      if (!res.writableFinished) pending.abort();
+    });
+    try {
+      this.authorize(req);
+      if (raw.length > MAX_AUDIO_BYTES) throw new OpenAIHttpError(413, `Maximum content size limit (${MAX_AUDIO_BYTES}) exceeded (${raw.length} bytes read)`, 'invalid_request_error');
+      const form = await new Response(raw, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData().catch(() => {
+        throw invalidRequest(400, 'Could not parse multipart form');
+      });
+      const model = form.get('model');
+      const file = form.get('file');
+      if (typeof model !== 'string' || model === '') throw invalidRequest(400, 'you must provide a model parameter');
+      if (file === null || typeof file === 'string') throw invalidRequest(400, "Missing required parameter: 'file'.", 'missing_required_parameter', 'file');
+      Object.assign(call, { model, fileName: file.name, bytes: file.size, language: (form.get('language') as string | null) ?? undefined });
+      const extension = /\.([A-Za-z0-9]+)$/.exec(file.name)?.[1]?.toLowerCase() ?? '';
+      if (!AUDIO_FORMATS.includes(extension)) {
+        throw invalidRequest(400, `Invalid file format. Supported formats: ${JSON.stringify(AUDIO_FORMATS).replaceAll('"', "'")}`);
+      }
+      const bytes = Buffer.from(await file.arrayBuffer());
+      const outcome = await this.hear(this.audioQueue.shift(), bytes, model, pending.signal);
+      if (outcome && !res.destroyed && !this.stopped) {
+        call.status = outcome.status;
+        return send(res, outcome);
+      }
+    } catch (caught) {
+      const outcome = toOutcome(caught);
+      call.status = outcome.status;
+      return send(res, outcome);
+    } finally {
+      this.inFlight.delete(pending);
+    }
+    call.status = 499;
+    res.destroy();
+  }
+
+  /** A scripted answer, else what the file itself says. */
+  private async hear(answer: ScriptedTranscription | undefined, bytes: Buffer, model: string, signal: AbortSignal): Promise<Outcome | undefined> {
+    switch (answer?.kind) {
+      case 'text':
+        return { status: 200, body: { text: answer.text } };
+      case 'error':
+        return scriptedError(answer, model).toOutcome();
+      case 'delay':
+        await pause(Math.max(0, answer.ms), signal);
+        return signal.aborted ? undefined : this.hear(answer.then, bytes, model, signal);
+      case 'hang':
+        await pause(undefined, signal);
+        return undefined;
+      case undefined: {
+        const content = bytes.toString('utf8');
+        if (!content.startsWith(FAKE_AUDIO_PREFIX)) throw invalidRequest(400, 'Audio file could not be decoded or its format is not supported.', 'audio_decode_error', 'file');
+        return { status: 200, body: { text: content.slice(FAKE_AUDIO_PREFIX.length).trim() } };
+      }
+    }
   }
 
   /** Rejects a request without the expected Bearer key, like OpenAI. */

@@ -4,6 +4,7 @@ import { Api } from 'grammy';
 import pino from 'pino';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { LeadConversations } from '../../bot/leads/lead-conversations';
+import { telegramFileDownloader } from '../../bot/telegram-files';
 import type { Db } from '../../db/knex';
 import { FakeTelegramServer, type RecordedCall } from '../fakes/telegram-server';
 import { testDb, uniqueUserId } from './db';
@@ -64,6 +65,7 @@ export class LeadHarness {
       api: new Api(TEST_TOKEN, { apiRoot: this.fake.apiRoot }),
       managersChatId: MANAGERS_CHAT,
       now: () => TEST_TODAY,
+      downloadFile: telegramFileDownloader(TEST_TOKEN, this.fake.apiRoot),
       ...overrides,
     });
   }

@@ -60,6 +60,17 @@ describe('the LLM policy layer through the fake OpenAI server', () => {
     expect(events[0].payload).toMatchObject({ nextAction: 'offer_consult', confidence: 0.86, escalationReasons: [] });
   });
 
+  it('"typing…" reaches the lead while the model thinks, before its answer', async () => {
+    const lead = h.newLead();
+    openaiFake.script({ kind: 'delay', ms: 300, then: reply({ reply: 'Подумал и отвечаю.' }) });
+    const answer = await ask(lead, 'Что лучше для новичка?');
+    expect(answer.params.text).toBe('Подумал и отвечаю.');
+    // Only the order is asserted: how many renewals fit into the wait depends on the machine's clock.
+    const typing = h.fake.calls.findIndex((c) => c.method === 'sendChatAction' && c.params.chat_id === lead.id && c.params.action === 'typing');
+    expect(typing).toBeGreaterThanOrEqual(0);
+    expect(typing).toBeLessThan(h.fake.calls.indexOf(answer));
+  });
+
   it.each([
     ['a 500', { kind: 'error', status: 500 } as ScriptedAnswer, 'api_error'],
     ['a 429', { kind: 'error', status: 429, retryAfterSeconds: 20 } as ScriptedAnswer, 'rate_limited'],

@@ -6,6 +6,7 @@ import type { LlmActivities } from '../../activities/llm';
 import type { DraftActivities } from '../../activities/llm-drafts';
 import type { HandoffActivities } from '../../activities/handoff';
 import type { ScenarioActivities } from '../../activities/scenario';
+import type { SpeechActivities } from '../../activities/speech';
 import type { TelegramActivities } from '../../activities/telegram';
 import type { ConversationView } from '../../domain/conversation';
 import type { InboundEvent } from '../../domain/inbound-event';
@@ -48,6 +49,7 @@ export interface Conversation {
   readonly telegram: TelegramActivities;
   readonly records: RecordsActivities;
   readonly llm: LlmActivities;
+  readonly speech: SpeechActivities;
 }
 
 const DEFAULT_TIME_ZONE = 'Europe/Moscow';

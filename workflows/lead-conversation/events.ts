@@ -10,12 +10,15 @@ import { formReaction, runForm } from './contact-form';
 import { view, type Conversation } from './context';
 import type { DomainEvent } from './contract';
 import { handoffEvent, relayToManager } from './handoff-dialog';
+import { asText, hearVoice, receipt, voiceUnheard } from './lead-media';
 import { payButton } from './payments';
 import { run } from './scenario-steps';
 
 /** One update from the lead: the payment buttons, a manager's dialog, the contact form and booking first, then the scenario. */
-export async function handleInbound(c: Conversation, event: InboundEvent): Promise<void> {
+export async function handleInbound(c: Conversation, incoming: InboundEvent): Promise<void> {
   const { state } = c;
+  // A voice note is heard first, so its transcript is recorded with it (a new kind: see lead-media.ts).
+  const event = incoming.kind === 'voice' ? await hearVoice(c, incoming) : incoming;
   // The lead wrote: a new silence begins, and the follow-up sequence starts over from now.
   Object.assign(state, { lastActivityAt: Date.now(), followUpsThisSilence: [], followUpCatchUpAt: null });
   const { leadId } = await c.records.recordInbound(event);
@@ -30,11 +33,15 @@ export async function handleInbound(c: Conversation, event: InboundEvent): Promi
   const scenario = (c.scenario ??= withScenarioDefaults(await c.records.loadScenario(languageFor(event.from.languageCode))));
   if (state.step === null || !(state.step in scenario.steps)) state.step = scenario.start;
   c.replaceMessageId = event.kind === 'button' && scenario.historyMode === 'replace' ? event.messageId : undefined;
-  const form = scenario.contactForm && formReaction(c, scenario.contactForm, event);
+  if (event.kind === 'voice' && !event.transcript) return voiceUnheard(c, scenario, event);
+  if (event.kind === 'media' && (await receipt(c, scenario, event))) return;
+  // From here a transcript or a caption is the lead's text, on exactly the path typed text takes.
+  const said = asText(event);
+  const form = scenario.contactForm && formReaction(c, scenario.contactForm, said);
   if (form) return runForm(c, form);
-  const booking = scenario.booking && bookingReaction(event, bookingContext(c, scenario));
+  const booking = scenario.booking && bookingReaction(said, bookingContext(c, scenario));
   if (booking) return runBooking(c, booking);
-  await run(c, reactTo(scenario, view(c), event));
+  await run(c, reactTo(scenario, view(c), said));
 }
 
 /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */

@@ -47,7 +47,7 @@ export async function handoffEvent(c: Conversation, event: DomainEvent): Promise
 
 /** Passes the lead's message to the handoff; false if the handoff is gone, so the bot answers it. */
 export async function relayToManager(c: Conversation, handoffId: string, event: InboundEvent): Promise<boolean> {
-  const media = event.kind === 'other' && !event.contact;
+  const media = (event.kind === 'other' && !event.contact) || event.kind === 'voice' || event.kind === 'media';
   try {
     await getExternalWorkflowHandle(handoffId).signal(leadMessageSignal, {
       updateId: event.updateId,
@@ -55,6 +55,7 @@ export async function relayToManager(c: Conversation, handoffId: string, event: 
       messageId: 'messageId' in event && event.messageId !== undefined ? event.messageId : null,
       text: describeInbound(event),
       media,
+      ...relayCaption(event),
     });
     return true;
   } catch (error) {
@@ -66,4 +67,11 @@ export async function relayToManager(c: Conversation, handoffId: string, event: 
     else c.state.handoff = null;
     return false;
   }
+}
+
+/** The words under relayed media: a voice note's transcript (or that there is none), a photo's caption. */
+function relayCaption(event: InboundEvent): { caption?: string } {
+  if (event.kind === 'voice') return { caption: event.transcript ? `🎤 ${event.transcript}` : `🎤 (не расшифровано: ${event.unheard ?? 'unknown'})` };
+  if (event.kind === 'media' && event.caption) return { caption: event.caption };
+  return {};
 }

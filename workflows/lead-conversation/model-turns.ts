@@ -38,6 +38,8 @@ export async function llmTurn(c: Conversation, current: Scenario, leadText: stri
       step: state.step ?? current.start,
       scheduleTexts: { nextCohort: current.texts.scheduleNext, seatsLeft: current.texts.scheduleSeatsLeft, noCohort: current.texts.scheduleUnknown },
       idempotencyKey: key,
+      // The activity shows "typing…" while it waits (activities/typing.ts); an activity's input is no command, so no patch.
+      chatId: state.chatId,
     })
     .catch((error: unknown) => ({ ok: false as const, reason: failureType(error) ?? 'activity_failed', detail: 'the llm activity gave up' }));
   if (!result.ok) {

@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { LlmActivities } from '../../activities/llm';
+import type { SpeechActivities } from '../../activities/speech';
 import type { TelegramActivities } from '../../activities/telegram';
 import { withScenarioDefaults, type Scenario } from '../../domain/scenario';
 import { survive, type Conversation, type RecordsActivities } from './context';
@@ -38,6 +39,12 @@ const llm = proxyActivities<LlmActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
+const speech = proxyActivities<SpeechActivities>({
+  // Download and transcription; provider failures come back typed, so only a crash is retried.
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+});
+
 /** At continue-as-new a broken scenario file keeps the pinned version instead of being retried for ever. */
 const SCENARIO_CANDIDATE_PATCH = 'scenario-candidate';
 
@@ -64,6 +71,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     telegram,
     records,
     llm,
+    speech,
   };
   const { state, inbox, domainEvents } = c;
   let handledThisRun = 0;

@@ -118,6 +118,8 @@ export interface LeadMessage {
   messageId: number | null;
   text: string;
   media: boolean;
+  /** Words shown under relayed media: a voice note's transcript, a photo's caption (absent in older signals). */
+  caption?: string;
 }
 export const leadMessageSignal = defineSignal<[LeadMessage]>('leadMessage');
 

@@ -296,7 +296,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     const outboundId = `${workflowId}/r${++s.sequence}`;
     const sent =
       message.media && message.messageId !== null
-        ? telegram.copyMessage({ outboundId, leadId: input.leadId, fromChatId: message.chatId, messageId: message.messageId, chatId: to.managerId, caption: header, toStaff: true })
+        ? telegram.copyMessage({ outboundId, leadId: input.leadId, fromChatId: message.chatId, messageId: message.messageId, chatId: to.managerId, caption: message.caption ? `${header}\n${message.caption}`.slice(0, 1024) : header, toStaff: true })
         : telegram.sendToLead({ outboundId, leadId: input.leadId, chatId: to.managerId, content: { type: 'text', text: `${header}\n${message.text}` }, toStaff: true });
     const ok = await sent.then(() => true).catch(() => false);
     await event('message_relayed', { from: 'lead', to: to.managerId, delivered: ok });

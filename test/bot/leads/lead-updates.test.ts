@@ -104,12 +104,26 @@ describe('leadUpdates composer', () => {
     expect(delivered).toEqual([expect.objectContaining({ kind: 'text', text: 'How much is it?', updateId: update.update_id, messageId: update.message.message_id })]);
   });
 
-  it('delivers a photo as kind other, messageType photo', async () => {
+  it('delivers a photo as media: the largest size\'s file id and the caption', async () => {
     const user = newUser();
 
-    await handle(messageUpdate(user, { photo: [{ file_id: 'p1', file_unique_id: 'up1', width: 90, height: 90 }], caption: 'my receipt' }));
+    await handle(messageUpdate(user, { photo: [{ file_id: 'p1', file_unique_id: 'up1', width: 90, height: 90 }, { file_id: 'p2', file_unique_id: 'up2', width: 800, height: 800 }], caption: 'my receipt' }));
 
-    expect(delivered).toEqual([expect.objectContaining({ kind: 'other', messageType: 'photo', chatId: user.id })]);
+    expect(delivered).toEqual([expect.objectContaining({ kind: 'media', messageType: 'photo', fileId: 'p2', caption: 'my receipt', chatId: user.id })]);
+  });
+
+  it('delivers a voice note and a video note as voice, with the file id, length and size; a document as media with its name', async () => {
+    const user = newUser();
+
+    await handle(messageUpdate(user, { voice: { file_id: 'v1', file_unique_id: 'uv1', duration: 12, mime_type: 'audio/ogg', file_size: 4000 } }));
+    await handle(messageUpdate(user, { video_note: { file_id: 'vn1', file_unique_id: 'uvn1', duration: 5, length: 240 } }));
+    await handle(messageUpdate(user, { document: { file_id: 'd1', file_unique_id: 'ud1', file_name: 'check.pdf' } }));
+
+    expect(delivered).toEqual([
+      expect.objectContaining({ kind: 'voice', messageType: 'voice', fileId: 'v1', durationSeconds: 12, fileSize: 4000 }),
+      expect.objectContaining({ kind: 'voice', messageType: 'video_note', fileId: 'vn1', durationSeconds: 5 }),
+      expect.objectContaining({ kind: 'media', messageType: 'document', fileId: 'd1', fileName: 'check.pdf' }),
+    ]);
   });
 
   it('does not deliver a message in a group chat', async () => {
