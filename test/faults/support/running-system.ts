@@ -1,0 +1,126 @@
+import type { Db } from '../../../db/knex';
+import { seedCatalogue } from '../../../db/seed';
+import { startDevServer, type DevServer } from '../../../scripts/dev-server';
+import { temporalCliPath } from '../../../scripts/temporal-binaries';
+import { FakeTelegramServer } from '../../fakes/telegram-server';
+import { ownDatabase } from '../../support/own-database';
+import { PostgresProxy } from '../../support/postgres-proxy';
+import { startApp, waitForHttp, type AppProcess } from '../../support/processes';
+import { portBlock } from './ports';
+
+export const BOT_TOKEN = '818181:FAULTS-token-for-the-fake-bot-api';
+export const WEBHOOK_SECRET = 'faults-webhook-secret-0123456789';
+export const MANAGERS_CHAT_ID = -100_818_181;
+
+export type Part = 'worker' | 'bot' | 'api';
+
+export interface RunningSystemOptions {
+  /** Names the test file's own database and task queue. */
+  name: string;
+  /** Which block of 20 ports (see ports.ts) this file's servers take. */
+  portBlock: number;
+  /** Updates arrive through the api's webhook route instead of long polling. */
+  webhook?: boolean;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+}
+
+/**
+ * The whole system as an operator runs it: a Temporal dev server, Postgres (behind a proxy the
+ * test can cut), the fake Telegram, and `main.ts worker | bot | api` as separate processes that a
+ * test kills (SIGKILL) and restarts. Every server listens on 127.0.0.1 on this file's own ports.
+ */
+export class RunningSystem {
+  private readonly processes = new Map<Part, AppProcess>();
+  /** How many times each part was killed. */
+  readonly kills: Record<Part, number> = { worker: 0, bot: 0, api: 0 };
+
+  private constructor(
+    readonly devServer: DevServer,
+    readonly telegram: FakeTelegramServer,
+    readonly db: Db,
+    readonly proxy: PostgresProxy,
+    readonly env: Record<string, string>,
+    readonly ports: { api: number; workerHealth: number },
+  ) {}
+
+  static async start(options: RunningSystemOptions): Promise<RunningSystem> {
+    const nextPort = portBlock(options.portBlock);
+    const [temporalPort, telegramPort, apiPort, workerHealthPort, proxyPort] = [nextPort(), nextPort(), nextPort(), nextPort(), nextPort()];
+    const [devServer, telegram, own] = await Promise.all([
+      startDevServer({ cliPath: temporalCliPath(), port: temporalPort }),
+      FakeTelegramServer.start({ token: BOT_TOKEN, port: telegramPort }),
+      ownDatabase(options.name),
+    ]);
+    await seedCatalogue(own.db); // the products a survey's result card offers
+    const proxy = await PostgresProxy.start(own.url, proxyPort);
+    const env: Record<string, string> = {
+      TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TEMPORAL_ADDRESS: devServer.address,
+      TEMPORAL_TASK_QUEUE: `faults-${options.name}`,
+      DATABASE_URL: proxy.urlFor(own.url),
+      API_PORT: String(apiPort),
+      WORKER_HEALTH_PORT: String(workerHealthPort),
+      MANAGERS_CHAT_ID: String(MANAGERS_CHAT_ID),
+      LOG_LEVEL: 'warn',
+      OPENAI_API_KEY: '', // never the real model from a developer's shell
+      ...(options.webhook && { TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${apiPort}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET }),
+      ...options.env,
+    };
+    return new RunningSystem(devServer, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.ports.api}`;
+  }
+
+  /** Starts a part and waits until it is ready (its health check answers; the bot: its first poll). */
+  async startPart(part: Part): Promise<void> {
+    if (this.processes.has(part)) throw new Error(`${part} is already running`);
+    const polls = this.polls();
+    const app = startApp([part], this.env);
+    this.processes.set(part, app);
+    if (part === 'worker') await waitForHttp(`http://127.0.0.1:${this.ports.workerHealth}/health`, app);
+    if (part === 'api') await waitForHttp(`${this.apiUrl}/health`, app);
+    if (part === 'bot' && !this.env.TELEGRAM_WEBHOOK_URL) {
+      await this.telegram.waitFor(() => this.polls() > polls || app.child.exitCode !== null, 90_000);
+      if (app.child.exitCode !== null) throw new Error(`bot exited with ${app.child.exitCode}:\n${app.output()}`);
+    }
+  }
+
+  /** getUpdates calls begun (a long poll is recorded as it starts; `callsTo` lists only answered calls). */
+  private polls(): number {
+    return this.telegram.calls.filter((call) => call.method === 'getUpdates').length;
+  }
+
+  /** SIGKILL: no shutdown hooks, like a crashed machine. */
+  async killPart(part: Part): Promise<void> {
+    const app = this.processes.get(part);
+    if (!app) return;
+    this.processes.delete(part);
+    await app.kill();
+    this.kills[part] += 1;
+  }
+
+  async restartPart(part: Part): Promise<void> {
+    await this.killPart(part);
+    await this.startPart(part);
+  }
+
+  /** What a part printed (the last 20,000 characters), e.g. to look for unhandled rejections. */
+  output(part: Part): string {
+    return this.processes.get(part)?.output() ?? '';
+  }
+
+  /** Whether the part's process is still alive (a crash shows here). */
+  isRunning(part: Part): boolean {
+    const app = this.processes.get(part);
+    return !!app && app.child.exitCode === null && app.child.signalCode === null;
+  }
+
+  async stop(): Promise<void> {
+    for (const part of [...this.processes.keys()]) await this.killPart(part);
+    await Promise.all([this.devServer.stop(), this.telegram.stop(), this.proxy.stop(), this.db.destroy()]);
+  }
+}
