@@ -1,7 +1,8 @@
-import { compareSends, describeSend, expectText, press, say, sendsTo, walk, type Step } from './support/lead-walker';
+import { JOURNEY, JOURNEY_NAME } from './support/journeys';
+import { describeSend, measureLeads, sendsTo, walk, walkAll } from './support/lead-walker';
 import { reportScenario } from './support/report';
 import { RunningSystem } from './support/running-system';
-import { FULL, scaled } from './support/scale';
+import { scaled } from './support/scale';
 
 /**
  * Scenario 1: leads walk real journeys at once while the worker process is SIGKILLed at random
@@ -14,39 +15,6 @@ const KILLS = scaled(2, 20);
 const STEP_TIMEOUT_MS = 120_000;
 jest.setTimeout(scaled(240_000, 1_200_000));
 
-/** start → bonus (a 3-second durable timer) → opening question → survey of 5 → result → free text → contact form. */
-const FULL_JOURNEY: Step[] = [
-  say('/start faults'),
-  press('Получить бонус'),
-  press('Хочу управлять капиталом'),
-  press('Пройти опрос'),
-  press('Торгую сам'),
-  press('Пассивный доход'),
-  press('Через месяц'),
-  press('$100–500'),
-  press('Да, готов'),
-  press('Что дальше?'),
-  say('как начать?'),
-  say('/contact'),
-  expectText('Оставьте номер телефона'),
-  say('+7 912 345-67-89'),
-  expectText('Как к вам обращаться?'),
-  say('Анна'),
-  press('Пропустить'),
-  expectText('Заявка у менеджера'),
-];
-/** CI's shorter walk: start → bonus and its timer → opening question → survey's first answer → free text. */
-const CI_JOURNEY: Step[] = [
-  say('/start faults'),
-  press('Получить бонус'),
-  press('Хочу управлять капиталом'),
-  press('Пройти опрос'),
-  press('Торгую сам'),
-  say('как начать?'),
-  expectText('Спасибо за сообщение'),
-];
-const JOURNEY = FULL ? FULL_JOURNEY : CI_JOURNEY;
-const JOURNEY_NAME = FULL ? 'start, bonus + 3 s timer, survey, result, free text, contact form' : 'start, bonus + 3 s timer, survey, free text';
 
 let system: RunningSystem;
 const FIRST_LEAD = 5_100_000_000;
@@ -72,39 +40,27 @@ it(`worker kills during live conversations: ${LEADS} leads, ${KILLS} SIGKILLs of
 
   // The leads walk at once, a little staggered; meanwhile the worker dies KILLS times.
   const leads = Array.from({ length: LEADS }, (_, i) => lead(i + 1));
-  let walking = leads.length;
-  const outcomes = leads.map(async (l, i) => {
-    await new Promise((resolve) => setTimeout(resolve, i * 300));
-    try {
-      await walk(system.telegram, l, JOURNEY, STEP_TIMEOUT_MS);
-      return undefined;
-    } catch (error) {
-      return (error as Error).message;
-    } finally {
-      walking -= 1;
-    }
+  let walking = true;
+  const walked = walkAll(system.telegram, leads, JOURNEY, STEP_TIMEOUT_MS).finally(() => {
+    walking = false;
   });
   let kills = 0;
-  while (kills < KILLS && walking > 0) {
+  while (kills < KILLS && walking) {
     await new Promise((resolve) => setTimeout(resolve, randomBetween(1_000, 4_000)));
     await system.restartPart('worker');
     kills += 1;
   }
-  const stuck = (await Promise.all(outcomes)).filter((failure): failure is string => !!failure);
+  const stuck = await walked;
 
   // Settled: every walking lead got its last answer. A duplicate from a retried send would have
   // been sent before the retry's own later steps, so it would show by now.
-  const figures = leads.map((l) => ({ lead: l.id, ...compareSends(expected, sendsTo(system.telegram, l.id).map(describeSend)) }));
-  const lost = figures.reduce((sum, f) => sum + f.lost, 0);
-  const duplicated = figures.reduce((sum, f) => sum + f.duplicated, 0);
-  const delivered = leads.reduce((sum, l) => sum + sendsTo(system.telegram, l.id).length, 0);
+  const { lost, duplicated, delivered, shortfalls: sendShortfalls } = measureLeads(system.telegram, expected, leads);
   const timersExpected = LEADS; // the bonus's 3-second timer: the opening question follows it
   const timersFired = leads.filter((l) => sendsTo(system.telegram, l.id).some((c) => describeSend(c).includes('Скажите честно'))).length;
 
   const shortfalls = [
     ...(kills < KILLS ? [`only ${kills} of ${KILLS} kills happened before the leads finished`] : []),
-    ...(lost ? [`${lost} messages lost: ${JSON.stringify(figures.filter((f) => f.lost).map((f) => ({ lead: f.lead, missing: f.missing })))}`.slice(0, 2000)] : []),
-    ...(duplicated ? [`${duplicated} duplicated: ${JSON.stringify(figures.filter((f) => f.duplicated).map((f) => ({ lead: f.lead, extra: f.extra })))}`.slice(0, 2000)] : []),
+    ...sendShortfalls,
     ...(stuck.length ? [`${stuck.length} leads stuck: ${stuck.slice(0, 3).join(' | ')}`] : []),
     ...(timersFired < timersExpected ? [`timers fired ${timersFired} of ${timersExpected}`] : []),
   ];

@@ -31,12 +31,18 @@ function buttonsOf(call: RecordedCall): Button[] {
   return parsed?.inline_keyboard?.flat() ?? [];
 }
 
+export interface WalkOptions {
+  /** Called with each update the lead makes, once the fake has queued it (to redeliver it, or post it to a webhook). */
+  afterPush?: (updateId: number) => Promise<void> | void;
+}
+
 /**
  * Walks one lead through `steps` on the fake Telegram, the way a person would: each press waits
  * until a message newer than the last one pressed shows the button, then presses it. Resolves when
  * the last step is done; rejects (naming the step) when a step waited longer than `stepTimeoutMs`.
  */
-export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: Step[], stepTimeoutMs: number): Promise<void> {
+export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: Step[], stepTimeoutMs: number, options: WalkOptions = {}): Promise<void> {
+  const afterPush = options.afterPush ?? (() => undefined);
   let seen = 0; // sends to this lead already looked at: a press only uses a newer message
   let lastUpdate = 0;
   // A person's pace: faster trips the anti-spam burst rule (8 updates in 10 s, docs/protection.md).
@@ -50,7 +56,7 @@ export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: 
     if ('say' in step) {
       await pace();
       seen = sendsTo(telegram, lead.id).length;
-      telegram.pushText(lead, step.say);
+      await afterPush(telegram.pushText(lead, step.say));
       continue;
     }
     let found: { call: RecordedCall; button?: Button } | undefined;
@@ -74,7 +80,7 @@ export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: 
     if (found?.button) {
       await pace();
       const messageId = (found.call.result as { message_id: number }).message_id;
-      telegram.pushCallback(lead, found.button.callback_data as string, { message_id: messageId });
+      await afterPush(telegram.pushCallback(lead, found.button.callback_data as string, { message_id: messageId }));
     }
   }
 }
@@ -94,4 +100,31 @@ export function compareSends(expected: string[], got: string[]): { lost: number;
   }
   const missing = [...counts.entries()].flatMap(([send, n]) => Array<string>(n).fill(send));
   return { lost: missing.length, duplicated: extra.length, extra, missing };
+}
+
+/** The suite's figures for a group of leads held to one reference: delivered, lost, duplicated, and which. */
+export function measureLeads(telegram: FakeTelegramServer, expected: string[], leads: FakeUser[]) {
+  const figures = leads.map((l) => ({ lead: l.id, ...compareSends(expected, sendsTo(telegram, l.id).map(describeSend)) }));
+  const lost = figures.reduce((sum, f) => sum + f.lost, 0);
+  const duplicated = figures.reduce((sum, f) => sum + f.duplicated, 0);
+  const delivered = leads.reduce((sum, l) => sum + sendsTo(telegram, l.id).length, 0);
+  const shortfalls = [
+    ...(lost ? [`${lost} messages lost: ${JSON.stringify(figures.filter((f) => f.lost).map((f) => ({ lead: f.lead, missing: f.missing })))}`.slice(0, 2000)] : []),
+    ...(duplicated ? [`${duplicated} duplicated: ${JSON.stringify(figures.filter((f) => f.duplicated).map((f) => ({ lead: f.lead, extra: f.extra })))}`.slice(0, 2000)] : []),
+  ];
+  return { lost, duplicated, delivered, shortfalls };
+}
+
+/** Walks every lead at once (each a little after the previous); the failures, one line per stuck lead. */
+export async function walkAll(telegram: FakeTelegramServer, leads: FakeUser[], steps: Step[], stepTimeoutMs: number, options: WalkOptions & { staggerMs?: number } = {}): Promise<string[]> {
+  const failures = await Promise.all(
+    leads.map(async (lead, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * (options.staggerMs ?? 300)));
+      return walk(telegram, lead, steps, stepTimeoutMs, options).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+    }),
+  );
+  return failures.filter((failure): failure is string => !!failure);
 }

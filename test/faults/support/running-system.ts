@@ -1,3 +1,5 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Db } from '../../../db/knex';
 import { seedCatalogue } from '../../../db/seed';
 import { startDevServer, type DevServer } from '../../../scripts/dev-server';
@@ -14,13 +16,13 @@ export const MANAGERS_CHAT_ID = -100_818_181;
 
 export type Part = 'worker' | 'bot' | 'api';
 
+const LOG_DIR = join(__dirname, '..', '..', '..', '.tools', 'faults', 'logs');
+
 export interface RunningSystemOptions {
   /** Names the test file's own database and task queue. */
   name: string;
   /** Which block of 20 ports (see ports.ts) this file's servers take. */
   portBlock: number;
-  /** Updates arrive through the api's webhook route instead of long polling. */
-  webhook?: boolean;
   /** Extra environment for every process. */
   env?: Record<string, string>;
 }
@@ -36,6 +38,7 @@ export class RunningSystem {
   readonly kills: Record<Part, number> = { worker: 0, bot: 0, api: 0 };
 
   private constructor(
+    readonly name: string,
     readonly devServer: DevServer,
     readonly telegram: FakeTelegramServer,
     readonly db: Db,
@@ -65,25 +68,38 @@ export class RunningSystem {
       MANAGERS_CHAT_ID: String(MANAGERS_CHAT_ID),
       LOG_LEVEL: 'warn',
       OPENAI_API_KEY: '', // never the real model from a developer's shell
-      ...(options.webhook && { TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${apiPort}/telegram/webhook`, TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET }),
       ...options.env,
     };
-    return new RunningSystem(devServer, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
+    return new RunningSystem(options.name, devServer, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
   }
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.ports.api}`;
   }
 
+  /**
+   * The api's environment for receiving Telegram's updates on its webhook route (the test posts
+   * them, as Telegram would; the fake does not call webhooks). Meanwhile a `bot` part may still poll.
+   */
+  get webhookEnv(): Record<string, string> {
+    return { TELEGRAM_WEBHOOK_URL: this.apiUrl, TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  }
+
   /** Starts a part and waits until it is ready (its health check answers; the bot: its first poll). */
-  async startPart(part: Part): Promise<void> {
+  async startPart(part: Part, extraEnv: Record<string, string> = {}): Promise<void> {
     if (this.processes.has(part)) throw new Error(`${part} is already running`);
     const polls = this.polls();
-    const app = startApp([part], this.env);
+    const env = { ...this.env, ...extraEnv };
+    const app = startApp([part], env);
     this.processes.set(part, app);
+    // Each process's whole output, for a look after a failed run (startApp keeps only the tail).
+    mkdirSync(LOG_DIR, { recursive: true });
+    const log = createWriteStream(join(LOG_DIR, `${this.name}-${part}-${this.kills[part]}.log`));
+    app.child.stdout?.pipe(log);
+    app.child.stderr?.pipe(log);
     if (part === 'worker') await waitForHttp(`http://127.0.0.1:${this.ports.workerHealth}/health`, app);
     if (part === 'api') await waitForHttp(`${this.apiUrl}/health`, app);
-    if (part === 'bot' && !this.env.TELEGRAM_WEBHOOK_URL) {
+    if (part === 'bot' && !env.TELEGRAM_WEBHOOK_URL) {
       await this.telegram.waitFor(() => this.polls() > polls || app.child.exitCode !== null, 90_000);
       if (app.child.exitCode !== null) throw new Error(`bot exited with ${app.child.exitCode}:\n${app.output()}`);
     }
@@ -103,9 +119,9 @@ export class RunningSystem {
     this.kills[part] += 1;
   }
 
-  async restartPart(part: Part): Promise<void> {
+  async restartPart(part: Part, extraEnv: Record<string, string> = {}): Promise<void> {
     await this.killPart(part);
-    await this.startPart(part);
+    await this.startPart(part, extraEnv);
   }
 
   /** What a part printed (the last 20,000 characters), e.g. to look for unhandled rejections. */
