@@ -19,6 +19,7 @@ import { leadUpdates } from './leads/lead-updates';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
 import { telegramFileDownloader } from './telegram-files';
+import { wellFormedUpdates } from './well-formed-updates';
 import { paymentCommands, type PaymentCommandsDeps } from './payments/payments';
 import { starsPayments } from './payments/stars-payments';
 import { staffCommands, type StaffDeps } from './staff/staff-commands';
@@ -63,6 +64,7 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  bot.use(wellFormedUpdates(logger));
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
   if (staff) bot.use(staffCommands({ ...staff, handoffs }));

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../db/knex';
 import { seedCatalogue } from '../../../db/seed';
@@ -34,6 +34,7 @@ export interface RunningSystemOptions {
  */
 export class RunningSystem {
   private readonly processes = new Map<Part, AppProcess>();
+  private readonly logFiles: string[] = [];
   /** How many times each part was killed. */
   readonly kills: Record<Part, number> = { worker: 0, bot: 0, api: 0 };
 
@@ -55,6 +56,7 @@ export class RunningSystem {
       FakeTelegramServer.start({ token: BOT_TOKEN, port: telegramPort }),
       ownDatabase(options.name),
     ]);
+    rmSync(join(LOG_DIR, options.name), { recursive: true, force: true });
     await seedCatalogue(own.db); // the products a survey's result card offers
     const proxy = await PostgresProxy.start(own.url, proxyPort);
     const env: Record<string, string> = {
@@ -93,8 +95,10 @@ export class RunningSystem {
     const app = startApp([part], env);
     this.processes.set(part, app);
     // Each process's whole output, for a look after a failed run (startApp keeps only the tail).
-    mkdirSync(LOG_DIR, { recursive: true });
-    const log = createWriteStream(join(LOG_DIR, `${this.name}-${part}-${this.kills[part]}.log`));
+    mkdirSync(join(LOG_DIR, this.name), { recursive: true });
+    const logFile = join(LOG_DIR, this.name, `${part}-${this.kills[part]}.log`);
+    this.logFiles.push(logFile);
+    const log = createWriteStream(logFile);
     app.child.stdout?.pipe(log);
     app.child.stderr?.pipe(log);
     if (part === 'worker') await waitForHttp(`http://127.0.0.1:${this.ports.workerHealth}/health`, app);
@@ -127,6 +131,16 @@ export class RunningSystem {
   /** What a part printed (the last 20,000 characters), e.g. to look for unhandled rejections. */
   output(part: Part): string {
     return this.processes.get(part)?.output() ?? '';
+  }
+
+  /** Everything every process printed so far (their pino JSON lines and any crash), for counting log lines. */
+  logs(): string {
+    return this.logFiles.map((file) => (existsSync(file) ? readFileSync(file, 'utf8') : '')).join('\n');
+  }
+
+  /** The parts started and not killed since. */
+  runningParts(): Part[] {
+    return [...this.processes.keys()];
   }
 
   /** Whether the part's process is still alive (a crash shows here). */
