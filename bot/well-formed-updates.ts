@@ -65,7 +65,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** NUL dropped, a lone surrogate replaced by U+FFFD: what Postgres text and jsonb can store. */
 export function storableText(text: string): string {
-  return text.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD');
+  return text.replaceAll(String.fromCharCode(0), '').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function makeTextsStorable(update: Record<string, unknown>): void {
