@@ -10,7 +10,7 @@ import { postWebhook } from './support/webhook';
  * offset (the update comes again after it was confirmed), and a webhook that receives each update
  * three times, two of them at once. Target: each update handled once, every answer sent once.
  */
-const LEADS = scaled(3, 20);
+const LEADS = scaled(3, 10);
 const STEP_TIMEOUT_MS = 60_000;
 jest.setTimeout(scaled(180_000, 900_000));
 

@@ -3,16 +3,17 @@ import { describeSend, measureLeads, sendsTo, walk, walkAll } from './support/le
 import { reportScenario } from './support/report';
 import { RunningSystem } from './support/running-system';
 import { scaled } from './support/scale';
+import { whyStuck } from './support/system-health';
 
 /**
  * Scenario 1: leads walk real journeys at once while the worker process is SIGKILLed at random
  * moments and restarted. Target: every lead gets every message a lead walking alone gets, none
  * twice, none stuck.
  */
-const LEADS = scaled(6, 50);
-const KILLS = scaled(2, 20);
+const LEADS = Number(process.env.FAULTS_LEADS ?? scaled(6, 50));
+const KILLS = Number(process.env.FAULTS_KILLS ?? scaled(2, 20));
 /** How long one step may wait for its answer: a restart on a loaded machine takes seconds. */
-const STEP_TIMEOUT_MS = scaled(120_000, 300_000);
+const STEP_TIMEOUT_MS = Number(process.env.FAULTS_STEP_TIMEOUT_MS ?? scaled(120_000, 300_000));
 jest.setTimeout(scaled(240_000, 1_800_000));
 
 
@@ -68,7 +69,7 @@ it(`worker kills during live conversations: ${LEADS} leads, ${KILLS} SIGKILLs of
   const shortfalls = [
     ...(kills < KILLS ? [`only ${kills} of ${KILLS} kills happened before the leads finished`] : []),
     ...sendShortfalls,
-    ...(stuck.length ? [`${stuck.length} leads stuck: ${stuck.slice(0, 3).join(' | ')}`] : []),
+    ...(stuck.length ? [`${stuck.length} leads stuck: ${stuck.slice(0, 3).join(' | ')}; ${await whyStuck(system, `lead-${/lead (\d+)/.exec(stuck[0])?.[1]}`)}`] : []),
     ...(timersFired < timersExpected ? [`timers fired ${timersFired} of ${timersExpected}`] : []),
   ];
   reportScenario({

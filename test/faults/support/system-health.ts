@@ -25,3 +25,20 @@ export async function failedWorkflows(system: RunningSystem): Promise<number> {
     await connection.close();
   }
 }
+
+/** A stuck workflow in one line: its status and what it waits on (pending activities with attempts and last failure). */
+export async function whyStuck(system: RunningSystem, workflowId: string): Promise<string> {
+  const connection = await Connection.connect({ address: system.devServer.address });
+  try {
+    const described = await new Client({ connection }).workflow.getHandle(workflowId).describe();
+    const pending = (described.raw.pendingActivities ?? []).map(
+      (a) => `${a.activityType?.name} attempt ${a.attempt} state ${a.state}${a.lastFailure?.message ? ` last failure "${a.lastFailure.message.slice(0, 150)}"` : ''}`,
+    );
+    const task = described.raw.pendingWorkflowTask;
+    return `${workflowId}: ${described.status.name}, history ${described.historyLength} events, pending activities [${pending.join('; ')}]${task ? `, workflow task attempt ${task.attempt} state ${task.state}` : ''}`;
+  } catch (error) {
+    return `${workflowId}: ${String(error).slice(0, 200)}`;
+  } finally {
+    await connection.close();
+  }
+}
