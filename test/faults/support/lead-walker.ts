@@ -89,7 +89,7 @@ export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: 
  * What a lead got compared with what it should have got (a reference lead's sends, walked with no
  * faults): missing sends are lost, extra copies of a send are duplicated.
  */
-export function compareSends(expected: string[], got: string[]): { lost: number; duplicated: number; extra: string[]; missing: string[] } {
+export function compareSends(expected: string[], got: string[]): { lost: number; duplicated: number; extra: string[]; missing: string[]; inOrder: boolean } {
   const counts = new Map<string, number>();
   for (const send of expected) counts.set(send, (counts.get(send) ?? 0) + 1);
   const extra: string[] = [];
@@ -99,7 +99,11 @@ export function compareSends(expected: string[], got: string[]): { lost: number;
     else extra.push(send);
   }
   const missing = [...counts.entries()].flatMap(([send, n]) => Array<string>(n).fill(send));
-  return { lost: missing.length, duplicated: extra.length, extra, missing };
+  // In order: what arrived (extras aside) follows the reference's order.
+  const arrived = new Set(got);
+  const firstSeen = got.filter((send, i) => got.indexOf(send) === i);
+  const inOrder = JSON.stringify(firstSeen.filter((send) => expected.includes(send))) === JSON.stringify(expected.filter((send, i) => arrived.has(send) && expected.indexOf(send) === i));
+  return { lost: missing.length, duplicated: extra.length, extra, missing, inOrder };
 }
 
 /** The suite's figures for a group of leads held to one reference: delivered, lost, duplicated, and which. */
@@ -108,7 +112,9 @@ export function measureLeads(telegram: FakeTelegramServer, expected: string[], l
   const lost = figures.reduce((sum, f) => sum + f.lost, 0);
   const duplicated = figures.reduce((sum, f) => sum + f.duplicated, 0);
   const delivered = leads.reduce((sum, l) => sum + sendsTo(telegram, l.id).length, 0);
+  const outOfOrder = figures.filter((f) => !f.inOrder).map((f) => f.lead);
   const shortfalls = [
+    ...(outOfOrder.length ? [`${outOfOrder.length} leads got their messages out of order: ${outOfOrder.slice(0, 5).join(', ')}`] : []),
     ...(lost ? [`${lost} messages lost: ${JSON.stringify(figures.filter((f) => f.lost).map((f) => ({ lead: f.lead, missing: f.missing })))}`.slice(0, 2000)] : []),
     ...(duplicated ? [`${duplicated} duplicated: ${JSON.stringify(figures.filter((f) => f.duplicated).map((f) => ({ lead: f.lead, extra: f.extra })))}`.slice(0, 2000)] : []),
   ];
