@@ -2,8 +2,11 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
-/** Each test file appends its rows here (jest gives every file its own module registry). */
-export const ROWS_FILE = join(ROOT, '.tools', 'faults', 'rows.jsonl');
+/**
+ * Each test file appends its rows here (jest gives every file its own module registry); a full run
+ * and a scaled-down one keep separate files, so one running beside the other never mixes the tables.
+ */
+export const ROWS_FILE = join(ROOT, '.tools', 'faults', process.env.FAULTS_SCALE === 'full' ? 'rows.jsonl' : 'rows-ci.jsonl');
 /** The table of the latest run, git-ignored; the README quotes the latest full run. */
 export const REPORT_FILE = join(ROOT, 'faults-report.md');
 
