@@ -1,5 +1,5 @@
 /**
- * Four projects, so the daily loop is fast: `npm run test:unit` runs only the pure tests (no Postgres,
+ * Five projects, so the daily loop is fast: `npm run test:unit` runs only the pure tests (no Postgres,
  * no Temporal, no workflow bundle); `npm test` runs every project, as CI does.
  * @type {import('jest').Config}
  */
@@ -38,5 +38,14 @@ module.exports = {
     },
     // Real processes on the dev server, and the browser.
     { ...shared, displayName: 'e2e', testMatch: under('e2e'), globalSetup: '<rootDir>/test/support/global-setup.ts' },
+    // The fault-injection suite: the real processes killed, cut off and fed junk; prints a table of
+    // figures. Scaled down here; `npm run test:faults` runs it at full scale (test/faults/support/scale.ts).
+    {
+      ...shared,
+      displayName: 'faults',
+      testMatch: under('faults'),
+      globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/faults/support/global-teardown.ts',
+    },
   ],
 };

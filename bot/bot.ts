@@ -20,6 +20,7 @@ import { leadUpdates } from './leads/lead-updates';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
 import { telegramFileDownloader } from './telegram-files';
+import { wellFormedUpdates } from './well-formed-updates';
 import { paymentCommands, type PaymentCommandsDeps } from './payments/payments';
 import { starsPayments } from './payments/stars-payments';
 import { staffCommands, type StaffDeps } from './staff/staff-commands';
@@ -67,8 +68,12 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+<<<<<<< HEAD
   // The sender's role and staff dialog are looked up once per update, however many features ask.
   bot.use((_ctx, next) => withUpdateScope(next));
+=======
+  bot.use(wellFormedUpdates(logger));
+>>>>>>> faults
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a

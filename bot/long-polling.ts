@@ -26,6 +26,21 @@ type PollSignal = Parameters<Bot['api']['getUpdates']>[1];
 
 /** Updates in hand at once: one getUpdates answer (Telegram hands out at most 100). */
 const MAX_IN_HAND = 100;
+/** The longest wait between two tries of an update while Postgres is unreachable. */
+const MAX_DATABASE_RETRY_S = 10;
+/** Node's socket errors and Postgres's "cannot connect now" / "admin shutdown" / connection failures. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P03', '08000', '08001', '08003', '08006']);
+
+/** Whether an error (or its cause) says Postgres could not be reached, rather than that the update is bad. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    if (/Connection terminated|Connection ended unexpectedly|Timeout acquiring a connection/i.test(current.message)) return true;
+  }
+  return false;
+}
+
 /** While an unfinished update holds the offset, Telegram answers at once with what we have: poll at this pace. */
 const HELD_OFFSET_POLL_MS = 1000;
 
@@ -55,18 +70,34 @@ export function startLongPolling(bot: Bot<BotContext>, options: LongPollingOptio
   const offset = (): number | undefined => (unfinished.size ? Math.min(...unfinished) : highest ? highest + 1 : undefined);
 
   async function handle(update: Update): Promise<void> {
+    // Postgres unreachable (the anti-spam, staff checks and cards read it first): the update is kept
+    // and handled again once it answers, instead of being confirmed unhandled and lost (found by
+    // the fault suite's Postgres outage, scenario 4). A conversation ignores an update id it has seen.
+    for (let attempt = 1; !stopping; attempt += 1) {
+      const outcome = await handleOnce(update);
+      if (outcome !== 'database unreachable') return;
+      const seconds = Math.min(2 ** attempt, MAX_DATABASE_RETRY_S);
+      logger.warn({ updateId: update.update_id, attempt, seconds }, 'database unreachable; update kept and handled again shortly');
+      await sleep(seconds * 1000, abort.signal);
+    }
+    // Stopping: left at Telegram (unfinished, so never confirmed) for the next start.
+  }
+
+  async function handleOnce(update: Update): Promise<'done' | 'database unreachable'> {
     try {
       await bot.handleUpdate(update);
     } catch (error) {
       const cause = error instanceof BotError ? error.error : error;
       if (cause instanceof UpdateNotDeliveredError) {
         logger.warn({ updateId: update.update_id, workflowId: cause.workflowId }, 'update not taken by Temporal; left at Telegram for the next start');
-        return; // stays unfinished: never confirmed by this process
+        return 'done'; // stays unfinished: never confirmed by this process
       }
+      if (isDatabaseUnreachable(cause)) return 'database unreachable';
       if (error instanceof BotError) await Promise.resolve(bot.errorHandler(error)).catch(() => undefined);
       else logger.error({ updateId: update.update_id, err: String(error) }, 'update handling failed');
     }
     unfinished.delete(update.update_id);
+    return 'done';
   }
 
   function take(update: Update): void {

@@ -805,12 +805,13 @@ export class FakeTelegramServer {
   /** Remembers what a pushed update reveals: users, messages, answerable callback queries. */
   private learnFrom(update: Update): void {
     const sender = update.message?.from ?? update.callback_query?.from ?? update.pre_checkout_query?.from;
-    if (sender) {
+    if (sender && typeof sender.id === 'number') {
       this.users.set(sender.id, sender);
       // A user who writes to the bot again has unblocked it.
       this.blocked.delete(sender.id);
     }
-    if (update.message) {
+    // A malformed update (the fault suite's fuzzing) is queued as it is, just not remembered.
+    if (update.message && typeof update.message.chat?.id === 'number') {
       const { chat, message_id } = update.message;
       this.store(update.message as unknown as Params & { message_id: number });
       this.lastMessageId.set(chat.id, Math.max(this.lastMessageId.get(chat.id) ?? 0, message_id));

@@ -19,13 +19,14 @@ export class PostgresProxy {
     private readonly target: { host: string; port: number },
   ) {}
 
-  static async start(databaseUrl: string): Promise<PostgresProxy> {
+  /** `port` 0 (default) picks a free one. */
+  static async start(databaseUrl: string, port = 0): Promise<PostgresProxy> {
     const url = new URL(databaseUrl);
     const target = { host: url.hostname, port: Number(url.port || 5432) };
     let proxy: PostgresProxy | undefined;
     const server = createServer((client) => proxy?.accept(client));
     proxy = new PostgresProxy(server, target);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return proxy;
   }
 
