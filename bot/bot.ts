@@ -68,12 +68,10 @@ export interface BotDeps {
  */
 export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
-<<<<<<< HEAD
+  // Malformed updates are refused (with the reason in the log) before any feature reads them.
+  bot.use(wellFormedUpdates(logger));
   // The sender's role and staff dialog are looked up once per update, however many features ask.
   bot.use((_ctx, next) => withUpdateScope(next));
-=======
-  bot.use(wellFormedUpdates(logger));
->>>>>>> faults
   if (staff) bot.use(groupMembership(staff));
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a
