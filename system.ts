@@ -12,6 +12,7 @@ import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { startLongPolling } from './bot/long-polling';
 import { createBot } from './bot/bot';
+import { registerCommandMenus } from './bot/command-menus';
 import type { BotContext } from './bot/context';
 import { draftApprovalDeps } from './bot/handoffs/draft-approval-deps';
 import { Handoffs } from './bot/handoffs/handoffs';
@@ -276,7 +277,14 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
         await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });
         logger.info({ url }, 'bot on webhook (served by the api)');
-      } else {
+      }
+      // The menus Telegram shows: leads per language, each staff member their role's commands (bot/command-menus.ts).
+      // A failure is logged, never fatal: the bot works without menus.
+      await registerCommandMenus(
+        { db, owners: config.ADMIN_TELEGRAM_IDS, managersChatId: config.MANAGERS_CHAT_ID, api: telegramBot.api, logger },
+        [loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))],
+      ).catch((error: unknown) => logger.warn({ err: String(error) }, 'command menus not registered'));
+      if (!config.TELEGRAM_WEBHOOK_URL) {
         await telegramBot.init();
         const handedOver = conversations;
         // An update waiting for Temporal at shutdown stays at Telegram for the next start.
