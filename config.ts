@@ -62,6 +62,8 @@ export const configSchema = z
       z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
     ),
     ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
+    /** Telegram user ids anti-spam never judges (docs/protection.md#anti-spam). */
+    ANTI_SPAM_WHITELIST: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
     DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/sales'),
     TEMPORAL_ADDRESS: optionalString,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

@@ -219,7 +219,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         logger,
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
-        antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT },
+        antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT, whitelist: config.ANTI_SPAM_WHITELIST },
         leadCard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         payments: { ...access, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         dashboard: { ...access, logger, timeZone: config.TZ_DEFAULT },
