@@ -226,6 +226,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         broadcasts: {
           ...access,
           logger,
+          timeZone: config.TZ_DEFAULT,
           workflows: botCampaigns,
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
