@@ -75,7 +75,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
  * as a new version, rows gone from the file archived (within `scope`, a key prefix).
  */
 export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
-  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file, 'utf8'));
+  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file));
   const db = createDb(config.DATABASE_URL);
   try {
     return await syncMaterials(db, rows, { source: basename(file), scope, errors });

@@ -77,10 +77,10 @@ export function materialsImport(deps: MaterialsImportDeps): Composer<BotContext>
     if (!role) return void (await takeDialog(deps.db, ctx.from.id));
     if (!/\.(csv|json)$/i.test(name)) return void (await ctx.reply(IMPORT_TEXTS.wrongType(name || 'без имени')));
     if (size > MAX_FILE_BYTES) return void (await ctx.reply(IMPORT_TEXTS.tooBig(size)));
-    let content: string;
+    let content: Buffer;
     try {
       const file = await ctx.getFile();
-      content = (await deps.download(file.file_path ?? '')).toString('utf8');
+      content = await deps.download(file.file_path ?? '');
     } catch (error) {
       if (!(error instanceof GrammyError || error instanceof TelegramDownloadError)) throw error;
       deps.logger.warn({ editor: ctx.from.id, file: name, err: error.message }, 'materials file download failed');
