@@ -66,6 +66,8 @@ export interface SyncOptions {
    * A real import uses the prefix of its sheet; the default '' owns the whole catalogue.
    */
   scope?: string;
+  /** Work out the report without changing anything (the preview an editor applies or cancels). */
+  dryRun?: boolean;
   /** The rows `parseMaterialsFile` rejected: reported and logged, and their keys are never archived. */
   errors?: readonly ImportRowError[];
 }
@@ -431,7 +433,7 @@ export async function syncMaterials(db: Knex, rows: readonly MaterialRow[], opti
   }
   if (incoming.length === 0) throw new EmptyMaterialsImportError(options.source, errors.length);
 
-  return db.transaction(async (trx) => {
+  const run = db.transaction(async (trx) => {
     await trx.raw(`select pg_advisory_xact_lock(hashtext('materials-import'))`);
     const existing: MaterialRecord[] = await trx('materials').whereRaw('starts_with(key, ?)', [scope]).orderBy('key').forUpdate();
     const byKey = new Map(existing.map((record) => [record.key, record]));
@@ -473,8 +475,21 @@ export async function syncMaterials(db: Knex, rows: readonly MaterialRow[], opti
       changes: JSON.stringify({ added: report.added, updated: report.updated, archived: report.archived }),
       errors: JSON.stringify(errors),
     });
+    // A dry run does all the same work, then rolls it back: the preview is exactly what Apply will do.
+    if (options.dryRun) throw new DryRunReport(report);
     return report;
   });
+  return run.catch((error: unknown) => {
+    if (error instanceof DryRunReport) return error.report;
+    throw error;
+  });
+}
+
+/** Carries a dry run's report out of the transaction it rolls back. */
+class DryRunReport extends Error {
+  constructor(readonly report: ImportReport) {
+    super('materials import dry run');
+  }
 }
 
 /** Columns an import owns; jsonb lists are sent as JSON text (pg would send a JS array as a Postgres array). */
