@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultScenarioPath, loadScenarioFile, ScenarioError } from '../../scenarios/loader';
+import { checkScenario, defaultScenarioPath, loadScenarioFile, ScenarioError } from '../../scenarios/loader';
 
 const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
@@ -131,5 +131,13 @@ describe('the checker', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts', 'scenarios', 'check', path], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`cli-broken\\.yaml:${lineOf(original, 'goto: readiness }')}:\\d+: .*unknown step "nowhere"`));
+  });
+});
+
+describe('command_menu', () => {
+  it('offers only what a lead can type: /start, /reset and the scenario commands', () => {
+    const scenario = loadScenarioFile(defaultScenarioPath('ru'));
+    expect(Object.keys(scenario.commandMenu ?? {})).toEqual(['start', 'menu', 'consult', 'contact', 'survey', 'help', 'stop', 'resume', 'reset']);
+    expect(checkScenario({ ...scenario, commandMenu: { ...scenario.commandMenu, nowhere: 'Куда-то' } })).toContainEqual({ path: ['command_menu', 'nowhere'], message: '"nowhere" is not a command of this scenario' });
   });
 });
