@@ -64,6 +64,8 @@ export const configSchema = z
       z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
     ),
     ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
+    /** Telegram user ids anti-spam never judges (docs/protection.md#anti-spam). */
+    ANTI_SPAM_WHITELIST: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
     // Unset: `npm start`, `npm run migrate` and `materials import` run an embedded PostgreSQL (DATA_DIR/postgres).
     DATABASE_URL: optionalString,
     TEMPORAL_ADDRESS: optionalString,

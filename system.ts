@@ -14,6 +14,7 @@ import { createMetrics } from './api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from './api/telegram-webhook-routes';
 import { startLongPolling } from './bot/long-polling';
 import { createBot } from './bot/bot';
+import { registerCommandMenus } from './bot/command-menus';
 import type { BotContext } from './bot/context';
 import { draftApprovalDeps } from './bot/handoffs/draft-approval-deps';
 import { Handoffs } from './bot/handoffs/handoffs';
@@ -82,7 +83,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
  * as a new version, rows gone from the file archived (within `scope`, a key prefix).
  */
 export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
-  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file, 'utf8'));
+  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file));
   const db = createDb(requireDatabaseUrl(config));
   try {
     return await syncMaterials(db, rows, { source: basename(file), scope, errors });
@@ -237,13 +238,14 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         whoami: { db, logger },
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
-        antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT },
+        antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT, whitelist: config.ANTI_SPAM_WHITELIST },
         leadCard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         payments: { ...access, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
         dashboard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         broadcasts: {
           ...access,
           logger,
+          timeZone: config.TZ_DEFAULT,
           workflows: botCampaigns,
           vocabulary: () => scenarioVocabulary([loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))]),
         },
@@ -304,7 +306,14 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         const url = new URL(TELEGRAM_WEBHOOK_PATH, config.TELEGRAM_WEBHOOK_URL).toString();
         await telegramBot.api.setWebhook(url, { secret_token: config.TELEGRAM_WEBHOOK_SECRET, allowed_updates });
         logger.info({ url }, 'bot on webhook (served by the api)');
-      } else {
+      }
+      // The menus Telegram shows: leads per language, each staff member their role's commands (bot/command-menus.ts).
+      // A failure is logged, never fatal: the bot works without menus.
+      await registerCommandMenus(
+        { db, owners: config.ADMIN_TELEGRAM_IDS, managersChatId: config.MANAGERS_CHAT_ID, api: telegramBot.api, logger },
+        [loadScenarioFile(defaultScenarioPath('ru')), loadScenarioFile(defaultScenarioPath('en'))],
+      ).catch((error: unknown) => logger.warn({ err: String(error) }, 'command menus not registered'));
+      if (!config.TELEGRAM_WEBHOOK_URL) {
         await telegramBot.init();
         const handedOver = conversations;
         // An update waiting for Temporal at shutdown stays at Telegram for the next start.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
+import { TAKE_SLA_MS } from '../domain/handoff';
 
 /** The digest lists the first this many leads in its order (the count covers all). */
 const DIGEST_MAX_LEADS = 50;
@@ -51,11 +52,15 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
           'h.status',
           db.raw(`floor(extract(epoch from ?::timestamptz - h.created_at) / 60)::int as waited_minutes`, [request.until]),
           db.raw('count(*) over () as total'),
+          // Waiting past the take SLA (docs/manager-handoff.md): the count the managers must act on first.
+          db.raw(`(count(*) filter (where h.status = 'waiting' and h.created_at <= ?::timestamptz - make_interval(secs => ?)) over ())::int as over_sla`, [request.until, TAKE_SLA_MS / 1000]),
         )
         .orderBy([{ column: 'h.priority', order: 'desc' }, { column: 'h.created_at' }, { column: 'h.lead_id' }])
         .limit(DIGEST_MAX_LEADS);
-      if (rows.length === 0) return { text: null, count: 0 };
-      const total = rows[0].total;
+      const incomplete = await incompleteForms(db, request.until);
+      if (rows.length === 0 && incomplete.length === 0) return { text: null, count: 0 };
+      const total = Number(rows[0]?.total ?? 0);
+      const overSla = rows[0]?.over_sla ?? 0;
       const lines = rows.map((r, i) => {
         const who = [r.first_name, r.username && `@${r.username}`].filter(Boolean).join(' ');
         const profile = r.segment ? `, ${r.segment} ${r.score ?? ''}`.trimEnd() : '';
@@ -63,7 +68,12 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
         return `${i + 1}. ${who} (id ${r.telegram_user_id})${profile}: ${r.trigger}, приоритет ${r.priority}, ${wait}`;
       });
       const more = total > rows.length ? `\n…и ещё ${total - rows.length}` : '';
-      return { text: `📋 Лиды, не взятые менеджером: ${total}\n\n${lines.join('\n')}${more}`, count: total };
+      const sections = [
+        ...(total > 0 ? [`📋 Лиды, не взятые менеджером: ${total}\n\n${lines.join('\n')}${more}`] : []),
+        ...(overSla > 0 ? [`⏰ Ждут дольше ${TAKE_SLA_MS / 60_000} мин (норма взятия): ${overSla}`] : []),
+        ...(incomplete.length > 0 ? [incompleteSection(incomplete)] : []),
+      ];
+      return { text: sections.join('\n\n'), count: total };
     },
 
     /**
@@ -87,6 +97,60 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
   };
 }
 
+interface IncompleteFormRow {
+  first_name: string | null;
+  username: string | null;
+  telegram_user_id: number;
+  phase: string | null;
+  phone: boolean | null;
+  total: number;
+}
+
+/**
+ * Contact forms left incomplete (`lead_incomplete`, docs/lead-journey.md#contact-form) in the 24 hours
+ * before `until` and not finished since (no contact-form `lead_created` after it): one line per lead.
+ */
+async function incompleteForms(db: Db, until: string): Promise<IncompleteFormRow[]> {
+  const at = db.raw('?::timestamptz', [until]);
+  const latest = db('events')
+    .distinctOn('lead_id')
+    .where({ type: 'lead_incomplete' })
+    .whereNotNull('lead_id')
+    .where('created_at', '>', db.raw(`?::timestamptz - interval '24 hours'`, [until]))
+    .where('created_at', '<=', at)
+    .select('lead_id', 'payload', 'created_at')
+    .orderBy([{ column: 'lead_id' }, { column: 'created_at', order: 'desc' }]);
+  return db
+    .with('incomplete', latest)
+    .from('incomplete as i')
+    .join('leads as l', 'l.id', 'i.lead_id')
+    .whereNotExists((finished) =>
+      finished
+        .from('events as done')
+        .whereRaw('done.lead_id = i.lead_id')
+        .where('done.type', 'lead_created')
+        .whereRaw(`done.payload->>'trigger' = 'contact_form'`)
+        .whereRaw('done.created_at > i.created_at')
+        .where('done.created_at', '<=', at),
+    )
+    .select('l.first_name', 'l.username', 'l.telegram_user_id', db.raw(`i.payload->>'phase' as phase`), db.raw(`(i.payload->>'phone')::boolean as phone`), db.raw('count(*) over ()::int as total'))
+    .orderBy('i.created_at')
+    .limit(DIGEST_MAX_LEADS);
+}
+
+const FORM_PHASES: Record<string, string> = { name: 'имя', phone: 'телефон', email: 'e-mail' };
+
+function incompleteSection(rows: IncompleteFormRow[]): string {
+  const total = rows[0].total;
+  const lines = rows.map((r, i) => {
+    const who = [r.first_name, r.username && `@${r.username}`].filter(Boolean).join(' ');
+    const phase = r.phase ? `остановился на шаге «${FORM_PHASES[r.phase] ?? r.phase}»` : 'не закончил';
+    return `${i + 1}. ${who} (id ${r.telegram_user_id}): ${phase}, телефон ${r.phone ? 'есть' : 'нет'}`;
+  });
+  const more = total > rows.length ? `\n…и ещё ${total - rows.length}` : '';
+  return `🧾 Незаполненные заявки за сутки: ${total}\n\n${lines.join('\n')}${more}`;
+}
+
 interface UntakenLeadRow {
   first_name: string | null;
   username: string | null;
@@ -98,6 +162,7 @@ interface UntakenLeadRow {
   status: 'waiting' | 'closed';
   waited_minutes: number;
   total: number;
+  over_sla: number;
 }
 
 /** "45 мин", "3 ч 5 мин", "2 д 4 ч": how long a waiting lead has waited. */

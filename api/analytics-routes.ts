@@ -8,7 +8,7 @@ import { campaignDeliveriesCsv, leadExists, leadMessagesCsv, leadsCsv } from '..
 import { abTestMetrics, existingTables } from '../db/analytics-optional';
 import { DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, periodOf } from '../db/analytics-period';
 import { formatSummary } from '../domain/analytics-summary';
-import { csvLine } from '../domain/csv';
+import { csvLine, EXCEL_BOM } from '../domain/csv';
 
 export interface AnalyticsDeps {
   db: Knex;
@@ -126,6 +126,7 @@ async function sendCsv(reply: FastifyReply, filename: string, lines: AsyncIterab
     head.push(next.value);
   }
   async function* all() {
+    yield EXCEL_BOM;
     yield* head;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }

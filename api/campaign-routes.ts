@@ -9,6 +9,7 @@ import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchem
 import { bearerGuard } from './bearer-auth';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
+import { EXCEL_BOM } from '../domain/csv';
 
 export interface CampaignRoutesDeps {
   db: Knex;
@@ -115,7 +116,11 @@ export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesD
     if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
     if (!(await findCampaign(deps.db, parsed.data.id))) return reply.code(404).send({ error: `no campaign with id ${parsed.data.id}` });
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="campaign-${parsed.data.id}-deliveries.csv"`);
-    return reply.send(Readable.from(campaignDeliveryRowsCsv(deps.db, parsed.data.id)));
+    const rows = campaignDeliveryRowsCsv(deps.db, parsed.data.id);
+    return reply.send(Readable.from((async function* () {
+      yield EXCEL_BOM;
+      yield* rows;
+    })()));
   });
 
   app.post('/campaigns/:id/:command', async (request, reply) => {

@@ -1,4 +1,4 @@
-import { Composer } from 'grammy';
+import { Composer, InlineKeyboard } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { SpamDecision } from '../domain/anti-spam';
@@ -7,6 +7,7 @@ import { findLeadByTelegramId } from '../db/leads';
 import { findLeads, parseLeadQuery } from '../db/lead-search';
 import { judgeEvent, liftMuteOf, recordDroppedUpdate } from '../db/spam-guard';
 import { auditStaffCommand } from '../db/staff';
+import type { Role } from '../domain/staff/roles';
 import type { BotContext } from './context';
 import { actingRole, checkStaffAction, type StaffAccessDeps } from './staff-access';
 
@@ -17,7 +18,12 @@ export interface AntiSpamDeps extends StaffAccessDeps {
   now?: () => Date;
   /** The zone the lead reads the mute's end in. */
   timeZone?: string;
+  /** ANTI_SPAM_WHITELIST: Telegram user ids never judged (a partner's bot tester, a school's own account). */
+  whitelist?: readonly number[];
 }
+
+/** The Unmute button under a mute notice in the managers' chat. */
+const UNMUTE_BUTTON = /^unmute:(\d+)$/;
 
 const LEAD_TEXTS = {
   ru: {
@@ -36,7 +42,13 @@ const STAFF_TEXTS = {
   notFound: (query: string) => `Лид «${query}» не найден.`,
   lifted: (id: number, wasMuted: boolean, level: number) =>
     `✅ ${id}: ${wasMuted ? 'ограничение снято' : 'ограничения не было'}, уровень сброшен (был ${level}).`,
+  managersNotice: (who: string, hours: number, reason: string, until: string) =>
+    `🔇 Антиспам заглушил лида ${who} на ${hours} ч (до ${until}), причина: ${REASONS[reason] ?? reason}. Если это не спам, снимите ограничение.`,
+  unmuteButton: '🔈 Снять ограничение',
+  liftedBy: (id: number) => `\n\n✅ Ограничение снято (${id}).`,
 };
+
+const REASONS: Record<string, string> = { burst: 'много сообщений за секунды', sustained: 'много сообщений за минуту', duplicates: 'одинаковые сообщения' };
 
 /**
  * Anti-spam for leads (docs/protection.md#anti-spam), installed before every other feature: a lead who
@@ -56,6 +68,7 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
     // Money is never spam: each payment costs the sender real Stars, and a dropped one would be lost.
     if (ctx.message?.successful_payment || ctx.message?.refunded_payment) return next();
     const from = ctx.from;
+    if (deps.whitelist?.includes(from.id)) return next();
     if ((await actingRole(deps, from, ctx.chat?.id)).role !== null) return next();
     const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption }, now());
     if (decision.kind === 'pass') return next();
@@ -87,7 +100,39 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
       payload: { telegramUserId, reason: mute.reason, hours: mute.hours, level: mute.level, until: new Date(mute.until).toISOString() },
     });
     await ctx.reply(text).catch((error: unknown) => logger.warn({ telegramUserId, err: String(error) }, 'mute notice not delivered'));
+    if (deps.managersChatId === undefined) return;
+    // The managers see every mute with a button to lift it (a real lead typing fast is not a spammer).
+    const who = [ctx.from?.first_name, ctx.from?.username && `@${ctx.from.username}`, `id ${telegramUserId}`].filter(Boolean).join(' ');
+    const notice = STAFF_TEXTS.managersNotice(who, mute.hours, mute.reason, formatTime(new Date(mute.until), 'ru', deps.timeZone));
+    await ctx.api
+      .sendMessage(deps.managersChatId, notice, { reply_markup: new InlineKeyboard().text(STAFF_TEXTS.unmuteButton, `unmute:${telegramUserId}`) })
+      .catch((error: unknown) => logger.warn({ telegramUserId, err: String(error) }, 'mute notice to managers not delivered'));
   }
+
+  /** Lifts a mute for a checked staff member; recorded in staff_audit with what it was. */
+  async function lift(actor: number, actorRole: Role, target: number, details: Record<string, unknown>) {
+    const before = await liftMuteOf(db, target);
+    const wasMuted = before.mutedUntil !== null && before.mutedUntil > now().getTime();
+    await auditStaffCommand(db, { actor, actorRole, command: 'unmute', details: { ...details, target, before: { level: before.level, mutedUntil: before.mutedUntil && new Date(before.mutedUntil).toISOString() } }, allowed: true });
+    logger.info({ actor, target, wasMuted }, 'mute lifted');
+    return { wasMuted, level: before.level };
+  }
+
+  // The button under a managers' chat notice: the role is checked on the server at the press, and recorded.
+  composer.callbackQuery(UNMUTE_BUTTON, async (ctx) => {
+    const target = Number(ctx.match[1]);
+    const check = await checkStaffAction(deps, ctx, 'manager', 'unmute', { target, via: 'button' }, { recordAllowed: false });
+    if (!check.allowed) {
+      logger.warn({ actor: ctx.from.id, reason: check.reason }, 'unmute refused');
+      return void (await ctx.answerCallbackQuery({ text: STAFF_TEXTS.refused }).catch(() => undefined));
+    }
+    const { wasMuted, level } = await lift(ctx.from.id, check.role, target, { via: 'button' });
+    await ctx.answerCallbackQuery({ text: STAFF_TEXTS.lifted(target, wasMuted, level) }).catch(() => undefined);
+    const message = ctx.callbackQuery.message;
+    if (message && 'text' in message && message.text) {
+      await ctx.editMessageText(message.text + STAFF_TEXTS.liftedBy(ctx.from.id)).catch((error: unknown) => logger.warn({ err: String(error) }, 'mute notice not updated'));
+    }
+  });
 
   privateChats.command('unmute', async (ctx) => {
     const actor = ctx.from.id;
@@ -110,11 +155,8 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
       await audit(false, 'not found');
       return void (await ctx.reply(STAFF_TEXTS.notFound(query)));
     }
-    const before = await liftMuteOf(db, target);
-    const wasMuted = before.mutedUntil !== null && before.mutedUntil > now().getTime();
-    await audit(true, undefined, { target, before: { level: before.level, mutedUntil: before.mutedUntil && new Date(before.mutedUntil).toISOString() } });
-    logger.info({ actor, target, wasMuted }, 'mute lifted');
-    await ctx.reply(STAFF_TEXTS.lifted(target, wasMuted, before.level));
+    const { wasMuted, level } = await lift(actor, check.role, target, { query });
+    await ctx.reply(STAFF_TEXTS.lifted(target, wasMuted, level));
   });
 
   return composer;

@@ -23,6 +23,8 @@ import { telegramFileDownloader } from './telegram-files';
 import { wellFormedUpdates } from './well-formed-updates';
 import { paymentCommands, type PaymentCommandsDeps } from './payments/payments';
 import { starsPayments } from './payments/stars-payments';
+import { refreshStaffMenu } from './command-menus';
+import { staffAreNotLeads, staffHelp } from './staff/staff-help';
 import { staffCommands, type StaffDeps } from './staff/staff-commands';
 import { templateEditing, type TemplateEditingDeps } from './staff/template-editing';
 import { whoami, type WhoamiDeps } from './whoami';
@@ -79,7 +81,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (payments) bot.use(starsPayments(payments));
   // For anyone, in any chat, before every feature (a lead's /whoami never reaches their conversation).
   if (whoamiDeps) bot.use(whoami(whoamiDeps));
-  if (staff) bot.use(staffCommands({ ...staff, handoffs }));
+  // A role change shows the person their new command menu at once (bot/command-menus.ts).
+  if (staff) bot.use(staffCommands({ ...staff, handoffs, refreshMenu: (id) => refreshStaffMenu({ ...staff, api: bot.api }, id) }), staffHelp(staff));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
@@ -92,6 +95,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   // After every staff dialog (an editor who also holds a lead is typing a new welcome text, not a reply),
   // before the lead flow: a manager's messages to their leads never reach the bot's own conversation.
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
+  // Staff never enter the lead flow (no conversation, no lead row, not counted in analytics).
+  if (staff) bot.use(staffAreNotLeads(staff));
   // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
   if (campaigns) bot.use(campaignButtons({ db: campaigns.db, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));

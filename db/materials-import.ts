@@ -11,6 +11,8 @@ import {
   type MaterialStatus,
 } from '../domain/materials';
 import type { MaterialRecord } from './materials';
+import { CsvError, parse } from 'csv-parse/sync';
+import iconv from 'iconv-lite';
 
 /**
  * Imports the materials catalogue from an editors' sheet exported as CSV or JSON, with delta sync
@@ -64,6 +66,8 @@ export interface SyncOptions {
    * A real import uses the prefix of its sheet; the default '' owns the whole catalogue.
    */
   scope?: string;
+  /** Work out the report without changing anything (the preview an editor applies or cancels). */
+  dryRun?: boolean;
   /** The rows `parseMaterialsFile` rejected: reported and logged, and their keys are never archived. */
   errors?: readonly ImportRowError[];
 }
@@ -206,8 +210,9 @@ const rowSchema = z.object({
  * sheet may keep notes. A bad row is reported with its number and reason and the others go on;
  * a file that cannot be read at all throws `MaterialsFileError`.
  */
-export function parseMaterialsFile(name: string, content: string): { rows: MaterialRow[]; errors: ImportRowError[] } {
-  const text = content.replace(/^\uFEFF/, ''); // spreadsheet exports often start with a byte-order mark
+export function parseMaterialsFile(name: string, content: string | Buffer): { rows: MaterialRow[]; errors: ImportRowError[] } {
+  // Spreadsheet exports often start with a byte-order mark; bytes may be Windows-1251 too.
+  const text = (typeof content === 'string' ? content : decodeSpreadsheet(content)).replace(/^\uFEFF/, '');
   const lowerName = name.toLowerCase();
   if (lowerName.endsWith('.csv')) return validateRecords(csvRecords(name, text));
   if (lowerName.endsWith('.json')) return validateRecords(jsonRecords(name, text));
@@ -305,9 +310,9 @@ function jsonRecords(name: string, text: string): SourceRecord[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CSV (RFC 4180): fields separated by commas, rows by CRLF or LF; a field in double quotes may
-// hold commas, newlines and quotes written twice (""). A quote inside an unquoted field is kept
-// as it is, as spreadsheets do.
+// CSV as Russian Excel writes it, read by csv-parse: `;` (Excel's separator where the decimal mark is a
+// comma) or `,`, chosen by the header row; RFC 4180 quoting; CRLF or LF. The file's bytes are decoded
+// first (decodeSpreadsheet): UTF-8 with or without a byte order mark, else Windows-1251.
 
 interface CsvRecord {
   /** The file line the record starts on. */
@@ -325,66 +330,49 @@ class CsvSyntaxError extends Error {
   }
 }
 
+const CSV_PROBLEMS: Record<string, string> = {
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
+  CSV_INVALID_CLOSING_QUOTE: 'text after a closing quote (a quote inside a quoted field is written twice: "")',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote (a quote inside a quoted field is written twice: "")',
+};
+
 function parseCsv(text: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  for (;;) {
-    if (text[i] === '"') {
-      const openedOn = line;
-      let value = '';
-      i += 1;
-      for (;;) {
-        if (i >= text.length) throw new CsvSyntaxError(openedOn, 'a quoted field is never closed');
-        const quote = text.indexOf('"', i);
-        if (quote === -1) throw new CsvSyntaxError(openedOn, 'a quoted field is never closed');
-        const chunk = text.slice(i, quote);
-        value += chunk;
-        line += countNewlines(chunk);
-        if (text[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-        } else {
-          i = quote + 1;
-          break;
-        }
-      }
-      if (i < text.length && !isBreak(text[i])) {
-        throw new CsvSyntaxError(line, 'text after a closing quote (a quote inside a quoted field is written twice: "")');
-      }
-      fields.push(value);
-    } else {
-      let end = i;
-      while (end < text.length && !isBreak(text[end])) end += 1;
-      fields.push(text.slice(i, end));
-      i = end;
-    }
-    if (i >= text.length) {
-      records.push({ line: recordLine, fields });
-      return records;
-    }
-    if (text[i] === ',') {
-      i += 1;
-      continue;
-    }
-    i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1;
-    line += 1;
-    records.push({ line: recordLine, fields });
-    if (i >= text.length) return records; // the file ends with a line break
-    fields = [];
-    recordLine = line;
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parse(text, { delimiter: delimiterOf(text), relax_column_count: true, info: true, bom: true }) as unknown as typeof parsed;
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // The broken record starts right after the last whole one (`bytes_records`): its first line is the one to fix.
+    const done = Buffer.from(text, 'utf8').subarray(0, Number((error as CsvError & { bytes_records?: number }).bytes_records ?? 0)).toString('utf8');
+    const line = (done.match(/\r\n|\r|\n/g) ?? []).length + 1;
+    throw new CsvSyntaxError(line, CSV_PROBLEMS[error.code] ?? error.message);
   }
+  // csv-parse gives the line a record ends on; the next one starts on the line after.
+  let nextLine = 1;
+  return parsed.map(({ record, info }) => {
+    const line = nextLine;
+    nextLine = info.lines + 1;
+    return { line, fields: record };
+  });
 }
 
-function isBreak(char: string): boolean {
-  return char === ',' || char === '\n' || char === '\r';
+/** `;` when the header row (outside quotes) has more semicolons than commas, else `,`. */
+function delimiterOf(text: string): string {
+  const header = (text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '').replace(/"[^"]*"/g, '');
+  return (header.match(/;/g)?.length ?? 0) > (header.match(/,/g)?.length ?? 0) ? ';' : ',';
 }
 
-function countNewlines(text: string): number {
-  // a lone \r counts as a line break, as in the record separator
-  return (text.match(/\r\n|\r|\n/g) ?? []).length;
+/**
+ * A spreadsheet file's bytes as text: UTF-8 (a byte order mark, or bytes that are valid UTF-8), else
+ * Windows-1251, which Russian Excel uses for "CSV (разделители — запятые)".
+ */
+export function decodeSpreadsheet(bytes: Buffer): string {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return iconv.decode(bytes, 'win1251');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,7 +433,7 @@ export async function syncMaterials(db: Knex, rows: readonly MaterialRow[], opti
   }
   if (incoming.length === 0) throw new EmptyMaterialsImportError(options.source, errors.length);
 
-  return db.transaction(async (trx) => {
+  const run = db.transaction(async (trx) => {
     await trx.raw(`select pg_advisory_xact_lock(hashtext('materials-import'))`);
     const existing: MaterialRecord[] = await trx('materials').whereRaw('starts_with(key, ?)', [scope]).orderBy('key').forUpdate();
     const byKey = new Map(existing.map((record) => [record.key, record]));
@@ -487,8 +475,21 @@ export async function syncMaterials(db: Knex, rows: readonly MaterialRow[], opti
       changes: JSON.stringify({ added: report.added, updated: report.updated, archived: report.archived }),
       errors: JSON.stringify(errors),
     });
+    // A dry run does all the same work, then rolls it back: the preview is exactly what Apply will do.
+    if (options.dryRun) throw new DryRunReport(report);
     return report;
   });
+  return run.catch((error: unknown) => {
+    if (error instanceof DryRunReport) return error.report;
+    throw error;
+  });
+}
+
+/** Carries a dry run's report out of the transaction it rolls back. */
+class DryRunReport extends Error {
+  constructor(readonly report: ImportReport) {
+    super('materials import dry run');
+  }
 }
 
 /** Columns an import owns; jsonb lists are sent as JSON text (pg would send a JS array as a Postgres array). */

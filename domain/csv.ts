@@ -18,3 +18,9 @@ export function csvField(value: CsvValue): string {
 export function csvLine(values: readonly CsvValue[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
+
+/**
+ * The UTF-8 byte order mark every CSV file starts with: without it Excel (Russian Windows above all)
+ * reads UTF-8 as the local code page and Cyrillic turns into mojibake. Other readers skip it.
+ */
+export const EXCEL_BOM = '\uFEFF';

@@ -21,6 +21,8 @@ export interface Scenario {
   fallback: string;
   /** Commands the lead may type, each leading to a step (e.g. help → help, stop → stop). */
   commands: Record<string, string>;
+  /** The menu Telegram shows leads of this language (command → description), in order; see bot/command-menus.ts. */
+  commandMenu?: Record<string, string>;
   /** Where the model's low-confidence or unsafe turns and requests for a human lead (default `manager`). */
   escalationStep: string;
   /** The keeps-place step whose buttons go under the model's replies (default `offers`). */

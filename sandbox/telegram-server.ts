@@ -543,13 +543,6 @@ export class FakeTelegramServer {
       has_custom_certificate: false,
       pending_update_count: this.queue.length,
     }),
-    setMyCommands: (params) => {
-      const commands = Array.isArray(params.commands) ? (params.commands as Params[]) : [];
-      if (commands.some((c) => typeof c.command !== 'string' || !/^[a-z0-9_]{1,32}$/.test(c.command))) {
-        throw badRequest('BOT_COMMAND_INVALID');
-      }
-      return true;
-    },
     sendChatAction: (params) => {
       const chatId = this.requireChat(params);
       this.actions.set(chatId, { action: String(params.action ?? 'typing'), until: Date.now() + CHAT_ACTION_MS });
@@ -826,7 +819,61 @@ export class FakeTelegramServer {
     this.queue.sort((a, b) => a.update.update_id - b.update.update_id);
     this.waitingPoll?.();
   }
+
+  // --- command menus (setMyCommands, getMyCommands, deleteMyCommands), validated like Telegram ---
+
+  /** Menus by scope and language, as the bot set them. */
+  private readonly commandMenus = new Map<string, Params[]>();
+  private readonly commandHandlers = Object.assign(this.handlers, {
+    setMyCommands: (params: Params) => {
+      const commands = params.commands;
+      if (!Array.isArray(commands)) throw badRequest('parameter "commands" is required');
+      if (commands.length > 100) throw badRequest('BOT_COMMANDS_TOO_MUCH');
+      for (const c of commands as Params[]) {
+        if (typeof c?.command !== 'string' || !/^[a-z0-9_]{1,32}$/.test(c.command)) throw badRequest('BOT_COMMAND_INVALID');
+        const description = typeof c.description === 'string' ? c.description.trim() : '';
+        if (description.length < 1 || description.length > 256) throw badRequest('BOT_COMMAND_DESCRIPTION_INVALID');
+      }
+      this.commandMenus.set(menuKey(params), (commands as Params[]).map((c) => ({ command: c.command, description: c.description })));
+      return true;
+    },
+    getMyCommands: (params: Params) => this.commandMenus.get(menuKey(params)) ?? [],
+    deleteMyCommands: (params: Params) => {
+      this.commandMenus.delete(menuKey(params));
+      return true;
+    },
+  });
+
+  /**
+   * The menu a user sees in the private chat `chatId`, resolved as Telegram does: the chat's own
+   * scope, then all private chats, then the default; at each, their language before no language.
+   */
+  menuSeenIn(chatId: number, languageCode = ''): string[] {
+    const scopes = [{ type: 'chat', chat_id: chatId }, { type: 'all_private_chats' }, { type: 'default' }];
+    for (const scope of scopes) {
+      for (const language of languageCode ? [languageCode, ''] : ['']) {
+        const menu = this.commandMenus.get(menuKey({ scope, language_code: language }));
+        if (menu) return menu.map((c) => String(c.command));
+      }
+    }
+    return [];
+  }
 }
+
+const SCOPE_TYPES = new Set(['default', 'all_private_chats', 'all_group_chats', 'all_chat_administrators', 'chat', 'chat_administrators', 'chat_member']);
+
+/** The key of a command menu: its scope (validated as Telegram does) and language. */
+function menuKey(params: Params): string {
+  const scope = (typeof params.scope === 'object' && params.scope !== null ? params.scope : { type: 'default' }) as Params;
+  if (typeof scope.type !== 'string' || !SCOPE_TYPES.has(scope.type)) throw badRequest('BOT_COMMAND_SCOPE_INVALID');
+  const needsChat = scope.type.startsWith('chat');
+  if (needsChat && scope.chat_id === undefined) throw badRequest('chat not found');
+  if (scope.type === 'chat_member' && typeof scope.user_id !== 'number') throw badRequest('USER_ID_INVALID');
+  const language = typeof params.language_code === 'string' ? params.language_code : '';
+  if (language !== '' && !/^[a-z]{2}$/.test(language)) throw badRequest('LANGUAGE_CODE_INVALID');
+  return JSON.stringify([scope.type, needsChat ? Number(scope.chat_id) : null, scope.user_id ?? null, language]);
+}
+
 
 // --- validation ---
 

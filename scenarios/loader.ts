@@ -54,6 +54,10 @@ export function checkScenario(scenario: Scenario): Finding[] {
   target(['fallback'], scenario.fallback);
   for (const [command, stepId] of Object.entries(scenario.commands)) target(['commands', command], stepId);
   for (const [event, stepId] of Object.entries(scenario.events)) target(['events', event], stepId);
+  // The menu offers only what the lead can type: /start, /reset and the scenario's commands.
+  for (const command of Object.keys(scenario.commandMenu ?? {})) {
+    if (command !== 'start' && command !== 'reset' && !(command in scenario.commands)) findings.push({ path: ['command_menu', command], message: `"${command}" is not a command of this scenario` });
+  }
   target(['escalation_step'], scenario.escalationStep);
   scenario.followUps?.sequence.forEach((step, s) =>
     (step.buttons ?? []).forEach((row, r) =>

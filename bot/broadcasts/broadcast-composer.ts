@@ -47,6 +47,8 @@ export interface BroadcastComposerDeps extends StaffAccessDeps {
   vocabulary?: () => ScenarioVocabulary;
   /** The clock a schedule must be after. */
   now?: () => Date;
+  /** TZ_DEFAULT: the zone editors type and read schedule times in (default Moscow). */
+  timeZone?: string;
 }
 
 const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
@@ -60,6 +62,7 @@ const CALLBACK = /^bc:([a-z]+)(?::([a-z0-9_]+))?$/;
 export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const privateChats = composer.chatType('private');
+  const zone = deps.timeZone ?? 'Europe/Moscow';
   const now = deps.now ?? (() => new Date());
 
   const save = (editor: number, draft: BroadcastDraft) => setDialog(deps.db, editor, { kind: 'flow', flow: COMPOSER_FLOW, state: { ...draft } });
@@ -74,7 +77,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
   async function goTo(ctx: BotContext, draft: BroadcastDraft): Promise<void> {
     await save(ctx.from!.id, draft);
     if (draft.step === 'preview') return showPreview(ctx, draft);
-    await ctx.reply(...(await promptFor(draft, { audienceSize: (audience) => audienceSize(deps.db, audience), commands: commands() })));
+    await ctx.reply(...(await promptFor(draft, { audienceSize: (audience) => audienceSize(deps.db, audience), commands: commands(), zone })));
   }
 
   function commands(): string[] | undefined {
@@ -96,7 +99,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
         return void (await ctx.reply(sent.problem, { reply_markup: new InlineKeyboard().text(T.buttons.edit, `${SCOPE}:edit`).text(T.buttons.cancel, `${SCOPE}:cancel`) }));
       }
     }
-    await ctx.reply(T.summary(draft, await audienceSize(deps.db, draft.audience)), { reply_markup: confirmKeyboard() });
+    await ctx.reply(T.summary(draft, await audienceSize(deps.db, draft.audience), zone), { reply_markup: confirmKeyboard() });
   }
 
   /** `/broadcast` or the panel's button: a new draft, or the unfinished one where it stopped. */
@@ -207,7 +210,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
     }
     const { campaign } = completed;
     if (campaign.scheduledAt && campaign.scheduledAt.getTime() <= now().getTime()) {
-      await ctx.reply(T.schedulePassed(campaign.scheduledAt));
+      await ctx.reply(T.schedulePassed(campaign.scheduledAt, zone));
       return goTo(ctx, { ...draft, step: 'schedule', editing: true });
     }
     const launch = await launchCampaign(deps, { ...campaign, createdBy: editor });
@@ -222,7 +225,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
       details: { campaignId: launch.campaign.id, name: campaign.name, scheduledAt: campaign.scheduledAt?.toISOString() ?? null, abTest: Boolean(campaign.abTest) },
       allowed: true,
     });
-    await ctx.reply(T.launched(launch.campaign.id, campaign.name, campaign.scheduledAt));
+    await ctx.reply(T.launched(launch.campaign.id, campaign.name, campaign.scheduledAt, zone));
   }
 
   // The editor's answer to the current step. Commands pass by, so /cancel and the rest work mid-dialog.
@@ -284,7 +287,7 @@ export function broadcastComposer(deps: BroadcastComposerDeps): Composer<BotCont
       }
       case 'schedule': {
         if (!text) return void (await ctx.reply(T.textNeeded));
-        const at = parseSchedule(text, now());
+        const at = parseSchedule(text, now(), zone);
         if (!at.ok) return void (await ctx.reply(T.scheduleProblem(at.problems.join('\n'))));
         return moveTo({ ...draft, scheduledAt: at.value?.toISOString() ?? null }, 'preview');
       }

@@ -15,6 +15,8 @@ export interface PromptContext {
   audienceSize(audience: CampaignAudience): Promise<AudienceSize>;
   /** The scenarios' commands, listed where buttons are typed. */
   commands?: string[];
+  /** The zone schedule times are typed in (TZ_DEFAULT). */
+  zone: string;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function promptFor(draft: BroadcastDraft, context: PromptContext): 
       return [T.abSettings(ab), { reply_markup: cancel(keyboard) }];
     }
     case 'schedule':
-      return [T.schedulePrompt, { reply_markup: cancel(new InlineKeyboard().text(T.buttons.now, `${SCOPE}:now`)) }];
+      return [T.schedulePrompt(context.zone), { reply_markup: cancel(new InlineKeyboard().text(T.buttons.now, `${SCOPE}:now`)) }];
     case 'preview':
       return [T.previewWaits, { reply_markup: confirmKeyboard() }];
   }

@@ -1,6 +1,6 @@
 import type { AbMetric, CampaignAudience, CampaignButton, CampaignItem } from '../../domain/broadcasts/campaign';
 import { ITEM_LIMIT, NAME_LIMIT, type BroadcastDraft, type DraftAbTest } from '../../domain/broadcasts/broadcast-draft';
-import { formatMoscow } from '../../domain/broadcasts/broadcast-input';
+import { formatScheduleTime, zoneName } from '../../domain/broadcasts/broadcast-input';
 import type { AudienceSize } from '../../db/campaigns';
 
 /** The broadcast composer's words to the editor. Staff work in Russian whatever the leads' language. */
@@ -69,18 +69,18 @@ export const BROADCAST_TEXTS = {
     ].join('\n'),
   abProblems: (problems: string[]) => `Настройки не изменены:\n${problems.map((p) => `• ${p}`).join('\n')}`,
   pressAButton: 'Выберите кнопкой выше (или /cancel).',
-  schedulePrompt: 'Когда отправить? Время по Москве: 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00. Или нажмите «Сейчас».',
+  schedulePrompt: (zone: string) => `Когда отправить? Время школы (${zoneName(zone)}): 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00. Или нажмите «Сейчас».`,
   scheduleProblem: (problem: string) => `${problem}\nПришлите время ещё раз.`,
-  schedulePassed: (at: Date) => `Запланированное время ${formatMoscow(at)} уже прошло, пока вы смотрели предпросмотр. Укажите новое.`,
+  schedulePassed: (at: Date, zone: string) => `Запланированное время ${formatScheduleTime(at, zone)} уже прошло, пока вы смотрели предпросмотр. Укажите новое.`,
   previewHeader: '👀 Предпросмотр: так рассылку увидят лиды.',
   variantHeader: (key: string, share: string) => `— Вариант ${key} (${share}) —`,
   previewFailed: (index: number, description: string) => `⚠️ Telegram не принял сообщение ${index}: ${description}. Исправьте его («Изменить» → «Сообщения») или отмените.`,
-  summary: (draft: BroadcastDraft, size: AudienceSize) =>
+  summary: (draft: BroadcastDraft, size: AudienceSize, zone: string) =>
     [
       `📣 «${draft.name}»`,
       `Сообщений: ${draft.items.length}${draft.buttons.length ? `, кнопок: ${draft.buttons.flat().length}` : ', без кнопок'}`,
       `Аудитория: ${describeAudience(draft.audience)} — примерно ${leads(size.total)}, получат ${size.reachable}`,
-      `Когда: ${draft.scheduledAt ? formatMoscow(new Date(draft.scheduledAt)) : 'сразу после запуска'}`,
+      `Когда: ${draft.scheduledAt ? formatScheduleTime(new Date(draft.scheduledAt), zone) : 'сразу после запуска'}`,
       draft.ab
         ? `A/B-тест: ${describeWeights(draft.ab)}; пилот ${draft.ab.pilotShare} %, метрика — ${METRIC_NAMES[draft.ab.metric]}, окно ${draft.ab.windowHours} ч; победитель уйдёт остальным сам`
         : 'A/B-тест: нет',
@@ -89,8 +89,8 @@ export const BROADCAST_TEXTS = {
     ].join('\n'),
   previewWaits: 'Рассылка ждёт решения: «Запустить», «Изменить» или «Отменить» под предпросмотром.',
   editWhat: 'Что изменить?',
-  launched: (id: number, name: string, scheduledAt: Date | null) =>
-    `✅ Рассылка №${id} «${name}» создана: ${scheduledAt ? `уйдёт ${formatMoscow(scheduledAt)}` : 'отправка началась'}. Ход и управление — /campaign ${id}, отчёт придёт сюда.`,
+  launched: (id: number, name: string, scheduledAt: Date | null, zone: string) =>
+    `✅ Рассылка №${id} «${name}» создана: ${scheduledAt ? `уйдёт ${formatScheduleTime(scheduledAt, zone)}` : 'отправка началась'}. Ход и управление — /campaign ${id}, отчёт придёт сюда.`,
   notLaunched: (reason: string) => `⚠️ Рассылку не удалось запустить: ${reason}. Черновик сохранён — нажмите «Запустить» ещё раз позже.`,
   invalid: (problem: string) => `⚠️ В черновике ошибка: ${problem}. Нажмите «Изменить» и поправьте.`,
   /** The same words as the admin panel's /cancel, which ends the dialog when the panel is installed. */

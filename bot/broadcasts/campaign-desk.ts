@@ -8,6 +8,7 @@ import { METRIC_NAMES, percent } from '../../domain/broadcasts/ab-test';
 import { decodeCampaignControl, encodeCampaignControl, type CampaignControl } from '../../domain/broadcasts/campaign-report';
 import type { BotContext } from '../context';
 import { requireRole, type StaffAccessDeps } from '../staff-access';
+import { EXCEL_BOM } from '../../domain/csv';
 
 export interface CampaignDeskDeps extends StaffAccessDeps {
   /** Signals to campaign workflows; without it the desk only shows. */
@@ -114,7 +115,7 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
     if (!(await findCampaign(deps.db, id))) return void (await ctx.reply(`Рассылки #${id} нет.`));
     const lines: string[] = [];
     for await (const line of campaignDeliveryRowsCsv(deps.db, id)) lines.push(line);
-    await ctx.replyWithDocument(new InputFile(Buffer.from(lines.join(''), 'utf8'), `campaign-${id}-deliveries.csv`), { caption: `#${id}: получателей ${lines.length - 1}` });
+    await ctx.replyWithDocument(new InputFile(Buffer.from(EXCEL_BOM + lines.join(''), 'utf8'), `campaign-${id}-deliveries.csv`), { caption: `#${id}: получателей ${lines.length - 1}` });
   }
 
   return composer;

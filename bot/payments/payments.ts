@@ -8,6 +8,7 @@ import { findOrder, markOrderRefunded, starsPayerOf } from '../../db/orders';
 import { auditStaffCommand } from '../../db/staff';
 import { formatAmount, STARS_CURRENCY } from '../../domain/payments/payments';
 import type { Role } from '../../domain/staff/roles';
+import { roleFor } from '../../domain/staff/command-table';
 import type { ManagerActionResult } from '../../workflows/payment/contract';
 import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
@@ -20,14 +21,10 @@ export interface PaymentCommandsDeps extends StaffAccessDeps {
   workflows: PaymentWorkflowsPort;
 }
 
-/** Who may run each payment command: managers confirm, cancel and send personal links; admins refund. */
-export const PAYMENT_COMMANDS: Record<string, Role> = {
-  order_confirm: 'manager',
-  order_cancel: 'manager',
-  order_link: 'manager',
-  refund: 'admin',
-  refund_charge: 'admin',
-};
+/** Who may run each payment command (domain/staff/command-table.ts): managers confirm, cancel and send personal links; admins refund. */
+export const PAYMENT_COMMANDS: Record<string, Role> = Object.fromEntries(
+  (['order_confirm', 'order_cancel', 'order_link', 'refund', 'refund_charge'] as const).map((command) => [command, roleFor(command)]),
+);
 
 const TEXTS = {
   refused: '⛔ Недостаточно прав для этой команды. Попытка записана.',

@@ -40,6 +40,10 @@ export const IMPORT_TEXTS = {
   wrongType: (name: string) => `«${name}» — не .csv и не .json. Пришлите файл каталога или /cancel.`,
   tooBig: (bytes: number) => `Файл слишком большой (${Math.ceil(bytes / 1024)} КБ, можно до ${MAX_FILE_BYTES / 1024 / 1024} МБ).`,
   downloadFailed: 'Не удалось получить файл у Telegram. Пришлите его ещё раз или /cancel.',
+  apply: '✅ Применить',
+  cancel: '✖️ Отменить',
+  cancelled: 'Импорт отменён, каталог не изменился.',
+  stale: 'Этой проверки больше нет: пришлите файл заново.',
   broken: (why: string) => `❌ Файл не импортирован, каталог не изменился.\n${why}\nИсправьте файл и пришлите снова или /cancel.`,
 };
 
@@ -77,30 +81,53 @@ export function materialsImport(deps: MaterialsImportDeps): Composer<BotContext>
     if (!role) return void (await takeDialog(deps.db, ctx.from.id));
     if (!/\.(csv|json)$/i.test(name)) return void (await ctx.reply(IMPORT_TEXTS.wrongType(name || 'без имени')));
     if (size > MAX_FILE_BYTES) return void (await ctx.reply(IMPORT_TEXTS.tooBig(size)));
-    let content: string;
+    let content: Buffer;
     try {
       const file = await ctx.getFile();
-      content = (await deps.download(file.file_path ?? '')).toString('utf8');
+      content = await deps.download(file.file_path ?? '');
     } catch (error) {
       if (!(error instanceof GrammyError || error instanceof TelegramDownloadError)) throw error;
       deps.logger.warn({ editor: ctx.from.id, file: name, err: error.message }, 'materials file download failed');
       return void (await ctx.reply(IMPORT_TEXTS.downloadFailed));
     }
 
-    let rowErrors: ImportRowError[] = [];
-    let report: ImportReport;
-    try {
-      const { rows, errors } = parseMaterialsFile(name, content);
-      rowErrors = errors;
-      report = await syncMaterials(deps.db, rows, { source: `telegram:${name}`, scope, errors });
-    } catch (error) {
-      const why = whyRefused(error);
-      if (why === null) throw error;
-      deps.logger.info({ editor: ctx.from.id, file: name, reason: why }, 'materials import refused');
-      const text = IMPORT_TEXTS.broken([why, ...rowErrors.map(errorLine)].join('\n'));
-      for (const part of splitText(text)) await ctx.reply(part);
-      return;
+    // First a dry run: the editor sees what would change, and only Apply changes the catalogue.
+    const report = await importOrRefuse(ctx, name, scope, content, true);
+    if (!report) return;
+    await setDialog(deps.db, ctx.from.id, { kind: 'flow', flow: MATERIALS_IMPORT_FLOW, state: { fileId: ctx.message.document.file_id, name, scope } });
+    const parts = splitText(importReportText(name, scope, report, true));
+    for (const [i, part] of parts.entries()) {
+      await ctx.reply(part, i === parts.length - 1 ? { reply_markup: new InlineKeyboard().text(IMPORT_TEXTS.apply, 'mi:apply').text(IMPORT_TEXTS.cancel, 'mi:cancel') } : {});
     }
+  });
+
+  privateChats.callbackQuery('mi:cancel', async (ctx) => {
+    const role = await requireRole(deps, ctx, 'editor', 'materials_import_cancel');
+    if (!role) return;
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    await takeDialog(deps.db, ctx.from.id);
+    await ctx.reply(IMPORT_TEXTS.cancelled);
+  });
+
+  privateChats.callbackQuery('mi:apply', async (ctx) => {
+    const dialog = await dialogOf(deps.db, ctx.from.id);
+    const pending = dialog?.kind === 'flow' && dialog.flow === MATERIALS_IMPORT_FLOW ? (dialog.state as { fileId?: string; name?: string; scope?: string }) : undefined;
+    const role = await requireRole(deps, ctx, 'editor', 'materials_import_apply', { name: pending?.name });
+    if (!role) return void (await takeDialog(deps.db, ctx.from.id));
+    await ctx.answerCallbackQuery().catch(() => undefined);
+    if (!pending?.fileId) return void (await ctx.reply(IMPORT_TEXTS.stale));
+    const { fileId, name = '', scope = '' } = pending;
+    let content: Buffer;
+    try {
+      const file = await ctx.api.getFile(fileId);
+      content = await deps.download(file.file_path ?? '');
+    } catch (error) {
+      if (!(error instanceof GrammyError || error instanceof TelegramDownloadError)) throw error;
+      deps.logger.warn({ editor: ctx.from.id, file: name, err: error.message }, 'materials file download failed');
+      return void (await ctx.reply(IMPORT_TEXTS.downloadFailed));
+    }
+    const report = await importOrRefuse(ctx, name, scope, content, false);
+    if (!report) return;
     await takeDialog(deps.db, ctx.from.id);
     await auditStaffCommand(deps.db, {
       actor: ctx.from.id,
@@ -113,14 +140,33 @@ export function materialsImport(deps: MaterialsImportDeps): Composer<BotContext>
     for (const part of splitText(importReportText(name, scope, report))) await ctx.reply(part);
   });
 
+  /** Parses and syncs (or only previews); a file that cannot be imported is explained and null returned. */
+  async function importOrRefuse(ctx: BotContext, name: string, scope: string, content: Buffer, dryRun: boolean): Promise<ImportReport | null> {
+    let rowErrors: ImportRowError[] = [];
+    try {
+      const { rows, errors } = parseMaterialsFile(name, content);
+      rowErrors = errors;
+      return await syncMaterials(deps.db, rows, { source: `telegram:${name}`, scope, errors, dryRun });
+    } catch (error) {
+      const why = whyRefused(error);
+      if (why === null) throw error;
+      deps.logger.info({ editor: ctx.from?.id, file: name, reason: why }, 'materials import refused');
+      const text = IMPORT_TEXTS.broken([why, ...rowErrors.map(errorLine)].join('\n'));
+      for (const part of splitText(text)) await ctx.reply(part);
+      return null;
+    }
+  }
+
   return composer;
 }
 
 /** The import report as editors read it; rows counted as the spreadsheet does, with the file line when it differs. */
-export function importReportText(name: string, scope: string, report: ImportReport): string {
+export function importReportText(name: string, scope: string, report: ImportReport, preview = false): string {
   const list = (keys: string[]) => (keys.length ? keys.join(', ') : '—');
   return [
-    `📥 Импорт «${name}»${scope ? ` (префикс ${scope})` : ''} выполнен:`,
+    preview
+      ? `🔎 Проверка «${name}»${scope ? ` (префикс ${scope})` : ''}: каталог ещё не изменён. Вот что сделает импорт — «Применить» или «Отменить»:`
+      : `📥 Импорт «${name}»${scope ? ` (префикс ${scope})` : ''} выполнен:`,
     `Добавлено (${report.added.length}): ${list(report.added)}`,
     `Обновлено, новая версия (${report.updated.length}): ${list(report.updated)}`,
     `В архив (${report.archived.length}): ${list(report.archived)}`,

@@ -16,6 +16,8 @@ export interface StaffDeps extends StaffAccessDeps {
 export interface StaffCommandsDeps extends StaffDeps {
   /** Dialogs held by someone who is no longer a manager go back to the queue through their workflows. */
   handoffs?: Pick<Handoffs, 'release'>;
+  /** Shows the person the command menu of their new role (or the leads' menu once removed). */
+  refreshMenu?: (telegramUserId: number) => Promise<void>;
 }
 
 /** Commands that belong to staff; from anyone else they are refused and recorded, never passed on. */
@@ -84,6 +86,7 @@ export function staffCommands(deps: StaffCommandsDeps): Composer<BotContext> {
       await setStaffRole(db, target, role, actor);
       const release = hasRole(role, 'manager') ? undefined : await releaseDialogs(target, `role lowered to ${role}`);
       await audit(true, undefined, { target, role, ...(release && { release }) });
+      await deps.refreshMenu?.(target);
       await ctx.reply(TEXTS.added(target, role));
       return;
     }
@@ -97,6 +100,7 @@ export function staffCommands(deps: StaffCommandsDeps): Composer<BotContext> {
     // Whether or not a row went: someone left holding dialogs (a role removed by hand in the database) loses them too.
     const release = await releaseDialogs(target, 'staff_removed');
     await audit(true, undefined, { target, removed, ...(release && { release }) });
+    await deps.refreshMenu?.(target);
     await ctx.reply([removed ? TEXTS.removed(target) : TEXTS.notStaff(target), ...(release?.released.length ? [TEXTS.released(release.released.length)] : []), ...(release?.failed.length ? [TEXTS.releaseFailed(release.failed.length)] : [])].join('\n'));
   });
 

@@ -2,6 +2,7 @@ import { AB_METRICS, type AbMetric, type CampaignAudience, type CampaignButton, 
 import { SALES_STAGES } from '../llm-reply';
 import type { Scenario } from '../scenario';
 import { maxScore } from '../survey';
+import { DAY_MS, localTime, localToUtc, wallClock } from '../time-zone';
 
 /**
  * What an editor types into the broadcast composer, parsed without I/O: button lines, audience
@@ -264,21 +265,20 @@ export function parseAbSettings(text: string, variantCount: number): Parsed<AbSe
   return problems.length ? { ok: false, problems } : { ok: true, value: change };
 }
 
-/** Moscow has kept UTC+3 all year since 2014: no daylight saving to consult. */
-const MSK_OFFSET_MS = 3 * 60 * 60 * 1000;
 /** A schedule further than this is a typo more often than a plan. */
 const SCHEDULE_HORIZON_DAYS = 366;
 
 /**
- * The sending time, typed in Moscow time: `24.12 10:00`, `24.12.2026 10:00`, `2026-12-24 10:00`, or
- * `сейчас` / `now` (null). Without a year it is this year, or the next when the month has passed
- * (`10.01` typed in December); a moment already past is refused, never moved.
+ * The sending time, typed in the school's zone (TZ_DEFAULT, domain/time-zone.ts): `24.12 10:00`,
+ * `24.12.2026 10:00`, `2026-12-24 10:00`, or `сейчас` / `now` (null). Without a year it is this year,
+ * or the next when the month has passed (`10.01` typed in December); a moment already past is
+ * refused, never moved.
  */
-export function parseSchedule(text: string, now: Date): Parsed<Date | null> {
+export function parseSchedule(text: string, now: Date, zone = 'Europe/Moscow'): Parsed<Date | null> {
   const value = text.trim().toLowerCase();
   if (['сейчас', 'now', 'немедленно', 'сразу'].includes(value)) return { ok: true, value: null };
   const fail = (problem: string): Parsed<Date | null> => ({ ok: false, problems: [problem] });
-  const mskNow = new Date(now.getTime() + MSK_OFFSET_MS);
+  const today = wallClock(now.getTime(), zone);
   let parts: { year?: number; month: number; day: number; hour: number; minute: number } | undefined;
   let match = /^(\d{1,2})\.(\d{1,2})(?:\.(\d{2}|\d{4}))?\s+(\d{1,2})[:.](\d{2})$/.exec(value);
   if (match) {
@@ -287,23 +287,28 @@ export function parseSchedule(text: string, now: Date): Parsed<Date | null> {
   }
   match = /^(\d{4})-(\d{1,2})-(\d{1,2})[\sT]+(\d{1,2}):(\d{2})$/.exec(value);
   if (match) parts = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]), hour: Number(match[4]), minute: Number(match[5]) };
-  if (!parts) return fail('Не понимаю время. Пишите по Москве: 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00 — или «сейчас».');
-  const year = parts.year ?? (parts.month < mskNow.getUTCMonth() + 1 ? mskNow.getUTCFullYear() + 1 : mskNow.getUTCFullYear());
-  const local = new Date(Date.UTC(year, parts.month - 1, parts.day, parts.hour, parts.minute));
-  const real =
-    local.getUTCFullYear() === year && local.getUTCMonth() === parts.month - 1 && local.getUTCDate() === parts.day && parts.hour < 24 && parts.minute < 60;
+  if (!parts) return fail(`Не понимаю время. Пишите по времени школы (${zoneName(zone)}): 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00 — или «сейчас».`);
+  const year = parts.year ?? (parts.month < today.month ? today.year + 1 : today.year);
+  const local = new Date(Date.UTC(year, parts.month - 1, parts.day));
+  const real = local.getUTCFullYear() === year && local.getUTCMonth() === parts.month - 1 && local.getUTCDate() === parts.day && parts.hour < 24 && parts.minute < 60;
   if (!real) return fail(`Такой даты или времени нет: «${clip(text.trim())}».`);
-  const at = new Date(local.getTime() - MSK_OFFSET_MS);
-  if (at.getTime() <= now.getTime()) return fail(`${formatMoscow(at)} уже прошло (сейчас ${formatMoscow(now)}). Укажите время в будущем или «сейчас».`);
-  if (at.getTime() - now.getTime() > SCHEDULE_HORIZON_DAYS * 86_400_000) return fail(`${formatMoscow(at)} — больше чем через год. Проверьте дату.`);
+  const at = new Date(localToUtc(local.getTime() / DAY_MS, parts.hour * 60 + parts.minute, zone));
+  const shown = (d: Date) => formatScheduleTime(d, zone);
+  if (at.getTime() <= now.getTime()) return fail(`${shown(at)} уже прошло (сейчас ${shown(now)}). Укажите время в будущем или «сейчас».`);
+  if (at.getTime() - now.getTime() > SCHEDULE_HORIZON_DAYS * DAY_MS) return fail(`${shown(at)} — больше чем через год. Проверьте дату.`);
   return { ok: true, value: at };
 }
 
-/** `24.12.2026 10:00 МСК`. */
-export function formatMoscow(at: Date): string {
-  const msk = new Date(at.getTime() + MSK_OFFSET_MS);
+/** `24.12.2026 10:00 МСК` (another zone by its IANA name: `24.12.2026 10:00 Asia/Yekaterinburg`). */
+export function formatScheduleTime(at: Date, zone = 'Europe/Moscow'): string {
+  const local = wallClock(at.getTime(), zone);
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(msk.getUTCDate())}.${two(msk.getUTCMonth() + 1)}.${msk.getUTCFullYear()} ${two(msk.getUTCHours())}:${two(msk.getUTCMinutes())} МСК`;
+  return `${two(local.dayOfMonth)}.${two(local.month)}.${local.year} ${localTime(at.getTime(), zone)} ${zoneName(zone)}`;
+}
+
+/** How staff read the zone: МСК for Moscow, else its IANA name. */
+export function zoneName(zone: string): string {
+  return zone === 'Europe/Moscow' ? 'МСК' : zone;
 }
 
 function unique(values: string[]): string[] {

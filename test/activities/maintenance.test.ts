@@ -93,6 +93,8 @@ describe('waitingLeadsDigest: the leads no manager has taken', () => {
           `2. Борис (id ${longWaiting.telegram_user_id}): contact_form, приоритет 70, ждёт 3 д 2 ч`,
           `3. Анна @anna (id ${waiting.telegram_user_id}), warm 55: manager_requested, приоритет 70, ждёт 3 ч 5 мин`,
           `4. Глеб (id ${fresh.telegram_user_id}): model_escalation, приоритет 70, ждёт 20 мин`,
+          '',
+          '⏰ Ждут дольше 15 мин (норма взятия): 3',
         ].join('\n'),
       });
     }));
@@ -143,7 +145,42 @@ describe('waitingLeadsDigest: the leads no manager has taken', () => {
 
       const result = await digest(trx);
       expect(result.count).toBe(1);
-      expect(result.text).toBe(`📋 Лиды, не взятые менеджером: 1\n\n1. Ждёт (id ${listed.telegram_user_id}): manager_requested, приоритет 70, ждёт 1 ч`);
+      expect(result.text).toBe(`📋 Лиды, не взятые менеджером: 1\n\n1. Ждёт (id ${listed.telegram_user_id}): manager_requested, приоритет 70, ждёт 1 ч\n\n⏰ Ждут дольше 15 мин (норма взятия): 1`);
+    }));
+
+  it('counts the leads waiting past the 15-minute take SLA; a fresh one is listed but not counted', () =>
+    rolledBack(async (trx) => {
+      const late = await lead(trx, 'Поздний');
+      await handoff(trx, late.id, { trigger: 'manager_requested', priority: 70, status: 'waiting', createdAt: before(16 * MINUTE) });
+      const fresh = await lead(trx, 'Свежий');
+      await handoff(trx, fresh.id, { trigger: 'manager_requested', priority: 70, status: 'waiting', createdAt: before(14 * MINUTE) });
+      const result = await digest(trx);
+      expect(result.count).toBe(2);
+      expect(String(result.text).split('\n').at(-1)).toBe('⏰ Ждут дольше 15 мин (норма взятия): 1');
+    }));
+
+  it('lists the contact forms left incomplete in the last 24 hours and not finished since', () =>
+    rolledBack(async (trx) => {
+      const event = (leadId: number, type: string, payload: object, at: string) => trx('events').insert({ lead_id: leadId, type, payload, created_at: at });
+      const stopped = await lead(trx, 'Ира', { username: 'ira' });
+      await event(stopped.id, 'lead_incomplete', { phase: 'email', phone: true }, before(3 * HOUR));
+      const noPhone = await lead(trx, 'Олег');
+      await event(noPhone.id, 'lead_incomplete', { phase: 'phone', phone: false }, before(HOUR));
+      const finishedLater = await lead(trx, 'Дописал');
+      await event(finishedLater.id, 'lead_incomplete', { phase: 'name', phone: true }, before(5 * HOUR));
+      await event(finishedLater.id, 'lead_created', { trigger: 'contact_form', email: false }, before(4 * HOUR));
+      const yesterday = await lead(trx, 'Вчерашний');
+      await event(yesterday.id, 'lead_incomplete', { phase: 'phone', phone: false }, before(25 * HOUR));
+
+      expect(await digest(trx)).toEqual({
+        count: 0,
+        text: [
+          '🧾 Незаполненные заявки за сутки: 2',
+          '',
+          `1. Ира @ira (id ${stopped.telegram_user_id}): остановился на шаге «e-mail», телефон есть`,
+          `2. Олег (id ${noPhone.telegram_user_id}): остановился на шаге «телефон», телефон нет`,
+        ].join('\n'),
+      });
     }));
 
   it('gives null text and a zero count when every lead was taken or there are no handoffs', () =>
@@ -171,7 +208,8 @@ describe('waitingLeadsDigest: the leads no manager has taken', () => {
       expect(lines.filter((l) => /^\d+\. /.test(l))).toHaveLength(50);
       expect(lines[2]).toContain(`(id ${ids[0]})`);
       expect(lines[51]).toContain(`50. Лид49 (id ${ids[49]})`);
-      expect(lines.at(-1)).toBe('…и ещё 2');
+      expect(lines.at(-3)).toBe('…и ещё 2');
+      expect(lines.at(-1)).toBe('⏰ Ждут дольше 15 мин (норма взятия): 52'); // all of them, not only the 50 listed
     }));
 });
 

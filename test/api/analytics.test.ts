@@ -296,16 +296,20 @@ describe('GET /analytics', () => {
 describe('CSV exports', () => {
   it('leads of the period, quoted for spreadsheets', async () => {
     await db('leads').where({ id: ids.C }).update({ first_name: 'Ann, "the" best', last_name: '=HYPERLINK("x")', phone: '+79001234567' });
+    await db('leads').where({ id: ids.A }).update({ last_name: 'Иванова' });
     const response = await get('/analytics/export/leads.csv?days=30');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(response.headers['content-disposition']).toBe('attachment; filename="leads-30d.csv"');
+    // UTF-8 with a byte order mark, so Excel shows Cyrillic instead of mojibake.
+    expect([...response.rawPayload.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = response.body.split('\r\n');
-    expect(lines[0]).toBe('id,telegram_user_id,first_name,last_name,username,phone,email,language_code,source,segment,score,stage,mode,blocked,opted_out,created_at,last_inbound_at');
+    expect(lines[0]).toBe('\uFEFFid,telegram_user_id,first_name,last_name,username,phone,email,language_code,source,segment,score,stage,mode,blocked,opted_out,created_at,last_inbound_at');
     expect(lines).toHaveLength(1 + 5 + 1); // header, five users of the period, the empty string after the last CRLF
     const c = lines.find((line) => line.startsWith(`${ids.C},`));
     expect(c).toContain(`,"Ann, ""the"" best","'=HYPERLINK(""x"")",,+79001234567,,,,,,opening,bot,true,false,`);
     expect(lines.some((line) => line.startsWith(`${ids.E},`))).toBe(false);
+    expect(lines.find((line) => line.startsWith(`${ids.A},`))).toContain(',Иванова,');
   });
 
   it("one lead's messages, line breaks and quotes kept inside one field", async () => {
@@ -375,11 +379,11 @@ describe('once campaign deliveries exist', () => {
     const deliveries = await get('/analytics/export/campaign-deliveries.csv?days=30');
     expect(deliveries.statusCode).toBe(200);
     const lines = deliveries.body.split('\r\n');
-    expect(lines[0]).toBe('id,campaign_id,lead_id,variant,status,created_at,clicked_at,converted_at,unsubscribed_at,error');
+    expect(lines[0]).toBe('\uFEFFid,campaign_id,lead_id,variant,status,created_at,clicked_at,converted_at,unsubscribed_at,error');
     expect(lines).toHaveLength(1 + 8 + 1);
     const ab = await get('/analytics/export/ab-results.csv?days=30');
     expect(ab.body).toBe(
-      'campaign_id,variant,delivered,clicks,ctr,conversions,cr,unsubscribes,leader\r\n' +
+      '\uFEFFcampaign_id,variant,delivered,clicks,ctr,conversions,cr,unsubscribes,leader\r\n' +
         '1,a,2,2,1,1,0.5,0,false\r\n' +
         '1,b,3,2,0.6667,2,0.6667,1,true\r\n',
     );

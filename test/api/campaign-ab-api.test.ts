@@ -81,7 +81,7 @@ describe('A/B campaigns through the api', () => {
     const csv = await app.inject({ method: 'GET', url: `/campaigns/${id}/deliveries.csv`, headers: auth });
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
     const lines = csv.body.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('id,lead_id,telegram_user_id,username,variant,pilot,status,reason,sent_at,clicked_at,replied_at,converted_at,paid_at,unsubscribed_at');
+    expect(lines[0]).toBe('\uFEFFid,lead_id,telegram_user_id,username,variant,pilot,status,reason,sent_at,clicked_at,replied_at,converted_at,paid_at,unsubscribed_at');
     expect(lines).toHaveLength(31);
     const clickedLine = lines.find((line) => line.split(',')[1] === String(leads[0].leadId)) as string;
     expect(clickedLine.split(',')[9]).not.toBe('');

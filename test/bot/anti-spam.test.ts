@@ -1,5 +1,6 @@
 import type { Update } from 'grammy/types';
 import pino from 'pino';
+import type { AntiSpamDeps } from '../../bot/anti-spam';
 import { createBot, type BotDeps } from '../../bot/bot';
 import type { Db } from '../../db/knex';
 import { upsertLead } from '../../db/leads';
@@ -33,14 +34,14 @@ beforeEach(() => {
 });
 
 /** A new bot for every update: nothing about a mute may live in the memory of one instance. */
-async function freshBot(more: Pick<BotDeps, 'payments'> = {}) {
+async function freshBot(more: Pick<BotDeps, 'payments'> = {}, spam: Pick<AntiSpamDeps, 'managersChatId' | 'whitelist'> = {}) {
   const bot = createBot({
     token: TOKEN,
     apiRoot: fake.apiRoot,
     logger: silent,
     conversations: { deliver: async (event) => void delivered.push(event) },
-    staff: { db, owners: [owner], logger: silent },
-    antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow' },
+    staff: { db, owners: [owner], logger: silent, managersChatId: spam.managersChatId },
+    antiSpam: { db, owners: [owner], logger: silent, now: () => new Date(clock), timeZone: 'Europe/Moscow', ...spam },
     ...more,
   });
   await bot.init();
@@ -134,9 +135,13 @@ describe('anti-spam for leads', () => {
     await setStaffRole(db, manager.id, 'manager', owner);
     await flood(manager, 25, 100, () => 'одно и то же');
     await flood({ id: owner, first_name: 'Owner' }, 10, 100);
-    expect(deliveredFrom(manager)).toHaveLength(25);
-    expect(delivered.filter((e) => e.from.id === owner)).toHaveLength(10);
-    expect(notices(manager)).toEqual([]);
+    // Nothing dropped: every message reaches the staff features (staff never enter the lead flow, so
+    // each is answered with the pointer to /help instead of a mute notice).
+    expect(await dropped(manager)).toEqual([]);
+    expect(await dropped({ id: owner, first_name: 'Owner' })).toEqual([]);
+    expect(notices(manager)).toHaveLength(25);
+    expect(notices(manager).every((text) => text.includes('/help'))).toBe(true);
+    expect(delivered).toEqual([]);
   });
 
   it('a mute survives a new bot instance over the same database', async () => {
@@ -189,5 +194,64 @@ describe('anti-spam for leads', () => {
     expect(notices({ id: owner, first_name: '' }).at(-1)).toMatch(/^Как снять ограничение/);
     await say({ id: owner, first_name: 'Owner' }, '/unmute @nobody_here_at_all');
     expect(notices({ id: owner, first_name: '' }).at(-1)).toBe('Лид «@nobody_here_at_all» не найден.');
+  });
+});
+
+describe('anti-spam and the managers', () => {
+  const MANAGERS = -100777;
+  const managed = { managersChatId: MANAGERS };
+  async function floodManaged(from: TestUser, count: number) {
+    for (let i = 0; i < count; i += 1) {
+      await (await freshBot({}, managed)).handleUpdate(textUpdate(from, `сообщение ${i}`) as unknown as Update);
+      clock += 100;
+    }
+  }
+  /** A press on the managers' chat notice, through the fake so it accepts one answer. */
+  async function pressInManagersChat(who: TestUser, data: string, messageId: number, text: string) {
+    const bot = await freshBot({}, managed);
+    const updateId = fake.pushUpdate({
+      callback_query: { id: `mute-${who.id}-${messageId}-${clock}`, from: { is_bot: false, ...who }, chat_instance: 'm', data, message: { message_id: messageId, date: 0, text, chat: { id: MANAGERS, type: 'supergroup', title: 'Менеджеры' } } },
+    } as never);
+    await bot.handleUpdate(fake.pushedUpdate(updateId));
+  }
+
+  it('the managers are told of a mute with an Unmute button; only staff can press it, the press is recorded and lifts the mute', async () => {
+    const spammer = { ...lead('fast_typer'), first_name: 'Пётр' };
+    await floodManaged(spammer, 8);
+    const [notice] = fake.callsTo('sendMessage', MANAGERS).filter((c) => String(c.params.text).includes(String(spammer.id)));
+    expect(String(notice.params.text)).toMatch(/^🔇 Антиспам заглушил лида Пётр @fast_typer id \d+ на 2 ч/);
+    const button = (notice.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0][0];
+    expect(button).toEqual({ text: '🔈 Снять ограничение', callback_data: `unmute:${spammer.id}` });
+    const messageId = Number((notice.result as { message_id: number }).message_id);
+
+    const stranger = lead();
+    await pressInManagersChat(stranger, button.callback_data, messageId, String(notice.params.text));
+    expect(await db('staff_audit').where({ actor_telegram_id: stranger.id }).first()).toMatchObject({ command: 'unmute', allowed: false });
+    clock += 1000;
+    await say(spammer, 'ещё');
+    expect((await dropped(spammer)).at(-1)?.reason).toBe('muted');
+
+    const manager = lead();
+    await setStaffRole(db, manager.id, 'manager', owner);
+    await pressInManagersChat(manager, button.callback_data, messageId, String(notice.params.text));
+    const [audit] = await db('staff_audit').where({ actor_telegram_id: manager.id, command: 'unmute' });
+    expect(audit).toMatchObject({ allowed: true, actor_role: 'manager' });
+    expect(audit.details).toMatchObject({ target: spammer.id, via: 'button', before: { level: 1 } });
+    expect(String(fake.callsTo('editMessageText', MANAGERS).at(-1)?.params.text)).toContain(`✅ Ограничение снято (${manager.id})`);
+    clock += 1000;
+    await say(spammer, 'я больше не буду');
+    expect(deliveredFrom(spammer).at(-1)).toMatchObject({ text: 'я больше не буду' });
+  });
+
+  it('a whitelisted account (ANTI_SPAM_WHITELIST) is never muted', async () => {
+    const tester = lead();
+    const listed = { ...managed, whitelist: [tester.id] };
+    for (let i = 0; i < 20; i += 1) {
+      await (await freshBot({}, listed)).handleUpdate(textUpdate(tester, 'одно и то же') as unknown as Update);
+      clock += 100;
+    }
+    expect(deliveredFrom(tester)).toHaveLength(20);
+    expect(await dropped(tester)).toEqual([]);
+    expect(fake.callsTo('sendMessage', MANAGERS).filter((c) => String(c.params.text).includes(String(tester.id)))).toEqual([]);
   });
 });

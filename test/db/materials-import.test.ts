@@ -11,6 +11,7 @@ import {
   syncMaterials,
   type MaterialRow,
 } from '../../db/materials-import';
+import iconv from 'iconv-lite';
 import { selectMaterials } from '../../domain/materials';
 import { testDb } from '../support/db';
 
@@ -151,6 +152,25 @@ describe('parseMaterialsFile', () => {
       { row: 2, reason: 'expected an object with the material fields' },
       { row: 3, key: 'b', reason: 'bad priority "1.5": expected a whole number' },
     ]);
+  });
+
+  it('reads what Russian Excel writes: ";" separators, UTF-8 with or without a BOM, Windows-1251 bytes', () => {
+    const semicolons = [
+      'key;title;summary;url;category;segments;stages;tags;priority;status;language',
+      'x/risk;Правило 1%;"Сколько рисковать; и где ставить стоп";https://school.example.com/ru/articles/risk;article;cold,warm;goal;риск;80;;ru',
+      'x/faq;FAQ: гарантии;"Доход ""никто"" не гарантирует";;faq;;objections;;50;draft;ru',
+    ].join('\r\n');
+    const expected = parseMaterialsFile('m.csv', semicolons);
+    expect(expected.errors).toEqual([]);
+    expect(expected.rows.map((r) => [r.key, r.title, r.summary, r.segments])).toEqual([
+      ['x/risk', 'Правило 1%', 'Сколько рисковать; и где ставить стоп', ['cold', 'warm']],
+      ['x/faq', 'FAQ: гарантии', 'Доход "никто" не гарантирует', []],
+    ]);
+    const windows1251 = iconv.encode(semicolons, 'win1251');
+    expect(windows1251.toString('utf8')).not.toContain('Правило'); // really not UTF-8
+    expect(parseMaterialsFile('m.csv', windows1251)).toEqual(expected);
+    expect(parseMaterialsFile('m.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(semicolons, 'utf8')]))).toEqual(expected);
+    expect(parseMaterialsFile('m.csv', Buffer.from(semicolons, 'utf8'))).toEqual(expected);
   });
 
   it('refuses a file it cannot read as a whole: unclosed quote, missing columns, bad JSON, unknown type', () => {

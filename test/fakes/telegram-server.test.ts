@@ -244,3 +244,35 @@ describe('flood control (a global send limit like Telegram’s)', () => {
     expect([...fake.deliveries()]).toEqual([[USER.id, 4], [8, 1]]);
   });
 });
+
+describe('FakeTelegramServer command menus', () => {
+  it('keeps a menu per scope and language, resolves what a private chat sees, and deletes like Telegram', async () => {
+    await api.setMyCommands([{ command: 'start', description: 'Начать' }], { scope: { type: 'all_private_chats' } });
+    await api.setMyCommands([{ command: 'start', description: 'Start' }, { command: 'help', description: 'Help' }], { scope: { type: 'all_private_chats' }, language_code: 'en' });
+    await api.setMyCommands([{ command: 'staff', description: 'Команда' }], { scope: { type: 'chat', chat_id: USER.id } });
+    expect(await api.getMyCommands({ scope: { type: 'all_private_chats' }, language_code: 'en' })).toEqual([
+      { command: 'start', description: 'Start' },
+      { command: 'help', description: 'Help' },
+    ]);
+    expect(fake.menuSeenIn(USER.id, 'en')).toEqual(['staff']);
+    expect(fake.menuSeenIn(7, 'en')).toEqual(['start', 'help']);
+    expect(fake.menuSeenIn(7, 'de')).toEqual(['start']);
+    await api.deleteMyCommands({ scope: { type: 'chat', chat_id: USER.id } });
+    expect(fake.menuSeenIn(USER.id)).toEqual(['start']);
+    expect(await api.getMyCommands({ scope: { type: 'chat', chat_id: USER.id } })).toEqual([]);
+  });
+
+  it('refuses what Telegram refuses: bad names, empty or long descriptions, more than 100 commands, bad scopes', async () => {
+    const set = (commands: { command: string; description: string }[], scope: object = { type: 'default' }) =>
+      grammyError(api.setMyCommands(commands, { scope: scope as { type: 'default' } }));
+    expect((await set([{ command: 'Start', description: 'x' }])).description).toContain('BOT_COMMAND_INVALID');
+    expect((await set([{ command: 'a'.repeat(33), description: 'x' }])).description).toContain('BOT_COMMAND_INVALID');
+    expect((await set([{ command: 'ok', description: ' ' }])).description).toContain('BOT_COMMAND_DESCRIPTION_INVALID');
+    expect((await set([{ command: 'ok', description: 'x'.repeat(257) }])).description).toContain('BOT_COMMAND_DESCRIPTION_INVALID');
+    const many = Array.from({ length: 101 }, (_, i) => ({ command: `c${i}`, description: 'x' }));
+    expect((await set(many)).description).toContain('BOT_COMMANDS_TOO_MUCH');
+    expect((await set([{ command: 'ok', description: 'x' }], { type: 'everyone' })).description).toContain('BOT_COMMAND_SCOPE_INVALID');
+    await api.setMyCommands(many.slice(0, 100).map((c) => ({ ...c, description: 'y'.repeat(256) })), { scope: { type: 'default' } });
+    expect(fake.menuSeenIn(1)).toHaveLength(100);
+  });
+});

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultScenarioPath, loadScenarioFile, ScenarioError } from '../../scenarios/loader';
+import { checkScenario, defaultScenarioPath, loadScenarioFile, ScenarioError } from '../../scenarios/loader';
 
 const original = readFileSync(defaultScenarioPath('ru'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
@@ -146,5 +146,13 @@ describe('the checker', () => {
     expect(JSON.stringify(loadScenarioFile(path).steps[first.start].messages[0])).toContain('Новое приветствие');
     writeFileSync(path, edited.replace(/^start: .*$/m, 'start: nowhere'));
     expect(() => loadScenarioFile(path)).toThrow(ScenarioError);
+  });
+});
+
+describe('command_menu', () => {
+  it('offers only what a lead can type: /start, /reset and the scenario commands', () => {
+    const scenario = loadScenarioFile(defaultScenarioPath('ru'));
+    expect(Object.keys(scenario.commandMenu ?? {})).toEqual(['start', 'menu', 'consult', 'contact', 'survey', 'help', 'stop', 'resume', 'reset']);
+    expect(checkScenario({ ...scenario, commandMenu: { ...scenario.commandMenu, nowhere: 'Куда-то' } })).toContainEqual({ path: ['command_menu', 'nowhere'], message: '"nowhere" is not a command of this scenario' });
   });
 });

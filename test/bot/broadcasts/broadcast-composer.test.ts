@@ -443,7 +443,7 @@ describe('the broadcast composer in Telegram', () => {
     await say(who, '31.02 10:00');
     expect(last(who)).toContain('Такой даты или времени нет');
     await say(who, 'завтра утром');
-    expect(last(who)).toContain('Не понимаю время. Пишите по Москве');
+    expect(last(who)).toContain('Не понимаю время. Пишите по времени школы (МСК)');
     await say(who, '10.01 09:00'); // January, typed in December: next year's
     expect(last(who)).toContain('Когда: 10.01.2027 09:00 МСК');
 
@@ -467,7 +467,7 @@ describe('the broadcast composer in Telegram', () => {
     await press(who, 'bc:confirm');
     expect(texts(who).slice(-2)).toEqual([
       'Запланированное время 02.12.2026 09:00 МСК уже прошло, пока вы смотрели предпросмотр. Укажите новое.',
-      'Когда отправить? Время по Москве: 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00. Или нажмите «Сейчас».',
+      'Когда отправить? Время школы (МСК): 24.12 10:00, 24.12.2026 10:00 или 2026-12-24 10:00. Или нажмите «Сейчас».',
     ]);
     expect(workflows.started).toEqual([]);
     await say(who, '02.12 12:00');

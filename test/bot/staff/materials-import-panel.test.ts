@@ -57,6 +57,15 @@ describe('materials importer from Telegram', () => {
     expect(panel.lastText(editor)).toBe('Нужен файл .csv или .json, отправленный документом. Пришлите его или /cancel.');
 
     await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
+    // First the dry run: the report of what would change, Apply / Cancel, and the catalogue untouched.
+    expect(panel.lastText(editor)).toMatch(new RegExp(`^🔎 Проверка «catalogue\\.csv» \\(префикс ${scope}\\): каталог ещё не изменён\\.[^\\n]*\\nДобавлено \\(3\\): ${scope}risk, ${scope}case, ${scope}faq\\n`));
+    expect(panel.buttons(editor)).toEqual([
+      { text: '✅ Применить', callback_data: 'mi:apply' },
+      { text: '✖️ Отменить', callback_data: 'mi:cancel' },
+    ]);
+    expect(await materials(scope)).toEqual([]);
+    expect(await db('material_imports').where({ source: 'telegram:catalogue.csv', scope }).first()).toBeUndefined();
+    await panel.press(editor, 'mi:apply');
     expect(panel.lastText(editor)).toBe(
       [
         `📥 Импорт «catalogue.csv» (префикс ${scope}) выполнен:`,
@@ -79,6 +88,7 @@ describe('materials importer from Telegram', () => {
 
     await panel.press(editor, 'mi:start');
     await sendFile(editor, 'catalogue-v2.csv', catalogue(scope, { riskSummary: 'Риск не больше 1% депозита', without: 'faq' }), scope);
+    await panel.press(editor, 'mi:apply');
     expect(panel.lastText(editor)).toContain(`Обновлено, новая версия (1): ${scope}risk\nВ архив (1): ${scope}faq\nБез изменений: 1`);
     expect((await materials(scope)).map((m) => [m.key, m.status, m.version])).toEqual([
       [`${scope}case`, 'ready', 1],
@@ -92,6 +102,7 @@ describe('materials importer from Telegram', () => {
     const scope = newScope();
     await panel.press(editor, 'mi:start');
     await sendFile(editor, 'materials.json', JSON.stringify([{ key: `${scope}a`, title: 'A', category: 'article' }, { key: `${scope}b`, title: 'B', priority: 1.5 }]), scope);
+    await panel.press(editor, 'mi:apply');
     expect(panel.lastText(editor)).toContain(`Добавлено (1): ${scope}a`);
     expect(panel.lastText(editor)).toContain(`• строка 2, ${scope}b: bad priority "1.5": expected a whole number`);
   });
@@ -101,6 +112,7 @@ describe('materials importer from Telegram', () => {
     const scope = newScope();
     await panel.press(editor, 'mi:start');
     await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
+    await panel.press(editor, 'mi:apply');
     const before = await materials(scope);
     const imports = await db('material_imports').count<{ count: string }[]>({ count: '*' });
 
@@ -120,7 +132,30 @@ describe('materials importer from Telegram', () => {
     expect(await db('material_imports').count<{ count: string }[]>({ count: '*' })).toEqual(imports);
     expect(await dialogRow(editor)).toMatchObject({ kind: 'flow', key: 'materials_import' });
     await sendFile(editor, 'catalogue.csv', catalogue(scope, { without: 'case' }), scope);
+    await panel.press(editor, 'mi:apply');
     expect(panel.lastText(editor)).toContain(`В архив (1): ${scope}case`);
+  });
+
+  it('Cancel after the dry run changes nothing; Apply needs an editor at the press', async () => {
+    const editor = await panel.staffMember('editor');
+    const scope = newScope();
+    await panel.press(editor, 'mi:start');
+    await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
+    await panel.press(editor, 'mi:cancel');
+    expect(panel.lastText(editor)).toBe('Импорт отменён, каталог не изменился.');
+    expect(await dialogRow(editor)).toBeUndefined();
+    await panel.press(editor, 'mi:apply');
+    expect(panel.lastText(editor)).toBe('Этой проверки больше нет: пришлите файл заново.');
+    expect(await materials(scope)).toEqual([]);
+
+    // The role is checked again at Apply: an editor lowered to manager after the preview cannot apply it.
+    await panel.press(editor, 'mi:start');
+    await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
+    await db('staff').where({ telegram_user_id: editor }).update({ role: 'manager' });
+    await panel.press(editor, 'mi:apply');
+    expect(panel.lastText(editor)).toBe('⛔ Это доступно редакторам и выше. Попытка записана.');
+    expect(await materials(scope)).toEqual([]);
+    expect(await db('staff_audit').where({ actor_telegram_id: editor, command: 'materials_import_apply', allowed: false }).first()).toBeDefined();
   });
 
   it('cancelled: the next file is not imported; a manager cannot start an import', async () => {

@@ -1,5 +1,5 @@
 import { addVariant, completeDraft, equalWeights, newDraft, readDraft, startEdit, stepAfter, type BroadcastDraft } from '../../../domain/broadcasts/broadcast-draft';
-import { formatMoscow, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../../domain/broadcasts/broadcast-input';
+import { formatScheduleTime, parseAbSettings, parseAudienceLines, parseButtonRows, parseSchedule, type ScenarioVocabulary } from '../../../domain/broadcasts/broadcast-input';
 
 const NOW = new Date('2026-12-01T19:40:00Z'); // 22:40 МСК
 const vocabulary: ScenarioVocabulary = { commands: new Set(['consult', 'contact']), answers: new Map([['q1', new Set(['trading', 'no_experience'])]]), maxScore: 13 };
@@ -35,7 +35,34 @@ describe('the schedule, typed in Moscow time', () => {
   });
 
   it('formats in Moscow time', () => {
-    expect(formatMoscow(new Date('2026-12-31T21:05:00Z'))).toBe('01.01.2027 00:05 МСК');
+    expect(formatScheduleTime(new Date('2026-12-31T21:05:00Z'))).toBe('01.01.2027 00:05 МСК');
+  });
+});
+
+describe('the schedule follows TZ_DEFAULT', () => {
+  it.each([
+    // Yekaterinburg is UTC+5 all year.
+    ['Asia/Yekaterinburg', '24.12 10:00', '2026-12-24T05:00:00.000Z'],
+    // Berlin: winter UTC+1, summer UTC+2 (the offset is the one on that day, not today's).
+    ['Europe/Berlin', '24.12 10:00', '2026-12-24T09:00:00.000Z'],
+    ['Europe/Berlin', '2027-07-01 10:00', '2027-07-01T08:00:00.000Z'],
+    ['Europe/Moscow', '24.12 10:00', '2026-12-24T07:00:00.000Z'],
+  ])('in %s, %s is %s', (zone, typed, iso) => {
+    const parsed = parseSchedule(typed, NOW, zone);
+    expect(parsed.ok && parsed.value?.toISOString()).toBe(iso);
+  });
+
+  it('"this year or next" and "already past" are judged by the zone\'s own date', () => {
+    // 2026-12-31 20:30 UTC is already 1 January 2027, 01:30 in Yekaterinburg: 01.01 10:00 is today there.
+    const newYearsEve = new Date('2026-12-31T20:30:00Z');
+    const parsed = parseSchedule('01.01 10:00', newYearsEve, 'Asia/Yekaterinburg');
+    expect(parsed.ok && parsed.value?.toISOString()).toBe('2027-01-01T05:00:00.000Z');
+    const past = parseSchedule('01.01 01:00', newYearsEve, 'Asia/Yekaterinburg');
+    expect(past.ok ? 'accepted' : past.problems.join(' ')).toContain('01.01.2027 01:00 Asia/Yekaterinburg уже прошло (сейчас 01.01.2027 01:30 Asia/Yekaterinburg)');
+  });
+
+  it('formats in the zone, named by its IANA name outside Moscow', () => {
+    expect(formatScheduleTime(new Date('2026-12-31T21:05:00Z'), 'Asia/Yekaterinburg')).toBe('01.01.2027 02:05 Asia/Yekaterinburg');
   });
 });
 
