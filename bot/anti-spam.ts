@@ -70,7 +70,7 @@ export function antiSpam(deps: AntiSpamDeps): Composer<BotContext> {
     const from = ctx.from;
     if (deps.whitelist?.includes(from.id)) return next();
     if ((await actingRole(deps, from, ctx.chat?.id)).role !== null) return next();
-    const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption }, now());
+    const decision = await judgeEvent(db, from.id, { updateId: ctx.update.update_id, text: ctx.message?.text ?? ctx.message?.caption, press: ctx.callbackQuery !== undefined }, now());
     if (decision.kind === 'pass') return next();
 
     const until = new Date(decision.until);

@@ -1,5 +1,5 @@
 /**
- * Anti-spam for leads (docs/protection.md#anti-spam): 8 events in 10 s, 20 in 60 s, or 5 identical
+ * Anti-spam for leads (docs/protection.md#anti-spam): 8 messages in 10 s, 20 events (presses too) in 60 s, or 5 identical
  * messages in 30 s mute the lead for 2 hours, then 4, 8, 16 and 24 hours on repeats; the level
  * goes back to zero after 14 days without a mute. Pure: the caller passes the stored state, the
  * event and the time, and stores the state it gets back.
@@ -23,6 +23,8 @@ export interface RecentEvent {
   updateId: number;
   /** The message's text, normalised; null for buttons and media (they are never "identical"). */
   fingerprint: string | null;
+  /** A press of an inline button (absent in events stored before presses were told apart: a message). */
+  press?: boolean;
 }
 
 export interface SpamState {
@@ -39,6 +41,8 @@ export interface SpamEvent {
   updateId: number;
   /** The text of a message or command; undefined for buttons and media. */
   text?: string;
+  /** An inline button press: counts towards the 20-in-60 s rule only (see floodReason). */
+  press?: boolean;
 }
 
 export type SpamReason = 'burst' | 'sustained' | 'duplicates';
@@ -72,7 +76,7 @@ export function judge(state: SpamState, event: SpamEvent, now: number): { decisi
   if (current.mutedUntil !== null) return { decision: { kind: 'drop', until: current.mutedUntil }, state: current };
   if (current.recent.some((e) => e.updateId === event.updateId)) return { decision: { kind: 'pass' }, state: current };
 
-  const recent = [...current.recent.filter((e) => now - e.at < KEEP_MS), { at: now, updateId: event.updateId, fingerprint: fingerprintOf(event.text) }];
+  const recent = [...current.recent.filter((e) => now - e.at < KEEP_MS), { at: now, updateId: event.updateId, fingerprint: fingerprintOf(event.text), ...(event.press && { press: true }) }];
   const reason = floodReason(recent, now);
   if (!reason) return { decision: { kind: 'pass' }, state: { ...current, recent: recent.slice(-SPAM_RULES.sustained.count) } };
 
@@ -100,9 +104,14 @@ function forgiveIfQuiet(state: SpamState, now: number): SpamState {
   return { ...state, level: 0, lastMuteEndsAt: null };
 }
 
+/**
+ * A lead tapping through the survey presses a button every second or two: presses never make a
+ * burst (that is for typed messages), but they count towards the sustained rule, so a script
+ * pressing forged buttons is still muted at 20 in a minute.
+ */
 function floodReason(recent: RecentEvent[], now: number): SpamReason | null {
   const within = (ms: number) => recent.filter((e) => now - e.at < ms);
-  if (within(SPAM_RULES.burst.windowMs).length >= SPAM_RULES.burst.count) return 'burst';
+  if (within(SPAM_RULES.burst.windowMs).filter((e) => !e.press).length >= SPAM_RULES.burst.count) return 'burst';
   if (within(SPAM_RULES.sustained.windowMs).length >= SPAM_RULES.sustained.count) return 'sustained';
   const last = recent[recent.length - 1].fingerprint;
   if (last !== null && within(SPAM_RULES.duplicates.windowMs).filter((e) => e.fingerprint === last).length >= SPAM_RULES.duplicates.count) {

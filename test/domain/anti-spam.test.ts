@@ -28,6 +28,30 @@ describe('anti-spam rule', () => {
     expect(state.mutedUntil).toBe(T0 + 7_000 + 2 * HOUR);
   });
 
+  it('button presses never make a burst (a lead tapping through the survey), but count towards 20 in 60 s', () => {
+    const presses = (state: SpamState, offsets: number[]) => {
+      let current = state;
+      const decisions = offsets.map((offset) => {
+        const result = judge(current, { updateId: nextUpdate++, press: true }, T0 + offset);
+        current = result.state;
+        return result.decision;
+      });
+      return { decisions, state: current };
+    };
+    // /start, then nine quick taps: bonus, opening, the survey and its five answers.
+    const start = feed(EMPTY_SPAM_STATE, T0, [0], () => '/start');
+    const survey = presses(start.state, every(9, 700).map((t) => t + 500));
+    expect(kinds(survey.decisions)).toEqual(Array(9).fill('pass'));
+    // A script pressing on: the twentieth event within a minute mutes.
+    const script = presses(survey.state, every(10, 700).map((t) => t + 7_000));
+    expect(kinds(script.decisions)).toEqual([...Array(9).fill('pass'), 'mute']);
+    expect(script.decisions[9]).toMatchObject({ kind: 'mute', reason: 'sustained' });
+    // Typed messages still burst: the presses before them do not count, eight messages in 10 s do.
+    const typed = feed(survey.state, T0 + 11_000, every(8, 300), (i) => `вопрос ${i}`);
+    expect(kinds(typed.decisions)).toEqual([...Array(7).fill('pass'), 'mute']);
+    expect(typed.decisions[7]).toMatchObject({ reason: 'burst' });
+  });
+
   it('8 events spread over more than 10 s do not mute', () => {
     const { decisions } = feed(EMPTY_SPAM_STATE, T0, every(8, 1_500), (i) => `msg ${i}`);
     expect(kinds(decisions)).toEqual(Array(8).fill('pass'));
