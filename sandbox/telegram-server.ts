@@ -10,6 +10,7 @@
  * message or file (chat never seen, message id never sent, foreign file_id),
  * the fake accepts it, so tests need no elaborate setup.
  */
+import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, Update, User, UserFromGetMe } from 'grammy/types';
@@ -177,7 +178,9 @@ export class FakeTelegramServer {
     options: FakeTelegramServerOptions,
   ) {
     this.token = options.token;
-    this.lastUpdateId = options.firstUpdateId ?? 0;
+    // Telegram's update ids never repeat for a bot; many servers (test files) share one database, so
+    // each starts at a random point far from the others unless told where.
+    this.lastUpdateId = options.firstUpdateId ?? randomInt(2 ** 40) * 1000;
     this.firstMessageId = options.firstMessageId ?? 0;
     if (options.floodControl) this.floodControl = new FloodControl(options.floodControl);
     // A real token starts with the bot's id ("123456:AA..."); use it when there is one.
