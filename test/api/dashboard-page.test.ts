@@ -218,7 +218,9 @@ describe('the web dashboard', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="/analytics/export/leads.csv"]')]);
     expect(download.suggestedFilename()).toBe('leads.csv');
     const body = await readFile(await download.path(), 'utf8');
-    const lines = body.split('\r\n');
+    // A byte order mark first, so Excel reads the Cyrillic as UTF-8.
+    expect(body.startsWith('\uFEFF')).toBe(true);
+    const lines = body.slice(1).split('\r\n');
     expect(lines[0]).toMatch(/^id,telegram_user_id,first_name,/);
     expect(lines).toHaveLength(1 + 6 + 1); // 90 days are selected: all six users, and the end after the last CRLF
     await page.click('[data-export="/analytics/export/campaign-deliveries.csv"]');
