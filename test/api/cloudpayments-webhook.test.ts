@@ -1,31 +1,11 @@
-import type { FastifyInstance } from 'fastify';
 import { CHECK_CODES, CLOUDPAYMENTS_WEBHOOK_PATH, cloudPaymentsSignature } from '../../api/payments/cloudpayments-routes';
 import { CLOUDPAYMENTS_CHECK_SAMPLE, CLOUDPAYMENTS_FAIL_SAMPLE, CLOUDPAYMENTS_PAY_SAMPLE, cloudPaymentsForm } from '../fixtures/payments/cloudpayments';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
-import { PaymentTestKit } from '../support/payments';
-import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
+import { RUB_PRODUCT, useProviderApi, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
 
 const SECRET = 'cp-api-secret-0123456789abcdef';
 const h = useLeadHarness();
-let payments: PaymentTestKit;
-let api: FastifyInstance;
-
-beforeAll(async () => {
-  payments = new PaymentTestKit(h);
-  await ensureRubProduct(payments.db);
-});
-// Per test: the workflows it signals live on this test's task queue.
-beforeEach(() => {
-  api = providerApi(payments, (notices) => ({ cloudPayments: { apiSecret: SECRET, ...notices } }));
-});
-afterEach(async () => {
-  await api.close();
-  await payments.end();
-});
-afterAll(async () => {
-  await retireRubProducts(payments.db);
-  await payments.close();
-});
+const kit = useProviderApi(h, (notices) => ({ cloudPayments: { apiSecret: SECRET, ...notices } }));
 
 const lateNotices = (orderId: number) =>
   h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`Деньги пришли по закрытому заказу №${orderId} `));
@@ -33,7 +13,7 @@ const lateNotices = (orderId: number) =>
 /** A notification as CloudPayments posts it; `signature: null` sends none. */
 async function notify(kind: 'check' | 'pay' | 'fail', body: string, options: { signature?: string | null; contentType?: string } = {}) {
   const signature = options.signature === undefined ? cloudPaymentsSignature(SECRET, body) : options.signature;
-  const response = await api.inject({
+  const response = await kit.api.inject({
     method: 'POST',
     url: `${CLOUDPAYMENTS_WEBHOOK_PATH}/${kind}`,
     payload: body,
@@ -43,8 +23,8 @@ async function notify(kind: 'check' | 'pay' | 'fail', body: string, options: { s
 }
 
 async function rubOrder() {
-  const lead = await payments.lead();
-  const input = await payments.order({ telegramUserId: lead.id, productCode: RUB_PRODUCT, type: 'full', method: 'link' });
+  const lead = await kit.payments.lead();
+  const input = await kit.payments.order({ telegramUserId: lead.id, productCode: RUB_PRODUCT, type: 'full', method: 'link' });
   return { lead, input };
 }
 
@@ -57,23 +37,23 @@ describe('POST /payments/cloudpayments/webhook', () => {
   it('Check then Pay complete the order once; the same Pay again is answered {"code":0} and changes nothing', async () => {
     const { lead, input } = await rubOrder();
     await (await h.worker()).runUntil(async () => {
-      const handle = await payments.start(input);
-      await payments.untilStatus(input.orderId, 'sent');
+      const handle = await kit.payments.start(input);
+      await kit.payments.untilStatus(input.orderId, 'sent');
       expect(await notify('check', check(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
       expect(await notify('pay', pay(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
-      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+      expect(await kit.payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
       await h.until('sendMessage', lead, 2);
       expect(await notify('pay', pay(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
       expect(await notify('pay', pay(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
     });
     expect(h.texts(lead).filter((t) => t.includes('Оплата получена'))).toHaveLength(1);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({
       status: 'paid',
       paid_via: 'webhook',
       flagged_reason: null,
       provider_payload: expect.objectContaining({ provider: 'cloudpayments', payment_id: '1211506', InvoiceId: String(input.orderId) }),
     });
-    expect(await webhookOutcomes(payments.db, input.orderId)).toEqual([
+    expect(await webhookOutcomes(kit.payments.db, input.orderId)).toEqual([
       ['check_accepted', '1211506'],
       ['paid', '1211506'],
       ['duplicate', '1211506'],
@@ -90,13 +70,13 @@ describe('POST /payments/cloudpayments/webhook', () => {
     expect((await notify('check', check(input.orderId, { AccountId: 'anna@example.com' }))).body).toEqual({ code: CHECK_CODES.payable });
     expect((await notify('check', check(input.orderId, { Amount: '490.00' }))).body).toEqual({ code: CHECK_CODES.wrongAmount });
     expect((await notify('check', check(input.orderId, { Currency: 'USD' }))).body).toEqual({ code: CHECK_CODES.wrongAmount });
-    await payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' });
+    await kit.payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' });
     expect((await notify('check', check(input.orderId))).body).toEqual({ code: CHECK_CODES.notAccepted });
-    await payments.db('orders').where({ id: input.orderId }).update({ status: 'paid' });
+    await kit.payments.db('orders').where({ id: input.orderId }).update({ status: 'paid' });
     expect((await notify('check', check(input.orderId))).body).toEqual({ code: CHECK_CODES.notAccepted });
     // A check moves no money: the order is as the test left it, with no flag.
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', flagged_reason: null });
-    expect((await webhookOutcomes(payments.db, input.orderId)).map(([outcome]) => outcome)).toEqual([
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', flagged_reason: null });
+    expect((await webhookOutcomes(kit.payments.db, input.orderId)).map(([outcome]) => outcome)).toEqual([
       'check_refused',
       'check_accepted',
       'check_accepted',
@@ -109,31 +89,31 @@ describe('POST /payments/cloudpayments/webhook', () => {
 
   it('a forged, missing or stale Content-HMAC is refused with 401; nothing is stored and the order is untouched', async () => {
     const { input } = await rubOrder();
-    const before = await webhookRowCount(payments.db);
+    const before = await webhookRowCount(kit.payments.db);
     const body = pay(input.orderId);
     expect((await notify('pay', body, { signature: null })).status).toBe(401);
     expect((await notify('pay', body, { signature: cloudPaymentsSignature('another-api-secret-0000', body) })).status).toBe(401);
     expect((await notify('pay', body.replace('Amount=4900.00', 'Amount=1.00'), { signature: cloudPaymentsSignature(SECRET, body) })).status).toBe(401);
     expect((await notify('check', check(input.orderId), { signature: 'not base64 at all' })).body).toEqual({ error: 'bad signature' });
-    expect(await webhookRowCount(payments.db)).toBe(before);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'created', flagged_reason: null, provider_payload: null });
+    expect(await webhookRowCount(kit.payments.db)).toBe(before);
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'created', flagged_reason: null, provider_payload: null });
   });
 
   it('Pay for a wrong amount (JSON notifications too) is flagged for a manager, not fulfilled; Fail is a declined payment', async () => {
     const { input } = await rubOrder();
     const json = JSON.stringify({ ...CLOUDPAYMENTS_PAY_SAMPLE, TransactionId: 77, InvoiceId: String(input.orderId), Amount: 490, Currency: 'RUB' });
     expect(await notify('pay', json, { contentType: 'application/json' })).toEqual({ status: 200, body: { code: 0 } });
-    expect(await payments.orderRow(input.orderId)).toMatchObject({
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({
       status: 'created',
       paid_at: null,
       flagged_reason: 'paid 490 RUB instead of 4900 RUB (webhook)',
     });
-    expect(await payments.db('payment_flags').where({ order_id: input.orderId }).select('reason', 'payment_ref')).toEqual([
+    expect(await kit.payments.db('payment_flags').where({ order_id: input.orderId }).select('reason', 'payment_ref')).toEqual([
       { reason: 'paid 490 RUB instead of 4900 RUB (webhook)', payment_ref: '77' },
     ]);
     const fail = cloudPaymentsForm(CLOUDPAYMENTS_FAIL_SAMPLE, { InvoiceId: String(input.orderId), TransactionId: '78', Amount: '4900.00' });
     expect(await notify('fail', fail)).toEqual({ status: 200, body: { code: 0 } });
-    expect(await webhookOutcomes(payments.db, input.orderId)).toEqual([
+    expect(await webhookOutcomes(kit.payments.db, input.orderId)).toEqual([
       ['amount_mismatch', '77'],
       ['failed', '78'],
     ]);
@@ -141,14 +121,14 @@ describe('POST /payments/cloudpayments/webhook', () => {
 
   it('Pay for an expired order: flagged, the managers told once however often it comes, {"code":0} each time', async () => {
     const { lead, input } = await rubOrder();
-    await payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' });
+    await kit.payments.db('orders').where({ id: input.orderId }).update({ status: 'expired' });
     await (await h.worker()).runUntil(async () => {
       expect(await notify('pay', pay(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
       await h.fake.waitFor(() => lateNotices(input.orderId).length === 1);
       expect(await notify('pay', pay(input.orderId))).toEqual({ status: 200, body: { code: 0 } });
     });
     expect(lateNotices(input.orderId)).toHaveLength(1);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', paid_at: null, flagged_reason: 'paid after the order was expired (webhook)' });
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'expired', paid_at: null, flagged_reason: 'paid after the order was expired (webhook)' });
     expect(h.texts(lead).some((t) => t.includes('Оплата получена'))).toBe(false);
   });
 
@@ -164,13 +144,13 @@ describe('POST /payments/cloudpayments/webhook', () => {
     });
     expect(told()).toEqual([expect.stringContaining('paid 4900 RUB (cloudpayments')]);
     expect(told()[0]).toContain('кабинете платёжной системы');
-    expect(await payments.db('payment_flags').where({ payment_ref: transaction }).select('order_id')).toEqual([{ order_id: null }]);
+    expect(await kit.payments.db('payment_flags').where({ payment_ref: transaction }).select('order_id')).toEqual([{ order_id: null }]);
   });
 
   it('a held two-stage payment (Status=Authorized) is recorded and answered {"code":0} but pays nothing yet', async () => {
     const { input } = await rubOrder();
     expect(await notify('pay', pay(input.orderId, { Status: 'Authorized' }))).toEqual({ status: 200, body: { code: 0 } });
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'created', paid_at: null });
-    expect(await webhookOutcomes(payments.db, input.orderId)).toEqual([['ignored', '1211506']]);
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'created', paid_at: null });
+    expect(await webhookOutcomes(kit.payments.db, input.orderId)).toEqual([['ignored', '1211506']]);
   });
 });

@@ -1,32 +1,12 @@
-import type { FastifyInstance } from 'fastify';
 import { PRODAMUS_WEBHOOK_PATH } from '../../api/payments/prodamus-routes';
 import { phpFormFields, phpJsonEncode, prodamusSignature } from '../../api/payments/prodamus-sign';
 import { prodamusFields } from '../fixtures/payments/prodamus';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
-import { PaymentTestKit } from '../support/payments';
-import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
+import { RUB_PRODUCT, useProviderApi, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
 
 const SECRET = 'prodamus-secret-key-0123456789abcdef';
 const h = useLeadHarness();
-let payments: PaymentTestKit;
-let api: FastifyInstance;
-
-beforeAll(async () => {
-  payments = new PaymentTestKit(h);
-  await ensureRubProduct(payments.db);
-});
-// Per test: the workflows it signals live on this test's task queue.
-beforeEach(() => {
-  api = providerApi(payments, (notices) => ({ prodamus: { secretKey: SECRET, ...notices } }));
-});
-afterEach(async () => {
-  await api.close();
-  await payments.end();
-});
-afterAll(async () => {
-  await retireRubProducts(payments.db);
-  await payments.close();
-});
+const kit = useProviderApi(h, (notices) => ({ prodamus: { secretKey: SECRET, ...notices } }));
 
 const lateNotices = (orderId: number) =>
   h.fake.callsTo('sendMessage', MANAGERS_CHAT).map((c) => String(c.params.text)).filter((t) => t.includes(`Деньги пришли по закрытому заказу №${orderId} `));
@@ -40,10 +20,10 @@ async function notify(fields: [string, string][], options: { sign?: string | nul
     for (const [name, value] of fields) form.append(name, value);
     const request = new Request('http://localhost/', { method: 'POST', body: form });
     const payload = Buffer.from(await request.arrayBuffer());
-    const response = await api.inject({ method: 'POST', url: PRODAMUS_WEBHOOK_PATH, payload, headers: { 'content-type': request.headers.get('content-type') ?? '', ...signHeader } });
+    const response = await kit.api.inject({ method: 'POST', url: PRODAMUS_WEBHOOK_PATH, payload, headers: { 'content-type': request.headers.get('content-type') ?? '', ...signHeader } });
     return { status: response.statusCode, body: response.json() };
   }
-  const response = await api.inject({
+  const response = await kit.api.inject({
     method: 'POST',
     url: PRODAMUS_WEBHOOK_PATH,
     payload: new URLSearchParams(fields).toString(),
@@ -53,8 +33,8 @@ async function notify(fields: [string, string][], options: { sign?: string | nul
 }
 
 async function rubOrder() {
-  const lead = await payments.lead();
-  const input = await payments.order({ telegramUserId: lead.id, productCode: RUB_PRODUCT, type: 'full', method: 'link' });
+  const lead = await kit.payments.lead();
+  const input = await kit.payments.order({ telegramUserId: lead.id, productCode: RUB_PRODUCT, type: 'full', method: 'link' });
   return { lead, input };
 }
 
@@ -78,22 +58,22 @@ describe('POST /payments/prodamus/webhook', () => {
   it('a success notification completes the order once; the same notification again is a duplicate', async () => {
     const { lead, input } = await rubOrder();
     await (await h.worker()).runUntil(async () => {
-      const handle = await payments.start(input);
-      await payments.untilStatus(input.orderId, 'sent');
+      const handle = await kit.payments.start(input);
+      await kit.payments.untilStatus(input.orderId, 'sent');
       expect(await notify(paid(input.orderId))).toEqual({ status: 200, body: { result: 'accepted' } });
-      expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
+      expect(await kit.payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
       await h.until('sendMessage', lead, 2);
       // Prodamus may send it again (and as multipart/form-data): the same payment, nothing new.
       expect(await notify(paid(input.orderId))).toEqual({ status: 200, body: { result: 'duplicate', status: 'paid' } });
       expect(await notify(paid(input.orderId), { multipart: true })).toEqual({ status: 200, body: { result: 'duplicate', status: 'paid' } });
     });
     expect(h.texts(lead).filter((t) => t.includes('Оплата получена'))).toHaveLength(1);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({
       status: 'paid',
       paid_via: 'webhook',
       provider_payload: expect.objectContaining({ provider: 'prodamus', payment_id: '300155', order_num: String(input.orderId) }),
     });
-    expect(await webhookOutcomes(payments.db, input.orderId)).toEqual([
+    expect(await webhookOutcomes(kit.payments.db, input.orderId)).toEqual([
       ['paid', '300155'],
       ['duplicate', '300155'],
       ['duplicate', '300155'],
@@ -102,7 +82,7 @@ describe('POST /payments/prodamus/webhook', () => {
 
   it('a forged, missing or stale Sign is refused with 401; nothing is stored and the order is untouched', async () => {
     const { input } = await rubOrder();
-    const before = await webhookRowCount(payments.db);
+    const before = await webhookRowCount(kit.payments.db);
     const fields = paid(input.orderId);
     expect((await notify(fields, { sign: null })).status).toBe(401);
     expect((await notify(fields, { sign: prodamusSignature('another-secret-key-000000', phpFormFields(fields)) })).status).toBe(401);
@@ -110,8 +90,8 @@ describe('POST /payments/prodamus/webhook', () => {
     const cheap = prodamusSignature(SECRET, phpFormFields(paid(input.orderId, { sum: '49.00' })));
     const tampered = await notify(fields, { sign: cheap });
     expect(tampered).toEqual({ status: 401, body: { error: 'bad signature' } });
-    expect(await webhookRowCount(payments.db)).toBe(before);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'created', flagged_reason: null, provider_payload: null });
+    expect(await webhookRowCount(kit.payments.db)).toBe(before);
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'created', flagged_reason: null, provider_payload: null });
   });
 
   it('a wrong amount is flagged for a manager and not fulfilled; a denied order is a failed payment', async () => {
@@ -120,12 +100,12 @@ describe('POST /payments/prodamus/webhook', () => {
       status: 200,
       body: { result: 'flagged', reason: 'paid 490 RUB instead of 4900 RUB (webhook)' },
     });
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'created', paid_at: null, flagged_reason: 'paid 490 RUB instead of 4900 RUB (webhook)' });
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'created', paid_at: null, flagged_reason: 'paid 490 RUB instead of 4900 RUB (webhook)' });
     expect(await notify(paid(input.orderId, { order_id: '300201', payment_status: 'order_denied', payment_status_description: 'Отказ банка' }))).toEqual({
       status: 200,
       body: { result: 'accepted' },
     });
-    expect(await webhookOutcomes(payments.db, input.orderId)).toEqual([
+    expect(await webhookOutcomes(kit.payments.db, input.orderId)).toEqual([
       ['amount_mismatch', '300200'],
       ['failed', '300201'],
     ]);
@@ -133,14 +113,14 @@ describe('POST /payments/prodamus/webhook', () => {
 
   it('money for a cancelled order is flagged and the managers told once, however often it comes', async () => {
     const { lead, input } = await rubOrder();
-    await payments.db('orders').where({ id: input.orderId }).update({ status: 'cancelled' });
+    await kit.payments.db('orders').where({ id: input.orderId }).update({ status: 'cancelled' });
     await (await h.worker()).runUntil(async () => {
       expect((await notify(paid(input.orderId))).body).toEqual({ result: 'flagged', reason: 'paid after the order was cancelled (webhook)' });
       await h.fake.waitFor(() => lateNotices(input.orderId).length === 1);
       expect((await notify(paid(input.orderId))).body).toEqual({ result: 'flagged', reason: 'paid after the order was cancelled (webhook)' });
     });
     expect(lateNotices(input.orderId)).toHaveLength(1);
-    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'cancelled', paid_at: null });
+    expect(await kit.payments.orderRow(input.orderId)).toMatchObject({ status: 'cancelled', paid_at: null });
     expect(h.texts(lead).some((t) => t.includes('Оплата получена'))).toBe(false);
   });
 });

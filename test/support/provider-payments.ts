@@ -4,7 +4,8 @@ import pino from 'pino';
 import { buildApi, type ApiDeps } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import type { PaymentNoticeDeps } from '../../api/payments/payment-notice';
-import type { PaymentTestKit } from './payments';
+import type { LeadHarness } from './lead-harness';
+import { PaymentTestKit } from './payments';
 
 export const RUB_PRODUCT = 'rub_course';
 export const RUB_PRICE = 4900;
@@ -61,4 +62,28 @@ export async function webhookOutcomes(db: Knex, orderId: number): Promise<[strin
 export async function webhookRowCount(db: Knex): Promise<number> {
   const [{ count }] = await db('payment_webhooks').count<{ count: string }[]>('* as count');
   return Number(count);
+}
+
+/**
+ * The hooks every provider's test file needs: the rouble products for the file, a fresh api per test
+ * (the workflows it signals live on that test's task queue), and everything put back after.
+ */
+export function useProviderApi(h: LeadHarness, routes: (notices: PaymentNoticeDeps) => Partial<ApiDeps>): { payments: PaymentTestKit; api: FastifyInstance } {
+  const kit = {} as { payments: PaymentTestKit; api: FastifyInstance };
+  beforeAll(async () => {
+    kit.payments = new PaymentTestKit(h);
+    await ensureRubProduct(kit.payments.db);
+  });
+  beforeEach(() => {
+    kit.api = providerApi(kit.payments, routes);
+  });
+  afterEach(async () => {
+    await kit.api.close();
+    await kit.payments.end();
+  });
+  afterAll(async () => {
+    await retireRubProducts(kit.payments.db);
+    await kit.payments.close();
+  });
+  return kit;
 }
