@@ -43,3 +43,16 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     await admin.destroy();
   }
 }
+
+/** Drops the database `databaseUrl` names, whoever is still connected (test and benchmark databases only). */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const admin = createDb(url.toString());
+  try {
+    await admin.raw('drop database if exists ?? with (force)', [name]);
+  } finally {
+    await admin.destroy();
+  }
+}

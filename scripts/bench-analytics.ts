@@ -8,7 +8,7 @@
 import pino from 'pino';
 import { buildApi } from '../api/app';
 import { createMetrics } from '../api/metrics';
-import { createDb, ensureDatabase, migrateLatest } from '../db/knex';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
 
 const URL_ = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sales_bench_analytics';
 const LEADS = 100_000;
@@ -17,15 +17,7 @@ const RUNS = 7;
 const TOKEN = 'bench';
 
 async function recreate(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const db = createDb(admin.toString());
-  try {
-    await db.raw('drop database if exists ?? with (force)', [name]);
-  } finally {
-    await db.destroy();
-  }
+  await dropDatabase(url);
   await ensureDatabase(url);
 }
 

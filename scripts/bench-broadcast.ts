@@ -23,7 +23,7 @@ import pino from 'pino';
 import { launchCampaign } from '../api/campaign-launch';
 import { broadcastBatchSize, CampaignWorkflows } from '../api/campaign-workflows';
 import { broadcastTaskQueue } from '../config';
-import { createDb, ensureDatabase, migrateLatest, type Db } from '../db/knex';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest, type Db } from '../db/knex';
 import { campaignWorkflowId } from '../workflows/broadcast-campaign/contract';
 import type { FakeReport } from './bench-broadcast-fake';
 import { startDevServer } from './dev-server';
@@ -246,17 +246,6 @@ async function scratchDatabase(url: string): Promise<Db> {
   return db;
 }
 
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const db = createDb(admin.toString());
-  try {
-    await db.raw('drop database if exists ?? with (force)', [name]);
-  } finally {
-    await db.destroy();
-  }
-}
 
 main().catch((error: unknown) => {
   console.error(error);

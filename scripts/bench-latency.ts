@@ -24,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { createDb, ensureDatabase, migrateLatest, type Db } from '../db/knex';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest, type Db } from '../db/knex';
 import { FakeTelegramServer } from '../test/fakes/telegram-server';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
 import { startDevServer } from './dev-server';
@@ -402,17 +402,6 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function dropDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const db = createDb(admin.toString());
-  try {
-    await db.raw('drop database if exists ?? with (force)', [name]);
-  } finally {
-    await db.destroy();
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,4 @@
-import { createDb, ensureDatabase, migrateLatest } from '../../db/knex';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../../db/knex';
 import { seedCatalogue } from '../../db/seed';
 import { TEST_DATABASE_URL } from './paths';
 
@@ -21,14 +21,6 @@ export default async function globalSetupDatabase(): Promise<void> {
 }
 
 async function recreateDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = '/postgres';
-  const admin = createDb(target.toString());
-  try {
-    await admin.raw('drop database if exists ?? with (force)', [name]);
-  } finally {
-    await admin.destroy();
-  }
+  await dropDatabase(url);
   await ensureDatabase(url);
 }
