@@ -118,7 +118,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
       const slot = await pacer.reserve(heartbeat);
       let parts = 0;
       try {
-        return await telegram.sendToLead(message, { beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
+        return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };

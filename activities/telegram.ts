@@ -8,7 +8,7 @@ import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
 import type { Db } from '../db/knex';
 import { markLeadBlocked } from '../db/leads';
-import { claimOutbound, settleOutbound } from '../db/messages';
+import { claimOutbound, reclaimCutOffOutbound, settleOutbound } from '../db/messages';
 import { scenarioFilePath } from '../scenarios/loader';
 import { classifyTelegramError } from './telegram-errors';
 
@@ -48,11 +48,25 @@ export interface SendResult {
 /** For callers inside the worker (campaign batches); a workflow passes only the message. */
 export interface SendOptions {
   /**
+   * What a retry does with a message an earlier attempt claimed and never settled (its worker died
+   * between the claim and Telegram's answer, so nobody knows whether Telegram took it):
+   * `resend` (a conversation: a lead who misses a step is stuck, a copy seen twice is not; the
+   * default) or `unknown` (a broadcast: never a second copy to a whole audience).
+   */
+  afterCutOff?: 'resend' | 'unknown';
+  /**
    * Runs once per message after it is claimed and right before it goes to Telegram (a broadcast
    * waits for its slot here, so the time between its slot and Telegram is as short as it can be).
    */
   beforeSend?: () => Promise<void>;
 }
+
+/**
+ * The longest one request to Telegram may take (the worker's grammY client is built with it), so a
+ * claim older than this plus a margin belongs to an attempt that can no longer be sending.
+ */
+export const TELEGRAM_REQUEST_TIMEOUT_SECONDS = 25;
+const CUT_OFF_AFTER_SECONDS = TELEGRAM_REQUEST_TIMEOUT_SECONDS + 5;
 
 export interface TelegramDeps {
   api: Api<RawApi>;
@@ -72,7 +86,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
   async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent, options: SendOptions): Promise<SendResult> {
     return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, sendMethod(part), () =>
       deliver(message.chatId, part, message.editMessageId),
-    options.beforeSend);
+    options);
   }
 
   /**
@@ -85,7 +99,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     logged: { text: string; payload: Record<string, unknown> },
     method: string,
     send: () => Promise<{ message_id: number }>,
-    beforeSend?: () => Promise<void>,
+    { beforeSend, afterCutOff = 'resend' }: SendOptions = {},
   ): Promise<SendResult> {
     const log = logger.child({ leadId: message.leadId, outboundId });
     const claim = await claimOutbound(db, {
@@ -98,12 +112,19 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     if (!claim.claimed) {
       const { existing } = claim;
       if (existing.status === 'sent') return { status: 'sent', telegramMessageIds: [existing.telegram_message_id ?? 0] };
-      if (existing.status === 'sending') {
+      if (existing.status !== 'sending') return { status: 'unknown', telegramMessageIds: [] };
+      if (afterCutOff === 'unknown') {
         // An earlier attempt died mid-send: Telegram may have the message. Never send blindly twice.
         await settleOutbound(db, outboundId, { status: 'unknown', error: 'earlier attempt ended mid-send' });
         log.warn('outbound outcome unknown; not resending');
+        return { status: 'unknown', telegramMessageIds: [] };
       }
-      return { status: 'unknown', telegramMessageIds: [] };
+      // The attempt that claimed it may still be waiting for Telegram: only once it cannot be does
+      // this retry send it again (Temporal retries the activity meanwhile).
+      if (!(await reclaimCutOffOutbound(db, outboundId, CUT_OFF_AFTER_SECONDS))) {
+        throw new Error(`outbound ${outboundId} is claimed by an attempt that may still be sending; retrying later`);
+      }
+      log.warn('an earlier attempt was cut off mid-send; sending again (the lead may see it twice)');
     }
     if (beforeSend) {
       try {

@@ -82,6 +82,23 @@ export async function claimOutbound(
   return { claimed: false, existing: (await findOutbound(db, message.outboundId)) as MessageRow };
 }
 
+/**
+ * Takes over a claim whose attempt was cut off mid-send (its worker died between the claim and
+ * Telegram's answer), once the claim is older than any request of that attempt could still be in
+ * flight. Marks the row as resent, so a copy the lead may see twice is on record. Compare-and-set:
+ * of two retries racing, one wins.
+ */
+export async function reclaimCutOffOutbound(db: Knex, outboundId: string, inFlightSeconds: number): Promise<boolean> {
+  const taken = await db('messages')
+    .where({ outbound_id: outboundId, status: 'sending' })
+    .andWhereRaw('updated_at < now() - make_interval(secs => ?)', [inFlightSeconds])
+    .update({
+      payload: db.raw(`coalesce(payload, '{}'::jsonb) || jsonb_build_object('resentAfterCutOff', coalesce((payload->>'resentAfterCutOff')::int, 0) + 1)`),
+      updated_at: db.fn.now(),
+    });
+  return taken > 0;
+}
+
 export async function settleOutbound(
   db: Knex,
   outboundId: string,

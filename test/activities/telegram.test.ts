@@ -168,12 +168,41 @@ describe('createTelegramActivities', () => {
       expect(out).toMatchObject({ status: 'failed', error: expect.stringContaining('chat not found') });
     });
 
-    it('a message left "sending" by a crashed attempt is not sent again: status unknown, row unknown', async () => {
+    it('a message whose attempt was cut off mid-send (worker killed) is sent again by the retry, once, and marked as resent', async () => {
       const lead = await newLead();
-      const message = textTo(lead, 'This may already be in the chat');
-      await db('messages').insert({ lead_id: lead.leadId, chat_id: lead.user.id, direction: 'out', text: 'This may already be in the chat', outbound_id: message.outboundId, status: 'sending' });
+      const message = textTo(lead, 'The next step of the journey');
+      // What a worker killed between claiming the message and hearing back from Telegram leaves
+      // behind, found by the activity's retry after its 30-second timeout.
+      await db('messages').insert({ lead_id: lead.leadId, chat_id: lead.user.id, direction: 'out', text: message.content.type === 'text' ? message.content.text : '', outbound_id: message.outboundId, status: 'sending', updated_at: db.raw("now() - interval '40 seconds'") });
 
       const result = await telegram().sendToLead(message);
+      const again = await telegram().sendToLead(message);
+
+      expect(result.status).toBe('sent');
+      expect(again).toEqual(result);
+      expect(attempts('sendMessage', lead.user.id)).toHaveLength(1);
+      const rows = await outboundRows(lead.leadId);
+      expect(rows.map((r) => [r.outbound_id, r.status])).toEqual([[message.outboundId, 'sent']]);
+      expect(rows[0].payload).toMatchObject({ resentAfterCutOff: 1 });
+    });
+
+    it('a message another attempt claimed moments ago is not sent meanwhile: the activity fails, to be retried once that attempt cannot be sending', async () => {
+      const lead = await newLead();
+      const message = textTo(lead, 'Maybe on its way right now');
+      await db('messages').insert({ lead_id: lead.leadId, chat_id: lead.user.id, direction: 'out', text: 'x', outbound_id: message.outboundId, status: 'sending' });
+
+      await expect(telegram().sendToLead(message)).rejects.toThrow(/may still be sending/);
+
+      expect(attempts('sendMessage', lead.user.id)).toHaveLength(0);
+      expect((await outboundRows(lead.leadId)).map((r) => r.status)).toEqual(['sending']);
+    });
+
+    it('a broadcast message left "sending" by a crashed attempt is never sent again: status unknown, row unknown', async () => {
+      const lead = await newLead();
+      const message = textTo(lead, 'This may already be in the chat');
+      await db('messages').insert({ lead_id: lead.leadId, chat_id: lead.user.id, direction: 'out', text: 'This may already be in the chat', outbound_id: message.outboundId, status: 'sending', updated_at: db.raw("now() - interval '1 hour'") });
+
+      const result = await telegram().sendToLead(message, { afterCutOff: 'unknown' });
 
       expect(result).toEqual({ status: 'unknown', telegramMessageIds: [] });
       expect(attempts('sendMessage', lead.user.id)).toHaveLength(0);

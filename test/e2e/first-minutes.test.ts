@@ -73,7 +73,9 @@ describe('the whole system in one process, on the dev server', () => {
     expect(fake.callsTo('answerCallbackQuery')).toHaveLength(1);
 
     app = await startProcess();
-    await fake.waitFor(() => sends('sendMessage').length === 2, 60_000);
+    // If the kill cut the bonus's send off before its outcome was logged, the retry (after the
+    // activity's 30-second timeout) sends it again before the 3-second timer starts.
+    await fake.waitFor(() => sends('sendMessage').length === 2, 120_000);
     expect(String(sends('sendMessage')[1].params.text)).toContain('управлять своими деньгами');
 
     // Nothing arrives twice. The conversation handles its inbox in order, each step after the previous
@@ -85,18 +87,20 @@ describe('the whole system in one process, on the dev server', () => {
     await fake.waitFor(() => sends('sendMessage').length >= 4, 120_000);
     expect(sends('sendMessage')).toHaveLength(4);
     expect(new Set(sends('sendMessage').map((c) => c.params.text)).size).toBeGreaterThanOrEqual(3);
-    expect(sends('sendDocument')).toHaveLength(1);
     expect(fake.callsTo('answerCallbackQuery')).toHaveLength(1);
 
     const { lead: row, messages, events } = await leadRows(db, lead.id);
+    // The bonus went out once, or twice when the kill cut its send off between Telegram taking it and
+    // the log hearing so (Telegram's API cannot tell; a second copy beats a lead stuck without it):
+    // then its row says it was sent again.
+    const resentBonus = messages.filter((m) => m.direction === 'out' && m.payload?.resentAfterCutOff).length;
+    expect(resentBonus).toBeLessThanOrEqual(1);
+    expect(sends('sendDocument')).toHaveLength(1 + resentBonus);
     expect(row).toMatchObject({ source: 'e2e_source', first_name: 'Ivan' });
     expect(messages.filter((m) => m.direction === 'in')).toHaveLength(4);
-    // Each logged once. A send the kill interrupted after Telegram took it is honestly `unknown`
-    // (delivered, as the fake shows, but never re-sent); every other one is `sent`.
+    // Each logged once, and sent.
     const outbound = messages.filter((m) => m.direction === 'out').map((m) => m.status);
-    expect(outbound).toHaveLength(5);
-    expect(outbound.filter((status) => status !== 'sent').every((status) => status === 'unknown')).toBe(true);
-    expect(outbound.filter((status) => status === 'sent').length).toBeGreaterThanOrEqual(4);
+    expect(outbound).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     // The free question found no keyword and no model key: the templated answer, recorded as a fallback.
     expect(events.map((e) => [e.type, e.payload.reason])).toEqual([['greeted', undefined], ['bonus_taken', undefined], ['llm_fallback', 'no_key'], ['llm_fallback', 'no_key']]);
 

@@ -1,6 +1,7 @@
 import { JOURNEY, JOURNEY_NAME } from './support/journeys';
 import { describeSend, measureLeads, sendsTo, walk, walkAll } from './support/lead-walker';
 import { reportScenario } from './support/report';
+import { resentAfterCutOff } from './support/resent';
 import { RunningSystem } from './support/running-system';
 import { scaled } from './support/scale';
 import { whyStuck } from './support/system-health';
@@ -62,7 +63,8 @@ it(`worker kills during live conversations: ${LEADS} leads, ${KILLS} SIGKILLs of
 
   // Settled: every walking lead got its last answer. A duplicate from a retried send would have
   // been sent before the retry's own later steps, so it would show by now.
-  const { lost, duplicated, delivered, shortfalls: sendShortfalls } = measureLeads(system.telegram, expected, leads);
+  const resent = await resentAfterCutOff(system.db, leads.map((l) => l.id));
+  const { lost, duplicated, resentTwice, delivered, shortfalls: sendShortfalls } = measureLeads(system.telegram, expected, leads, resent);
   const timersExpected = LEADS; // the bonus's 3-second timer: the opening question follows it
   const timersFired = leads.filter((l) => sendsTo(system.telegram, l.id).some((c) => describeSend(c).includes('Скажите честно'))).length;
 
@@ -76,7 +78,7 @@ it(`worker kills during live conversations: ${LEADS} leads, ${KILLS} SIGKILLs of
     scenario: '1. worker kills during live conversations',
     done: `${LEADS} leads × ${JOURNEY.length} steps (${JOURNEY_NAME}); worker SIGKILLed ${kills}× and restarted`,
     expected: `${expected.length * LEADS} messages (${expected.length} per lead), ${timersExpected} timers, 0 stuck`,
-    got: `${delivered} delivered, ${timersFired} timers fired, ${stuck.length} stuck`,
+    got: `${delivered} delivered, ${timersFired} timers fired, ${stuck.length} stuck; ${[...resent.values()].flat().length} sent again after a kill cut them off mid-send, ${resentTwice} of them seen twice`,
     lost,
     duplicated,
     seconds: (Date.now() - started) / 1000,
