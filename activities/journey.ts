@@ -1,6 +1,7 @@
 import { noteCampaignOutcome } from '../db/campaign-outcomes';
 import type { Logger } from 'pino';
-import type { MatchSummary, OutboundContent } from '../domain/conversation';
+import type { MatchSummary, OutboundContent, ProductMedia } from '../domain/conversation';
+import { productMedia } from '../domain/staff/product-draft';
 import { describeSchedule, type ScheduleTexts } from '../domain/course-schedule';
 import type { Language } from '../domain/language';
 import { selectMaterials } from '../domain/materials';
@@ -11,6 +12,12 @@ import { listReadyMaterials } from '../db/materials';
 import { listActiveProducts, listCriteria, recordMatch } from '../db/products';
 import { templateWithDocument } from '../db/templates';
 import { defaultSchedulePath, loadSchedule } from '../scenarios/schedule-loader';
+
+/** The product's media as the result card sends it (see productMedia for how it is stored). */
+function mediaOf(mediaUrl: string | undefined): { media?: ProductMedia } {
+  const media = productMedia(mediaUrl);
+  return media ? { media: { kind: media.kind, file: media.source } } : {};
+}
 
 export interface JourneyDeps {
   db: Db;
@@ -53,6 +60,8 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
         price: best.product.price,
         currency: best.product.currency,
         landingUrl: best.product.landingUrl,
+        valuePropositions: best.product.valuePropositions,
+        ...mediaOf(best.product.mediaUrl),
       };
     },
 

@@ -71,7 +71,7 @@ export function withContentOverrides(scenario: Scenario, overrides: Partial<Reco
     const at = text === undefined ? null : locate(result, key);
     if (!at || text === undefined) continue;
     const step = result.steps[at.stepId];
-    const messages = step.messages.map((m, i): ScenarioMessage => (i !== at.index ? m : 'text' in m ? { ...m, text } : { ...m, caption: text }));
+    const messages = step.messages.map((m, i): ScenarioMessage => (i !== at.index || 'mediaFrom' in m ? m : 'text' in m ? { ...m, text } : { ...m, caption: text }));
     result = { ...result, steps: { ...result.steps, [at.stepId]: { ...step, messages } } };
   }
   return result;

@@ -8,6 +8,7 @@ import type { FollowUpStep } from './follow-ups';
 import type { Scenario, ScenarioButton, ScenarioMessage, StepAction } from './scenario';
 import { findOption, scoreSurvey, type SurveyOutcome } from './survey';
 import { renderTemplate } from './template';
+import { TELEGRAM_FILE_PREFIX } from './content';
 
 /** Callback scope of survey answers: `svy:<question>.<option>`. */
 export const SURVEY_SCOPE = 'svy';
@@ -40,7 +41,13 @@ export interface MatchSummary {
   price: number;
   currency: string;
   landingUrl?: string;
+  /** What the programme gives, as the product editor wrote it (absent in matches made before it was kept). */
+  valuePropositions?: string[];
+  /** The product's photo or document (a Telegram file or a web address); absent when it has none. */
+  media?: ProductMedia;
 }
+
+export type ProductMedia = { kind: 'photo' | 'document'; file: string };
 
 /**
  * What the conversation should do, in order. The workflow carries these out; this module decides
@@ -166,7 +173,9 @@ export function startSurvey(scenario: Scenario): Effect[] {
 }
 
 /** Fills placeholders and encodes buttons of a scenario message for this lead. */
-export function render(scenario: Scenario, stepId: string, message: ScenarioMessage, view: ConversationView): OutboundContent {
+/** A message as the lead gets it; null for a product's media when the matched product has none. */
+export function render(scenario: Scenario, stepId: string, message: ScenarioMessage, view: ConversationView): OutboundContent | null {
+  if ('mediaFrom' in message) return productMediaContent(view.match || undefined);
   const fill = (text: string) => renderTemplate(text, placeholderValues(scenario, view), scenario.placeholderDefaults);
   const buttons = message.buttons
     ?.map((row) => row.flatMap((button) => renderButton(stepId, button, fill, view)))
@@ -176,6 +185,14 @@ export function render(scenario: Scenario, stepId: string, message: ScenarioMess
     return { type: 'document', document: message.document, caption: message.caption && fill(message.caption), buttons: keyboard };
   }
   return { type: 'text', text: fill(message.text), buttons: keyboard };
+}
+
+function productMediaContent(match: MatchSummary | undefined): OutboundContent | null {
+  const media = match?.media;
+  if (!media) return null;
+  // A document goes by its Telegram file id (tg:…) or web address, never as a local scenario file.
+  if (media.kind === 'document') return { type: 'document', document: /^https?:\/\//.test(media.file) ? media.file : `${TELEGRAM_FILE_PREFIX}${media.file}`, caption: match.name };
+  return { type: 'photo', file: media.file, caption: match.name };
 }
 
 export function renderSay(scenario: Scenario, text: string, view: ConversationView): OutboundContent {
@@ -316,6 +333,7 @@ function placeholderValues(scenario: Scenario, view: ConversationView): Record<s
     product_name: match?.name,
     product_percent: match ? String(match.percent) : undefined,
     product_reasons: match?.reasons.map((reason) => `• ${reason}`).join('\n'),
+    product_values: match?.valuePropositions?.length ? match.valuePropositions.map((value) => `• ${value}`).join('\n') : undefined,
     product_price: match ? formatPrice(match.price, match.currency, scenario.language) : undefined,
   };
 }

@@ -99,7 +99,9 @@ export interface ScenarioStep {
 
 export type ScenarioMessage =
   | { text: string; buttons?: ScenarioButton[][] }
-  | { document: string; caption?: string; buttons?: ScenarioButton[][] };
+  | { document: string; caption?: string; buttons?: ScenarioButton[][] }
+  /** The matched product's photo or document, as the product editor stored it; nothing when it has none. */
+  | { mediaFrom: 'product'; buttons?: never; caption?: never };
 
 export type ScenarioButton =
   | { id: string; text: string; goto: string }

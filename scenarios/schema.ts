@@ -27,6 +27,7 @@ const buttons = z.array(z.array(button).min(1).max(8)).max(10).optional();
 const message = z.union([
   z.strictObject({ text, buttons }),
   z.strictObject({ document: text, caption: text.optional(), buttons }),
+  z.strictObject({ media_from: z.literal('product') }).transform((): ScenarioMessage => ({ mediaFrom: 'product' })),
 ]) satisfies z.ZodType<ScenarioMessage, unknown>;
 
 const condition = z.strictObject({

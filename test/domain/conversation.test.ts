@@ -27,7 +27,7 @@ const atStart: ConversationView = {
 /** The messages the effects would send, rendered for `view`. */
 function sends(effects: Effect[], view: ConversationView = atStart) {
   return effects.flatMap((e) => {
-    if (e.kind === 'send') return [render(scenario, e.stepId, e.message, view)];
+    if (e.kind === 'send') return [render(scenario, e.stepId, e.message, view)].filter((content) => content !== null);
     if (e.kind === 'sendContent') return [e.content];
     if (e.kind === 'say') return [{ type: 'text' as const, text: e.text }];
     return [];

@@ -31,7 +31,11 @@ describe('the lead journey on the time-skipping server', () => {
       const card = h.sent('sendMessage', lead)[11];
       expect(card.params.text).toContain('опытный инвестор, 13/13');
       expect(card.params.text).toContain('«Трейдинг с наставником»');
+      // What the programme gives, as the product's editor wrote it (products.yaml value_propositions).
+      expect(card.params.text).toContain('Что вы получите:\n• Личный наставник-практик и еженедельный разбор ваших сделок');
       expect(buttonsOf(card).find((b) => b.url)?.url).toMatch(/^https:\/\//);
+      // The product has no photo or file: the card comes alone.
+      expect(h.sent('sendPhoto', lead)).toHaveLength(0);
 
       await h.conversations().deliver(press(lead, 'result_product:next'));
       await h.until('sendMessage', lead, 14);
@@ -105,6 +109,27 @@ describe('the lead journey on the time-skipping server', () => {
     expect(listed.length).toBeLessThanOrEqual(5);
     expect(offer).toContain('менеджер бесплатно поможет');
     expect(buttonsOf(h.sent('sendMessage', lead)[12]).map((b) => b.callback_data)).toEqual(['path_cold:consult']);
+  });
+
+  it("the result card comes after the product's photo, when its editor uploaded one", async () => {
+    const lead = h.newLead();
+    const photo = 'AgACAgIAAxkBAAIProductPhoto';
+    await h.db('products').where({ code: 'mentored_trading' }).update({ media_url: `tg:photo:${photo}` });
+    try {
+      await (await h.worker()).runUntil(async () => {
+        await takeSurvey(lead, ['trading', 'passive_income', 'one_month', 'over_thousand', 'ready_to_learn']);
+        await h.until('sendPhoto', lead, 1);
+      });
+    } finally {
+      await h.db('products').where({ code: 'mentored_trading' }).update({ media_url: null });
+    }
+    const [sentPhoto] = h.sent('sendPhoto', lead);
+    expect(sentPhoto.params).toMatchObject({ photo, caption: 'Трейдинг с наставником' });
+    const card = h.sent('sendMessage', lead)[11];
+    expect(card.params.text).toContain('«Трейдинг с наставником»');
+    // In that order: the photo, then the card with its buttons under it.
+    const order = h.fake.calls.filter((c) => c.params.chat_id === lead.id).map((c) => c.method);
+    expect(order.lastIndexOf('sendPhoto')).toBe(order.lastIndexOf('sendMessage') - 1);
   });
 
   it('with no product above the threshold, a consultation is offered instead of a product', async () => {

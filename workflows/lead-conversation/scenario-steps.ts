@@ -21,8 +21,11 @@ async function apply(c: Conversation, effect: Effect): Promise<void> {
   const { state } = c;
   const current = c.scenario as Scenario;
   switch (effect.kind) {
-    case 'send':
-      return send(c, render(current, effect.stepId, effect.message, view(c)));
+    case 'send': {
+      // A product's media is skipped when the product has none (render says null).
+      const content = render(current, effect.stepId, effect.message, view(c));
+      return content ? send(c, content) : undefined;
+    }
     case 'say':
       return send(c, renderSay(current, effect.text, view(c)));
     case 'sendContent':
