@@ -17,7 +17,7 @@ export interface PaymentWebhookDeps {
   workflows: PaymentWorkflowsPort;
 }
 
-/** What the payment provider posts (see the README): a payment for an order succeeded or failed. */
+/** What the payment provider posts (see docs/payments.md): a payment for an order succeeded or failed. */
 const webhookBody = z.object({
   order_id: z.union([z.number().int().positive(), z.string().regex(/^\d{1,15}$/).transform(Number)]),
   status: z.enum(['paid', 'failed']),

@@ -5,7 +5,7 @@
 
 /**
  * Keys of a payment payload that describe the payment, not the payer: the provider webhook's fields
- * (README "Payments") and Telegram's `successful_payment` ones. Everything else goes (a Stars
+ * (docs/payments.md, "What /reset keeps") and Telegram's `successful_payment` ones. Everything else goes (a Stars
  * `order_info` holds the name, phone, e-mail and address; a provider may add its customer's).
  */
 const FINANCIAL_PAYLOAD_KEYS = new Set([

@@ -63,14 +63,15 @@ function renderInfo() {
   const user = me();
   const inGroup = state.chatId !== user.id;
   const link = state.world.temporalUi && `${state.world.temporalUi}/${encodeURIComponent(user.workflowId)}`;
-  $('#info').replaceChildren(
+  // replaceChildren would show a skipped (undefined) part as the text "undefined".
+  $('#info').replaceChildren(...[
     el('h3', {}, nameOf(user)),
     el('p', {}, `Telegram user id ${user.id}`, user.username ? ` · @${user.username}` : '', ` · ${user.language_code || 'ru'}`),
     el('p', {}, `Role: ${user.role}`),
     el('p', { id: 'workflow' }, "This person's lead workflow: ", el('code', {}, user.workflowId), link ? el('br') : undefined, link ? el('a', { href: link, target: '_blank', rel: 'noopener' }, 'open in the Temporal Web UI') : undefined),
     inGroup ? el('p', { class: 'muted' }, `Chat id ${state.chatId} (MANAGERS_CHAT_ID)`) : undefined,
     el('p', { class: 'muted' }, 'Try /start as a lead; /admin, /dashboard, /broadcast as the owner; Take on a card in Managers as the manager. /whoami anywhere.'),
-  );
+  ].filter(Boolean));
   $('#share-contact').hidden = inGroup;
   $('#attach').hidden = inGroup;
 }
@@ -78,15 +79,16 @@ function renderInfo() {
 async function openChat(chatId) {
   state.chatId = chatId;
   renderChats();
-  await loadChat();
+  await loadChat({ toBottom: true });
 }
 
-async function loadChat() {
+/** Redraws the open chat; it follows new messages while the reader is at the bottom, as a chat app does. */
+async function loadChat({ toBottom = false } = {}) {
   const chat = chatsOf(me()).find((c) => c.id === state.chatId);
   $('#chat-title').textContent = chat ? chat.title : '';
   const { messages, action } = await api(`chats/${state.chatId}`);
   const box = $('#messages');
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  const atBottom = toBottom || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   box.replaceChildren(...messages.map(renderMessage));
   if (atBottom) box.scrollTop = box.scrollHeight;
   $('#typing').hidden = action !== 'typing';

@@ -11,7 +11,9 @@ import { startApp, waitForHttp, type AppProcess } from '../support/processes';
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(__dirname, '..', 'artifacts');
+// UPDATE_SCREENSHOTS=1 writes the screenshots over the README's tour (docs/images); otherwise they are
+// test artifacts, so an ordinary run never changes a tracked file.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', '..', 'docs', 'images') : join(__dirname, '..', 'artifacts');
 // Every wait is on something the page shows; these bound them on a loaded machine.
 const STEP_MS = 60_000;
 jest.setTimeout(420_000);
@@ -117,8 +119,8 @@ async function actAs(userId: number, chatId: number = userId): Promise<void> {
 }
 
 async function screenshot(name: string): Promise<void> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: join(ARTIFACTS, `sandbox-${name}.png`) });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `sandbox-${name}.png`) });
 }
 
 describe('the sandbox: the real bot against a Telegram of its own, in the browser', () => {

@@ -7,7 +7,7 @@ const ROOT = join(__dirname, '..', '..', '..');
  * and a scaled-down one keep separate files, so one running beside the other never mixes the tables.
  */
 export const ROWS_FILE = join(ROOT, '.tools', 'faults', process.env.FAULTS_SCALE === 'full' ? 'rows.jsonl' : 'rows-ci.jsonl');
-/** The table of the latest run, git-ignored; the README quotes the latest full run. */
+/** The table of the latest run, git-ignored; docs/testing.md quotes the latest full run. */
 export const REPORT_FILE = join(ROOT, 'faults-report.md');
 
 export interface ScenarioRow {
