@@ -8,6 +8,7 @@ import { DEFAULT_BAD_TOKEN_LIMIT, type BadTokenLimit } from './bearer-auth';
 import { campaignRoutes, type CampaignRoutesDeps } from './campaign-routes';
 import { clickRedirectRoutes, type ClickRedirectDeps } from './click-redirect-routes';
 import { dashboardRoutes } from './dashboard-routes';
+import { payLinksThroughWebhook } from '../sandbox/pay-link';
 import { sandboxRoutes, type SandboxPageDeps } from '../sandbox/sandbox-routes';
 import { healthRoutes, type HealthChecks } from './health-routes';
 import type { Metrics } from './metrics';
@@ -90,6 +91,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   }
   if (deps.campaigns) app.register(campaignRoutes, deps.campaigns);
   if (deps.clicks) app.register(clickRedirectRoutes, deps.clicks);
-  if (deps.sandbox) app.register(sandboxRoutes, deps.sandbox);
+  if (deps.sandbox) {
+    const payLink = deps.payments && payLinksThroughWebhook(app, deps.payments);
+    app.register(sandboxRoutes, { ...deps.sandbox, ...(payLink && { payLink }) });
+  }
   return app;
 }

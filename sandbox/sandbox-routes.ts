@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { leadWorkflowId } from '../workflows/lead-conversation/contract';
+import type { PayLink } from './pay-link';
 import { SANDBOX_MANAGER, type SandboxPeople } from './sandbox-world';
 import type { ChatMessage, FakeTelegramServer } from './telegram-server';
 
@@ -10,6 +11,8 @@ export interface SandboxPageDeps {
   people: SandboxPeople;
   owners: readonly number[];
   managersChatId?: number;
+  /** Pays a test payment link through the payment webhook; absent when the webhook is off. */
+  payLink?: PayLink;
   /** The Temporal Web UI, for the link beside a lead's chat; none when Temporal runs elsewhere. */
   temporalUi?: string;
   namespace: string;
@@ -135,6 +138,15 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxPageDeps)
     if (answer.ok !== true) return { paid: false, error: String(answer.error_message ?? 'refused') };
     const { chargeId } = telegram.pushSuccessfulPayment(who.user, { payload, total_amount: invoice.total_amount, currency: invoice.currency });
     return { paid: true, chargeId };
+  });
+
+  // A payment link: the sandbox plays the provider and posts its signed notice to the payment webhook.
+  app.post<{ Body: Acting & { url: string } }>('/sandbox/api/pay-link', async (request, reply) => {
+    const who = acting({ userId: request.body?.userId }, reply);
+    if (!who) return reply;
+    if (!deps.payLink) return reply.code(404).send({ error: 'the payment webhook is off (PAYMENT_WEBHOOK_SECRET)' });
+    const { status, result } = await deps.payLink(String(request.body.url ?? '').slice(0, 2048));
+    return reply.code(status).send(result);
   });
 
   app.get<{ Params: { fileId: string } }>('/sandbox/api/files/:fileId', async (request, reply) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
@@ -44,6 +45,8 @@ export async function startSandbox(config: Config): Promise<Sandbox> {
       TELEGRAM_WEBHOOK_URL: undefined,
       ADMIN_TELEGRAM_IDS: config.ADMIN_TELEGRAM_IDS.length ? config.ADMIN_TELEGRAM_IDS : [SANDBOX_OWNER.id],
       MANAGERS_CHAT_ID: managersChatId,
+      // The page pays test payment links through the payment webhook, signed with this.
+      PAYMENT_WEBHOOK_SECRET: config.PAYMENT_WEBHOOK_SECRET ?? randomBytes(24).toString('hex'),
     },
     stop: () => telegram.stop(),
   };

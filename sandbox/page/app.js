@@ -129,6 +129,10 @@ function renderMessage(message) {
       )),
     );
   }
+  // A test payment link (the bot adds order_id): the sandbox plays the provider and tells the bot it was paid.
+  for (const link of paymentLinks(message)) {
+    parts.push(el('button', { type: 'button', class: 'pay-link', 'data-pay-link': link, onclick: () => payLink(link) }, '💳 Pay this link (sandbox)'));
+  }
   if (message.edit_date) parts.push(el('div', { class: 'edited' }, 'edited'));
   return el('div', { class: mine ? 'message mine' : 'message', 'data-message': message.message_id, 'data-from': fromBot ? 'bot' : message.from && message.from.id }, ...parts);
 }
@@ -144,6 +148,18 @@ async function act(path, body) {
 }
 
 const press = (messageId, data) => act('press', { messageId, data });
+
+function paymentLinks(message) {
+  const inText = String(message.text || message.caption || '').match(/https?:\/\/\S+/g) || [];
+  const inButtons = ((message.reply_markup && message.reply_markup.inline_keyboard) || []).flat().map((button) => button.url).filter(Boolean);
+  return [...new Set([...inText, ...inButtons])].filter((url) => /[?&]order_id=\d+/.test(url));
+}
+
+async function payLink(url) {
+  $('#notice').textContent = 'Paying the link: the sandbox posts the provider\'s notice to the payment webhook…';
+  const result = await act('pay-link', { url });
+  if (result) $('#notice').textContent = `Payment webhook answered: ${result.result || result.error || JSON.stringify(result)}.`;
+}
 
 async function pay(messageId) {
   $('#notice').textContent = 'Paying with sandbox Stars…';
