@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import pino from 'pino';
 import { createBot } from '../../../bot/bot';
 import type { BotContext } from '../../../bot/context';
+import { eraseLead } from '../../../db/lead-erasure';
 import type { TelegramPaymentSettings } from '../../../domain/payments/provider-invoice';
 import { uniqueUserId } from '../../support/db';
 import { MANAGERS_CHAT, TEST_TOKEN, useLeadHarness } from '../../support/lead-harness';
@@ -162,7 +163,7 @@ describe('Telegram Payments with a provider token', () => {
       await payments.start(input);
       await h.until('sendInvoice', lead, 1);
       expect(h.sent('sendInvoice', lead)[0].params).toMatchObject({ payload: `order:${input.orderId}`, prices: [{ amount: 163_333 }] });
-      await handlePushed(h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}`, total_amount: 163_333, currency: 'RUB' }).updateId);
+      await handlePushed(h.fake.pushSuccessfulPayment(lead, { payload: `order:${input.orderId}`, total_amount: 163_333, currency: 'RUB', email: 'lead@example.com' }).updateId);
       await h.fake.waitFor(() => h.texts(lead).some((t) => t.includes('Оплата получена')));
 
       await h.env.sleep(30 * 24 * 3_600_000 + 60_000);
@@ -183,6 +184,12 @@ describe('Telegram Payments with a provider token', () => {
       });
     });
     expect(h.texts(lead).filter((t) => t.includes('Платёж 2 из 3 по заказу'))).toHaveLength(1);
+
+    // The customer's /reset: the books keep both charge ids, not the e-mail nor (no Stars refund needs it) the payer.
+    await eraseLead(payments.db, lead.id);
+    const kept = await payments.orderRow(input.orderId);
+    expect(kept).toMatchObject({ lead_id: null, payer_telegram_id: null, telegram_payment_charge_id: expect.any(String), provider_payment_charge_id: expect.any(String) });
+    expect(JSON.stringify(kept.provider_payload)).not.toContain('order_info');
   });
 
   it('money for a closed order: pre-checkout refused; a payment that comes anyway is flagged and the managers told once', async () => {
