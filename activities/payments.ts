@@ -228,13 +228,15 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
     const title = fillPaymentText(texts.invoiceTitle, values(input, n)).slice(0, 32);
     const description = fillPaymentText(texts.invoiceDescription, values(input, n)).slice(0, 255);
     const amount = amountOf(input, n);
+    // Before the claim: an order that cannot be invoiced (no provider token any more) claims no message.
+    const { currency, prices, ...other } = invoiceFields(input, title, amount);
     const claim = await claimOutbound(db, {
       leadId: input.leadId,
       chatId: input.chatId,
       outboundId,
       direction: 'out',
       text: description,
-      payload: { invoice: { orderId: input.orderId, instalment: n, amount, currency: input.method === 'stars' ? STARS_CURRENCY : input.currency } },
+      payload: { invoice: { orderId: input.orderId, instalment: n, amount, currency } },
     });
     if (!claim.claimed) {
       if (claim.existing.status === 'sent') return { status: 'sent', telegramMessageIds: [claim.existing.telegram_message_id ?? 0] };
@@ -242,7 +244,6 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       return { status: 'unknown', telegramMessageIds: [] };
     }
     try {
-      const { currency, prices, ...other } = invoiceFields(input, title, amount);
       const sent = await api.sendInvoice(input.chatId, title, description, invoicePayload(input.orderId, n), currency, prices, other);
       await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
       return { status: 'sent', telegramMessageIds: [sent.message_id] };
