@@ -172,6 +172,9 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
             : undefined,
         telegramPayments: telegramPaymentSettings(config),
       });
+      const invoices = telegramPaymentSettings(config);
+      // Which shop takes the money: a TEST token in production takes none, so say which one is on.
+      if (invoices) logger.info({ currencies: invoices.currencies, receipt: !!invoices.receipt, mode: invoices.providerToken.includes(':TEST:') ? 'test' : 'live' }, 'Telegram Payments on');
       const worker: Worker = await createSalesWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
