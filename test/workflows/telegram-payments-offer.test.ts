@@ -48,6 +48,6 @@ describe('the payment offer with Telegram Payments connected', () => {
       await h.endAfterHandoffAnnounced(lead);
     });
     const { events } = await leadRows(h.db, lead.id);
-    expect(events.map((e) => e.type)).toContain('payment_started');
+    expect(events.find((e) => e.type === 'payment_started')?.payload).toMatchObject({ type: 'full', method: 'telegram' });
   });
 });
