@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone } from './domain/time-zone';
+import type { TelegramPaymentSettings } from './domain/payments/provider-invoice';
+import { isTelegramPaymentsCurrency } from './domain/payments/telegram-currencies';
 
 /** Comma-separated Telegram user ids, e.g. "111,222". */
 const telegramIdList = z
@@ -98,6 +100,27 @@ export const configSchema = z
     YOOKASSA_API_BASE: z.url({ protocol: /^https?$/, error: 'expected the YooKassa API address, e.g. https://api.yookassa.ru/v3' }).default('https://api.yookassa.ru/v3'),
     // On: YooKassa notifications are accepted only from YooKassa's published addresses (behind a proxy, set TRUST_PROXY).
     YOOKASSA_CHECK_IP: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('on').transform((v) => v === 'on' || v === 'true' || v === '1'),
+    // Telegram Payments: the provider token BotFather gives (Payments → a provider such as ЮKassa); unset: no invoices in roubles.
+    TELEGRAM_PAYMENT_PROVIDER_TOKEN: optionalString.pipe(z.string().regex(/^\d{5,15}:(TEST|LIVE):\S{1,200}$/, 'expected the provider token from BotFather (Payments), such as 381764678:TEST:… or …:LIVE:…').optional()),
+    // Products priced in these currencies are paid by an invoice inside Telegram (the rest keep their links).
+    TELEGRAM_PAYMENT_CURRENCIES: z
+      .string()
+      .default('RUB')
+      .transform((raw, ctx) => {
+        const codes = raw.split(',').map((part) => part.trim().toUpperCase()).filter(Boolean);
+        const unknown = codes.filter((code) => !isTelegramPaymentsCurrency(code) || code === 'XTR');
+        if (codes.length === 0 || unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `expected comma-separated currency codes Telegram Payments takes (e.g. RUB,KZT), got "${raw}"` });
+          return z.NEVER;
+        }
+        return codes;
+      }),
+    // on: the invoice asks for the payer's e-mail and hands the provider a receipt (54-FZ): needed when the provider prints the cheque.
+    TELEGRAM_PAYMENT_RECEIPT: z.enum(['on', 'off', 'true', 'false', '1', '0']).default('off').transform((v) => v === 'on' || v === 'true' || v === '1'),
+    // The receipt's VAT code as ЮKassa numbers them: 1 no VAT, 2 0%, 3 10%, 4 20%, 5 10/110, 6 20/120.
+    TELEGRAM_PAYMENT_VAT_CODE: z.coerce.number({ error: 'expected a VAT code 1-6' }).int().min(1, 'expected a VAT code 1-6').max(6, 'expected a VAT code 1-6').default(1),
+    // The shop's tax system (1-6 as ЮKassa numbers them); unset: the one set in the provider's dashboard.
+    TELEGRAM_PAYMENT_TAX_SYSTEM_CODE: optionalString.pipe(z.string().regex(/^[1-6]$/, 'expected a tax system code 1-6').transform(Number).optional()),
     // Read-only: analytics, exports and campaign reports, never a launch or any other write. Unset: API_TOKEN reads too.
     DASHBOARD_TOKEN: optionalString.pipe(z.string().min(16, 'expected at least 16 characters (it reads every analytics figure and export)').optional()),
     // Set: /metrics answers only to this bearer token; unset: /metrics is public (keep the port private then).
@@ -194,6 +217,18 @@ export function clickTracking(config: Config): { publicBaseUrl?: string; secret:
   return { publicBaseUrl: config.PUBLIC_BASE_URL, secret };
 }
 
+/** Telegram Payments as the payment activities take them; undefined without a provider token. */
+export function telegramPaymentSettings(config: Config): TelegramPaymentSettings | undefined {
+  if (!config.TELEGRAM_PAYMENT_PROVIDER_TOKEN) return undefined;
+  return {
+    providerToken: config.TELEGRAM_PAYMENT_PROVIDER_TOKEN,
+    currencies: config.TELEGRAM_PAYMENT_CURRENCIES,
+    ...(config.TELEGRAM_PAYMENT_RECEIPT && {
+      receipt: { vatCode: config.TELEGRAM_PAYMENT_VAT_CODE, ...(config.TELEGRAM_PAYMENT_TAX_SYSTEM_CODE !== undefined && { taxSystemCode: config.TELEGRAM_PAYMENT_TAX_SYSTEM_CODE }) },
+    }),
+  };
+}
+
 /** Every configured secret's value, for the logger to scrub wherever one would appear. */
 export function configuredSecrets(config: Config): (string | undefined)[] {
   return [
@@ -206,6 +241,7 @@ export function configuredSecrets(config: Config): (string | undefined)[] {
     config.CLOUDPAYMENTS_API_SECRET,
     config.PRODAMUS_SECRET_KEY,
     config.YOOKASSA_SECRET_KEY,
+    config.TELEGRAM_PAYMENT_PROVIDER_TOKEN,
     config.CLICK_SIGNING_SECRET,
     config.OPENAI_API_KEY,
     databasePassword(config.DATABASE_URL),

@@ -23,7 +23,7 @@ import { LeadConversations } from './bot/leads/lead-conversations';
 import { PaymentWorkflows } from './bot/payments/payment-workflows';
 import { warnAboutStaffAccess } from './bot/staff-access';
 import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
-import { broadcastTaskQueue, clickTracking, requireBotToken, requireDatabaseUrl, type Config } from './config';
+import { broadcastTaskQueue, clickTracking, requireBotToken, requireDatabaseUrl, telegramPaymentSettings, type Config } from './config';
 import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
@@ -172,7 +172,11 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
                 botReturnUrl(async () => ({ username: (await api.getMe()).username })),
               )
             : undefined,
+        telegramPayments: telegramPaymentSettings(config),
       });
+      const invoices = telegramPaymentSettings(config);
+      // Which shop takes the money: a TEST token in production takes none, so say which one is on.
+      if (invoices) logger.info({ currencies: invoices.currencies, receipt: !!invoices.receipt, mode: invoices.providerToken.includes(':TEST:') ? 'test' : 'live' }, 'Telegram Payments on');
       const worker: Worker = await createSalesWorker({
         connection,
         namespace: config.TEMPORAL_NAMESPACE,

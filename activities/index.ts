@@ -8,6 +8,7 @@ import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createDraftActivities, type ApprovalSettings } from './llm-drafts';
+import type { TelegramPaymentSettings } from '../domain/payments/provider-invoice';
 import { createPaymentActivities, type PaymentLinkMaker } from './payments';
 import { createScenarioActivities } from './scenario';
 import { createSpeechActivities, type SpeechDeps } from './speech';
@@ -31,7 +32,9 @@ export type ActivityDeps = LeadsDeps &
     /** See `CampaignDeps`. */
     leadQueryTimeoutMs?: number;
     /** Payment pages made through a provider's API for products without their own link (YooKassa). */
-    paymentLinks?: PaymentLinkMaker };
+    paymentLinks?: PaymentLinkMaker;
+    /** Telegram Payments with a provider token: invoices inside Telegram for products in its currencies. */
+    telegramPayments?: TelegramPaymentSettings };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {

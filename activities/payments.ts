@@ -11,12 +11,15 @@ import {
   INSTALMENT_COUNT,
   instalmentAmounts,
   instalmentPaymentUrl,
+  invoicePayload,
+  isInvoiceMethod,
   orderPaymentUrl,
-  starsInvoicePayload,
   STARS_CURRENCY,
   type PaymentMethod,
   type PaymentType,
 } from '../domain/payments/payments';
+import { paidInsideTelegram, providerInvoice, type TelegramPaymentSettings } from '../domain/payments/provider-invoice';
+import { fromMinorUnits, isTelegramPaymentsCurrency } from '../domain/payments/telegram-currencies';
 import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { findLeadByTelegramId } from '../db/leads';
@@ -93,13 +96,21 @@ export interface PaymentLinkMaker {
  * (a third of the price for an instalment), except for a manager's manual order. A request that
  * cannot become an order fails with a non-retryable BadOrderRequest naming the problem.
  */
-export async function createOrder(db: Db, logger: Logger, request: OrderRequest, links?: PaymentLinkMaker): Promise<PaymentInput> {
+export async function createOrder(
+  db: Db,
+  logger: Logger,
+  request: OrderRequest,
+  links?: PaymentLinkMaker,
+  /** Set: full and instalment payments of products priced in its currencies become invoices inside Telegram. */
+  telegram?: TelegramPaymentSettings,
+): Promise<PaymentInput> {
   const lead = await findLeadByTelegramId(db, request.telegramUserId);
   if (!lead) throw badOrder(`no lead with Telegram id ${request.telegramUserId}`);
   const product = await findProductByCode(db, request.productCode);
   if (!product || !product.active) throw badOrder(`no active product "${request.productCode}"`);
   let amount: number;
   let currency: string;
+  let method = request.method;
   let link: string | undefined;
   let instalments: number[] | undefined;
   /** Set when the provider makes this order's page: the order's id is taken first, it keys the provider's payment. */
@@ -113,6 +124,13 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest,
     if (!product.starsPrice) throw badOrder(`product "${product.code}" has no stars_price`);
     [amount, currency] = [firstPaymentAmount(product.starsPrice, request.type, STARS_CURRENCY), STARS_CURRENCY];
     if (request.type === 'instalment') instalments = instalmentAmounts(product.starsPrice, STARS_CURRENCY);
+  } else if (request.method === 'telegram' || paidInsideTelegram(telegram, product.currency)) {
+    // The offer's "pay" buttons ask for a link; with a provider token for the product's currency the
+    // lead pays inside Telegram instead (the product's own link stays for a manager's use).
+    if (!paidInsideTelegram(telegram, product.currency)) throw badOrder(`product "${product.code}" is priced in ${product.currency}: Telegram Payments is not set up for it`);
+    method = 'telegram';
+    [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
+    if (request.type === 'instalment') instalments = instalmentAmounts(product.price, product.currency);
   } else {
     link = product.paymentLinks[request.type];
     [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
@@ -126,7 +144,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest,
     leadId: lead.id,
     productId: product.id,
     type: request.type,
-    method: request.method,
+    method,
     amount,
     currency,
     paymentUrl: made ? () => made.url : base ? (id) => orderPaymentUrl(base, id) : undefined,
@@ -134,7 +152,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest,
     createdBy: request.createdBy,
     instalments,
   });
-  logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method: request.method, amount, currency }, 'order created');
+  logger.info({ orderId: order.id, leadId: lead.id, product: product.code, type: request.type, method, amount, currency }, 'order created');
   return {
     orderId: Number(order.id),
     leadId: lead.id,
@@ -143,7 +161,7 @@ export async function createOrder(db: Db, logger: Logger, request: OrderRequest,
     language: languageFor(lead.language_code ?? undefined),
     product: { id: product.id, code: product.code, name: product.name, ...(product.landingUrl && { landingUrl: product.landingUrl }) },
     type: request.type,
-    method: request.method,
+    method,
     amount,
     currency,
     ...(order.payment_url && { paymentUrl: order.payment_url }),
@@ -170,7 +188,7 @@ async function providerPage(
 }
 
 /** Orders in Postgres and the payment messages (links, Stars invoices, reminders, onboarding). */
-export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: PaymentLinkMaker }) {
+export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: PaymentLinkMaker; telegramPayments?: TelegramPaymentSettings }) {
   const { db, api, logger } = deps;
   const telegram = createTelegramActivities(deps);
 
@@ -193,19 +211,32 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
   const payButton = (input: PaymentInput, text: string, n = 1): OutboundButton[][] | undefined =>
     input.method === 'link' && input.paymentUrl ? [[{ text, url: instalmentPaymentUrl(input.paymentUrl, n) }]] : undefined;
 
-  /** A Stars invoice, claimed in the message log under its outbound id like every other message. */
+  /**
+   * The invoice's price and provider fields: Stars have no provider and whole stars; Telegram
+   * Payments carry the provider token, the amount in minor units and, when configured, the receipt.
+   */
+  function invoiceFields(input: PaymentInput, label: string, amount: number): Omit<Parameters<RawApi['sendInvoice']>[0], 'chat_id' | 'title' | 'description' | 'payload'> {
+    if (input.method === 'stars') return { currency: STARS_CURRENCY, prices: [{ label, amount }] };
+    const settings = deps.telegramPayments;
+    if (!settings) throw badOrder(`order ${input.orderId} is paid inside Telegram but TELEGRAM_PAYMENT_PROVIDER_TOKEN is not set`);
+    return providerInvoice(settings, { label, amount, currency: input.currency });
+  }
+
+  /** A Stars or Telegram Payments invoice, claimed in the message log under its outbound id like every other message. */
   async function sendInvoice(input: PaymentInput, outboundId: string, n = 1): Promise<SendResult> {
     const texts = PAYMENT_TEXTS[input.language];
     const title = fillPaymentText(texts.invoiceTitle, values(input, n)).slice(0, 32);
     const description = fillPaymentText(texts.invoiceDescription, values(input, n)).slice(0, 255);
     const amount = amountOf(input, n);
+    // Before the claim: an order that cannot be invoiced (no provider token any more) claims no message.
+    const { currency, prices, ...other } = invoiceFields(input, title, amount);
     const claim = await claimOutbound(db, {
       leadId: input.leadId,
       chatId: input.chatId,
       outboundId,
       direction: 'out',
       text: description,
-      payload: { invoice: { orderId: input.orderId, instalment: n, amount, currency: STARS_CURRENCY } },
+      payload: { invoice: { orderId: input.orderId, instalment: n, amount, currency } },
     });
     if (!claim.claimed) {
       if (claim.existing.status === 'sent') return { status: 'sent', telegramMessageIds: [claim.existing.telegram_message_id ?? 0] };
@@ -213,10 +244,7 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       return { status: 'unknown', telegramMessageIds: [] };
     }
     try {
-      // Stars: no provider token, one price line, the amount in whole stars.
-      const sent = await api.sendInvoice(input.chatId, title, description, starsInvoicePayload(input.orderId, n), STARS_CURRENCY, [
-        { label: title, amount },
-      ]);
+      const sent = await api.sendInvoice(input.chatId, title, description, invoicePayload(input.orderId, n), currency, prices, other);
       await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
       return { status: 'sent', telegramMessageIds: [sent.message_id] };
     } catch (error) {
@@ -235,7 +263,7 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
      * Creates the order and returns the payment workflow's input. The amount comes from the
      * catalogue (a third of the price for an instalment), except for a manager's manual order.
      */
-    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request, deps.paymentLinks),
+    createOrder: (request: OrderRequest): Promise<PaymentInput> => createOrder(db, logger, request, deps.paymentLinks, deps.telegramPayments),
 
     /**
      * One payment message to the lead, about payment `instalment` (default 1) of the order; the offer,
@@ -246,7 +274,7 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       if (await erased(input.orderId)) throw ApplicationFailure.nonRetryable(`order ${input.orderId}: the customer erased their data`, PaymentFailure.leadErased);
       const n = request.instalment ?? 1;
       const texts = PAYMENT_TEXTS[input.language];
-      if ((kind === 'offer' || kind === 'instalmentDue') && input.method === 'stars') {
+      if ((kind === 'offer' || kind === 'instalmentDue') && isInvoiceMethod(input.method)) {
         // The invoice is the message; a later instalment gets a line of text before it.
         if (kind === 'offer') return sendInvoice(input, outboundId);
         await telegram.sendToLead({ outboundId: `${outboundId}.text`, leadId: input.leadId, chatId: input.chatId, content: { type: 'text', text: fillPaymentText(texts.instalmentDue, values(input, n)) } });
@@ -264,7 +292,7 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
         chatId: input.chatId,
         content: { type: 'text', text: fillPaymentText(template, values(input, n)), ...(buttons && { buttons }) },
       });
-      if (kind === 'failed' && input.method === 'stars') await sendInvoice(input, `${outboundId}.invoice`, n);
+      if (kind === 'failed' && isInvoiceMethod(input.method)) await sendInvoice(input, `${outboundId}.invoice`, n);
       return sent;
     },
 
@@ -384,16 +412,24 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       const flag = await findPaymentFlag(db, request.flagId);
       if (!flag) throw ApplicationFailure.nonRetryable(`no payment flag ${request.flagId}`, PaymentFailure.badOrder);
       const payment = flag.payload ?? {};
-      // Stars can be returned from the bot; a provider's money only in the provider's account.
+      // Stars can be returned from the bot; a provider's money (a webhook's, or a Telegram invoice paid
+      // through the provider token) only in the provider's account.
+      const currency = String(payment.currency ?? STARS_CURRENCY);
+      const invoice = {
+        payer: flag.payer_telegram_id ?? '?',
+        payload: String(payment.invoice_payload ?? '').slice(0, 128),
+        charge: flag.payment_ref ?? '?',
+      };
       const text =
         payment.telegram_payment_charge_id === undefined
           ? fillPaymentText(PAYMENT_STAFF_TEXTS.unmatchedProvider, { reason: flag.reason })
-          : fillPaymentText(PAYMENT_STAFF_TEXTS.unmatched, {
-              amount: formatAmount(Number(payment.total_amount ?? 0), String(payment.currency ?? STARS_CURRENCY)),
-              payer: flag.payer_telegram_id ?? '?',
-              payload: String(payment.invoice_payload ?? '').slice(0, 128),
-              charge: flag.payment_ref ?? '?',
-            });
+          : currency === STARS_CURRENCY
+            ? fillPaymentText(PAYMENT_STAFF_TEXTS.unmatched, { ...invoice, amount: formatAmount(Number(payment.total_amount ?? 0), currency) })
+            : fillPaymentText(PAYMENT_STAFF_TEXTS.unmatchedTelegramProvider, {
+                ...invoice,
+                amount: isTelegramPaymentsCurrency(currency) ? formatAmount(fromMinorUnits(Number(payment.total_amount ?? 0), currency), currency) : `${String(payment.total_amount)} (${currency})`,
+                providerCharge: String(payment.provider_payment_charge_id ?? '?'),
+              });
       const result = await telegram.notifyManagers({ outboundId: request.outboundId, leadId: null, text });
       logger.warn({ flagId: request.flagId, delivered: result.delivered }, 'managers told about money for no known order');
       return { delivered: result.delivered };

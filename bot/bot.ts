@@ -22,7 +22,7 @@ import { productEditor } from './staff/product-editor';
 import { telegramFileDownloader } from './telegram-files';
 import { wellFormedUpdates } from './well-formed-updates';
 import { paymentCommands, type PaymentCommandsDeps } from './payments/payments';
-import { starsPayments } from './payments/stars-payments';
+import { invoicePayments } from './payments/invoice-payments';
 import { refreshStaffMenu } from './command-menus';
 import { staffAreNotLeads, staffHelp } from './staff/staff-help';
 import { staffCommands, type StaffDeps } from './staff/staff-commands';
@@ -78,7 +78,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a
   // successful_payment for a message; and a pre-checkout query must be answered within 10 seconds.
-  if (payments) bot.use(starsPayments(payments));
+  if (payments) bot.use(invoicePayments(payments));
   // For anyone, in any chat, before every feature (a lead's /whoami never reaches their conversation).
   if (whoamiDeps) bot.use(whoami(whoamiDeps));
   // A role change shows the person their new command menu at once (bot/command-menus.ts).

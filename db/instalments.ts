@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { INSTALMENT_INTERVAL_MS } from '../domain/payments/payments';
 import type { PaidVia } from './orders';
+import { providerChargeOf } from './provider-charge';
 
 /** One of the three payments of an instalment order (migration 20261202_021). */
 export interface InstalmentRow {
@@ -14,6 +15,8 @@ export interface InstalmentRow {
   status: 'pending' | 'sent' | 'paid' | 'overdue' | 'cancelled';
   paid_via: PaidVia | null;
   telegram_payment_charge_id: string | null;
+  /** Telegram Payments: the provider's id of this instalment's charge (migration 027). */
+  provider_payment_charge_id: string | null;
   provider_payload: Record<string, unknown> | null;
   sent_at: Date | null;
   paid_at: Date | null;
@@ -75,6 +78,7 @@ export async function markInstalmentPaid(
         updated_at: trx.fn.now(),
         ...(payment.providerPayload && { provider_payload: payment.providerPayload }),
         ...(payment.chargeId && { telegram_payment_charge_id: payment.chargeId }),
+        ...providerChargeOf(payment.providerPayload),
       });
     if (changed > 0 && number === 1) {
       await trx('order_instalments')

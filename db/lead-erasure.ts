@@ -70,7 +70,8 @@ async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person:
     provider_payload: Record<string, unknown> | null;
     telegram_payment_charge_id: string | null;
     flagged_reason: string | null;
-  }[] = await trx('orders').where({ lead_id: leadId }).select('id', 'type', 'payment_url', 'provider_payload', 'telegram_payment_charge_id', 'flagged_reason');
+    method: string;
+  }[] = await trx('orders').where({ lead_id: leadId }).select('id', 'type', 'payment_url', 'provider_payload', 'telegram_payment_charge_id', 'flagged_reason', 'method');
   if (!orders.length) return 0;
   const orderIds = orders.map((o) => Number(o.id));
   const instalments: { id: string; order_id: string; provider_payload: Record<string, unknown> | null; telegram_payment_charge_id: string | null }[] = await trx(
@@ -78,10 +79,15 @@ async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person:
   )
     .whereIn('order_id', orderIds)
     .select('id', 'order_id', 'provider_payload', 'telegram_payment_charge_id');
-  const withStarsCharge = new Set([
-    ...orders.filter((o) => o.telegram_payment_charge_id).map((o) => Number(o.id)),
-    ...instalments.filter((i) => i.telegram_payment_charge_id).map((i) => Number(i.order_id)),
-  ]);
+  // A charge paid through Telegram Payments (method telegram) is refunded in the provider's dashboard,
+  // which needs no Telegram id: only Stars orders keep the payer.
+  const starsOrders = new Set(orders.filter((o) => o.method !== 'telegram').map((o) => Number(o.id)));
+  const withStarsCharge = new Set(
+    [
+      ...orders.filter((o) => o.telegram_payment_charge_id).map((o) => Number(o.id)),
+      ...instalments.filter((i) => i.telegram_payment_charge_id).map((i) => Number(i.order_id)),
+    ].filter((id) => starsOrders.has(id)),
+  );
   // Random, not derived from the person: nobody can get back from it to who paid.
   const pseudonym = `customer-${randomUUID()}`;
   for (const order of orders) {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { recordPaymentFlag } from './payment-flags';
 import { PAYABLE_STATUSES, type OrderStatus, type PaymentMethod, type PaymentType } from '../domain/payments/payments';
 import { insertInstalments } from './instalments';
+import { providerChargeOf } from './provider-charge';
 
 export interface OrderRow {
   id: number;
@@ -17,8 +18,10 @@ export interface OrderRow {
   status: OrderStatus;
   provider_payload: Record<string, unknown> | null;
   telegram_payment_charge_id: string | null;
+  /** Telegram Payments: the provider's id of the charge (migration 027). */
+  provider_payment_charge_id: string | null;
   flagged_reason: string | null;
-  paid_via: 'webhook' | 'stars' | 'manager' | null;
+  paid_via: 'webhook' | 'stars' | 'telegram' | 'manager' | null;
   created_by: number | null;
   sent_at: Date | null;
   paid_at: Date | null;
@@ -118,6 +121,7 @@ export async function markOrderPaid(
       updated_at: db.fn.now(),
       ...(payment.providerPayload && { provider_payload: payment.providerPayload }),
       ...(payment.chargeId && { telegram_payment_charge_id: payment.chargeId }),
+      ...providerChargeOf(payment.providerPayload),
     });
   return changed > 0;
 }
@@ -172,9 +176,14 @@ export async function flagOrder(
     });
 }
 
-/** Stars: the charge id arrives with successful_payment and is what a refund needs. */
-export async function recordStarsCharge(db: Knex, orderId: number, chargeId: string): Promise<void> {
-  await db('orders').where({ id: orderId }).update({ telegram_payment_charge_id: chargeId, updated_at: db.fn.now() });
+/**
+ * Stars and Telegram Payments: the charge ids arrive with successful_payment; a Stars refund needs
+ * Telegram's, a provider's refund (in its dashboard) the provider's.
+ */
+export async function recordInvoiceCharge(db: Knex, orderId: number, chargeId: string, providerChargeId?: string): Promise<void> {
+  await db('orders')
+    .where({ id: orderId })
+    .update({ telegram_payment_charge_id: chargeId, ...(providerChargeId && { provider_payment_charge_id: providerChargeId }), updated_at: db.fn.now() });
 }
 
 /** A paying lead becomes a customer (warm-up follow-ups are for leads, not customers). */

@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Message, Update, User, UserFromGetMe } from 'grammy/types';
 import { FloodControl, type FloodControlOptions } from './flood-control';
+import { invoiceProblem } from './invoice-checks';
 import { waitFor } from './wait-for';
 
 export interface RecordedCall {
@@ -56,6 +57,8 @@ export interface FakeTelegramServerOptions {
    */
   firstUpdateId?: number;
   firstMessageId?: number;
+  /** The provider tokens connected to the bot in BotFather; unset: any token of the right form is taken. */
+  paymentProviderTokens?: string[];
 }
 
 /** The methods that put a message in a chat: what Telegram's broadcast limit counts. */
@@ -160,6 +163,7 @@ export class FakeTelegramServer {
   private readonly actions = new Map<number, { action: string; until: number }>();
   private readonly listeners = new Set<(chatId: number) => void>();
   private preCheckoutCounter = 0;
+  private readonly paymentProviderTokens?: string[];
   private chargeCounter = 0;
   private readonly pushed = new Map<number, Update>();
   /** Unconfirmed updates, sorted by update_id. Redeliveries are handed out once, whatever the offset. */
@@ -178,6 +182,7 @@ export class FakeTelegramServer {
     options: FakeTelegramServerOptions,
   ) {
     this.token = options.token;
+    this.paymentProviderTokens = options.paymentProviderTokens;
     // Telegram's update ids never repeat for a bot; many servers (test files) share one database, so
     // each starts at a random point far from the others unless told where.
     this.lastUpdateId = options.firstUpdateId ?? randomInt(2 ** 40) * 1000;
@@ -317,8 +322,12 @@ export class FakeTelegramServer {
     });
   }
 
-  /** The pre-checkout query Telegram sends when a user presses Pay on a Stars invoice. */
-  pushPreCheckout(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string }): { updateId: number; queryId: string } {
+  /**
+   * The pre-checkout query Telegram sends when a user presses Pay on an invoice (Stars by default;
+   * `currency` RUB etc. for Telegram Payments, `total_amount` then in minor units). `email`: what the
+   * payer typed when the invoice asked for it (`need_email`).
+   */
+  pushPreCheckout(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string; email?: string }): { updateId: number; queryId: string } {
     const queryId = `pcq-${this.botUser.id}-${++this.preCheckoutCounter}`;
     const updateId = this.pushUpdate({
       pre_checkout_query: {
@@ -327,28 +336,41 @@ export class FakeTelegramServer {
         currency: invoice.currency ?? 'XTR',
         total_amount: invoice.total_amount,
         invoice_payload: invoice.payload,
+        ...(invoice.email !== undefined && { order_info: { email: invoice.email } }),
       },
     });
     return { updateId, queryId };
   }
 
-  /** The service message a successful Stars payment brings; its charge id can be refunded once. */
-  pushSuccessfulPayment(from: FakeUser, invoice: { payload: string; total_amount: number; currency?: string }): { updateId: number; chargeId: string } {
+  /**
+   * The service message a successful payment brings. Stars (the default): Telegram's charge id, which
+   * `refundStarPayment` takes back once. Another currency (Telegram Payments through a provider
+   * token): both Telegram's charge id and the provider's (`providerChargeId`, generated unless given);
+   * the Bot API cannot refund those.
+   */
+  pushSuccessfulPayment(
+    from: FakeUser,
+    invoice: { payload: string; total_amount: number; currency?: string; providerChargeId?: string; email?: string },
+  ): { updateId: number; chargeId: string; providerChargeId: string } {
+    const currency = invoice.currency ?? 'XTR';
     // Telegram's charge ids are unique everywhere; tests share one database across many fakes.
-    const chargeId = `stxCharge${this.botUser.id}x${process.pid}x${Date.now().toString(36)}x${++this.chargeCounter}`;
-    this.starCharges.set(chargeId, { userId: from.id, amount: invoice.total_amount });
+    const unique = `${this.botUser.id}x${process.pid}x${Date.now().toString(36)}x${++this.chargeCounter}`;
+    const chargeId = currency === 'XTR' ? `stxCharge${unique}` : `tgCharge${unique}`;
+    const providerChargeId = currency === 'XTR' ? '' : (invoice.providerChargeId ?? `prov-${unique}`);
+    if (currency === 'XTR') this.starCharges.set(chargeId, { userId: from.id, amount: invoice.total_amount });
     const message = this.newMessage(from.id, {
       from: this.remember(from),
       successful_payment: {
-        currency: invoice.currency ?? 'XTR',
+        currency,
         total_amount: invoice.total_amount,
         invoice_payload: invoice.payload,
         telegram_payment_charge_id: chargeId,
-        provider_payment_charge_id: '',
+        provider_payment_charge_id: providerChargeId,
+        ...(invoice.email !== undefined && { order_info: { email: invoice.email } }),
       },
     });
     const updateId = this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
-    return { updateId, chargeId };
+    return { updateId, chargeId, providerChargeId };
   }
 
   /**
@@ -593,27 +615,12 @@ export class FakeTelegramServer {
     },
     sendInvoice: (params) => {
       const chatId = this.requireChat(params);
-      const prices = Array.isArray(params.prices) ? (params.prices as Array<{ label?: unknown; amount?: unknown }>) : [];
-      const title = String(params.title ?? '');
-      const description = String(params.description ?? '');
-      const payload = String(params.payload ?? '');
-      if (title.length < 1 || title.length > 32) throw badRequest('INVOICE_TITLE_INVALID');
-      if (description.length < 1 || description.length > 255) throw badRequest('INVOICE_DESCRIPTION_INVALID');
-      if (Buffer.byteLength(payload) < 1 || Buffer.byteLength(payload) > 128) throw badRequest('INVOICE_PAYLOAD_INVALID');
-      if (typeof params.currency !== 'string' || params.currency === '') throw badRequest('CURRENCY_INVALID');
-      if (prices.length === 0 || prices.some((p) => !Number.isInteger(p.amount) || typeof p.label !== 'string')) {
-        throw badRequest('CURRENCY_TOTAL_AMOUNT_INVALID');
-      }
-      if (params.currency === 'XTR') {
-        // Stars: no payment provider, exactly one price, whole stars.
-        if (params.provider_token) throw badRequest('PROVIDER_TOKEN_INVALID');
-        if (prices.length !== 1 || Number(prices[0].amount) < 1) throw badRequest('CURRENCY_TOTAL_AMOUNT_INVALID');
-      } else if (!params.provider_token) {
-        throw badRequest('PAYMENT_PROVIDER_INVALID');
-      }
+      const problem = invoiceProblem(params, this.paymentProviderTokens);
+      if (problem) throw badRequest(problem);
+      const prices = params.prices as Array<{ amount: number }>;
       const invoice = {
-        title,
-        description,
+        title: params.title,
+        description: params.description,
         start_parameter: params.start_parameter ?? '',
         currency: params.currency,
         total_amount: prices.reduce((sum, price) => sum + Number(price.amount ?? 0), 0),

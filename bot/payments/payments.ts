@@ -12,6 +12,7 @@ import { roleFor } from '../../domain/staff/command-table';
 import type { ManagerActionResult } from '../../workflows/payment/contract';
 import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
+import { flagProviderRefund } from './provider-refund';
 import { refundFlaggedCharge } from './refund-charge';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
 
@@ -32,7 +33,7 @@ const TEXTS = {
     order_confirm: 'Как подтвердить оплату: /order_confirm <номер заказа>',
     order_cancel: 'Как отменить заказ: /order_cancel <номер заказа>',
     order_link: 'Как отправить персональную ссылку: /order_link <telegram id лида> <код продукта> <сумма> <https-ссылка>',
-    refund: 'Как вернуть оплату в Stars: /refund <номер заказа>',
+    refund: 'Как вернуть оплату: /refund <номер заказа> (Stars возвращает бот; оплату через платёжную систему — её кабинет)',
   } as Record<string, string>,
   noOrder: (id: number) => `Заказа №${id} нет.`,
   confirmed: (id: number) => `✅ Заказ №${id} подтверждён: лид получил доступ и стал клиентом.`,
@@ -106,6 +107,11 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
     if (!order) {
       await audit(false, args[0] ? 'no such order' : 'bad arguments', { orderId: args[0] });
       await ctx.reply(args[0] ? TEXTS.noOrder(orderId) : TEXTS.usage[command]);
+      return;
+    }
+
+    if (command === 'refund' && order.method === 'telegram') {
+      await ctx.reply(await flagProviderRefund({ db, api: ctx.api, logger, managersChatId: deps.managersChatId }, order, actor, audit));
       return;
     }
 

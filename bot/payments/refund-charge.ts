@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { findOrder, starsPayerOf } from '../../db/orders';
 import { findFlaggedStarsCharge, markFlaggedChargeRefunded } from '../../db/payment-flags';
 import { formatAmount, STARS_CURRENCY } from '../../domain/payments/payments';
+import { fromMinorUnits, isTelegramPaymentsCurrency } from '../../domain/payments/telegram-currencies';
 
 const TEXTS = {
   usage: 'Как вернуть лишнюю оплату в Stars: /refund_charge <id платежа из уведомления>',
@@ -10,6 +11,8 @@ const TEXTS = {
   orderCharge: (order: number) => `Это оплата заказа №${order}, а не лишний платёж: вернуть её — /refund ${order}.`,
   noPayer: (charge: string) => `Не знаю, кто заплатил ${charge}: вернуть через бота нельзя.`,
   already: (charge: string) => `Платёж ${charge} уже возвращён.`,
+  provider: (charge: string, amount: string, provider: string) =>
+    `⚠️ Платёж ${charge} (${amount}) прошёл через платёжную систему внутри Telegram, а не в Stars: бот не может его вернуть. Верните его в кабинете платёжной системы по платежу провайдера ${provider}; платёж помечен для менеджеров.`,
   refunded: (charge: string, amount: string) => `✅ Возврат лишнего платежа ${charge} (${amount}) выполнен.`,
   failed: (charge: string, reason: string) => `Telegram не выполнил возврат ${charge}: ${reason}`,
 };
@@ -35,6 +38,14 @@ export async function refundFlaggedCharge(db: Knex, api: Api, chargeId: string |
   if (order?.telegram_payment_charge_id === chargeId) {
     await audit(false, 'the order\'s own charge', { chargeId, orderId: Number(order.id) });
     return TEXTS.orderCharge(Number(order.id));
+  }
+  const currency = String(flag.payload?.currency ?? STARS_CURRENCY);
+  if (currency !== STARS_CURRENCY) {
+    // Telegram Payments through a provider token: the Bot API refunds Stars only.
+    await audit(false, 'provider payment: refunded in the provider dashboard, not by the bot', { chargeId });
+    const minor = Number(flag.payload?.total_amount ?? 0);
+    const amount = isTelegramPaymentsCurrency(currency) ? formatAmount(fromMinorUnits(minor, currency), currency) : `${minor} (${currency})`;
+    return TEXTS.provider(chargeId, amount, String(flag.payload?.provider_payment_charge_id ?? '?'));
   }
   if (flag.refunded_at) {
     await audit(false, 'refunded already', { chargeId });

@@ -63,6 +63,9 @@ export const PAYMENT_STAFF_TEXTS = {
   /** Stars money for no order we know; the charge id is what /refund_charge takes. */
   /** A provider's money for no order we know: found and returned in the provider's account. */
   unmatchedProvider: '🚨 Пришли деньги без известного заказа: {reason}. Заказ не выполнен — найдите платёж в кабинете платёжной системы и верните его или выдайте доступ вручную.',
+  /** Money paid through Telegram Payments (a provider token) for no order we know: the bot cannot return it. */
+  unmatchedTelegramProvider:
+    '🚨 Пришла оплата {amount} через Telegram без известного заказа (плательщик id {payer}, счёт «{payload}», платёж провайдера {providerCharge}, платёж Telegram {charge}). Заказ не выполнен — разберитесь с клиентом; бот не может вернуть такие деньги: верните их в кабинете платёжной системы по id платежа провайдера.',
   unmatched: '🚨 Пришла оплата {amount} без известного заказа (плательщик id {payer}, счёт «{payload}»). Заказ не выполнен — разберитесь с клиентом; вернуть деньги: /refund_charge {charge}',
 } as const;
 

@@ -5,9 +5,17 @@
 export const PAYMENT_TYPES = ['full', 'instalment', 'manual'] as const;
 export type PaymentType = (typeof PAYMENT_TYPES)[number];
 
-/** A payment-provider link, or a native Telegram Stars invoice. */
-export const PAYMENT_METHODS = ['link', 'stars'] as const;
+/**
+ * A payment-provider link, a native Telegram Stars invoice, or an invoice inside Telegram paid
+ * through the provider connected in BotFather (Telegram Payments with a provider token).
+ */
+export const PAYMENT_METHODS = ['link', 'stars', 'telegram'] as const;
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
+/** Methods whose payment is a Telegram invoice: pre-checkout and successful_payment come through the bot. */
+export function isInvoiceMethod(method: PaymentMethod): method is 'stars' | 'telegram' {
+  return method === 'stars' || method === 'telegram';
+}
 
 export const ORDER_STATUSES = ['created', 'sent', 'paid', 'failed', 'cancelled', 'expired', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
@@ -46,12 +54,16 @@ export function orderPaymentUrl(base: string, orderId: number): string {
 }
 
 /**
- * The invoice payload of a Stars order (Telegram sends it back in pre-checkout and the payment):
- * `order:<id>` for the order's first (or only) payment, `order:<id>:<n>` for a later instalment.
+ * The invoice payload of a Stars or Telegram Payments order (Telegram sends it back in pre-checkout
+ * and the payment): `order:<id>` for the order's first (or only) payment, `order:<id>:<n>` for a
+ * later instalment.
  */
-export function starsInvoicePayload(orderId: number, instalment = 1): string {
+export function invoicePayload(orderId: number, instalment = 1): string {
   return instalment === 1 ? `order:${orderId}` : `order:${orderId}:${instalment}`;
 }
+
+/** The name Stars invoices had first. */
+export const starsInvoicePayload = invoicePayload;
 
 export function orderIdFromInvoicePayload(payload: string): number | null {
   return invoiceTarget(payload)?.orderId ?? null;

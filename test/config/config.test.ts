@@ -1,4 +1,4 @@
-import { broadcastTaskQueue, ConfigError, loadConfig, requireBotToken, requireDatabaseUrl } from '../../config';
+import { broadcastTaskQueue, ConfigError, configuredSecrets, loadConfig, requireBotToken, requireDatabaseUrl, telegramPaymentSettings } from '../../config';
 import { problemsOf } from '../support/config';
 
 describe('configuration', () => {
@@ -78,6 +78,20 @@ describe('configuration', () => {
       YOOKASSA_CHECK_IP: 'off',
     });
     expect([config.YOOKASSA_SHOP_ID, config.YOOKASSA_SECRET_KEY, config.YOOKASSA_CHECK_IP]).toEqual(['506751', 'live_0123456789abcdef', false]);
+  });
+
+  it('Telegram Payments: off without a provider token; the token, currencies, receipt and codes are checked at start', () => {
+    expect(telegramPaymentSettings(loadConfig({}))).toBeUndefined();
+    expect(telegramPaymentSettings(loadConfig({ TELEGRAM_PAYMENT_PROVIDER_TOKEN: '381764678:TEST:100037' }))).toEqual({ providerToken: '381764678:TEST:100037', currencies: ['RUB'] });
+    expect(
+      telegramPaymentSettings(
+        loadConfig({ TELEGRAM_PAYMENT_PROVIDER_TOKEN: '381764678:LIVE:abc', TELEGRAM_PAYMENT_CURRENCIES: 'rub, kzt', TELEGRAM_PAYMENT_RECEIPT: 'on', TELEGRAM_PAYMENT_VAT_CODE: '4', TELEGRAM_PAYMENT_TAX_SYSTEM_CODE: '2' }),
+      ),
+    ).toEqual({ providerToken: '381764678:LIVE:abc', currencies: ['RUB', 'KZT'], receipt: { vatCode: 4, taxSystemCode: 2 } });
+    expect(
+      problemsOf({ TELEGRAM_PAYMENT_PROVIDER_TOKEN: 'sk_live_123', TELEGRAM_PAYMENT_CURRENCIES: 'RUB,XTR', TELEGRAM_PAYMENT_RECEIPT: 'yes', TELEGRAM_PAYMENT_VAT_CODE: '7', TELEGRAM_PAYMENT_TAX_SYSTEM_CODE: '0' }).map((p) => p.split(':')[0]),
+    ).toEqual(['TELEGRAM_PAYMENT_PROVIDER_TOKEN', 'TELEGRAM_PAYMENT_CURRENCIES', 'TELEGRAM_PAYMENT_RECEIPT', 'TELEGRAM_PAYMENT_VAT_CODE', 'TELEGRAM_PAYMENT_TAX_SYSTEM_CODE']);
+    expect(configuredSecrets(loadConfig({ TELEGRAM_PAYMENT_PROVIDER_TOKEN: '381764678:TEST:100037' }))).toContain('381764678:TEST:100037');
   });
 
   it('a webhook needs its secret', () => {

@@ -197,6 +197,61 @@ describe('FakeTelegramServer', () => {
       expect((await grammyError(api.refundStarPayment(USER.id, chargeId))).description).toBe('Bad Request: CHARGE_ALREADY_REFUNDED');
     });
   });
+
+  describe('payments (Telegram Payments with a provider token)', () => {
+    const PROVIDER = '381764678:TEST:100037';
+    const rub = (amount: number) => [{ label: 'Курс', amount }];
+
+    it('sends a rouble invoice only with a provider token, a known currency, prices in kopecks within the limits and JSON provider data', async () => {
+      const sent = await api.sendInvoice(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000), {
+        provider_token: PROVIDER,
+        need_email: true,
+        send_email_to_provider: true,
+        provider_data: JSON.stringify({ receipt: { items: [] } }),
+      });
+      expect(sent.invoice).toMatchObject({ currency: 'RUB', total_amount: 490_000 });
+      const refused = async (...args: Parameters<typeof api.sendInvoice>) => (await grammyError(api.sendInvoice(...args))).description;
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000))).toBe('Bad Request: PAYMENT_PROVIDER_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000), { provider_token: 'not-a-token' })).toBe('Bad Request: PAYMENT_PROVIDER_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'ZZZ', rub(490_000), { provider_token: PROVIDER })).toBe('Bad Request: CURRENCY_INVALID');
+      // 4 900.00 in roubles instead of kopecks, a fraction, too much.
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(4_900), { provider_token: PROVIDER })).toBe('Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(4_900.5), { provider_token: PROVIDER })).toBe('Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(1_000_000_000), { provider_token: PROVIDER })).toBe('Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', '', 'RUB', rub(490_000), { provider_token: PROVIDER })).toBe('Bad Request: INVOICE_PAYLOAD_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'я'.repeat(65), 'RUB', rub(490_000), { provider_token: PROVIDER })).toBe('Bad Request: INVOICE_PAYLOAD_INVALID');
+      expect(await refused(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000), { provider_token: PROVIDER, provider_data: '{receipt' })).toBe('Bad Request: DATA_JSON_INVALID');
+    });
+
+    it('takes only the tokens connected to the bot when told which', async () => {
+      const strict = await FakeTelegramServer.start({ token: TOKEN, paymentProviderTokens: [PROVIDER] });
+      try {
+        const strictApi = new Api(TOKEN, { apiRoot: strict.apiRoot });
+        await strictApi.sendInvoice(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000), { provider_token: PROVIDER });
+        const other = await grammyError(strictApi.sendInvoice(USER.id, 'Курс', 'Доступ', 'order:7', 'RUB', rub(490_000), { provider_token: '381764678:LIVE:other' }));
+        expect(other.description).toBe('Bad Request: PAYMENT_PROVIDER_INVALID');
+      } finally {
+        await strict.stop();
+      }
+    });
+
+    it('simulates the payment with both charge ids and the e-mail asked for; the Bot API cannot refund it', async () => {
+      const { chargeId, providerChargeId, updateId } = fake.pushSuccessfulPayment(USER, { payload: 'order:7', total_amount: 490_000, currency: 'RUB', providerChargeId: 'yk-1', email: 'a@example.com' });
+      expect(providerChargeId).toBe('yk-1');
+      const [update] = await api.getUpdates({ offset: updateId, timeout: 0 });
+      expect(update.message?.successful_payment).toMatchObject({
+        currency: 'RUB',
+        total_amount: 490_000,
+        telegram_payment_charge_id: chargeId,
+        provider_payment_charge_id: 'yk-1',
+        order_info: { email: 'a@example.com' },
+      });
+      expect((await grammyError(api.refundStarPayment(USER.id, chargeId))).description).toBe('Bad Request: CHARGE_NOT_FOUND');
+      const { queryId, updateId: checkId } = fake.pushPreCheckout(USER, { payload: 'order:7', total_amount: 490_000, currency: 'RUB', email: 'a@example.com' });
+      const [check] = await api.getUpdates({ offset: checkId, timeout: 0 });
+      expect(check.pre_checkout_query).toMatchObject({ id: queryId, currency: 'RUB', total_amount: 490_000, order_info: { email: 'a@example.com' } });
+    });
+  });
 });
 
 describe('flood control (a global send limit like Telegram’s)', () => {

@@ -24,7 +24,9 @@ export async function payButton(c: Conversation, buttonId: string): Promise<void
   }
   try {
     const order = await startPayment({ telegramUserId: state.telegramUserId, productCode: state.match.code, type: choice.type, method: choice.method });
-    await recordEvent(c, 'payment_started', { orderId: order.orderId, type: choice.type, method: choice.method });
+    // The order's own method: a "link" press becomes an invoice inside Telegram when a provider token
+    // covers the product's currency (the activity decides; replays read the same from its result).
+    await recordEvent(c, 'payment_started', { orderId: order.orderId, type: choice.type, method: order.method });
   } catch (error) {
     log.warn('payment not started; a manager takes it', { leadId: state.leadId, error: error instanceof Error ? error.message : String(error) });
     await send(c, { type: 'text', text: texts.unavailable });

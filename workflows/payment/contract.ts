@@ -41,10 +41,11 @@ export interface PaymentOutcome {
 
 /** A payment the provider or Telegram reported. The amount is checked against the order. */
 export interface PaymentConfirmation {
-  via: 'webhook' | 'stars';
+  /** `telegram`: an invoice paid inside Telegram through the provider token (the amount in major units). */
+  via: 'webhook' | 'stars' | 'telegram';
   amount: number;
   currency: string;
-  /** Stars: needed to refund. */
+  /** Stars and Telegram Payments: Telegram's charge id (a Stars refund needs it). */
   chargeId?: string;
   providerPayload?: Record<string, unknown>;
   /** Which payment of an instalment order (from the link's `instalment` or the invoice payload); 1 when absent. */

@@ -3,7 +3,7 @@ import type { PaymentConfirmation, PaymentInput } from './contract';
 
 /** A payment the workflow has accepted and will fulfil. */
 export interface AcceptedPayment {
-  via: 'webhook' | 'stars' | 'manager';
+  via: 'webhook' | 'stars' | 'telegram' | 'manager';
   chargeId?: string;
   providerPayload?: Record<string, unknown>;
 }
