@@ -72,7 +72,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
     const applied = await explainingDatabaseErrors(url, () => migrateLatest(db));
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     const seeded = await seedCatalogue(db);
-    if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
+    if (seeded.products || seeded.materials || seeded.knowledge) logger.info(seeded, 'catalogue seeded from scenarios/default');
   } finally {
     await db.destroy();
   }
