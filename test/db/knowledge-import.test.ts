@@ -5,7 +5,10 @@ import { searchKnowledge } from '../../db/knowledge';
 import { importKnowledge, parseKnowledgeCsv } from '../../db/knowledge-import';
 import { MaterialsFileError } from '../../db/materials-import';
 import { defaultKnowledgePath, loadKnowledgeFile } from '../../scenarios/knowledge-loader';
+import { createDb, migrateLatest } from '../../db/knex';
+import { seedCatalogue } from '../../db/seed';
 import { testDb } from '../support/db';
+import { TEST_DATABASE_URL } from '../support/paths';
 
 let db: Db;
 // Entries are global (leads' searches read them): this file's keys carry its own prefix and go in afterAll.
@@ -109,5 +112,31 @@ describe('the seeded base', () => {
   ] as const)('%s "%s" is not sure of any entry', async (language, text) => {
     const matches = await searchKnowledge(db, language, text);
     expect(matches.every((m) => m.score < CONFIDENT_SCORE)).toBe(true);
+  });
+});
+
+describe('a database created with the C locale (the embedded PostgreSQL of `npm start`)', () => {
+  // There Postgres' lower() and pg_trgm see no letters in Cyrillic; the full-text half, fed lower-cased
+  // text by the app, must still find the entry.
+  it('still answers a Russian refund question surely from the refund entry', async () => {
+    const name = `${new URL(TEST_DATABASE_URL).pathname.slice(1)}_c_locale`;
+    const admin = new URL(TEST_DATABASE_URL);
+    admin.pathname = '/postgres';
+    const adminDb = createDb(admin.toString());
+    await adminDb.raw('drop database if exists ?? with (force)', [name]);
+    await adminDb.raw(`create database ?? template template0 encoding 'UTF8' locale 'C'`, [name]);
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${name}`;
+    const cDb = createDb(url.toString());
+    try {
+      await migrateLatest(cDb);
+      await seedCatalogue(cDb);
+      expect(confidentMatch(await searchKnowledge(cDb, 'ru', 'Как вернуть деньги за курс?'))?.entry.key).toBe('refunds');
+      expect(confidentMatch(await searchKnowledge(cDb, 'ru', 'Чем proof-of-stake отличается от proof-of-work?'))).toBeUndefined();
+    } finally {
+      await cDb.destroy();
+      await adminDb.raw('drop database if exists ?? with (force)', [name]);
+      await adminDb.destroy();
+    }
   });
 });
