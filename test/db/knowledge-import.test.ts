@@ -106,6 +106,10 @@ describe('the seeded base', () => {
 
   it.each([
     ['ru', 'курс?'],
+    // Free texts other suites walk through and expect the templated answer for (e2e, faults).
+    ['ru', 'как начать?'],
+    ['ru', 'расскажите подробнее'],
+    ['ru', 'Расскажите про обучение'],
     ['ru', 'Привет! Что у вас за курс?'],
     ['ru', 'Чем proof-of-stake отличается от proof-of-work?'],
     ['en', 'hello there'],
