@@ -27,6 +27,7 @@ import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
+import { defaultKnowledgePath, loadKnowledgeFile } from './scenarios/knowledge-loader';
 import type { Logger } from './logging';
 import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
 import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
@@ -118,7 +119,12 @@ export function checkScenarios(): string[] {
   });
   loadProductsFile(defaultProductsPath());
   loadSchedule(defaultSchedulePath(), 'ru');
-  return [...scenarios, defaultProductsPath(), defaultSchedulePath()];
+  const knowledge = (['ru', 'en'] as const).map((language) => {
+    const path = defaultKnowledgePath(language);
+    loadKnowledgeFile(path);
+    return path;
+  });
+  return [...scenarios, defaultProductsPath(), defaultSchedulePath(), ...knowledge];
 }
 
 /**
