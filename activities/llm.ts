@@ -28,8 +28,11 @@ const modelReplySchema = z
     profile_updates: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     readiness: z.number().default(0),
     stage: z.enum(SALES_STAGES),
-    /** The knowledge entries (their ids from the context) the reply is built on; [] for none. */
-    knowledge_used: z.array(z.union([z.number(), z.string()])).max(20).default([]),
+    /** The knowledge entries (their ids from the context) the reply is built on; a malformed list only loses the record, never the reply. */
+    knowledge_used: z
+      .array(z.union([z.number(), z.string()]))
+      .catch([])
+      .transform((ids) => ids.slice(0, 20)),
   })
   .transform(
     (raw): ModelReply & { knowledgeUsed: (number | string)[] } => ({
