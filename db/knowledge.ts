@@ -80,9 +80,9 @@ export async function getEntry(db: Knex, id: number): Promise<KnowledgeEntry | u
   return row ? toEntry(row) : undefined;
 }
 
-/** Entries of one language for the panel, by key. */
-export async function listEntries(db: Knex, language: Language, limit = 100): Promise<{ entries: KnowledgeEntry[]; total: number }> {
-  const rows: KnowledgeRow[] = await db('knowledge_entries').where({ language }).orderBy('key').limit(limit).select(COLUMNS);
+/** A page of one language's entries for the panel, by key. */
+export async function listEntries(db: Knex, language: Language, limit = 100, offset = 0): Promise<{ entries: KnowledgeEntry[]; total: number }> {
+  const rows: KnowledgeRow[] = await db('knowledge_entries').where({ language }).orderBy('key').orderBy('id').limit(limit).offset(offset).select(COLUMNS);
   const [{ count }] = await db('knowledge_entries').where({ language }).count<{ count: string }[]>({ count: '*' });
   return { entries: rows.map(toEntry), total: Number(count) };
 }

@@ -7,9 +7,9 @@ import type { ImportRowError } from '../../db/materials-import';
 
 /** What the knowledge-base section of /admin says (docs/knowledge-base.md). */
 export const KNOWLEDGE_TEXTS = {
-  overview: (language: Language, listed: number, total: number, counts: { language: string; active: boolean; count: number }[]) =>
+  overview: (language: Language, shown: { from: number; to: number }, total: number, counts: { language: string; active: boolean; count: number }[]) =>
     [
-      `📖 База знаний (${language}): записей ${total}${total > listed ? `, показаны первые ${listed} по ключу` : ''}.`,
+      `📖 База знаний (${language}): записей ${total}${total > shown.to - shown.from + 1 ? `, показаны ${shown.from}–${shown.to} по ключу` : ''}.`,
       `Всего: ${counts.length ? counts.map((c) => `${c.language} ${c.active ? 'активных' : 'выключенных'} ${c.count}`).join(', ') : '—'}.`,
       'Из этих записей ассистент берёт факты для ответов; без ключа OpenAI уверенное совпадение уходит лиду как есть.',
       'Нажмите запись, чтобы посмотреть, изменить или удалить её.',
@@ -22,6 +22,8 @@ export const KNOWLEDGE_TEXTS = {
   confirmDelete: '🗑 Да, удалить',
   keep: '✖️ Не удалять',
   backButton: '⬅️ К списку',
+  previous: '◀️ Назад',
+  next: 'Дальше ▶️',
   entry: (entry: KnowledgeEntry) => [`📖 Запись #${entry.id}`, '', knowledgeFormText(entry)].join('\n'),
   newPrompt: (language: Language) =>
     [
@@ -60,7 +62,7 @@ export const KNOWLEDGE_TEXTS = {
 };
 
 /** The list of one language's entries, a button each, and the section's actions. */
-export function knowledgePage(language: Language, entries: KnowledgeEntry[], total: number, counts: { language: string; active: boolean; count: number }[]) {
+export function knowledgePage(language: Language, entries: KnowledgeEntry[], total: number, counts: { language: string; active: boolean; count: number }[], page = 0, perPage = entries.length) {
   const other: Language = language === 'ru' ? 'en' : 'ru';
   const keyboard = new InlineKeyboard()
     .text(KNOWLEDGE_TEXTS.newButton(language), `kb:new:${language}`)
@@ -69,7 +71,10 @@ export function knowledgePage(language: Language, entries: KnowledgeEntry[], tot
     .text(KNOWLEDGE_TEXTS.importButton, 'kb:import')
     .row();
   for (const entry of entries) keyboard.text(`${entry.active ? '📖' : '💤'} ${entry.key} — ${entry.question}`.slice(0, 60), `kb:open:${entry.id}`).row();
-  return [KNOWLEDGE_TEXTS.overview(language, entries.length, total, counts), { reply_markup: keyboard }] as const;
+  if (page > 0) keyboard.text(KNOWLEDGE_TEXTS.previous, `kb:list:${language}:${page - 1}`);
+  if ((page + 1) * perPage < total) keyboard.text(KNOWLEDGE_TEXTS.next, `kb:list:${language}:${page + 1}`);
+  const from = page * perPage + 1;
+  return [KNOWLEDGE_TEXTS.overview(language, { from, to: from + entries.length - 1 }, total, counts), { reply_markup: keyboard }] as const;
 }
 
 /** One entry with its edit and delete buttons. */

@@ -25,10 +25,13 @@ interface KnowledgeEditorState {
   language: Language;
 }
 
-/** The knowledge-base page of /admin for a language. */
-export async function knowledgeOverview(deps: { db: StaffAccessDeps['db'] }, language: Language): Promise<Parameters<BotContext['reply']>> {
-  const [{ entries, total }, counts] = await Promise.all([listEntries(deps.db, language, 40), countEntries(deps.db)]);
-  const [text, extra] = knowledgePage(language, entries, total, counts);
+/** Entries on one page of the panel: with the section's buttons, well under Telegram's 100 and readable. */
+export const ENTRIES_PER_PAGE = 30;
+
+/** The knowledge-base page of /admin for a language (`page` from 0). */
+export async function knowledgeOverview(deps: { db: StaffAccessDeps['db'] }, language: Language, page = 0): Promise<Parameters<BotContext['reply']>> {
+  const [{ entries, total }, counts] = await Promise.all([listEntries(deps.db, language, ENTRIES_PER_PAGE, page * ENTRIES_PER_PAGE), countEntries(deps.db)]);
+  const [text, extra] = knowledgePage(language, entries, total, counts, page, ENTRIES_PER_PAGE);
   return [text, extra];
 }
 
@@ -52,11 +55,12 @@ export function knowledgePanel(deps: KnowledgePanelDeps): Composer<BotContext> {
     for (const [i, part] of parts.entries()) await ctx.reply(part, i === parts.length - 1 ? extra : undefined);
   }
 
-  privateChats.callbackQuery(/^kb:list:(ru|en)$/, async (ctx) => {
+  privateChats.callbackQuery(/^kb:list:(ru|en)(?::(\d{1,4}))?$/, async (ctx) => {
     const language = ctx.match[1] as Language;
-    if (!(await requireRole(deps, ctx, 'editor', 'knowledge_list', { language }))) return;
+    const page = Number(ctx.match[2] ?? 0);
+    if (!(await requireRole(deps, ctx, 'editor', 'knowledge_list', { language, page }))) return;
     await ctx.answerCallbackQuery().catch(() => undefined);
-    await reply(ctx, (await knowledgeOverview(deps, language)) as [string, Parameters<BotContext['reply']>[1]]);
+    await reply(ctx, (await knowledgeOverview(deps, language, page)) as [string, Parameters<BotContext['reply']>[1]]);
   });
 
   privateChats.callbackQuery(/^kb:open:(\d+)$/, async (ctx) => {

@@ -1,4 +1,5 @@
 import type { Db } from '../../../db/knex';
+import { importKnowledge } from '../../../db/knowledge-import';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';
 import { STAFF_BOT_TOKEN, staffBot } from '../../support/staff-bot';
@@ -83,6 +84,26 @@ describe('the knowledge base in /admin', () => {
     expect(changes.map((a) => a.command)).toEqual(['knowledge_added', 'knowledge_changed', 'knowledge_deleted']);
     expect(changes[1].details.before.answer).toBe('Да, после курса выдаём именной сертификат.\nЭто важно для работодателей.');
     expect(changes[1].details.after.answer).toBe('Да, электронный сертификат в личном кабинете.\nЭто важно для работодателей.');
+  });
+
+  it('a long list is paged: every entry can be reached', async () => {
+    const editor = await panel.staffMember('editor');
+    const rows = Array.from({ length: 31 }, (_, i) => ({ key: `${run}-p${String(i).padStart(2, '0')}`, language: 'en' as const, question: `Q${i}?`, variants: [], answer: `A${i}.`, tags: [], links: [], active: i !== 3 }));
+    await importKnowledge(db, rows, { source: 'csv' });
+    const total = Number((await db('knowledge_entries').where({ language: 'en' }).count('* as n'))[0].n);
+    await panel.press(editor, 'kb:list:en');
+    expect(panel.lastText(editor)).toMatch(new RegExp(`^📖 База знаний \\(en\\): записей ${total}, показаны 1–30 по ключу\\.`));
+    expect(panel.buttons(editor).filter((b) => b.callback_data.startsWith('kb:open:'))).toHaveLength(30);
+    expect(panel.buttons(editor).at(-1)).toEqual({ text: 'Дальше ▶️', callback_data: 'kb:list:en:1' });
+    await panel.press(editor, 'kb:list:en:1');
+    expect(panel.lastText(editor)).toMatch(new RegExp(`показаны 31–${total} по ключу`));
+    expect(panel.buttons(editor).at(-1)).toEqual({ text: '◀️ Назад', callback_data: 'kb:list:en:0' });
+    const listed = new Set<string>();
+    for (const page of [0, 1]) {
+      await panel.press(editor, `kb:list:en:${page}`);
+      for (const b of panel.buttons(editor)) if (b.callback_data.startsWith('kb:open:')) listed.add(b.callback_data);
+    }
+    expect(listed.size).toBe(total);
   });
 
   it('a key another entry has is refused, and the draft can be sent again', async () => {
