@@ -67,6 +67,14 @@ describe('the knowledge base in a model turn', () => {
     expect(calls).toEqual([expect.objectContaining({ outcome: 'ok', knowledge_offered: context.knowledge.map((k) => String(k.id)), knowledge_used: [String(entry.id)] })]);
   });
 
+  it('a malformed list of used entries costs only the record, never the reply', async () => {
+    const lead = h.newLead();
+    openaiFake.script(reply({ reply: 'Да, деньги можно вернуть.', knowledge_used: 'refunds' }));
+    const answer = await ask(lead, REFUND_QUESTION, client());
+    expect(answer.params.text).toBe('Да, деньги можно вернуть.');
+    expect((await llmRecords(lead)).calls).toEqual([expect.objectContaining({ outcome: 'ok', knowledge_used: [] })]);
+  });
+
   it('without a key the refund question gets the entry\'s own answer, with the templated answer\'s buttons', async () => {
     const entry = await refundEntry();
     const lead = h.newLead();
