@@ -12,6 +12,7 @@ import { TemporalBinaryMissingError, temporalCliPath } from './scripts/temporal-
 import { DatabaseUnusableError, safeUrl } from './db/database-errors';
 import { MaterialsFileError } from './db/materials-import';
 import { checkScenarioFile, checkScenarios, formatImportReport, importMaterials, migrate, startSystem, type Part } from './system';
+import { formatKnowledgeReport, importKnowledgeFile } from './db/knowledge-file';
 
 const USAGE = `usage: tsx main.ts <command>
   start            everything in one process (starts a Temporal dev server when TEMPORAL_ADDRESS is unset;
@@ -22,7 +23,8 @@ const USAGE = `usage: tsx main.ts <command>
   migrate          create the database if needed and apply migrations
                    (start, migrate and materials import run an embedded PostgreSQL when DATABASE_URL is unset)
   scenarios check [file...]  validate the scenario files (default: the shipped ones)
-  materials import <file> [key-prefix]  delta-sync the materials catalogue from a CSV or JSON export of the sheet`;
+  materials import <file> [key-prefix]  delta-sync the materials catalogue from a CSV or JSON export of the sheet
+  knowledge import <file.csv>  add and update knowledge-base entries from a CSV sheet (docs/knowledge-base.md)`;
 
 /** A command line that cannot be run as typed. */
 class UsageError extends Error {}
@@ -56,12 +58,14 @@ async function main(argv: string[]): Promise<void> {
   let config = loadConfig();
   let logger = createLogger({ level: config.LOG_LEVEL, secrets: configuredSecrets(config) });
 
-  if (command === 'migrate' || (command === 'materials' && sub === 'import')) {
+  if (command === 'migrate' || ((command === 'materials' || command === 'knowledge') && sub === 'import')) {
     const [file, scope] = argv.slice(2);
     if (command === 'materials' && !file) throw new UsageError('materials import <file.csv|file.json> [key-prefix]');
+    if (command === 'knowledge' && !file) throw new UsageError('knowledge import <file.csv>');
     const db = await database(config, logger);
     try {
       if (command === 'migrate') await migrate(db.config, db.logger);
+      else if (command === 'knowledge') console.log(formatKnowledgeReport(await importKnowledgeFile(db.config, file)));
       else console.log(formatImportReport(await importMaterials(db.config, file, scope)));
     } finally {
       await db.stop();

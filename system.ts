@@ -28,6 +28,7 @@ import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
 import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
+import { defaultKnowledgePath, loadKnowledgeFile } from './scenarios/knowledge-loader';
 import type { Logger } from './logging';
 import { defaultScenarioPath, loadScenarioFile } from './scenarios/loader';
 import { defaultProductsPath, loadProductsFile } from './scenarios/products-loader';
@@ -73,7 +74,7 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
     const applied = await explainingDatabaseErrors(url, () => migrateLatest(db));
     logger.info({ applied }, applied.length ? 'migrations applied' : 'database up to date');
     const seeded = await seedCatalogue(db);
-    if (seeded.products || seeded.materials) logger.info(seeded, 'catalogue seeded from scenarios/default');
+    if (seeded.products || seeded.materials || seeded.knowledge) logger.info(seeded, 'catalogue seeded from scenarios/default');
   } finally {
     await db.destroy();
   }
@@ -119,7 +120,12 @@ export function checkScenarios(): string[] {
   });
   loadProductsFile(defaultProductsPath());
   loadSchedule(defaultSchedulePath(), 'ru');
-  return [...scenarios, defaultProductsPath(), defaultSchedulePath()];
+  const knowledge = (['ru', 'en'] as const).map((language) => {
+    const path = defaultKnowledgePath(language);
+    loadKnowledgeFile(path);
+    return path;
+  });
+  return [...scenarios, defaultProductsPath(), defaultSchedulePath(), ...knowledge];
 }
 
 /**

@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { describeSchedule, type ScheduleTexts } from '../domain/course-schedule';
 import type { Language } from '../domain/language';
+import { confidentMatch, knowledgeAnswerText, promptEntry, usedEntryIds, type KnowledgeMatch } from '../domain/knowledge';
 import { NEXT_ACTIONS, SALES_STAGES, type ModelReply } from '../domain/llm-reply';
 import { selectMaterials } from '../domain/materials';
 import type { Segment } from '../domain/product-matching';
+import { searchKnowledge } from '../db/knowledge';
 import type { Db } from '../db/knex';
 import { listReadyMaterials } from '../db/materials';
 import { listActiveProducts } from '../db/products';
@@ -26,9 +28,14 @@ const modelReplySchema = z
     profile_updates: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     readiness: z.number().default(0),
     stage: z.enum(SALES_STAGES),
+    /** The knowledge entries (their ids from the context) the reply is built on; a malformed list only loses the record, never the reply. */
+    knowledge_used: z
+      .array(z.union([z.number(), z.string()]))
+      .catch([])
+      .transform((ids) => ids.slice(0, 20)),
   })
   .transform(
-    (raw): ModelReply => ({
+    (raw): ModelReply & { knowledgeUsed: (number | string)[] } => ({
       reply: raw.reply,
       intent: raw.intent,
       nextAction: raw.next_action,
@@ -36,13 +43,26 @@ const modelReplySchema = z
       profileUpdates: raw.profile_updates,
       readiness: raw.readiness,
       stage: raw.stage,
+      knowledgeUsed: raw.knowledge_used,
     }),
   );
 
 /** Why there is no usable reply: each leads to the templated answer, never to silence. */
 export type LlmFailure = 'no_key' | 'timeout' | 'rate_limited' | 'api_error' | 'invalid_output' | 'empty';
 
-export type LlmTurnResult = { ok: true; reply: ModelReply } | { ok: false; reason: LlmFailure; detail: string };
+/** An entry of the knowledge base sure enough to answer the lead by itself (docs/knowledge-base.md). */
+export interface KnowledgeAnswer {
+  entryId: number;
+  key: string;
+  score: number;
+  /** The answer and its links, as the lead reads them. */
+  text: string;
+}
+
+export type LlmTurnResult =
+  | { ok: true; reply: ModelReply }
+  /** `knowledge`: with no usable reply, a confident match answers instead of the templated step. */
+  | { ok: false; reason: LlmFailure; detail: string; knowledge?: KnowledgeAnswer };
 
 export interface LlmTurnRequest {
   leadId: number;
@@ -92,7 +112,12 @@ export function createLlmActivities({ db, logger, openai, api, model, timeoutMs 
     return prompts.get(language) as string;
   };
 
-  async function record(request: LlmTurnRequest, outcome: string, fallback: boolean, extra: { latencyMs?: number; promptTokens?: number; completionTokens?: number; error?: string }) {
+  async function record(
+    request: LlmTurnRequest,
+    outcome: string,
+    fallback: boolean,
+    extra: { latencyMs?: number; promptTokens?: number; completionTokens?: number; error?: string; knowledgeOffered?: number[]; knowledgeUsed?: number[] },
+  ) {
     await db('llm_calls')
       .insert({
         lead_id: request.leadId,
@@ -105,12 +130,14 @@ export function createLlmActivities({ db, logger, openai, api, model, timeoutMs 
         fallback,
         error: extra.error?.slice(0, 1000) ?? null,
         idempotency_key: request.idempotencyKey,
+        knowledge_offered: extra.knowledgeOffered ?? [],
+        knowledge_used: extra.knowledgeUsed ?? [],
       })
       .onConflict('idempotency_key')
       .ignore();
   }
 
-  async function context(request: LlmTurnRequest) {
+  async function context(request: LlmTurnRequest, knowledge: readonly KnowledgeMatch[]) {
     const [messages, products, materials] = await Promise.all([
       db('messages').where({ lead_id: request.leadId, chat_id: db.raw('(select chat_id from leads where id = ?)', [request.leadId]) }).orderBy('id', 'desc').limit(CONTEXT_MESSAGES).select('direction', 'text'),
       listActiveProducts(db),
@@ -125,16 +152,25 @@ export function createLlmActivities({ db, logger, openai, api, model, timeoutMs 
       products: products.slice(0, CONTEXT_PRODUCTS).map((p) => ({ name: p.name, price: `${p.price} ${p.currency}`, for: p.targetSegments, about: p.description })),
       materials: selectMaterials(materials, { segment: request.profile.segment, stage: request.profile.stage, language: request.language, limit: CONTEXT_MATERIALS }).map((m) => ({ title: m.title, url: m.url })),
       course_schedule: schedule,
+      // The school's own facts for this question: the model answers from them and names the ids it used.
+      knowledge: knowledge.map((m) => promptEntry(m.entry)),
     };
   }
 
   return {
     /** One reply of the model to the lead's free text, with the context docs/llm-policy.md describes. */
     async llmReply(request: LlmTurnRequest): Promise<LlmTurnResult> {
-      if (!openai) {
-        await record(request, 'no_key', true, {});
-        return { ok: false, reason: 'no_key', detail: 'OPENAI_API_KEY is not set' };
-      }
+      const knowledge = await searchKnowledge(db, request.language, request.leadText);
+      const offered = knowledge.map((m) => m.entry.id);
+      /** A failure, answered from a confident entry when there is one (recorded as the entry used). */
+      const fail = async (reason: LlmFailure, detail: string, extra: Parameters<typeof record>[3] = {}): Promise<LlmTurnResult> => {
+        const sure = confidentMatch(knowledge);
+        await record(request, reason, true, { ...extra, knowledgeOffered: openai ? offered : [], knowledgeUsed: sure ? [sure.entry.id] : [] });
+        if (!sure) return { ok: false, reason, detail };
+        logger.info({ leadId: request.leadId, reason, entry: sure.entry.key, score: sure.score }, 'no model reply; answered from the knowledge base');
+        return { ok: false, reason, detail, knowledge: { entryId: sure.entry.id, key: sure.entry.key, score: sure.score, text: knowledgeAnswerText(sure.entry) } };
+      };
+      if (!openai) return fail('no_key', 'OPENAI_API_KEY is not set');
       const started = Date.now();
       let content: string | null | undefined;
       let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
@@ -149,7 +185,7 @@ export function createLlmActivities({ db, logger, openai, api, model, timeoutMs 
             response_format: { type: 'json_object' },
             messages: [
               { role: 'system', content: systemPrompt(request.language) },
-              { role: 'system', content: `Context (JSON):\n${JSON.stringify(await context(request))}` },
+              { role: 'system', content: `Context (JSON):\n${JSON.stringify(await context(request, knowledge))}` },
               { role: 'user', content: request.leadText.slice(0, 4000) },
             ],
           },
@@ -160,27 +196,23 @@ export function createLlmActivities({ db, logger, openai, api, model, timeoutMs 
       } catch (error) {
         const reason: LlmFailure = isTimeout(error) ? 'timeout' : error instanceof OpenAI.RateLimitError ? 'rate_limited' : 'api_error';
         const detail = error instanceof Error ? error.message : String(error);
-        await record(request, reason, true, { latencyMs: Date.now() - started, error: detail });
         logger.warn({ leadId: request.leadId, reason, detail }, 'llm call failed; templated answer');
-        return { ok: false, reason, detail };
+        return fail(reason, detail, { latencyMs: Date.now() - started, error: detail });
       } finally {
         typing?.stop();
       }
       const tokens = { latencyMs: Date.now() - started, promptTokens: usage?.prompt_tokens, completionTokens: usage?.completion_tokens };
-      if (!content?.trim()) {
-        await record(request, 'empty', true, tokens);
-        return { ok: false, reason: 'empty', detail: 'the model returned no content' };
-      }
+      if (!content?.trim()) return fail('empty', 'the model returned no content', tokens);
       const parsed = safeJson(content);
       const reply = parsed === undefined ? undefined : modelReplySchema.safeParse(parsed);
       if (!reply?.success) {
         const detail = reply ? reply.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not JSON';
-        await record(request, 'invalid_output', true, { ...tokens, error: detail });
         logger.warn({ leadId: request.leadId, detail }, 'llm output invalid; templated answer');
-        return { ok: false, reason: 'invalid_output', detail };
+        return fail('invalid_output', detail, { ...tokens, error: detail });
       }
-      await record(request, 'ok', false, tokens);
-      return { ok: true, reply: reply.data };
+      const { knowledgeUsed, ...modelReply } = reply.data;
+      await record(request, 'ok', false, { ...tokens, knowledgeOffered: offered, knowledgeUsed: usedEntryIds(knowledgeUsed, offered) });
+      return { ok: true, reply: modelReply };
     },
   };
 }

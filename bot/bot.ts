@@ -17,6 +17,8 @@ import type { Handoffs } from './handoffs/handoffs';
 import { managerDialogs } from './handoffs/manager-dialogs';
 import { sendTo } from './handoffs/send-to';
 import { leadUpdates } from './leads/lead-updates';
+import { knowledgeImport } from './staff/knowledge-import-panel';
+import { knowledgePanel } from './staff/knowledge-panel';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
 import { telegramFileDownloader } from './telegram-files';
@@ -49,7 +51,7 @@ export interface BotDeps {
   antiSpam?: AntiSpamDeps;
   /** /lead: search a lead and read the card (managers and above). */
   leadCard?: LeadCardDeps;
-  /** /admin: the staff panel (menus per role, content editing dialogs, lead search, the product editor, the materials importer). */
+  /** /admin: the staff panel (menus per role, content editing dialogs, lead search, the product editor, the materials importer, the knowledge base). */
   panel?: AdminPanelDeps;
   /** Stars payments and the staff's payment commands (confirm, cancel, personal link, refund). */
   payments?: PaymentCommandsDeps;
@@ -85,7 +87,10 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (staff) bot.use(staffCommands({ ...staff, handoffs, refreshMenu: (id) => refreshStaffMenu({ ...staff, api: bot.api }, id) }), staffHelp(staff));
   if (staff) bot.use(sendTo(staff));
   if (cards) bot.use(leadCard(cards));
-  if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
+  if (panel) {
+    const download = telegramFileDownloader(token, apiRoot);
+    bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download }), knowledgePanel(panel), knowledgeImport({ ...panel, download }));
+  }
   if (templates) bot.use(templateEditing(templates));
   if (broadcasts) bot.use(broadcastComposer(broadcasts));
   if (dashboardDeps) bot.use(dashboard(dashboardDeps));

@@ -314,13 +314,13 @@ function jsonRecords(name: string, text: string): SourceRecord[] {
 // comma) or `,`, chosen by the header row; RFC 4180 quoting; CRLF or LF. The file's bytes are decoded
 // first (decodeSpreadsheet): UTF-8 with or without a byte order mark, else Windows-1251.
 
-interface CsvRecord {
+export interface CsvRecord {
   /** The file line the record starts on. */
   line: number;
   fields: string[];
 }
 
-class CsvSyntaxError extends Error {
+export class CsvSyntaxError extends Error {
   constructor(
     readonly line: number,
     message: string,
@@ -336,7 +336,7 @@ const CSV_PROBLEMS: Record<string, string> = {
   CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text after a closing quote (a quote inside a quoted field is written twice: "")',
 };
 
-function parseCsv(text: string): CsvRecord[] {
+export function parseCsv(text: string): CsvRecord[] {
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
     parsed = parse(text, { delimiter: delimiterOf(text), relax_column_count: true, info: true, bom: true }) as unknown as typeof parsed;

@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`,
- * `post-sale`, `stray-money` and `voice` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money`, `voice` and `knowledge` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -176,7 +176,18 @@ async function main(only = process.argv[2]): Promise<void> {
     await openaiFake.stop();
   }
   if (only === undefined || only === 'stray-money') await recordStrayMoney(env, await newWorker(), db, taskQueue, save);
-  if (only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === undefined || only === 'knowledge') {
+    await (await newWorker()).runUntil(async () => {
+      // No key: a refund question answered from the knowledge base (patch knowledge-answer), then one it has no sure answer for.
+      const lead = newLead();
+      await drive(text(lead, '/start'), lead, 1);
+      await drive(text(lead, 'Можно ли вернуть деньги за курс?'), lead, 2);
+      await drive(text(lead, 'Чем proof-of-stake отличается от proof-of-work?'), lead, 3);
+      await save('lead-conversation-knowledge-answer', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+  }
+  if (only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {

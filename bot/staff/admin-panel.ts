@@ -19,6 +19,7 @@ import {
   type ContentEditingDeps,
 } from './content-editing';
 import { answerLeadSearch, type LeadCardDeps } from '../handoffs/lead-card';
+import { knowledgeOverview } from './knowledge-panel';
 import { changeMaterialStatus, materialsOverview } from './materials-panel';
 import { productsOverview } from './product-editor';
 import { actingRole, requireRole } from '../staff-access';
@@ -92,6 +93,8 @@ export function adminPanel(deps: AdminPanelDeps): Composer<BotContext> {
         return [await followUpTemplateList(deps)];
       case 'materials':
         return materialsOverview(deps.db);
+      case 'knowledge': // its button carries the knowledge panel's own data; this answers a hand-typed adm:knowledge
+        return knowledgeOverview(deps, 'ru');
       case 'products':
         return productsOverview(deps);
       case 'staff':

@@ -11,6 +11,8 @@ export const ADMIN_ACTIONS = [
   { id: 'bonus', label: '🎁 Подпись бонуса', role: 'editor' },
   { id: 'templates', label: '⏰ Шаблоны напоминаний', role: 'editor' },
   { id: 'materials', label: '📚 Материалы', role: 'editor' },
+  // The knowledge base answers its own buttons (bot/staff/knowledge-panel.ts).
+  { id: 'knowledge', label: '📖 База знаний', role: 'editor', data: 'kb:list:ru' },
   // The broadcast composer answers its own button (it is a feature of its own, see bot/broadcasts/broadcast-composer.ts).
   { id: 'broadcast', label: '📣 Новая рассылка', role: 'editor', data: 'bc:start' },
   { id: 'products', label: '🛒 Продукты', role: 'admin' },

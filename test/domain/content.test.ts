@@ -55,8 +55,8 @@ describe('the /admin menu per role', () => {
   it('manager < editor < admin = owner', () => {
     expect(menuFor(null)).toEqual([]);
     expect(menuFor('manager').map((a) => a.id)).toEqual(['lead']);
-    expect(menuFor('editor').map((a) => a.id)).toEqual(['lead', 'welcome', 'bonus', 'templates', 'materials', 'broadcast']);
-    expect(menuFor('admin').map((a) => a.id)).toEqual(['lead', 'welcome', 'bonus', 'templates', 'materials', 'broadcast', 'products', 'staff']);
+    expect(menuFor('editor').map((a) => a.id)).toEqual(['lead', 'welcome', 'bonus', 'templates', 'materials', 'knowledge', 'broadcast']);
+    expect(menuFor('admin').map((a) => a.id)).toEqual(['lead', 'welcome', 'bonus', 'templates', 'materials', 'knowledge', 'broadcast', 'products', 'staff']);
     expect(menuFor('owner')).toEqual(menuFor('admin'));
   });
 });

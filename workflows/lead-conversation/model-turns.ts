@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { enterStep, offerButtons } from '../../domain/conversation';
+import { knowledgeAnswerButtons } from '../../domain/knowledge';
 import { applyPolicy, type EscalationReason } from '../../domain/llm-policy';
 import type { SalesStage } from '../../domain/llm-reply';
 import type { Scenario } from '../../domain/scenario';
@@ -43,7 +44,11 @@ export async function llmTurn(c: Conversation, current: Scenario, leadText: stri
     })
     .catch((error: unknown) => ({ ok: false as const, reason: failureType(error) ?? 'activity_failed', detail: 'the llm activity gave up' }));
   if (!result.ok) {
-    await recordEvent(c, 'llm_fallback', { reason: result.reason });
+    const knowledge = 'knowledge' in result ? result.knowledge : undefined;
+    await recordEvent(c, 'llm_fallback', { reason: result.reason, ...(knowledge && { knowledgeEntry: knowledge.entryId, knowledgeKey: knowledge.key }) });
+    // A confident knowledge-base match answers instead of the templated step, with the step's buttons
+    // (materials, consultation, manager). Asked only when there is a match: older histories have none.
+    if (knowledge && patched('knowledge-answer')) return send(c, { type: 'text', text: knowledge.text, buttons: knowledgeAnswerButtons(current) });
     return run(c, enterStep(current, current.fallback));
   }
   const decision = applyPolicy({

@@ -87,8 +87,8 @@ const greetingFor = async (language: 'ru' | 'en') => {
 describe('/admin panel: what each role sees', () => {
   it('a manager sees lead search only; an editor adds content but no products or staff; an admin and an owner see everything', async () => {
     expect(await menuOf(await staffMember('manager'))).toEqual(['adm:lead']);
-    expect(await menuOf(await staffMember('editor'))).toEqual(['adm:lead', 'adm:welcome', 'adm:bonus', 'adm:templates', 'adm:materials', 'bc:start']);
-    const all = ['adm:lead', 'adm:welcome', 'adm:bonus', 'adm:templates', 'adm:materials', 'bc:start', 'adm:products', 'adm:staff'];
+    expect(await menuOf(await staffMember('editor'))).toEqual(['adm:lead', 'adm:welcome', 'adm:bonus', 'adm:templates', 'adm:materials', 'kb:list:ru', 'bc:start']);
+    const all = ['adm:lead', 'adm:welcome', 'adm:bonus', 'adm:templates', 'adm:materials', 'kb:list:ru', 'bc:start', 'adm:products', 'adm:staff'];
     expect(await menuOf(await staffMember('admin'))).toEqual(all);
     expect(await menuOf(owner)).toEqual(all);
   });
