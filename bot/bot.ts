@@ -16,6 +16,9 @@ import { handoffDesk } from './handoffs/handoff-desk';
 import type { Handoffs } from './handoffs/handoffs';
 import { managerDialogs } from './handoffs/manager-dialogs';
 import { sendTo } from './handoffs/send-to';
+import { deskCommands } from './handoffs/desk-commands';
+import { leadDesk } from './handoffs/lead-desk';
+import { sendToReplies } from './handoffs/sendto-replies';
 import { leadUpdates } from './leads/lead-updates';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
@@ -84,6 +87,9 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   // A role change shows the person their new command menu at once (bot/command-menus.ts).
   if (staff) bot.use(staffCommands({ ...staff, handoffs, refreshMenu: (id) => refreshStaffMenu({ ...staff, api: bot.api }, id) }), staffHelp(staff));
   if (staff) bot.use(sendTo(staff));
+  // The manager's desk: the lead card's buttons (Take dialog, Write, Open, Return to queue), /queue, /my,
+  // /pass. Before the panel: a Write waiting for its text owns the manager's next message and /cancel.
+  if (staff && handoffs) bot.use(leadDesk({ ...staff, handoffs }), deskCommands({ ...staff, handoffs }));
   if (cards) bot.use(leadCard(cards));
   if (panel) bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download: telegramFileDownloader(token, apiRoot) }));
   if (templates) bot.use(templateEditing(templates));
@@ -97,6 +103,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   // Staff never enter the lead flow (no conversation, no lead row, not counted in analytics).
   if (staff) bot.use(staffAreNotLeads(staff));
+  // A lead's reply to a manager's one-off message (/sendto, Write) reaches that manager, then the conversation.
+  if (staff) bot.use(sendToReplies(staff));
   // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
   if (campaigns) bot.use(campaignButtons({ db: campaigns.db, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));
