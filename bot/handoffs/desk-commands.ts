@@ -9,7 +9,7 @@ import { heldBy } from '../../db/handoffs';
 import { auditStaffCommand } from '../../db/staff';
 import type { BotContext } from '../context';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
-import type { Handoffs } from './handoffs';
+import { staffName, type Handoffs } from './handoffs';
 
 export interface DeskCommandsDeps extends StaffAccessDeps {
   db: Knex;
@@ -67,7 +67,7 @@ export function deskCommands(deps: DeskCommandsDeps): Composer<BotContext> {
       await audit(false, 'lead not held', { lead: leadId });
       return void (await ctx.reply(DESK_TEXTS.notHeld(leadId)));
     }
-    const to = { managerId: Number(target), managerName: (await lastKnownManagerName(db, Number(target))) ?? `id ${target}` };
+    const to = { managerId: Number(target), managerName: await managerName(ctx, Number(target)) };
     const result = await handoffs.pass(held.workflow_id, { fromManagerId: ctx.from.id, to }).catch((error: unknown) => {
       logger.error({ workflowId: held.workflow_id, err: String(error) }, 'pass not delivered');
       return { passed: false as const, why: 'сервис недоступен' };
@@ -75,6 +75,13 @@ export function deskCommands(deps: DeskCommandsDeps): Composer<BotContext> {
     await audit(result.passed, result.passed ? undefined : result.why, { lead: held.lead_id, to: to.managerId });
     await ctx.reply(result.passed ? DESK_TEXTS.passed(held.lead_id, to.managerName) : DESK_TEXTS.notPassed(result.why));
   });
+
+  /** How the managers know the new holder: from Telegram (their private chat with the bot), else from an earlier take. */
+  async function managerName(ctx: BotContext, telegramUserId: number): Promise<string> {
+    const chat = await ctx.api.getChat(telegramUserId).catch(() => undefined);
+    if (chat?.type === 'private') return staffName({ first_name: chat.first_name, last_name: chat.last_name, username: chat.username });
+    return (await lastKnownManagerName(db, telegramUserId)) ?? `id ${telegramUserId}`;
+  }
 
   async function queue(ctx: BotContext): Promise<void> {
     const waiting = await waitingHandoffs(db);

@@ -18,7 +18,7 @@ export function sendToReplies(deps: { db: Knex; logger: Logger }): Composer<BotC
     if (repliedTo === undefined) return next();
     const original = await db('messages')
       .where({ chat_id: ctx.chat.id, telegram_message_id: repliedTo, direction: 'manager' })
-      .whereRaw(`payload ? 'sendto'`)
+      .whereRaw(`payload->>'sendto' is not null`)
       .first('lead_id', 'payload');
     const managerId = Number(original?.payload?.sendto);
     if (!original || !Number.isSafeInteger(managerId) || managerId <= 0) return next();

@@ -170,6 +170,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     const check = await records.staffMayTake({ workflowId, telegramUserId: by.managerId, leadTelegramId: input.telegramUserId });
     if (!check.allowed) return finish('cancelled', 'opened by someone who is not staff');
     takeResult(by);
+    await taken(by);
     return dialog();
   }
 
