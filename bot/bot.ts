@@ -19,6 +19,7 @@ import { sendTo } from './handoffs/send-to';
 import { deskCommands } from './handoffs/desk-commands';
 import { leadDesk } from './handoffs/lead-desk';
 import { sendToReplies } from './handoffs/sendto-replies';
+import { leadNotes } from './handoffs/lead-notes';
 import { leadUpdates } from './leads/lead-updates';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
@@ -86,7 +87,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (whoamiDeps) bot.use(whoami(whoamiDeps));
   // A role change shows the person their new command menu at once (bot/command-menus.ts).
   if (staff) bot.use(staffCommands({ ...staff, handoffs, refreshMenu: (id) => refreshStaffMenu({ ...staff, api: bot.api }, id) }), staffHelp(staff));
-  if (staff) bot.use(sendTo(staff));
+  if (staff) bot.use(sendTo(staff), leadNotes(staff));
   // The manager's desk: the lead card's buttons (Take dialog, Write, Open, Return to queue), /queue, /my,
   // /pass. Before the panel: a Write waiting for its text owns the manager's next message and /cancel.
   if (staff && handoffs) bot.use(leadDesk({ ...staff, handoffs }), deskCommands({ ...staff, handoffs }));
