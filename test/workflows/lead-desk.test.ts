@@ -156,7 +156,7 @@ describe("the manager's desk: taking any lead, the queue, my dialogs", () => {
     expect(refused).toEqual(expect.arrayContaining(['lead_take', 'lead_write', 'lead_open', 'lead_back', 'queue', 'my', 'pass']));
   });
 
-  it('Write sends one message to the lead as the manager; the lead replying to it reaches that manager; /cancel sends nothing', async () => {
+  it('Write sends one message to the lead as the manager; the lead answering it (next message, or a reply) reaches that manager; /cancel sends nothing', async () => {
     const lead = h.newLead();
     const { oleg, bot, worker } = await setup();
     await worker.runUntil(async () => {
@@ -171,14 +171,22 @@ describe("the manager's desk: taking any lead, the queue, my dialogs", () => {
       await pressCard(bot, oleg, `ld:${leadId}.write`);
       expect(await command(bot, oleg, 'Анна, добрый день! Есть места в новом потоке.')).toBe('✅ Отправлено лиду.');
       expect(h.texts(lead)).toContain('Анна, добрый день! Есть места в новом потоке.');
-      const sent = await h.db('messages').where({ lead_id: leadId, direction: 'manager' }).first('payload', 'telegram_message_id');
+      const sent = await h.db('messages').where({ lead_id: leadId, direction: 'manager' }).first('id', 'payload', 'telegram_message_id');
       expect(sent.payload).toEqual({ sendto: oleg.id });
       expect(await h.db('handoffs').where({ lead_id: leadId }).first()).toBeUndefined(); // a one-off message opens no dialog
 
-      // The lead answers that message: it reaches Oleg, and the conversation still gets it.
+      // The lead's next message answers it: it reaches Oleg, and the conversation still gets it (the bot answers too).
+      const botMessages = h.texts(lead).length;
+      await bot.handleUpdate(textUpdate(lead, 'А когда старт?') as unknown as Update);
+      await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('💬 Ответ лида') && t.includes('А когда старт?')));
+      await h.fake.waitFor(() => h.texts(lead).length > botMessages);
+      await waitUntil(async () => (await h.db('messages').where({ lead_id: leadId, direction: 'out' }).where('id', '>', sent.id).first()) !== undefined);
+      // Once the bot has spoken since, only a reply (reply) to the manager's message still reaches him.
+      await bot.handleUpdate(textUpdate(lead, 'Спасибо, бот') as unknown as Update);
       const reply = textUpdate(lead, 'Да, интересно!');
       await bot.handleUpdate({ ...reply, message: { ...reply.message, reply_to_message: { message_id: Number(sent.telegram_message_id), date: 1, chat: reply.message.chat } } } as unknown as Update);
       await h.fake.waitFor(() => privateTexts(oleg).some((t) => t.startsWith('💬 Ответ лида') && t.includes('Да, интересно!')));
+      expect(privateTexts(oleg).some((t) => t.includes('Спасибо, бот'))).toBe(false);
       await waitUntil(async () => (await h.db('messages').where({ lead_id: leadId, direction: 'in', text: 'Да, интересно!' }).first()) !== undefined);
       await h.endConversations();
     });
