@@ -18,6 +18,8 @@ export function sendToReplies(deps: { db: Knex; logger: Logger; now?: () => Date
   const composer = new Composer<BotContext>();
 
   composer.chatType('private').on('message', async (ctx, next) => {
+    // A command (/start, /help) is no answer to anyone: no lookup on that path.
+    if (ctx.message.text?.startsWith('/')) return next();
     const original = await answeredMessage(ctx.chat.id, ctx.message.reply_to_message?.message_id);
     const managerId = Number(original?.payload?.sendto);
     if (!original || !Number.isSafeInteger(managerId) || managerId <= 0) return next();
