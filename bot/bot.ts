@@ -16,6 +16,10 @@ import { handoffDesk } from './handoffs/handoff-desk';
 import type { Handoffs } from './handoffs/handoffs';
 import { managerDialogs } from './handoffs/manager-dialogs';
 import { sendTo } from './handoffs/send-to';
+import { deskCommands } from './handoffs/desk-commands';
+import { leadDesk } from './handoffs/lead-desk';
+import { sendToReplies } from './handoffs/sendto-replies';
+import { leadNotes } from './handoffs/lead-notes';
 import { leadUpdates } from './leads/lead-updates';
 import { knowledgeImport } from './staff/knowledge-import-panel';
 import { knowledgePanel } from './staff/knowledge-panel';
@@ -85,7 +89,10 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (whoamiDeps) bot.use(whoami(whoamiDeps));
   // A role change shows the person their new command menu at once (bot/command-menus.ts).
   if (staff) bot.use(staffCommands({ ...staff, handoffs, refreshMenu: (id) => refreshStaffMenu({ ...staff, api: bot.api }, id) }), staffHelp(staff));
-  if (staff) bot.use(sendTo(staff));
+  if (staff) bot.use(sendTo(staff), leadNotes(staff));
+  // The manager's desk: the lead card's buttons (Take dialog, Write, Open, Return to queue), /queue, /my,
+  // /pass. Before the panel: a Write waiting for its text owns the manager's next message and /cancel.
+  if (staff && handoffs) bot.use(leadDesk({ ...staff, handoffs }), deskCommands({ ...staff, handoffs }));
   if (cards) bot.use(leadCard(cards));
   if (panel) {
     const download = telegramFileDownloader(token, apiRoot);
@@ -102,6 +109,8 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (staff && handoffs) bot.use(handoffDesk({ ...staff, handoffs }), managerDialogs({ ...staff, handoffs }));
   // Staff never enter the lead flow (no conversation, no lead row, not counted in analytics).
   if (staff) bot.use(staffAreNotLeads(staff));
+  // A lead's reply to a manager's one-off message (/sendto, Write) reaches that manager, then the conversation.
+  if (staff) bot.use(sendToReplies(staff));
   // A broadcast's action button is the lead's, but counted as a click before it reaches their conversation.
   if (campaigns) bot.use(campaignButtons({ db: campaigns.db, conversations, logger }));
   bot.use(leadUpdates(conversations, logger));

@@ -39,6 +39,7 @@ export interface TimeToTake {
   averageSeconds: number | null;
 }
 
+/** How long leads waited for a manager: dialogs a manager opened from the lead card kept nobody waiting, so they are left out. */
 export async function timeToTake(db: Knex, period: Period, tables: Set<string>): Promise<Section<TimeToTake>> {
   if (!tables.has('handoffs')) return missing('handoffs', 'the manager handoff');
   const { rows } = await db.raw(
@@ -47,7 +48,7 @@ export async function timeToTake(db: Knex, period: Period, tables: Set<string>):
             count(*) filter (where status = 'waiting')::int as waiting,
             percentile_cont(0.5) within group (order by extract(epoch from taken_at - created_at)) filter (where taken_at is not null) as median,
             avg(extract(epoch from taken_at - created_at)) as average
-       from handoffs where created_at >= :since and created_at < :until`,
+       from handoffs where created_at >= :since and created_at < :until and trigger <> 'manager_took'`,
     bindings(period),
   );
   const r = rows[0];

@@ -29,7 +29,8 @@ export async function openHandoff(db: Knex, h: { workflowId: string; leadId: num
       .onConflict('workflow_id')
       .ignore();
     await trx('leads').where({ id: h.leadId }).update({ priority: trx.raw('greatest(priority, ?)', [h.priority]), updated_at: trx.fn.now() });
-    await noteCampaignOutcome(trx, h.leadId, 'converted'); // asking for a manager is a request
+    // Asking for a manager is a request; a manager opening the dialog from the card is not the lead's doing.
+    if (h.trigger !== 'manager_took') await noteCampaignOutcome(trx, h.leadId, 'converted');
   });
 }
 

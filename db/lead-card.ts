@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { messageLine, renderLeadCard, type LeadCardSection } from '../domain/lead-card';
+import { notesOf } from './lead-notes';
 import type { FoundLead } from './lead-search';
 import { spamStateOf } from './spam-guard';
 
@@ -52,8 +53,14 @@ const campaignsReceived: SectionLoader = async (db, lead, format) => {
   };
 };
 
+/** The managers' notes (/note): author and time, newest first. */
+const notes: SectionLoader = async (db, lead, format) => {
+  const rows = await notesOf(db, Number(lead.id));
+  return { title: '📝 Заметки менеджеров', lines: rows.map((n) => `${format(n.createdAt.toISOString())} ${n.authorName}: ${n.text}`) };
+};
+
 /** The card's sections in the order staff read them. */
-export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings, handoffs, orders, campaignsReceived];
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [notes, lastMessages, events, bookings, handoffs, orders, campaignsReceived];
 
 /** The whole card as text (may exceed one Telegram message; the caller splits it). */
 export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {

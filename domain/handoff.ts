@@ -40,7 +40,13 @@ const TRIGGER_NAMES: Record<HandoffTrigger, string> = {
   discount_request: 'просит скидку',
   contact_form: 'оставил заявку',
   model_escalation: 'бот передал менеджеру',
+  manager_took: 'менеджер открыл диалог сам',
 };
+
+/** Why the lead reached the managers, as staff read it. */
+export function triggerName(trigger: string): string {
+  return (TRIGGER_NAMES as Record<string, string>)[trigger] ?? trigger;
+}
 
 const SPEAKER = { in: '👤', out: '🤖', manager: '🧑‍💼' } as const;
 

@@ -5,7 +5,7 @@ export const LEAD_STATUSES = ['new', 'assigned', 'in_dialog', 'scheduled', 'paid
 export type LeadStatus = (typeof LEAD_STATUSES)[number];
 
 /** Why the lead reached the managers. */
-export type HandoffTrigger = 'manager_requested' | 'purchase_intent' | 'payment_started' | 'discount_request' | 'contact_form' | 'model_escalation';
+export type HandoffTrigger = 'manager_requested' | 'purchase_intent' | 'payment_started' | 'discount_request' | 'contact_form' | 'model_escalation' | 'manager_took';
 
 const BY_SEGMENT: Record<Segment | 'unknown', number> = { hot: 100, warm: 60, cold: 20, unknown: 40 };
 
@@ -17,6 +17,8 @@ const BY_TRIGGER: Record<HandoffTrigger, number> = {
   manager_requested: 70,
   contact_form: 70,
   model_escalation: 70,
+  // A manager opened the dialog from the lead card: the lead asked for nothing, the segment decides.
+  manager_took: 0,
 };
 
 /** Priority 0–100: the segment's, raised by what brought the lead to the managers. */

@@ -23,6 +23,7 @@ import * as broadcastPace from './021_broadcast_pace';
 import * as campaignClickTotals from './022_campaign_click_totals';
 import * as resetKeepsBooks from './023_reset_keeps_books';
 import * as paymentFlags from './024_payment_flags';
+import * as leadNotes from './025_lead_notes';
 import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
 
@@ -56,6 +57,7 @@ const migrations: Record<string, Knex.Migration> = {
   '022_campaign_click_totals': campaignClickTotals,
   '023_reset_keeps_books': resetKeepsBooks,
   '024_payment_flags': paymentFlags,
+  '025_lead_notes': leadNotes,
   '026_knowledge_base': knowledgeBase,
   '027_telegram_payments': telegramPayments,
 };

@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`,
- * `post-sale`, `stray-money`, `offer-undelivered`, `voice` and `knowledge` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money`, `offer-undelivered`, `voice`, `knowledge` and `desk` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -188,7 +188,8 @@ async function main(only = process.argv[2]): Promise<void> {
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
   }
-  if (only === 'offer-undelivered' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === undefined || only === 'desk') await (await newWorker()).runUntil(() => recordDesk(newLead(), drive));
+  if (only === 'desk' || only === 'offer-undelivered' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -283,6 +284,40 @@ async function main(only = process.argv[2]): Promise<void> {
     // New names: the histories recorded before the handoff patches stay, for workflows still running on that code.
     await save('manager-handoff-chain-sla-take-relay-close', id);
     await save('lead-conversation-handoff-chain', leadWorkflowId(lead.id));
+  }
+
+  /**
+   * The manager's desk: a dialog a manager opens from the lead card (patch manager-opens-dialog, input
+   * takenBy), given back to the queue (its card posted then: handoff-returned-announced), taken by
+   * another manager, passed back (handoff-pass) and closed; and the lead's side of it.
+   */
+  async function recordDesk(lead: { id: number; first_name: string }, driveLead: typeof drive): Promise<void> {
+    const [first, second] = [4343, 4444];
+    // No owners here: staff are the managers' chat's members.
+    fake.addChatMember(-100, first);
+    fake.addChatMember(-100, second);
+    const handoffs = new Handoffs(env.client);
+    const toStaff = (id: number) => fake.callsTo('sendMessage', id).length;
+    await driveLead(text(lead, '/start'), lead, 1);
+    await handoffs.openDialog(lead.id, { managerId: first, managerName: '@first' }, 'record-desk');
+    await fake.waitFor(() => toStaff(first) >= 1, 20_000);
+    const id = (await env.client.workflow.getHandle(leadWorkflowId(lead.id)).query(leadStateQuery)).handoff?.workflowId;
+    if (!id) throw new Error('the conversation opened no handoff');
+    await conversations.deliver(text(lead, 'Здравствуйте!'));
+    await fake.waitFor(() => toStaff(first) >= 2, 20_000);
+    await handoffs.release(id, { managerId: first, reason: 'returned to the queue' });
+    await fake.waitFor(() => fake.callsTo('sendMessage', -100).some((c) => String(c.params.text).includes(`(id ${lead.id})`)), 20_000);
+    await handoffs.take(id, { managerId: second, managerName: '@second' });
+    await fake.waitFor(() => toStaff(second) >= 1, 20_000);
+    const passed = await handoffs.pass(id, { fromManagerId: second, to: { managerId: first, managerName: '@first' } });
+    if (!passed.passed) throw new Error(`not passed: ${passed.why}`);
+    await fake.waitFor(() => toStaff(first) >= 3 && toStaff(second) >= 2, 20_000);
+    await handoffs.close(id, { managerId: first, outcome: 'done', reason: 'записан на курс' });
+    await env.client.workflow.getHandle(id).result();
+    await fake.waitFor(() => sentTo(lead).length >= 2, 20_000); // the bot is back
+    await save('manager-handoff-opened-returned-passed', id);
+    await save('lead-conversation-manager-opened', leadWorkflowId(lead.id));
+    await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
   }
 
   async function finish(): Promise<void> {

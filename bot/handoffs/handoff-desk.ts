@@ -7,6 +7,7 @@ import { findHandoff } from '../../db/handoffs';
 import { auditStaffCommand } from '../../db/staff';
 import { handoffWorkflowIdOfKey } from '../../workflows/manager-handoff/contract';
 import type { BotContext } from '../context';
+import { dialogHistoryText } from './dialog-history';
 import { staffName, type Handoffs } from './handoffs';
 import { checkStaffAction, type StaffAccessDeps } from '../staff-access';
 
@@ -16,7 +17,7 @@ export interface HandoffDeskDeps extends StaffAccessDeps {
   logger: Logger;
 }
 
-const TEXTS = {
+export const CARD_TEXTS = {
   notAllowed: 'Брать лидов могут только менеджеры и выше.',
   yours: '✅ Лид ваш. Сообщения лида придут вам в личный чат с ботом.',
   heldBy: (name: string | null) => `Лида уже взял ${name ?? 'другой менеджер'}.`,
@@ -26,8 +27,6 @@ const TEXTS = {
   failed: 'Не получилось: сервис недоступен, попробуйте через минуту.',
   sentPrivately: 'Отправил вам в личный чат.',
   startPrivate: 'Сначала откройте личный чат с ботом (/start), потом нажмите снова.',
-  history: (who: string, status: string, holder: string | null, lines: string[]) =>
-    [`💬 ${who} — ${status}${holder ? `, ведёт ${holder}` : ''}`, '', ...(lines.length ? lines : ['(сообщений нет)'])].join('\n'),
 };
 
 /**
@@ -54,16 +53,16 @@ export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
     const check = await checkStaffAction(deps, ctx, 'manager', command, { workflowId: workflowId ?? key.slice(0, 40) }, { recordAllowed: false });
     if (!check.allowed) {
       logger.warn({ actor, action, reason: check.reason }, 'card press refused');
-      return answer(TEXTS.notAllowed, true);
+      return answer(CARD_TEXTS.notAllowed, true);
     }
     const audit = (allowed: boolean, reason?: string) => auditStaffCommand(db, { actor, actorRole: check.role, command, details: { workflowId }, allowed, reason });
     const handoff = workflowId ? await findHandoff(db, workflowId) : undefined;
-    if (!workflowId || !handoff || !(CARD_ACTIONS as readonly string[]).includes(action)) return answer(TEXTS.unknown);
+    if (!workflowId || !handoff || !(CARD_ACTIONS as readonly string[]).includes(action)) return answer(CARD_TEXTS.unknown);
     try {
       await act(action as CardAction, workflowId, handoff.lead_id);
     } catch (error) {
       logger.error({ workflowId, action, err: String(error) }, 'card action failed');
-      await answer(TEXTS.failed, true);
+      await answer(CARD_TEXTS.failed, true);
     }
 
     async function act(what: CardAction, id: string, leadId: number): Promise<void> {
@@ -72,25 +71,18 @@ export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
         const refusal = result.taken ? undefined : result.refused === 'not_staff' ? 'not staff (handoff workflow)' : result.closed ? 'closed' : `held by ${result.heldBy}`;
         await audit(result.taken, refusal);
         logger.info({ workflowId: id, by: actor, taken: result.taken }, 'take pressed');
-        if (!result.taken && result.refused === 'not_staff') return answer(TEXTS.notStaff, true);
-        return answer(result.taken ? TEXTS.yours : result.closed ? TEXTS.closed : TEXTS.heldBy(result.heldBy), !result.taken);
+        if (!result.taken && result.refused === 'not_staff') return answer(CARD_TEXTS.notStaff, true);
+        return answer(result.taken ? CARD_TEXTS.yours : result.closed ? CARD_TEXTS.closed : CARD_TEXTS.heldBy(result.heldBy), !result.taken);
       }
       const text = what === 'script' ? await handoffs.salesScript(id, actor) : await historyText(id, leadId);
       await audit(true);
       const sent = await ctx.api.sendMessage(actor, text).then(() => true).catch(() => false);
-      return answer(sent ? TEXTS.sentPrivately : TEXTS.startPrivate, !sent);
+      return answer(sent ? CARD_TEXTS.sentPrivately : CARD_TEXTS.startPrivate, !sent);
     }
   });
 
-  /** The dialog so far, for "Open dialog": the lead's last 15 messages, whoever wrote them. */
   async function historyText(workflowId: string, leadId: number): Promise<string> {
-    const handoff = await findHandoff(db, workflowId);
-    const lead = await db('leads').where({ id: leadId }).first('first_name', 'username', 'chat_id');
-    const rows = await db('messages').where({ lead_id: leadId, chat_id: lead?.chat_id ?? 0 }).orderBy('id', 'desc').limit(15).select('direction', 'text', 'created_at');
-    const speaker = { in: '👤', out: '🤖', manager: '🧑‍💼' } as Record<string, string>;
-    const lines = rows.reverse().map((r) => `${speaker[r.direction] ?? '•'} ${String(r.text ?? '').slice(0, 300)}`);
-    const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (#${leadId})`;
-    return TEXTS.history(who, handoff?.status ?? '—', handoff?.manager_name ?? null, lines).slice(0, 4000);
+    return dialogHistoryText(db, leadId, await findHandoff(db, workflowId));
   }
 
   return composer;

@@ -1,13 +1,18 @@
 import type { Client } from '@temporalio/client';
+import { OPEN_DIALOG_EVENT } from '../../domain/lead-desk';
+import { domainEventSignal, leadStateQuery, leadWorkflowId } from '../../workflows/lead-conversation/contract';
 import {
   closeDialogUpdate,
   managerReplySignal,
+  passDialogUpdate,
   releaseDialogSignal,
   salesScriptUpdate,
   takeLeadUpdate,
   type CloseRequest,
   type CloseResult,
   type ManagerReply,
+  type PassRequest,
+  type PassResult,
   type ReleaseDialog,
   type TakeRequest,
   type TakeResult,
@@ -33,7 +38,29 @@ export class Handoffs {
     return this.client.workflow.getHandle(workflowId).signal(managerReplySignal, reply);
   }
 
-  /** The manager holding the dialog lost their role: the dialog goes back to the queue. */
+  /** The holder passes the dialog to another manager. */
+  pass(workflowId: string, request: PassRequest): Promise<PassResult> {
+    return this.client.workflow.getHandle(workflowId).executeUpdate(passDialogUpdate, { args: [request] });
+  }
+
+  /** The lead's open handoff as their conversation knows it (null: none). */
+  async openHandoffOf(telegramUserId: number): Promise<{ workflowId: string; phase: 'waiting' | 'taken' } | null> {
+    const view = await this.client.workflow.getHandle(leadWorkflowId(telegramUserId)).query(leadStateQuery);
+    return view.handoff;
+  }
+
+  /**
+   * "Take dialog" on the lead card when the lead has no open handoff: the conversation opens one already
+   * taken by the manager (a signal: the handoff itself tells the manager, in private, that the lead is theirs).
+   * `requestId` (the press) makes a redelivered press harmless.
+   */
+  openDialog(telegramUserId: number, request: TakeRequest, requestId: string): Promise<void> {
+    return this.client.workflow
+      .getHandle(leadWorkflowId(telegramUserId))
+      .signal(domainEventSignal, { id: `open-dialog/${requestId}`, name: OPEN_DIALOG_EVENT, payload: { ...request } });
+  }
+
+  /** The holder gives the dialog back to the queue, or lost their role: the dialog waits for the next taker. */
   release(workflowId: string, release: ReleaseDialog): Promise<void> {
     return this.client.workflow.getHandle(workflowId).signal(releaseDialogSignal, release);
   }

@@ -1,6 +1,7 @@
 import { Composer } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { leadDeskButton, type LeadDeskAction } from '../../domain/lead-desk';
 import { splitText } from '../../domain/split-text';
 import { leadCardText } from '../../db/lead-card';
 import { findLeads, parseLeadQuery } from '../../db/lead-search';
@@ -32,7 +33,18 @@ export async function answerLeadSearch(deps: LeadCardDeps, ctx: BotContext, quer
   }
   const format = timeFormatter(deps.timeZone);
   const card = await leadCardText(deps.db, leads[0], format, (deps.now ?? (() => new Date()))());
-  for (const part of splitText(card)) await ctx.reply(part);
+  const parts = splitText(card);
+  // The buttons go under the last part, where the manager finishes reading.
+  for (const [index, part] of parts.entries()) await ctx.reply(part, index === parts.length - 1 ? { reply_markup: { inline_keyboard: leadCardButtons(Number(leads[0].id)) } } : {});
+}
+
+/** Under the lead card: take the dialog, write once, read the dialog so far (lead-desk.ts answers them). */
+export function leadCardButtons(leadId: number): { text: string; callback_data: string }[][] {
+  const button = (text: string, action: LeadDeskAction) => {
+    const { data } = leadDeskButton(text, leadId, action);
+    return { text, callback_data: data };
+  };
+  return [[button('🙋 Взять диалог', 'take'), button('✍️ Написать', 'write')], [button('💬 Открыть диалог', 'open')]];
 }
 
 /** `/lead <@username | id | phone>`: the lead's card for managers and above; every search recorded. */

@@ -17,6 +17,7 @@ export interface SendToDeps extends StaffAccessDeps {
 const REFUSED = '⛔ Эта команда — для менеджеров. Попытка записана.';
 
 type Outcome = 'sent' | 'blocked' | 'not_found' | 'failed' | 'already_sent';
+export type ManagerSendOutcome = Exclude<Outcome, 'not_found'>;
 const LABEL: Record<Outcome, string> = { sent: '✅ отправлено', blocked: '⛔ заблокировал бота', not_found: '❓ не найден', failed: '⚠️ ошибка', already_sent: '✅ уже отправлено' };
 
 /**
@@ -61,21 +62,34 @@ export function sendTo(deps: SendToDeps): Composer<BotContext> {
       .where('username' in recipient ? db.raw('lower(username) = ?', [recipient.username]) : { telegram_user_id: recipient.telegramUserId })
       .first('id', 'chat_id');
     if (!lead) return 'not_found';
-    const outboundId = `sendto/${updateId}/${lead.id}`;
-    const claim = await claimOutbound(db, { leadId: Number(lead.id), chatId: Number(lead.chat_id), outboundId, direction: 'manager', text, payload: { sendto: actor } });
-    if (!claim.claimed) return 'already_sent';
-    try {
-      const sent = await api.sendMessage(Number(lead.chat_id), text);
-      await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
-      return 'sent';
-    } catch (error) {
-      const blocked = error instanceof GrammyError && error.error_code === 403;
-      await settleOutbound(db, outboundId, { status: 'failed', error: String(error) });
-      if (blocked) await markLeadBlocked(db, Number(lead.id));
-      logger.warn({ leadId: lead.id, blocked, err: String(error) }, 'sendto: not delivered');
-      return blocked ? 'blocked' : 'failed';
-    }
+    return sendAsManager({ db, logger, api }, { leadId: Number(lead.id), chatId: Number(lead.chat_id), text, outboundId: `sendto/${updateId}/${lead.id}`, actor });
   }
 
   return composer;
+}
+
+/**
+ * One message to a lead from a manager, outside any dialog (/sendto, Write on the lead card): logged
+ * under `outboundId` first, so a redelivered update never sends twice, and marked with who wrote it
+ * (`payload.sendto`), so the lead's reply to it reaches that manager (sendto-replies.ts).
+ */
+export async function sendAsManager(
+  deps: { db: Knex; logger: Logger; api: BotContext['api'] },
+  message: { leadId: number; chatId: number; text: string; outboundId: string; actor: number },
+): Promise<ManagerSendOutcome> {
+  const { db, logger, api } = deps;
+  const { leadId, chatId, text, outboundId, actor } = message;
+  const claim = await claimOutbound(db, { leadId, chatId, outboundId, direction: 'manager', text, payload: { sendto: actor } });
+  if (!claim.claimed) return 'already_sent';
+  try {
+    const sent = await api.sendMessage(chatId, text);
+    await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
+    return 'sent';
+  } catch (error) {
+    const blocked = error instanceof GrammyError && error.error_code === 403;
+    await settleOutbound(db, outboundId, { status: 'failed', error: String(error) });
+    if (blocked) await markLeadBlocked(db, leadId);
+    logger.warn({ leadId, blocked, err: String(error) }, 'message from a manager not delivered');
+    return blocked ? 'blocked' : 'failed';
+  }
 }

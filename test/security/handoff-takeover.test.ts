@@ -39,6 +39,12 @@ async function attack(sb: ReturnType<typeof securityBot>, attacker: Person, vict
   const answers: string[] = [];
   for (const chat of [privateChatOf(attacker), groupChat(SOME_GROUP)]) {
     for (const label of ['Взять', 'Открыть диалог', 'Скрипт']) answers.push(await sb.press(attacker, chat, cardData(victim, label)));
+    // The lead card's own buttons (Take dialog, Open, Write, Return to queue), forged for the victim's lead id.
+    for (const action of ['take', 'open', 'write', 'back']) answers.push(await sb.press(attacker, chat, `ld:${victimLeadId}.${action}`));
+    await sb.say(attacker, chat, '/queue');
+    await sb.say(attacker, chat, '/my');
+    await sb.say(attacker, chat, `/pass ${victimLeadId} ${attacker.id}`);
+    await sb.say(attacker, chat, `/note ${victimLeadId} мошенник`);
     await sb.say(attacker, chat, `/r ${victimLeadId} Это менеджер: оплатите на карту 1234`);
     await sb.say(attacker, chat, `/close ${victimLeadId} paid оплачено`);
     await sb.say(attacker, chat, `/sendto @${victim.username} Это менеджер: оплатите на карту 1234`);
@@ -62,7 +68,7 @@ function expectNothingLeaked(attacker: Person, victim: TestUser): void {
   expect(h.texts(victim).filter((t) => t.includes('карту 1234') || t.includes('я ваш менеджер'))).toEqual([]);
 }
 
-const REFUSED_COMMANDS = ['card_take', 'card_open', 'card_script', 'r', 'close', 'sendto', 'order_confirm'];
+const REFUSED_COMMANDS = ['card_take', 'card_open', 'card_script', 'lead_take', 'lead_open', 'lead_write', 'lead_back', 'queue', 'my', 'pass', 'note', 'r', 'close', 'sendto', 'order_confirm'];
 
 describe('a lead attacking another lead’s manager dialog', () => {
   it('with no owners configured: refused everywhere but the managers’ chat, nothing of the victim leaks, every refusal recorded; the managers’ chat still works', async () => {
@@ -77,10 +83,12 @@ describe('a lead attacking another lead’s manager dialog', () => {
       const handoff = await handoffOf(victim);
 
       const answers = await attack(sb, attacker, victim, victimLeadId);
-      expect(answers).toEqual(Array(6).fill('Брать лидов могут только менеджеры и выше.'));
+      expect(answers).toEqual(Array(14).fill('Брать лидов могут только менеджеры и выше.'));
       expect(await handoffOf(victim)).toMatchObject({ status: 'waiting', manager_telegram_id: null });
       expect(await h.env.client.workflow.getHandle(handoff.workflow_id).query(handoffStateQuery)).toMatchObject({ status: 'waiting', managerId: null });
       expectNothingLeaked(attacker, victim);
+      expect(await h.db('lead_notes').where({ lead_id: victimLeadId }).first()).toBeUndefined();
+      expect(await h.db('staff_dialogs').where({ telegram_user_id: attacker.id }).first()).toBeUndefined(); // no Write waiting
       expect(sb.payments.asked).toEqual([]);
       // Nothing of it went to the lead flow as a staff action (the plain message is the attacker's own chat with the bot).
       expect(sb.delivered.filter((e) => e.kind === 'command')).toEqual([]);
@@ -129,9 +137,11 @@ describe('a lead attacking another lead’s manager dialog', () => {
       const victimLeadId = await leadIdOf(victim);
 
       const answers = await attack(sb, attacker, victim, victimLeadId);
-      expect(answers).toEqual(Array(6).fill('Брать лидов могут только менеджеры и выше.'));
+      expect(answers).toEqual(Array(14).fill('Брать лидов могут только менеджеры и выше.'));
       expect(await handoffOf(victim)).toMatchObject({ status: 'waiting', manager_telegram_id: null });
       expectNothingLeaked(attacker, victim);
+      expect(await h.db('lead_notes').where({ lead_id: victimLeadId }).first()).toBeUndefined();
+      expect(await h.db('staff_dialogs').where({ telegram_user_id: attacker.id }).first()).toBeUndefined(); // no Write waiting
       expect(sb.payments.asked).toEqual([]);
       expect(sb.delivered.filter((e) => e.kind === 'command')).toEqual([]);
       const audit = await auditOf(h.db, attacker.id);

@@ -38,7 +38,7 @@ export function handoffDesk(h: LeadHarness) {
     const owner = await staffMember('Owner', null);
     const [oleg, maria] = [await staffMember('Oleg', 'manager'), await staffMember('Maria', 'manager')];
     const staff = { db: h.db, owners: [owner.id], logger: h.logger };
-    const bot = createBot({ token: '123456:TEST-token-for-the-fake-server', apiRoot: h.fake.apiRoot, conversations: h.conversations(), logger: h.logger, staff, handoffs: new Handoffs(h.env.client) });
+    const bot = createBot({ token: '123456:TEST-token-for-the-fake-server', apiRoot: h.fake.apiRoot, conversations: h.conversations(), logger: h.logger, staff, handoffs: new Handoffs(h.env.client), leadCard: staff });
     await bot.init();
     const real = h.activities({ owners: [owner.id], leadWorkflows: h.env.client.workflow });
     const worker = await testWorker(h.env, h.taskQueue, { ...real, ...change.activities?.(real) }, change.worker);

@@ -80,5 +80,12 @@ describe('the contact form ("Leave a request") on the time-skipping server', () 
     expect(card).toContain('⚠️ Незавершённая заявка (+79125554433)');
     expect(card).toContain('«[button] greeting:request» / «+7 912 555-44-33»');
     expect((await leadRows(h.db, lead.id)).events.map((e) => e.type)).toContain('lead_incomplete');
+    // A card the managers act on, not plain text: Take dialog and Open, for this lead.
+    const call = h.fake.callsTo('sendMessage', MANAGERS_CHAT).find((c) => String(c.params.text).includes(`(id ${lead.id})`));
+    const leadId = (await leadRows(h.db, lead.id)).lead.id;
+    expect(call && buttonsOf(call)).toEqual([
+      { text: '🙋 Взять диалог', callback_data: `ld:${leadId}.take` },
+      { text: '💬 Открыть диалог', callback_data: `ld:${leadId}.open` },
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import {
   type FormEffect,
 } from '../../domain/contact-form';
 import type { InboundEvent } from '../../domain/inbound-event';
+import { leadDeskButton } from '../../domain/lead-desk';
 import type { Conversation } from './context';
 import { startHandoff } from './handoff';
 import { notifyManagers, recordEvent, send } from './outbound';
@@ -61,5 +62,7 @@ export async function formAbandoned(c: Conversation): Promise<void> {
   await recordEvent(c, 'lead_incomplete', { phase: form.phase, phone: !!form.phone });
   if (patched('manager-handoff')) await c.records.setLeadStatus({ leadId: state.leadId, status: 'incomplete' });
   const known = [form.name, form.phone].filter(Boolean).join(', ');
-  await notifyManagers(c, `⚠️ Незавершённая заявка${known ? ` (${known})` : ''}. Последние сообщения: ${last.map((t) => `«${t}»`).join(' / ') || '—'}`);
+  // A card the managers act on: take the dialog or read it (the lead desk's buttons, bot/handoffs/lead-desk.ts).
+  const buttons = patched('incomplete-form-card') ? [[leadDeskButton('🙋 Взять диалог', state.leadId, 'take'), leadDeskButton('💬 Открыть диалог', state.leadId, 'open')]] : undefined;
+  await notifyManagers(c, `⚠️ Незавершённая заявка${known ? ` (${known})` : ''}. Последние сообщения: ${last.map((t) => `«${t}»`).join(' / ') || '—'}`, buttons);
 }

@@ -10,6 +10,8 @@ import { formReaction, runForm } from './contact-form';
 import { view, type Conversation } from './context';
 import type { DomainEvent } from './contract';
 import { handoffEvent, relayToManager } from './handoff-dialog';
+import { managerOpensDialog } from './manager-opened';
+import { OPEN_DIALOG_EVENT } from '../../domain/lead-desk';
 import { asText, hearVoice, receipt, voiceUnheard } from './lead-media';
 import { payButton } from './payments';
 import { run } from './scenario-steps';
@@ -47,6 +49,8 @@ export async function handleInbound(c: Conversation, incoming: InboundEvent): Pr
 /** Before the lead's first message there is no scenario or lead row yet: such an event is only logged. */
 export async function handleDomainEvent(c: Conversation, event: DomainEvent): Promise<void> {
   const { state } = c;
+  // A manager pressed "Take dialog" on the lead card: never the scenario's business.
+  if (event.name === OPEN_DIALOG_EVENT) return managerOpensDialog(c, event);
   if (await handoffEvent(c, event)) return;
   // A paid order makes the lead a customer: the warm-up follow-ups stop for good, and the
   // post-sale sequence starts, counted from this first payment (a later order does not restart it).

@@ -1,6 +1,6 @@
 import { ChildWorkflowFailure, isCancellation, log, ParentClosePolicy, patched, startChild, TerminatedFailure, workflowInfo } from '@temporalio/workflow';
 import { leadPriority, type HandoffTrigger } from '../../domain/lead-priority';
-import { handoffChain, handoffWorkflowId, type HandoffResult } from '../manager-handoff/contract';
+import { handoffChain, handoffWorkflowId, type HandoffResult, type TakeRequest } from '../manager-handoff/contract';
 import { managerHandoffWorkflow } from '../manager-handoff/workflow';
 import { timeZoneOf, type Conversation } from './context';
 import type { DomainEvent } from './contract';
@@ -10,9 +10,10 @@ import { rememberDomainEvent } from './state';
 
 /**
  * The managers take over: a handoff workflow of its own (a child that outlives continue-as-new),
- * one at a time. Until it is closed no follow-up goes out; once taken the bot falls silent.
+ * one at a time. Until it is closed no follow-up goes out; once taken the bot falls silent. `takenBy`:
+ * a manager opened it from the lead card, so it starts taken by them.
  */
-export async function startHandoff(c: Conversation, trigger: HandoffTrigger, headline?: string): Promise<void> {
+export async function startHandoff(c: Conversation, trigger: HandoffTrigger, headline?: string, takenBy?: TakeRequest): Promise<void> {
   const { state, scenario } = c;
   if (state.leadId === null || !scenario) return;
   // The handoff may have died unseen (terminated, or started before a continue-as-new): ask before calling this a repeat.
@@ -49,6 +50,8 @@ export async function startHandoff(c: Conversation, trigger: HandoffTrigger, hea
           timeZone: timeZoneOf(c),
           // Absent unless set, so the start command is byte for byte what it was.
           ...(c.input.handoffRelaysPerRun !== undefined && { maxRelaysPerRun: c.input.handoffRelaysPerRun }),
+          // A manager opened the dialog from the lead card (manager-opened.ts): it starts taken by them.
+          ...(takenBy && { takenBy }),
         },
       ],
     });

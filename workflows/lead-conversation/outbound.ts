@@ -1,5 +1,5 @@
 import { log } from '@temporalio/workflow';
-import type { OutboundContent } from '../../domain/conversation';
+import type { OutboundButton, OutboundContent } from '../../domain/conversation';
 import { failureType, idPrefix, type Conversation } from './context';
 import { nextSequence } from './state';
 
@@ -40,11 +40,12 @@ export function describeLead(c: Conversation): string {
 }
 
 /** Tells the managers' chat something about this lead, who the lead is first. */
-export async function notifyManagers(c: Conversation, what: string): Promise<void> {
+export async function notifyManagers(c: Conversation, what: string, buttons?: OutboundButton[][]): Promise<void> {
   const { state } = c;
   const text = `${describeLead(c)}: ${what}`;
   try {
-    await c.telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text });
+    // Absent unless given, so older notices are byte for byte what they were.
+    await c.telegram.notifyManagers({ outboundId: `${idPrefix()}/n${nextSequence(state)}`, leadId: state.leadId, text, ...(buttons && { buttons }) });
   } catch (error) {
     log.error('managers notice failed', { type: failureType(error), leadId: state.leadId });
   }

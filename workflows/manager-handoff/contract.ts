@@ -49,6 +49,11 @@ export interface ManagerHandoffInput {
   facts: Record<string, string>;
   language: 'ru' | 'en';
   timeZone: string;
+  /**
+   * A manager opened this dialog from the lead card ("Take dialog"): it starts taken by them (checked
+   * to be staff by the workflow too) and no card goes to the queue unless they give it back.
+   */
+  takenBy?: TakeRequest;
   /** Continue-as-new after this many relayed messages even if Temporal has not suggested it yet (tests). */
   maxRelaysPerRun?: number;
   /** What one run hands the next at continue-as-new. */
@@ -96,6 +101,17 @@ export interface CloseRequest {
 }
 export type CloseResult = { closed: true } | { closed: false; why: string };
 export const closeDialogUpdate = defineUpdate<CloseResult, [CloseRequest]>('closeDialog');
+
+/**
+ * The holder passes the dialog to another manager (`/pass`). An update: the holder needs the answer
+ * (passed, or why not). The new holder is checked to be staff by the workflow, as a taker is.
+ */
+export interface PassRequest {
+  fromManagerId: number;
+  to: TakeRequest;
+}
+export type PassResult = { passed: true } | { passed: false; why: string };
+export const passDialogUpdate = defineUpdate<PassResult, [PassRequest]>('passDialog');
 
 /** The sales script for this lead, made (or taken from the cache) on request. An update: it returns the text. */
 export const salesScriptUpdate = defineUpdate<string, [{ requestedBy: number }]>('salesScript');

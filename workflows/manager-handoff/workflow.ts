@@ -24,6 +24,7 @@ import {
   handoffStateQuery,
   leadMessageSignal,
   managerReplySignal,
+  passDialogUpdate,
   releaseDialogSignal,
   salesScriptUpdate,
   takeLeadUpdate,
@@ -72,6 +73,8 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
   let closeRequest: CloseRequest | null = null;
   let outcome: HandoffOutcome | null = null;
   let released: { managerId: number; reason: string } | null = null;
+  /** A pass to another manager the flow has not told anyone about yet. */
+  let passed: { from: TakeRequest; to: TakeRequest } | null = null;
   let relaysThisRun = 0;
   const relays: Relay[] = [...s.pending];
   const lead = { count: s.leadCount, texts: s.leadTexts };
@@ -96,6 +99,20 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     if (request.managerId !== s.manager?.managerId) return { closed: false, why: `лида ведёт ${s.manager?.managerName ?? 'другой менеджер'}` };
     closeRequest = request;
     return { closed: true };
+  });
+  // The new holder is checked first; the dialog changes hands synchronously after it, as a take does.
+  setHandler(passDialogUpdate, async (request) => {
+    const refusal = () => (closed || closeRequest || s.status !== 'taken' ? 'диалог не в работе' : s.manager?.managerId !== request.fromManagerId ? 'вы не ведёте этот диалог' : null);
+    const early = refusal() ?? (request.to.managerId === request.fromManagerId ? 'диалог уже у вас' : null);
+    if (early) return { passed: false, why: early };
+    const check = await records.staffMayTake({ workflowId, telegramUserId: request.to.managerId, leadTelegramId: input.telegramUserId });
+    if (!check.allowed) return { passed: false, why: 'получатель не сотрудник с ролью менеджера' };
+    const late = refusal();
+    if (late || !s.manager) return { passed: false, why: late ?? 'диалог не в работе' };
+    passed = { from: s.manager, to: request.to };
+    s.manager = request.to;
+    s.lastActivityAt = Date.now();
+    return { passed: true };
   });
   setHandler(salesScriptUpdate, async () => {
     const { script } = await records.salesScript({
@@ -134,6 +151,8 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     if (!input.carriedOver) {
       await records.openHandoff({ workflowId, leadId: input.leadId, trigger: input.trigger, priority: input.priority });
       await event('handoff_created', { trigger: input.trigger, priority: input.priority });
+      // Opened by a manager from the lead card: taken by them from the start, if they are staff now.
+      if (input.takenBy) return await openedByManager(input.takenBy);
       await announce(false);
       // The timers count from the card the managers see.
       Object.assign(s, { slaAt: Date.now() + TAKE_SLA_MS, expireAt: Date.now() + SILENCE_CLOSE_MS, lastActivityAt: Date.now() });
@@ -146,6 +165,15 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     throw error;
   }
 
+  /** "Take dialog" on the lead card: the same checks as a Take (staff now, not the lead), then the dialog as after any take. */
+  async function openedByManager(by: TakeRequest): Promise<HandoffResult> {
+    const check = await records.staffMayTake({ workflowId, telegramUserId: by.managerId, leadTelegramId: input.telegramUserId });
+    if (!check.allowed) return finish('cancelled', 'opened by someone who is not staff');
+    takeResult(by);
+    await taken(by);
+    return dialog();
+  }
+
   async function dialog(): Promise<HandoffResult> {
     for (;;) {
       if (s.status === 'waiting') {
@@ -155,8 +183,9 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
       for (;;) {
         await continueIfDue();
         const quietFor = s.lastActivityAt + SILENCE_CLOSE_MS - Date.now();
-        const woken = await condition(() => relays.length > 0 || closeRequest !== null || status() !== 'taken' || refused.length > 0 || timeToContinue(), Math.max(1, quietFor));
+        const woken = await condition(() => relays.length > 0 || closeRequest !== null || status() !== 'taken' || refused.length > 0 || passed !== null || timeToContinue(), Math.max(1, quietFor));
         if (!woken) return finish('timeout', null);
+        await handedOver();
         await relayPending();
         await recordRefused();
         if (status() === 'waiting') {
@@ -210,7 +239,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
   async function continueIfDue(): Promise<void> {
     if (!timeToContinue() || !patched('handoff-continue-as-new')) return;
     await condition(allHandlersFinished);
-    if (closeRequest || released || status() !== 'taken' || refused.length > 0) return;
+    if (closeRequest || released || passed || status() !== 'taken' || refused.length > 0) return;
     const carried: HandoffCarriedOver = { ...s, leadCount: lead.count, leadTexts: lead.texts, managerCount: managers.count, managerTexts: managers.texts, pending: relays.slice(-PENDING_KEPT) };
     await continueAsNew<typeof managerHandoffWorkflow>({ ...input, carriedOver: carried });
   }
@@ -264,6 +293,22 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     }
   }
 
+  /** The dialog was passed to another manager: recorded, the new holder gets the card, the old one is told, the card shows who has it. */
+  async function handedOver(): Promise<void> {
+    const pass: { from: TakeRequest; to: TakeRequest } | null = passed;
+    passed = null;
+    if (!pass || !patched('handoff-pass')) return;
+    await records.handoffTaken({ workflowId, managerId: pass.to.managerId, managerName: pass.to.managerName });
+    await event('handoff_passed', { from: pass.from.managerId, to: pass.to.managerId, name: pass.to.managerName });
+    await editCard([[button(`✅ Взял: ${pass.to.managerName}`, 'open')], [button('📋 Скрипт продаж', 'script')]]);
+    const cardText = await records.leadCard(input);
+    await toStaff(
+      pass.to.managerId,
+      `➡️ ${pass.from.managerName} передал вам лида.\n${cardText}\n\nОтвечайте ответом (reply) на его сообщения или командой /r ${input.leadId} текст. Закрыть: /close ${input.leadId} done|paid|cancelled причина`,
+    );
+    await toStaff(pass.from.managerId, `➡️ Диалог с лидом ${input.who} передан: ${pass.to.managerName}.`);
+  }
+
   /** The holder lost their role: the dialog waits for the next taker, the card offers Take again, the SLA runs again. */
   async function backToQueue(): Promise<void> {
     const from: { managerId: number; reason: string } | null = released;
@@ -273,7 +318,9 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     Object.assign(s, { escalated: false, slaAt: Date.now() + TAKE_SLA_MS, expireAt: Date.now() + SILENCE_CLOSE_MS });
     await records.handoffReleased({ workflowId, managerId: from.managerId, reason: from.reason });
     await event('handoff_released', { from: from.managerId, reason: from.reason });
-    await editCard(takeButtons());
+    // A dialog a manager opened from the lead card had no card in the queue yet: it gets one now.
+    if (!s.card && input.takenBy && patched('handoff-returned-announced')) await announce(false);
+    else await editCard(takeButtons());
   }
 
   /** Relays what came in order; while nobody holds the dialog the lead's messages wait for the next taker. */
