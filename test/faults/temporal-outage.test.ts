@@ -43,14 +43,25 @@ it(`Temporal outage: the dev server killed for ${OUTAGE_MS / 1000} s while ${LEA
   const expectedInbound = await inboundRows(reference.id);
 
   const leads = Array.from({ length: LEADS }, (_, i) => lead(i + 1));
-  const walked = walkAll(system.telegram, leads, CI_JOURNEY, STEP_TIMEOUT_MS, { staggerMs: 1_000 });
+  // Updates the leads make while Temporal is down: Temporal cannot have taken them.
+  let down = false;
+  const pushedWhileDown: number[] = [];
+  const walked = walkAll(system.telegram, leads, CI_JOURNEY, STEP_TIMEOUT_MS, {
+    staggerMs: 1_000,
+    afterPush: (updateId) => void (down && pushedWhileDown.push(updateId)),
+  });
   // The kill comes once the leads are under way: the first of them has its bonus.
   await system.telegram.waitFor(() => leads.some((l) => sendsTo(system.telegram, l.id).length >= 2), 120_000);
   await system.killTemporal();
-  const pushedBefore = system.telegram.calls.length;
+  down = true;
+  const killedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
-  const callsDuringOutage = system.telegram.calls.length - pushedBefore;
+  const restartedAt = Date.now();
   await system.startTemporal();
+  down = false;
+  // The offset the bot asked for while Temporal was down confirms every update below it.
+  const offsets = system.telegram.calls.filter((c) => c.method === 'getUpdates' && c.at >= killedAt && c.at < restartedAt && typeof c.params.offset === 'number').map((c) => Number(c.params.offset));
+  const confirmedUntaken = pushedWhileDown.filter((id) => id < Math.max(0, ...offsets)).length;
   const stuck = await walked;
 
   const { lost, duplicated, delivered, shortfalls } = measureLeads(system.telegram, expected, leads);
@@ -60,15 +71,16 @@ it(`Temporal outage: the dev server killed for ${OUTAGE_MS / 1000} s while ${LEA
   const crashes = crashSigns(system, '', ['worker', 'bot']);
   reportScenario({
     scenario: '5. Temporal outage',
-    done: `${LEADS} leads × ${CI_JOURNEY.length} steps (polling); Temporal SIGKILLed mid-conversation and started again ${OUTAGE_MS / 1000} s later from its file (${callsDuringOutage} Bot API calls meanwhile)`,
-    expected: `${expected.length * LEADS} messages, ${expectedInbound * LEADS} updates handled, 0 stuck, worker and bot alive`,
-    got: `${delivered} delivered, ${inbound.reduce((a, b) => a + b, 0)} updates handled, ${stuck.length} stuck${crashes.length ? `, ${crashes.join('; ')}` : ''}`,
+    done: `${LEADS} leads × ${CI_JOURNEY.length} steps (polling); Temporal SIGKILLed mid-conversation and started again ${OUTAGE_MS / 1000} s later from its file (${pushedWhileDown.length} updates arrived meanwhile)`,
+    expected: `${expected.length * LEADS} messages, ${expectedInbound * LEADS} updates handled, 0 confirmed while Temporal was down, 0 stuck, worker and bot alive`,
+    got: `${delivered} delivered, ${inbound.reduce((a, b) => a + b, 0)} updates handled, ${confirmedUntaken} confirmed while Temporal was down, ${stuck.length} stuck${crashes.length ? `, ${crashes.join('; ')}` : ''}`,
     lost: lost + missingInbound,
     duplicated: duplicated + doubledInbound,
     seconds: (Date.now() - started) / 1000,
     shortfalls: [
       ...shortfalls,
-      ...(missingInbound ? [`${missingInbound} updates never handled (confirmed to Telegram without Temporal taking them?)`] : []),
+      ...(confirmedUntaken ? [`${confirmedUntaken} updates confirmed to Telegram while Temporal was down`] : []),
+      ...(missingInbound ? [`${missingInbound} updates never handled`] : []),
       ...(doubledInbound ? [`${doubledInbound} updates handled twice`] : []),
       ...(stuck.length ? [`${stuck.length} leads stuck: ${stuck.slice(0, 3).join(' | ')}`] : []),
       ...crashes,
