@@ -1,6 +1,6 @@
 import { FakeOpenAIServer } from '../fakes/openai-server';
 import { CI_JOURNEY } from './support/journeys';
-import { describeSend, measureLeads, sendsTo, walk, walkAll, type Step } from './support/lead-walker';
+import { describeSend, measureLeads, sendsTo, settled, walk, walkAll, type Step } from './support/lead-walker';
 import { answerByLeadText, askEach, modelFaults } from './support/model-faults';
 import { reportScenario } from './support/report';
 import { RunningSystem } from './support/running-system';
@@ -46,11 +46,13 @@ it(`model faults: ${LEADS} leads each meet ${FAULTS.length} model faults (${FAUL
   const started = Date.now();
   const reference = lead(0);
   await walk(system.telegram, reference, JOURNEY, STEP_TIMEOUT_MS);
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // the last answer's later messages (a handoff's notice)
   const expected = sendsTo(system.telegram, reference.id).map(describeSend);
 
   const leads = Array.from({ length: LEADS }, (_, i) => lead(i + 1));
   const callsBefore = openai.calls.length;
   const stuck = await walkAll(system.telegram, leads, JOURNEY, STEP_TIMEOUT_MS, { staggerMs: 500 });
+  await settled(system.telegram, leads, expected.length);
 
   const { lost, duplicated, delivered, shortfalls } = measureLeads(system.telegram, expected, leads);
   const modelCalls = openai.calls.length - callsBefore;
