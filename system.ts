@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
+import { telegramHttpAgent } from './activities/telegram-http-agent';
 import { telegramFileDownloader } from './bot/telegram-files';
 import { buildApi } from './api/app';
 import type { SandboxPageDeps } from './sandbox/sandbox-routes';
@@ -141,7 +142,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     if (parts.includes('worker')) {
       installTemporalRuntime({ logger, metricsAddress: config.WORKER_METRICS_ADDRESS });
       const connection = await NativeConnection.connect({ address: temporalAddress });
-      const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT });
+      // Its own agent: idle connections are dropped before Telegram closes them under a send (telegram-http-agent.ts).
+      const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT, baseFetchConfig: { agent: telegramHttpAgent(config.TELEGRAM_API_ROOT), compress: true } });
       const schedulesConnection = await Connection.connect({ address: temporalAddress });
       stops.push(() => schedulesConnection.close());
       const workerClient = new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE });
