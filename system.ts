@@ -7,6 +7,7 @@ import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
 import { TELEGRAM_REQUEST_TIMEOUT_SECONDS } from './activities/telegram';
+import { telegramHttpAgent } from './activities/telegram-http-agent';
 import { telegramFileDownloader } from './bot/telegram-files';
 import { buildApi } from './api/app';
 import type { SandboxPageDeps } from './sandbox/sandbox-routes';
@@ -148,8 +149,13 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
     if (parts.includes('worker')) {
       installTemporalRuntime({ logger, metricsAddress: config.WORKER_METRICS_ADDRESS });
       const connection = await NativeConnection.connect({ address: temporalAddress });
-      // Every request ends within this time, so a retry can tell a cut-off send from a slow one (activities/telegram.ts).
-      const api = new Api(token as string, { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: TELEGRAM_REQUEST_TIMEOUT_SECONDS });
+      // Every request ends within this time, so a retry can tell a cut-off send from a slow one (activities/telegram.ts);
+      // its own agent drops idle connections before Telegram closes them under a send (telegram-http-agent.ts).
+      const api = new Api(token as string, {
+        apiRoot: config.TELEGRAM_API_ROOT,
+        timeoutSeconds: TELEGRAM_REQUEST_TIMEOUT_SECONDS,
+        baseFetchConfig: { agent: telegramHttpAgent(config.TELEGRAM_API_ROOT), compress: true },
+      });
       const schedulesConnection = await Connection.connect({ address: temporalAddress });
       stops.push(() => schedulesConnection.close());
       const workerClient = new Client({ connection: schedulesConnection, namespace: config.TEMPORAL_NAMESPACE });

@@ -49,11 +49,18 @@ export function classifyTelegramError(error: unknown, method: string): TelegramO
     // The request never left this machine: safe to try again.
     return { kind: 'retry', failure: ApplicationFailure.retryable(`${method}: ${error.message}`, TelegramFailure.unavailable) };
   }
-  return { kind: 'unknown', reason: `${method}: ${error instanceof Error ? error.message : String(error)}` };
+  // The cause's code (ECONNRESET, ETIMEDOUT…) says what happened on the wire; its message may hold the URL, i.e. the token.
+  const code = error instanceof HttpError ? causeCode(error.error) : undefined;
+  return { kind: 'unknown', reason: `${method}: ${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : ''}` };
+}
+
+function causeCode(cause: unknown): string | undefined {
+  const code = (cause as { code?: unknown } | undefined)?.code ?? (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  if (typeof code === 'string') return code;
+  return (cause as { name?: unknown } | undefined)?.name === 'AbortError' ? 'timed out' : undefined;
 }
 
 function isConnectionRefused(cause: unknown): boolean {
-  const code = (cause as { code?: string; cause?: { code?: string } } | undefined)?.cause?.code ??
-    (cause as { code?: string } | undefined)?.code;
+  const code = causeCode(cause);
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }

@@ -24,7 +24,7 @@ export interface ApiDeps {
   health: HealthChecks;
   metrics: Metrics;
   /** Present in webhook mode: the bot whose updates Telegram posts to us. */
-  webhook?: { bot: Bot<BotContext>; secretToken: string };
+  webhook?: { bot: Bot<BotContext>; secretToken: string; timeoutMs?: number };
   /** Present when PAYMENT_WEBHOOK_SECRET is set: the payment provider's webhook. */
   payments?: PaymentWebhookDeps;
   /** Present when the provider's secret settings are: its notifications (api/payments/). */

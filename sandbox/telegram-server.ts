@@ -26,6 +26,8 @@ export interface RecordedCall {
   at: number;
   result?: unknown;
   error?: { error_code: number; description: string };
+  /** A wire fault the call met after Telegram processed it (see ConnectionFault): the client never saw `result`. */
+  fault?: ConnectionFault;
 }
 
 export interface InjectedFailure {
@@ -33,6 +35,16 @@ export interface InjectedFailure {
   description?: string;
   retryAfter?: number;
 }
+
+/**
+ * What a flaky network does to a call Telegram has already processed (the message is in the chat):
+ * `no-answer` keeps the connection open without ever answering (the client's wait runs out);
+ * `reset-after` resets the connection instead of answering. Either way the client cannot know.
+ */
+export type ConnectionFault = 'no-answer' | 'reset-after';
+
+/** Decides, call by call, what a call meets: an error answer, a wire fault, or (undefined) nothing. */
+export type FaultInjector = (call: { method: string; params: Record<string, unknown> }) => InjectedFailure | ConnectionFault | undefined;
 
 /** The user an incoming update comes from; first_name defaults to "Test User". */
 export interface FakeUser {
@@ -175,6 +187,9 @@ export class FakeTelegramServer {
   private callbackCounter = 0;
   private webhookUrl = '';
   private stopped = false;
+  private faultInjector?: FaultInjector;
+  /** While set, new connections are refused (the listener is closed) until this promise's timer reopens it. */
+  private refusing?: Promise<void>;
 
   private constructor(
     private readonly server: Server,
@@ -265,6 +280,38 @@ export class FakeTelegramServer {
   clearFailures(method?: string): void {
     if (method) this.failures.delete(method);
     else this.failures.clear();
+  }
+
+  /**
+   * Lets `injector` decide, for every call from now on, whether it meets a fault (an error answer
+   * like failNext's, or a ConnectionFault); none removes it. It is asked before failNext's queue.
+   */
+  setFaultInjector(injector?: FaultInjector): void {
+    this.faultInjector = injector;
+  }
+
+  /**
+   * Telegram unreachable for `ms`: new connections are refused and idle keep-alive connections
+   * closed (calls already under way finish); then it listens again on the same port. Resolves when
+   * it listens again.
+   */
+  refuseConnectionsFor(ms: number): Promise<void> {
+    if (this.refusing) return this.refusing;
+    const { port } = this.server.address() as AddressInfo;
+    this.server.close();
+    this.server.closeIdleConnections();
+    this.refusing = new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        this.refusing = undefined;
+        if (this.stopped) return resolve();
+        this.server.once('error', reject);
+        this.server.listen(port, '127.0.0.1', () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      }, ms);
+    });
+    return this.refusing;
   }
 
   /** Makes a user a member of a group chat (getChatMember answers `member`; anyone else has `left`). */
@@ -471,6 +518,7 @@ export class FakeTelegramServer {
     if (this.stopped) return;
     this.stopped = true;
     this.waitingPoll?.(); // a pending long poll answers [] before its socket goes away
+    await this.refusing;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       // Let the [] reach the client before keep-alive sockets are cut.
@@ -501,10 +549,18 @@ export class FakeTelegramServer {
     this.calls.push(call);
     try {
       Object.assign(call, parseRequest(url, req.headers['content-type'], body));
+      const fault = this.faultInjector?.({ method, params: call.params });
+      if (typeof fault === 'object') throw injectedError(fault);
       call.result = await this.dispatch(call, gone.signal);
       if (SEND_METHODS.has(method) && typeof call.params.chat_id === 'number') {
         this.deliveredByChat.set(call.params.chat_id, this.deliveredTo(call.params.chat_id) + 1);
         this.deliveredTotal += 1;
+      }
+      if (fault) {
+        // Processed, but the answer is lost on the way: reset now, or never answer (stop() cuts it).
+        call.fault = fault;
+        if (fault === 'reset-after') req.socket.resetAndDestroy();
+        return;
       }
       reply(res, call.result);
     } catch (caught) {

@@ -16,6 +16,8 @@ export interface DevServer {
   address: string;
   uiPort?: number;
   stop(): Promise<void>;
+  /** SIGKILL, like a crashed machine (the fault suite's Temporal outage); resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 export interface DevServerOptions {
@@ -64,7 +66,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     child.kill('SIGKILL');
     throw error;
   }
-  return { address, uiPort: options.uiPort, stop: () => stopProcess(child) };
+  return { address, uiPort: options.uiPort, stop: () => stopProcess(child), kill: () => killProcess(child) };
 }
 
 /** `temporal operator namespace update --retention`, through the SDK's connection. */
@@ -105,6 +107,14 @@ function stopProcess(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
+  });
+}
+
+function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
   });
 }
 

@@ -5,6 +5,7 @@ import type { HealthChecks } from '../../api/health-routes';
 import { createMetrics } from '../../api/metrics';
 import { TELEGRAM_WEBHOOK_PATH } from '../../api/telegram-webhook-routes';
 import { createBot } from '../../bot/bot';
+import { eventually } from '../support/eventually';
 import { UpdateNotDeliveredError } from '../../bot/leads/lead-conversations';
 import type { InboundEvent } from '../../domain/inbound-event';
 import { FakeTelegramServer } from '../fakes/telegram-server';
@@ -133,6 +134,35 @@ describe('buildApi', () => {
       expect(delivered).toEqual([
         expect.objectContaining({ kind: 'text', updateId: update.update_id, chatId: user.id, text: 'Hello, I want to enrol', from: expect.objectContaining({ id: user.id }) }),
       ]);
+    });
+
+    it('answers an error when an update takes too long, and its later failure never goes unhandled (it ended the api: fault suite)', async () => {
+      const unhandled: unknown[] = [];
+      const record = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', record);
+      let failedLate = false;
+      const bot = createBot({
+        token: TOKEN,
+        apiRoot: fake.apiRoot,
+        conversations: {
+          deliver: async (event) => {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            failedLate = true;
+            throw new UpdateNotDeliveredError(event.updateId, `lead-${event.from.id}`, new Error('temporal unavailable'));
+          },
+        },
+        logger,
+      });
+      await bot.init();
+      const server = api(passing, { bot, secretToken: SECRET, timeoutMs: 100 });
+
+      const response = await post(server, textUpdate(lead(), 'Hello?'), { [SECRET_HEADER]: SECRET });
+
+      expect(response.statusCode).toBe(500);
+      await eventually('the update failed after its answer', () => Promise.resolve(failedLate));
+      await new Promise((resolve) => setImmediate(resolve));
+      process.off('unhandledRejection', record);
+      expect(unhandled).toEqual([]);
     });
 
     it('answers 500 when Temporal did not take the update, so Telegram delivers it again', async () => {

@@ -1,4 +1,4 @@
-import { Api, Bot, GrammyError, InputFile } from 'grammy';
+import { Api, Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import { FloodControl } from './flood-control';
 import { FakeTelegramServer } from './telegram-server';
 
@@ -23,6 +23,16 @@ async function grammyError(call: Promise<unknown>): Promise<GrammyError> {
   );
   if (!(error instanceof GrammyError)) throw new Error(`expected a GrammyError, got ${String(error)}`);
   return error;
+}
+
+/** Why an API call failed on the wire (fails the test if it succeeds or Telegram answered). */
+async function networkCause(call: Promise<unknown>): Promise<string> {
+  const error: unknown = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
+  return String(error.error);
 }
 
 describe('FakeTelegramServer', () => {
@@ -54,6 +64,29 @@ describe('FakeTelegramServer', () => {
     await expect(api.sendMessage(USER.id, 'Hi')).resolves.toMatchObject({ message_id: 1 });
     expect(fake.calls.map((c) => c.error?.error_code)).toEqual([429, undefined]);
     expect(fake.calls[0].params.text).toBe('Hi');
+  });
+
+  it('a fault injector decides per call: an error answer, a processed call never answered, or one reset', async () => {
+    const faults = ['no-answer', 'reset-after', { code: 500 }] as const;
+    let next = 0;
+    fake.setFaultInjector(({ method }) => (method === 'sendMessage' ? faults[next++] : undefined));
+    const quick = new Api(TOKEN, { apiRoot: fake.apiRoot, timeoutSeconds: 1 });
+
+    expect(await networkCause(quick.sendMessage(USER.id, 'Unanswered'))).toMatch(/timed out|abort/i);
+    expect(await networkCause(quick.sendMessage(USER.id, 'Reset'))).toMatch(/ECONNRESET|socket hang up/i);
+    expect((await grammyError(quick.sendMessage(USER.id, 'Refused'))).error_code).toBe(500);
+    await expect(quick.sendMessage(USER.id, 'Through')).resolves.toMatchObject({ text: 'Through' });
+    // The unanswered and the reset ones are in the chat all the same; the refused one is not.
+    expect(fake.chatMessages(USER.id).map((m) => m.text)).toEqual(['Unanswered', 'Reset', 'Through']);
+    expect(fake.calls.map((c) => c.fault ?? c.error?.error_code ?? 'ok')).toEqual(['no-answer', 'reset-after', 500, 'ok']);
+    fake.setFaultInjector();
+  });
+
+  it('refuses connections for a while, then listens again on the same port', async () => {
+    const down = fake.refuseConnectionsFor(500);
+    expect(await networkCause(api.getMe())).toMatch(/ECONNREFUSED/);
+    await down;
+    await expect(api.getMe()).resolves.toMatchObject({ id: 123456 });
   });
 
   it('answers 403 for a user who blocked the bot', async () => {

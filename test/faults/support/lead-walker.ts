@@ -148,3 +148,11 @@ export async function walkAll(telegram: FakeTelegramServer, leads: FakeUser[], s
   );
   return failures.filter((failure): failure is string => !!failure);
 }
+
+/**
+ * Waits (up to `timeoutMs`) until every lead has at least `count` sends: a walk ends at the first
+ * message of its last answer, and the rest of that answer may still be on its way.
+ */
+export async function settled(telegram: FakeTelegramServer, leads: FakeUser[], count: number, timeoutMs = 30_000): Promise<void> {
+  await telegram.waitFor(() => leads.every((l) => sendsTo(telegram, l.id).length >= count), timeoutMs).catch(() => undefined);
+}

@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../../db/knex';
 import { seedCatalogue } from '../../../db/seed';
@@ -25,6 +25,8 @@ export interface RunningSystemOptions {
   portBlock: number;
   /** Extra environment for every process. */
   env?: Record<string, string>;
+  /** Temporal keeps its state in a file, so it survives being killed and started again (restartTemporal). */
+  temporalOnDisk?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export class RunningSystem {
 
   private constructor(
     readonly name: string,
-    readonly devServer: DevServer,
+    private temporal: { server: DevServer; port: number; dbFile?: string },
     readonly telegram: FakeTelegramServer,
     readonly db: Db,
     readonly proxy: PostgresProxy,
@@ -51,12 +53,16 @@ export class RunningSystem {
   static async start(options: RunningSystemOptions): Promise<RunningSystem> {
     const nextPort = portBlock(options.portBlock);
     const [temporalPort, telegramPort, apiPort, workerHealthPort, proxyPort] = [nextPort(), nextPort(), nextPort(), nextPort(), nextPort()];
+    const dbFile = options.temporalOnDisk ? join(LOG_DIR, options.name, 'temporal.db') : undefined;
+    if (dbFile) rmSync(dbFile, { force: true });
     const [devServer, telegram, own] = await Promise.all([
-      startDevServer({ cliPath: temporalCliPath(), port: temporalPort }),
+      startDevServer({ cliPath: temporalCliPath(), port: temporalPort, dbFile }),
       FakeTelegramServer.start({ token: BOT_TOKEN, port: telegramPort }),
       ownDatabase(options.name),
     ]);
-    rmSync(join(LOG_DIR, options.name), { recursive: true, force: true });
+    for (const file of existsSync(join(LOG_DIR, options.name)) ? readdirSync(join(LOG_DIR, options.name)) : []) {
+      if (file.endsWith('.log')) rmSync(join(LOG_DIR, options.name, file), { force: true });
+    }
     await seedCatalogue(own.db); // the products a survey's result card offers
     const proxy = await PostgresProxy.start(own.url, proxyPort);
     const env: Record<string, string> = {
@@ -72,7 +78,21 @@ export class RunningSystem {
       OPENAI_API_KEY: '', // never the real model from a developer's shell
       ...options.env,
     };
-    return new RunningSystem(options.name, devServer, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
+    return new RunningSystem(options.name, { server: devServer, port: temporalPort, dbFile }, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
+  }
+
+  get devServer(): DevServer {
+    return this.temporal.server;
+  }
+
+  /** SIGKILLs the Temporal dev server (the app's processes keep running and keep trying). */
+  async killTemporal(): Promise<void> {
+    await this.temporal.server.kill();
+  }
+
+  /** Starts Temporal again on the same port, from its file when `temporalOnDisk` (else it starts empty). */
+  async startTemporal(): Promise<void> {
+    this.temporal.server = await startDevServer({ cliPath: temporalCliPath(), port: this.temporal.port, dbFile: this.temporal.dbFile });
   }
 
   get apiUrl(): string {
