@@ -23,6 +23,7 @@ import * as broadcastPace from './021_broadcast_pace';
 import * as campaignClickTotals from './022_campaign_click_totals';
 import * as resetKeepsBooks from './023_reset_keeps_books';
 import * as paymentFlags from './024_payment_flags';
+import * as conversationMode from './028_conversation_mode';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -54,6 +55,7 @@ const migrations: Record<string, Knex.Migration> = {
   '022_campaign_click_totals': campaignClickTotals,
   '023_reset_keeps_books': resetKeepsBooks,
   '024_payment_flags': paymentFlags,
+  '028_conversation_mode': conversationMode,
 };
 
 /**
