@@ -30,13 +30,6 @@ export interface BroadcastPacerDeps {
 
 /** A wait is cut into steps this long, so a long one still heartbeats. */
 const WAIT_STEP_MS = 5000;
-/**
- * A sender that wakes this much after its slot (a busy CPU, a GC pause) gives the slot up: sending
- * late would bunch it with the next sender's message, and Telegram counts messages per second.
- */
-const LATE_SLOT_MS = 15;
-/** A sender later than this (but not too late to send) moves the pace by its lateness. */
-const SLIP_FROM_MS = 8;
 /** How long before its slot a sender looks for a 429 hold set by another process. */
 const HOLD_CHECK_LEAD_MS = 50;
 /** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
@@ -49,15 +42,35 @@ const CLOCK_ESTIMATE_TTL_MS = 30_000;
  */
 const CLOCK_ESTIMATE_WORSE_BY = 2;
 /**
- * Telegram counts messages in any sliding second. However the slots fall (an estimate of the
- * database clock that moved, a sender that woke a little late), this process never sends more than
- * the rate within this window: 5 ms over the second, so a message that reaches Telegram a few
- * milliseconds late does not share its second with one too many; it costs 0.5 % of the rate.
+ * Telegram counts messages in any sliding second, at arrival, and a message can be held up on its
+ * way there (a busy event loop, a GC pause, the network) while the next one is not. The pace keeps
+ * margin in three places, each cheap:
+ *  - SLOT_SPAN_MS: the shared slots put `floor(rate)` messages in 1008 ms, not 1000 (0.8 % of the
+ *    rate), so the slots, not the local window, set the pace, and every message lands on an evenly
+ *    spaced slot again. Before, the slots were exactly the rate and the window below bound every
+ *    send: each send went out a window after the one `rate` sends earlier, so the gaps of one second
+ *    were copied into the next with every late timer added, and two sends drifted together; a pair
+ *    copied every second is one message over a second as soon as one of them is a few ms late on its way.
+ *  - SEND_WINDOW_MS: this process never sends more than the rate within 1003 ms (a backstop for an
+ *    estimate of the database clock that moved, or a late sender).
+ *  - MIN_GAP_SHARE: two sends of this process are at least three quarters of a slot apart, so a
+ *    late sender and the one after it never leave together: one more than the rate within a
+ *    second takes the window plus that gap (over 1030 ms at 29 a second).
  */
-const SEND_WINDOW_MS = 1005;
+const SLOT_SPAN_MS = 1008;
+const SEND_WINDOW_MS = 1003;
+const MIN_GAP_SHARE = 0.75;
 
 export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
-  const intervalMs = 1000 / ratePerSecond;
+  const perWindow = Math.max(1, Math.floor(ratePerSecond));
+  const intervalMs = Math.max(1000 / ratePerSecond, SLOT_SPAN_MS / perWindow);
+  const minGapMs = intervalMs * MIN_GAP_SHARE;
+  /**
+   * A sender this late gives its slot up and claims another: it would take the next slot's moment.
+   * Later than half a slot it moves the pace by its lateness, so senders elsewhere keep their distance.
+   */
+  const lateSlotMs = intervalMs;
+  const slipFromMs = intervalMs / 2;
   /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
   let heldHereUntil = 0;
   /**
@@ -67,7 +80,7 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   let clock = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY, at: 0 };
   /** When this process's last sends went out (oldest first): at most `perWindow` within SEND_WINDOW_MS. */
   const sentHere: number[] = [];
-  const perWindow = Math.max(1, Math.floor(ratePerSecond));
+  let lastSentAt = Number.NEGATIVE_INFINITY;
 
   /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
   async function claim(): Promise<{ dueAt: number; idle: boolean }> {
@@ -105,20 +118,24 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   }
 
   /**
-   * Waits until this process has sent fewer than the rate within the last SEND_WINDOW_MS, then
-   * counts this send (no await between the check and the count: lanes cannot both take the room).
-   * Returns how long it waited.
+   * Waits until this process has sent fewer than the rate within the last SEND_WINDOW_MS and its last
+   * send is at least the minimum gap ago, then counts this send (no await between the check and the
+   * count: lanes cannot both take the room). Returns how long it waited.
    */
   async function roomInWindow(whileWaiting?: () => void): Promise<number> {
     const started = Date.now();
     for (;;) {
       const now = Date.now();
       while (sentHere.length > 0 && sentHere[0] <= now - SEND_WINDOW_MS) sentHere.shift();
-      if (sentHere.length < perWindow) {
+      const untilGap = lastSentAt + minGapMs - now;
+      const untilWindow = sentHere.length < perWindow ? 0 : sentHere[0] + SEND_WINDOW_MS - now + 1;
+      const waitMs = Math.max(untilGap, untilWindow);
+      if (waitMs <= 0) {
         sentHere.push(now);
+        lastSentAt = now;
         return now - started;
       }
-      await wait(sentHere[0] + SEND_WINDOW_MS - now + 1, whileWaiting);
+      await wait(Math.ceil(waitMs), whileWaiting);
     }
   }
 
@@ -132,11 +149,11 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
       }
     }
     const lateMs = slot.idle ? 0 : Date.now() - slot.dueAt;
-    if (lateMs > LATE_SLOT_MS) return false;
+    if (lateMs > lateSlotMs) return false;
     // Slightly late, or held back by the window: the slots after ours move too (without waiting for
     // the database), so the messages after this one are not bunched with it.
     const slipMs = lateMs + (await roomInWindow(whileWaiting));
-    if (slipMs > SLIP_FROM_MS) slipPace(db, slipMs).catch(() => undefined);
+    if (slipMs > slipFromMs) slipPace(db, slipMs).catch(() => undefined);
     return true;
   }
 

@@ -80,4 +80,31 @@ describe('the broadcast pacer shared through Postgres', () => {
     // exact rate is the benchmark's to print, not a timed test's to assert).
     expect(sentAt[59] - sentAt[0]).toBeLessThan(6000);
   });
+
+  it('keeps its sends apart however late its timers fire: no two together, and one more than the rate never within a second with margin', async () => {
+    // A busy machine: every timer of the pacer fires 0-14 ms late (the same pseudo-random lateness on every run).
+    let seed = 11;
+    const lateness = () => (seed = (seed * 48271) % 2147483647) % 15;
+    const lateSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms + lateness()));
+    const rate = 25;
+    const pacer = createBroadcastPacer({ db, ratePerSecond: rate, sleep: lateSleep });
+    const sentAt: number[] = [];
+    const lane = async () => {
+      for (let i = 0; i < 30; i++) {
+        await pacer.turn();
+        sentAt.push(Date.now());
+      }
+    };
+    await Promise.all([lane(), lane(), lane(), lane()]);
+    sentAt.sort((a, b) => a - b);
+    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]);
+    // Evenly spaced at 40 ms: never two within half of that (5 ms are left for the event loop's lag).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(15);
+    // Telegram refuses the message that would make rate + 1 within a second: rate + 2 sends span a
+    // second with 20 ms to spare for the way to Telegram (a message delayed on its way bunches with the next).
+    const spans = sentAt.slice(rate + 1).map((at, i) => at - sentAt[i]);
+    expect(Math.min(...spans)).toBeGreaterThanOrEqual(1020);
+    // …and the pacer still sends at 99 % of the rate (a loose bound here: the benchmark prints the figure).
+    expect((sentAt.length - 1) / ((sentAt[sentAt.length - 1] - sentAt[0]) / 1000)).toBeGreaterThanOrEqual(rate * 0.9);
+  });
 });
