@@ -170,7 +170,11 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
     const suffix = detail ? `/${createHash('sha256').update(detail).digest('hex').slice(0, 8)}` : '';
     for (const reader of readers) {
       try {
-        await telegram.sendToLead({ outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true });
+        // On the campaign pace too: Telegram counts every message of the bot in its 30 a second.
+        await telegram.sendToLead(
+          { outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true },
+          { beforeSend: () => pacer.turn() },
+        );
       } catch (error) {
         // The report is for a person; one who blocked the bot must not stop the campaign.
         logger.warn({ campaignId: campaign.id, kind, reader, err: String(error) }, 'campaign report not delivered');
