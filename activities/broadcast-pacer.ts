@@ -30,6 +30,13 @@ export interface BroadcastPacerDeps {
 
 /** A wait is cut into steps this long, so a long one still heartbeats. */
 const WAIT_STEP_MS = 5000;
+/**
+ * A sender that wakes this much after its slot (a busy CPU, a GC pause) gives the slot up: sending
+ * late would bunch it with the next sender's message, and Telegram counts messages per second.
+ */
+const LATE_SLOT_MS = 15;
+/** A sender later than this (but not too late to send) moves the pace by its lateness. */
+const SLIP_FROM_MS = 8;
 /** How long before its slot a sender looks for a 429 hold set by another process. */
 const HOLD_CHECK_LEAD_MS = 50;
 /** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
@@ -65,12 +72,7 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   const perWindow = Math.max(1, Math.floor(ratePerSecond));
   const intervalMs = Math.max(1000 / ratePerSecond, SLOT_SPAN_MS / perWindow);
   const minGapMs = intervalMs * MIN_GAP_SHARE;
-  /**
-   * A sender this late gives its slot up and claims another: it would take the next slot's moment.
-   * Later than half a slot it moves the pace by its lateness, so senders elsewhere keep their distance.
-   */
-  const lateSlotMs = intervalMs;
-  const slipFromMs = intervalMs / 2;
+
   /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
   let heldHereUntil = 0;
   /**
@@ -123,6 +125,10 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
    * count: lanes cannot both take the room). Returns how long it waited.
    */
   async function roomInWindow(whileWaiting?: () => void): Promise<number> {
+    // The gap only spreads this process's own sends: it does not move the shared slots (a late
+    // sender's neighbour waiting a few ms for it would otherwise move every later slot, and the
+    // next neighbour too).
+    await wait(Math.ceil(lastSentAt + minGapMs - Date.now()), whileWaiting);
     const started = Date.now();
     for (;;) {
       const now = Date.now();
@@ -149,11 +155,11 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
       }
     }
     const lateMs = slot.idle ? 0 : Date.now() - slot.dueAt;
-    if (lateMs > lateSlotMs) return false;
+    if (lateMs > LATE_SLOT_MS) return false;
     // Slightly late, or held back by the window: the slots after ours move too (without waiting for
     // the database), so the messages after this one are not bunched with it.
     const slipMs = lateMs + (await roomInWindow(whileWaiting));
-    if (slipMs > slipFromMs) slipPace(db, slipMs).catch(() => undefined);
+    if (slipMs > SLIP_FROM_MS) slipPace(db, slipMs).catch(() => undefined);
     return true;
   }
 

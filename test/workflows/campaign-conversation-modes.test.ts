@@ -1,7 +1,8 @@
 import { WorkflowClient } from '@temporalio/client';
 import { broadcastCampaignWorkflowType, campaignWorkflowId, type CampaignProgress } from '../../workflows/broadcast-campaign/contract';
 import { domainEventSignal, leadWorkflowId } from '../../workflows/lead-conversation/contract';
-import { deliveryStatuses, seedCampaign, uniqueSource } from '../support/campaigns';
+import { setLeadStatus } from '../../db/handoffs';
+import { deliveryStatuses, seedCampaign, seedLeads, uniqueSource } from '../support/campaigns';
 import { eventually } from '../support/eventually';
 import { handoffDesk } from '../support/handoff-desk';
 import { useLeadHarness } from '../support/lead-harness';
@@ -66,5 +67,23 @@ describe('a campaign to leads with live conversations reads their mode from Post
     } finally {
       queries.mockRestore();
     }
+  });
+
+  it('a lead a manager takes while its message waits for a slot gets nothing: the row is read again just before the send', async () => {
+    const source = uniqueSource();
+    const [first, taken] = await seedLeads(h.db, source, 2);
+    const campaign = await seedCampaign(h.db, { sources: [source] });
+    // One message a second: the batch read both rows as free, and the second lead waits about a second for its slot.
+    const worker = await h.worker({ broadcastRatePerSecond: 1, leadWorkflows: h.env.client.workflow });
+    const outcome = await worker.runUntil(async () => {
+      const handle = await h.env.client.workflow.start(broadcastCampaignWorkflowType, { taskQueue: h.taskQueue, workflowId: campaignWorkflowId(campaign.id), args: [{ campaignId: campaign.id }] });
+      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', first.telegramUserId).length === 1);
+      // What the handoff writes when a manager presses Take (db/handoffs.ts markTaken).
+      await setLeadStatus(h.db, taken.leadId, 'assigned', { mode: 'with_manager' });
+      return resultInRealTime<CampaignProgress>(handle);
+    });
+    expect(h.fake.callsTo('sendMessage', taken.telegramUserId)).toHaveLength(0);
+    expect((await deliveryStatuses(h.db, campaign.id)).get(taken.leadId)).toEqual({ status: 'skipped', reason: 'in a manager dialog' });
+    expect(outcome.counts).toMatchObject({ sent: 1, skipped: 1, queued: 0 });
   });
 });
