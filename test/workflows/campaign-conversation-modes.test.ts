@@ -71,13 +71,16 @@ describe('a campaign to leads with live conversations reads their mode from Post
 
   it('a lead a manager takes while its message waits for a slot gets nothing: the row is read again just before the send', async () => {
     const source = uniqueSource();
-    const [first, taken] = await seedLeads(h.db, source, 2);
+    const leads = await seedLeads(h.db, source, 2);
     const campaign = await seedCampaign(h.db, { sources: [source] });
-    // One message a second: the batch read both rows as free, and the second lead waits about a second for its slot.
+    // One message a second: the batch read both rows as free, and the lead whose lane got the later
+    // slot waits about a second for it.
     const worker = await h.worker({ broadcastRatePerSecond: 1, leadWorkflows: h.env.client.workflow });
+    let taken = leads[0];
     const outcome = await worker.runUntil(async () => {
       const handle = await h.env.client.workflow.start(broadcastCampaignWorkflowType, { taskQueue: h.taskQueue, workflowId: campaignWorkflowId(campaign.id), args: [{ campaignId: campaign.id }] });
-      await h.fake.waitFor(() => h.fake.callsTo('sendMessage', first.telegramUserId).length === 1);
+      await h.fake.waitFor(() => leads.some((lead) => h.fake.callsTo('sendMessage', lead.telegramUserId).length === 1));
+      taken = leads.find((lead) => h.fake.callsTo('sendMessage', lead.telegramUserId).length === 0) ?? taken;
       // What the handoff writes when a manager presses Take (db/handoffs.ts markTaken).
       await setLeadStatus(h.db, taken.leadId, 'assigned', { mode: 'with_manager' });
       return resultInRealTime<CampaignProgress>(handle);
