@@ -49,15 +49,30 @@ const CLOCK_ESTIMATE_TTL_MS = 30_000;
  */
 const CLOCK_ESTIMATE_WORSE_BY = 2;
 /**
- * Telegram counts messages in any sliding second. However the slots fall (an estimate of the
- * database clock that moved, a sender that woke a little late), this process never sends more than
- * the rate within this window: 5 ms over the second, so a message that reaches Telegram a few
- * milliseconds late does not share its second with one too many; it costs 0.5 % of the rate.
+ * Telegram counts messages in any sliding second, at arrival, and a message can be held up on its
+ * way there (a busy event loop, a GC pause, the network) while the next one is not. The pace keeps
+ * margin in three places, each cheap:
+ *  - SLOT_SPAN_MS: the shared slots put `floor(rate)` messages in 1008 ms, not 1000 (0.8 % of the
+ *    rate), so the slots, not the local window, set the pace, and every message lands on an evenly
+ *    spaced slot again. Before, the slots were exactly the rate and the window below bound every
+ *    send: each send went out a window after the one `rate` sends earlier, so the gaps of one second
+ *    were copied into the next with every late timer added, and two sends drifted together; a pair
+ *    copied every second is one message over a second as soon as one of them is a few ms late on its way.
+ *  - SEND_WINDOW_MS: this process never sends more than the rate within 1003 ms (a backstop for an
+ *    estimate of the database clock that moved, or a late sender).
+ *  - MIN_GAP_SHARE: two sends of this process are at least three quarters of a slot apart, so a
+ *    late sender and the one after it never leave together: one more than the rate within a
+ *    second takes the window plus that gap (over 1030 ms at 29 a second).
  */
-const SEND_WINDOW_MS = 1005;
+const SLOT_SPAN_MS = 1008;
+const SEND_WINDOW_MS = 1003;
+const MIN_GAP_SHARE = 0.75;
 
 export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }: BroadcastPacerDeps): BroadcastPacer {
-  const intervalMs = 1000 / ratePerSecond;
+  const perWindow = Math.max(1, Math.floor(ratePerSecond));
+  const intervalMs = Math.max(1000 / ratePerSecond, SLOT_SPAN_MS / perWindow);
+  const minGapMs = intervalMs * MIN_GAP_SHARE;
+
   /** This process's lanes learn of a 429 at once, without waiting for the database to say so. */
   let heldHereUntil = 0;
   /**
@@ -67,7 +82,7 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   let clock = { offsetMs: 0, roundTripMs: Number.POSITIVE_INFINITY, at: 0 };
   /** When this process's last sends went out (oldest first): at most `perWindow` within SEND_WINDOW_MS. */
   const sentHere: number[] = [];
-  const perWindow = Math.max(1, Math.floor(ratePerSecond));
+  let lastSentAt = Number.NEGATIVE_INFINITY;
 
   /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
   async function claim(): Promise<{ dueAt: number; idle: boolean }> {
@@ -105,20 +120,28 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   }
 
   /**
-   * Waits until this process has sent fewer than the rate within the last SEND_WINDOW_MS, then
-   * counts this send (no await between the check and the count: lanes cannot both take the room).
-   * Returns how long it waited.
+   * Waits until this process has sent fewer than the rate within the last SEND_WINDOW_MS and its last
+   * send is at least the minimum gap ago, then counts this send (no await between the check and the
+   * count: lanes cannot both take the room). Returns how long it waited.
    */
   async function roomInWindow(whileWaiting?: () => void): Promise<number> {
+    // The gap only spreads this process's own sends: it does not move the shared slots (a late
+    // sender's neighbour waiting a few ms for it would otherwise move every later slot, and the
+    // next neighbour too).
+    await wait(Math.ceil(lastSentAt + minGapMs - Date.now()), whileWaiting);
     const started = Date.now();
     for (;;) {
       const now = Date.now();
       while (sentHere.length > 0 && sentHere[0] <= now - SEND_WINDOW_MS) sentHere.shift();
-      if (sentHere.length < perWindow) {
+      const untilGap = lastSentAt + minGapMs - now;
+      const untilWindow = sentHere.length < perWindow ? 0 : sentHere[0] + SEND_WINDOW_MS - now + 1;
+      const waitMs = Math.max(untilGap, untilWindow);
+      if (waitMs <= 0) {
         sentHere.push(now);
+        lastSentAt = now;
         return now - started;
       }
-      await wait(sentHere[0] + SEND_WINDOW_MS - now + 1, whileWaiting);
+      await wait(Math.ceil(waitMs), whileWaiting);
     }
   }
 

@@ -1,6 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
 import {
@@ -18,7 +17,7 @@ import {
   type QueuedDelivery,
 } from '../db/campaigns';
 import { campaignOutboundId, MAX_WINDOW_EXTENSIONS } from '../workflows/broadcast-campaign/contract';
-import { leadStateQuery, leadWorkflowId, type LeadConversationView } from '../workflows/lead-conversation/contract';
+import { leadReach, type LeadReach } from '../db/conversation-mode';
 import { createHash } from 'node:crypto';
 import { abResultOf, assignWinnerToRest, recentBroadcastTo, setAbResult } from '../db/campaigns';
 import { pilotStats } from '../db/campaign-outcomes';
@@ -35,12 +34,8 @@ export interface CampaignDeps {
   logger: Logger;
   /** The gateway that claims every message under its outbound id before sending it. */
   telegram: Pick<TelegramActivities, 'sendToLead'>;
-  /** Asks each lead's conversation for its mode; without it (or without a workflow) the `leads` row decides. */
-  workflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
   /** The system-wide send clock every campaign message waits its turn on (and every 429 holds). */
   pacer: BroadcastPacer;
-  /** How long a lead's conversation may take to answer its state query before the `leads` row decides (default 3 s). */
-  leadQueryTimeoutMs?: number;
   /** Leads of a batch in flight at once, each waiting for its own slot, so Telegram's latency does not cap the rate (default 8). */
   sendLanes?: number;
   /** The api's public address, for tracked URL buttons (PUBLIC_BASE_URL); without it they go straight to their URL. */
@@ -59,31 +54,23 @@ const MAX_WAIT_IN_ACTIVITY_S = 60;
 const BATCH_TIME_BUDGET_MS = 120_000;
 
 type Verdict = { send: true } | { send: false; status: 'skipped' | 'blocked'; reason: string };
+type Refusal = Extract<Verdict, { send: false }>;
 
-export function createCampaignActivities({ db, logger, telegram, workflows, pacer, leadQueryTimeoutMs = 3000, sendLanes = 8, publicBaseUrl, clickSecret, frequencyCapHours = 0, owners = [] }: CampaignDeps) {
-  /** The lead's conversation knows best (a manager dialog starts there); the `leads` row is the fallback. */
-  async function leadView(delivery: QueuedDelivery): Promise<Pick<LeadConversationView, 'mode' | 'blocked' | 'optedOut'>> {
-    const recorded = { mode: delivery.mode, blocked: delivery.blocked, optedOut: delivery.opted_out };
-    if (!workflows) return recorded;
-    const workflowId = leadWorkflowId(delivery.telegram_user_id);
-    // A conversation no worker picks up would hold the whole batch: after a few seconds the call is
-    // cancelled (no retries left running behind us) and the row decides.
-    const deadline = AbortSignal.timeout(leadQueryTimeoutMs);
-    try {
-      const view = await workflows.withAbortSignal(deadline, () => workflows.getHandle(workflowId).query(leadStateQuery));
-      return { mode: view.mode, blocked: view.blocked || recorded.blocked, optedOut: view.optedOut || recorded.optedOut };
-    } catch (error) {
-      if (deadline.aborted) logger.warn({ leadId: delivery.lead_id, workflowId, timeoutMs: leadQueryTimeoutMs }, 'lead state query timed out; using the leads row');
-      else if (!(error instanceof WorkflowNotFoundError)) logger.warn({ leadId: delivery.lead_id, workflowId, err: String(error) }, 'lead state query failed; using the leads row');
-      return recorded;
-    }
-  }
+/**
+ * Whether the lead's row forbids the message: blocked (the gateway marks it at the 403), opted out,
+ * or in a manager dialog (the conversation writes its mode when it changes, the handoff at the take).
+ */
+function reachRefusal(lead: LeadReach): Refusal | undefined {
+  if (lead.blocked) return { send: false, status: 'blocked', reason: 'the lead blocked the bot' };
+  if (lead.opted_out || lead.mode === 'opted_out') return { send: false, status: 'skipped', reason: 'opted out' };
+  if (lead.mode === 'with_manager') return { send: false, status: 'skipped', reason: 'in a manager dialog' };
+  return undefined;
+}
 
+export function createCampaignActivities({ db, logger, telegram, pacer, sendLanes = 8, publicBaseUrl, clickSecret, frequencyCapHours = 0, owners = [] }: CampaignDeps) {
   async function verdict(delivery: QueuedDelivery): Promise<Verdict> {
-    const view = await leadView(delivery);
-    if (view.blocked) return { send: false, status: 'blocked', reason: 'the lead blocked the bot' };
-    if (view.optedOut || view.mode === 'opted_out') return { send: false, status: 'skipped', reason: 'opted out' };
-    if (view.mode === 'with_manager') return { send: false, status: 'skipped', reason: 'in a manager dialog' };
+    const refusal = reachRefusal(delivery);
+    if (refusal) return refusal;
     const recent = frequencyCapHours > 0 ? await recentBroadcastTo(db, delivery.lead_id, delivery.campaign_id, frequencyCapHours) : undefined;
     if (recent) return { send: false, status: 'skipped', reason: `frequency cap: got "${recent.name}" within ${frequencyCapHours} h` };
     return { send: true };
@@ -97,6 +84,11 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     for (const [index, content] of messages.entries()) {
       const outboundId = campaignOutboundId(campaign.id, delivery.lead_id, index);
       const result = await sendObeyingRetryAfter(campaign.id, { outboundId, leadId: delivery.lead_id, chatId: delivery.chat_id, content });
+      if (result.status === 'held') {
+        // A manager took the lead (or it opted out) while its message waited for a slot: nothing more goes out.
+        if (firstMessageId === undefined && !interrupted) return settleDelivery(db, delivery.id, { status: result.refusal.status, reason: result.refusal.reason });
+        return settleDelivery(db, delivery.id, { status: interrupted ? 'unknown' : 'sent', telegramMessageId: firstMessageId, reason: `${index} of ${messages.length} items sent; the rest held: ${result.refusal.reason}` });
+      }
       if (result.status === 'refused') return settleDelivery(db, delivery.id, { status: result.blocked ? 'blocked' : 'failed', reason: result.reason });
       if (result.status === 'unknown') interrupted = true;
       firstMessageId ??= result.telegramMessageIds[0];
@@ -105,7 +97,7 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     return settleDelivery(db, delivery.id, { status: 'sent', telegramMessageId: firstMessageId });
   }
 
-  type Attempt = { status: 'sent' | 'unknown'; telegramMessageIds: number[] } | { status: 'refused'; blocked: boolean; reason: string };
+  type Attempt = { status: 'sent' | 'unknown'; telegramMessageIds: number[] } | { status: 'refused'; blocked: boolean; reason: string } | { status: 'held'; refusal: Refusal };
 
   /** Sends one message on its turn of the shared pace; a 429 holds every sender, then this one tries again. */
   async function sendObeyingRetryAfter(campaignId: number, message: OutboundMessage): Promise<Attempt> {
@@ -116,6 +108,11 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
       // leaves nothing half-sent behind (a claimed message would become `unknown`, never sent).
       await pacer.holdKnownHere(heartbeat);
       const slot = await pacer.reserve(heartbeat);
+      // The batch's rows may be minutes old by now: the lead's row once more, tens of milliseconds
+      // before the slot (one primary-key read; the slot goes unused if the lead must not get it).
+      const now = message.leadId === null ? undefined : await leadReach(db, message.leadId);
+      const refusal = now ? reachRefusal(now) : { send: false as const, status: 'skipped' as const, reason: 'the lead is gone' };
+      if (refusal) return { status: 'held', refusal };
       let parts = 0;
       try {
         return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
@@ -173,7 +170,11 @@ export function createCampaignActivities({ db, logger, telegram, workflows, pace
     const suffix = detail ? `/${createHash('sha256').update(detail).digest('hex').slice(0, 8)}` : '';
     for (const reader of readers) {
       try {
-        await telegram.sendToLead({ outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true });
+        // On the campaign pace too: Telegram counts every message of the bot in its 30 a second.
+        await telegram.sendToLead(
+          { outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true },
+          { beforeSend: () => pacer.turn() },
+        );
       } catch (error) {
         // The report is for a person; one who blocked the bot must not stop the campaign.
         logger.warn({ campaignId: campaign.id, kind, reader, err: String(error) }, 'campaign report not delivered');

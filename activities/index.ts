@@ -21,7 +21,7 @@ export type ActivityDeps = LeadsDeps &
   Partial<Pick<SpeechDeps, 'downloadFile' | 'sttModel' | 'maxSeconds'>> & {
     /** How long one transcription may take (default 30 s). */
     sttTimeoutMs?: number; scenarioPath?: (language: 'ru' | 'en') => string; approval?: ApprovalSettings; retention?: RetentionPolicy; owners?: readonly number[];
-    /** Lets campaign batches ask each lead's conversation for its mode; without it the `leads` row decides. */
+    /** Lets the handoff activities ask whether a handoff still runs (campaigns never ask conversations: they read rows). */
     leadWorkflows?: Pick<WorkflowClient, 'getHandle' | 'withAbortSignal'>;
     /** Tracked broadcast links: the api's public address and the signing secret (see config `clickTracking`). */
     clickTracking?: { publicBaseUrl?: string; secret: string };
@@ -29,8 +29,6 @@ export type ActivityDeps = LeadsDeps &
     frequencyCapHours?: number;
     /** Campaign messages per second across every worker (BROADCAST_RATE_PER_SECOND, default 25), paced through Postgres. */
     broadcastRatePerSecond?: number;
-    /** See `CampaignDeps`. */
-    leadQueryTimeoutMs?: number;
     /** Payment pages made through a provider's API for products without their own link (YooKassa). */
     paymentLinks?: PaymentLinkMaker;
     /** Telegram Payments with a provider token: invoices inside Telegram for products in its currencies. */
@@ -54,11 +52,9 @@ export function createActivities(deps: ActivityDeps) {
       db: deps.db,
       logger: deps.logger,
       telegram,
-      workflows: deps.leadWorkflows,
       pacer: createBroadcastPacer({ db: deps.db, ratePerSecond: broadcastRate }),
       // A lane sends about 10 messages a second at Telegram's ~100 ms a message; 8 at least.
       sendLanes: Math.max(8, Math.ceil(broadcastRate / 10)),
-      leadQueryTimeoutMs: deps.leadQueryTimeoutMs,
       publicBaseUrl: deps.clickTracking?.publicBaseUrl,
       clickSecret: deps.clickTracking?.secret ?? '',
       frequencyCapHours: deps.frequencyCapHours,

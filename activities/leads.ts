@@ -7,7 +7,8 @@ import { describeInbound, type InboundEvent, type TelegramPerson } from '../doma
 import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { eraseLead, openOrdersOfLead, type ErasureReport } from '../db/lead-erasure';
-import { upsertLead } from '../db/leads';
+import { upsertLead, type LeadMode } from '../db/leads';
+import { recordConversationMode } from '../db/conversation-mode';
 import { recordInboundMessage } from '../db/messages';
 import { LEAD_RESET_REASON, paymentCancelledSignal, paymentWorkflowId } from '../workflows/payment/contract';
 
@@ -47,6 +48,14 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
     /** The lead's orders still awaiting money: a photo or document sent now is taken as a receipt. */
     async openOrderIds(request: { telegramUserId: number }): Promise<number[]> {
       return openOrdersOfLead(db, request.telegramUserId);
+    },
+
+    /**
+     * The conversation's mode changed (a manager holds it, opted out, customer, back to the bot):
+     * campaign batches read it from the row instead of asking the conversation (migration 028).
+     */
+    async recordConversationMode(request: { leadId: number; mode: LeadMode }): Promise<void> {
+      await recordConversationMode(db, request.leadId, request.mode);
     },
 
     /** Makes sure the lead row exists (after /reset deleted it) and returns its id. */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { normaliseContent, type AbTestConfig, type CampaignAudience, type CampaignContent, type VariantKey } from '../domain/broadcasts/campaign';
 import type { LeadMode } from './leads';
+import { effectiveModeSql } from './conversation-mode';
 
 export type { CampaignAudience, CampaignContent } from '../domain/broadcasts/campaign';
 
@@ -30,6 +31,7 @@ export interface QueuedDelivery {
   variant: string | null;
   telegram_user_id: number;
   chat_id: number;
+  /** The mode a campaign respects: the conversation's own when it reported one (see `db/conversation-mode.ts`). */
   mode: LeadMode;
   blocked: boolean;
   opted_out: boolean;
@@ -174,7 +176,7 @@ export async function queuedDeliveries(db: Knex, campaignId: number, limit: numb
     .where({ 'd.campaign_id': campaignId, 'd.status': 'queued' })
     .orderBy('d.id')
     .limit(limit)
-    .select('d.id', 'd.campaign_id', 'd.lead_id', 'd.variant', 'l.telegram_user_id', 'l.chat_id', 'l.mode', 'l.blocked', 'l.opted_out');
+    .select('d.id', 'd.campaign_id', 'd.lead_id', 'd.variant', 'l.telegram_user_id', 'l.chat_id', db.raw(`${effectiveModeSql('l')} as mode`), 'l.blocked', 'l.opted_out');
   return rows.map((r) => ({ ...r, id: Number(r.id), campaign_id: Number(r.campaign_id), lead_id: Number(r.lead_id), telegram_user_id: Number(r.telegram_user_id), chat_id: Number(r.chat_id) }));
 }
 

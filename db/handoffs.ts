@@ -109,6 +109,10 @@ export async function setLeadStatus(db: Knex, leadId: number, status: LeadStatus
   // Back to the bot only from a manager dialog: an opted-out lead or a customer keeps that mode.
   if (extra.mode === 'with_manager') change.mode = db.raw(`case when mode = 'bot' then 'with_manager' else mode end`);
   if (extra.mode === 'bot') change.mode = db.raw(`case when mode = 'with_manager' then 'bot' else mode end`);
+  // Campaigns pause for the lead the moment a manager takes it, before its conversation hears of the
+  // take (it reports its own mode right after); a close gives the word back to `mode` until it reports.
+  if (extra.mode === 'with_manager') change.conversation_mode = 'with_manager';
+  if (extra.mode === 'bot') change.conversation_mode = db.raw(`case when conversation_mode = 'with_manager' then null else conversation_mode end`);
   if (status) change.status = status;
   await db('leads').where({ id: leadId }).update(change);
 }

@@ -26,6 +26,7 @@ import * as paymentFlags from './024_payment_flags';
 import * as leadNotes from './025_lead_notes';
 import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
+import * as conversationMode from './028_conversation_mode';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -60,6 +61,7 @@ const migrations: Record<string, Knex.Migration> = {
   '025_lead_notes': leadNotes,
   '026_knowledge_base': knowledgeBase,
   '027_telegram_payments': telegramPayments,
+  '028_conversation_mode': conversationMode,
 };
 
 /**

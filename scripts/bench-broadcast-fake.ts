@@ -18,15 +18,22 @@ export interface FakeReport {
 async function main(): Promise<void> {
   const token = process.env.BENCH_TOKEN;
   const limit = Number(process.env.BENCH_LIMIT);
+  const campaignText = process.env.BENCH_TEXT;
   if (!token || !limit) throw new Error('BENCH_TOKEN and BENCH_LIMIT are required');
   const fake = await FakeTelegramServer.start({ token, floodControl: { messagesPerSecond: limit } });
   process.on('message', (message) => {
     if (message !== 'report') return;
+    // Only the campaign's messages count: the conversations seeded before it sent their own.
+    const campaign = fake.calls.filter((call) => call.method === 'sendMessage' && (!campaignText || call.params.text === campaignText));
+    const accepted = campaign.filter((call) => call.error === undefined);
+    const refused = campaign.filter((call) => call.error?.error_code === 429);
+    const deliveries = new Map<number, number>();
+    for (const call of accepted) deliveries.set(Number(call.params.chat_id), (deliveries.get(Number(call.params.chat_id)) ?? 0) + 1);
     const report: FakeReport = {
-      times: fake.callsTo('sendMessage').map((call) => call.at),
-      tooManyRequests: fake.tooManyRequests,
-      refusedTimes: fake.calls.filter((call) => call.method === 'sendMessage' && call.error?.error_code === 429).map((call) => call.at),
-      deliveries: [...fake.deliveries()],
+      times: accepted.map((call) => call.at),
+      tooManyRequests: refused.length,
+      refusedTimes: refused.map((call) => call.at),
+      deliveries: [...deliveries],
     };
     process.send?.(report, () => void fake.stop().then(() => process.exit(0)));
   });

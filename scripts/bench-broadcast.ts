@@ -12,6 +12,10 @@
  *   npm run bench:broadcast                 10,000 leads (BENCH_LEADS=1000 for a quick run)
  *   BENCH_RATE=29 BENCH_LIMIT=30            our configured rate, the fake's limit
  *   BENCH_PLAIN=0                           ours only
+ *   BENCH_CONVERSATIONS=1000                how many recipients get a live conversation first (each sends
+ *                                           /start and is greeted; default: every recipient), so the
+ *                                           campaign meets real lead workflows (it reads their mode from
+ *                                           Postgres and never queries them); the rest are rows only
  *   BENCH_DATABASE_URL=…                    scratch database (created, then dropped)
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -21,6 +25,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { launchCampaign } from '../api/campaign-launch';
+import { parseLeadUpdate } from '../bot/leads/inbound-event';
+import { LeadConversations } from '../bot/leads/lead-conversations';
 import { broadcastBatchSize, CampaignWorkflows } from '../api/campaign-workflows';
 import { broadcastTaskQueue } from '../config';
 import { createDb, dropDatabase, ensureDatabase, migrateLatest, type Db } from '../db/knex';
@@ -34,6 +40,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 29);
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 30);
 /** BENCH_PLAIN=0 leaves the plain loop out (a quick check of ours while tuning). */
 const WITH_PLAIN_LOOP = process.env.BENCH_PLAIN !== '0';
+const CONVERSATIONS = Math.min(LEADS, Number(process.env.BENCH_CONVERSATIONS ?? LEADS));
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? `postgres://postgres@127.0.0.1:5432/sales_bench_broadcast_${process.pid}`;
 const TOKEN = '424242:BENCH-broadcast-token-for-the-fake';
 const FIRST_CHAT = 2_000_000_000;
@@ -64,8 +71,8 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   let worker: ChildProcess | undefined;
   try {
-    await seedLeads(db, LEADS);
     const taskQueue = `bench-${Date.now()}`;
+    await seedLeads(db, CONVERSATIONS, LEADS);
     worker = spawnNode(['main.ts', 'worker'], {
       TELEGRAM_BOT_TOKEN: TOKEN,
       TELEGRAM_API_ROOT: oursFake.apiRoot,
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       OPENAI_API_KEY: '',
     });
+    if (CONVERSATIONS > 0) await seedConversations(db, new LeadConversations(client, taskQueue, pino({ level: 'silent' })), CONVERSATIONS);
     const workflows = new CampaignWorkflows(client, taskQueue, {
       queue: broadcastTaskQueue({ TEMPORAL_TASK_QUEUE: taskQueue, BROADCAST_TASK_QUEUE: undefined }),
       batchSize: broadcastBatchSize(RATE),
@@ -174,7 +182,7 @@ interface ForkedFake {
 async function startFake(): Promise<ForkedFake> {
   const child = fork(join(__dirname, 'bench-broadcast-fake.ts'), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_LIMIT: String(LIMIT) },
+    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_LIMIT: String(LIMIT), BENCH_TEXT: TEXT },
   });
   // The fake stands in for Telegram, whose servers do not share this machine's CPUs: on a busy box it
   // runs ahead of the senders, so the load does not delay its clock and turn punctual sends into bursts.
@@ -228,8 +236,40 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function seedLeads(db: Db, count: number): Promise<void> {
-  for (let start = 0; start < count; start += 2000) {
+/**
+ * The first `count` recipients start a conversation as a lead does (/start with the campaign's
+ * source), and the campaign waits until every one was greeted and wrote its mode to its row.
+ */
+async function seedConversations(db: Db, conversations: LeadConversations, count: number): Promise<void> {
+  const started = Date.now();
+  let next = 0;
+  const pusher = async () => {
+    while (next < count) {
+      const id = FIRST_CHAT + next++;
+      await conversations.deliver(toEventOrThrow(id));
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, pusher));
+  for (;;) {
+    const [{ written }] = await db('leads').where({ source: 'bench' }).whereNotNull('conversation_mode').count({ written: '*' });
+    if (Number(written) >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  console.log(`  ${count.toLocaleString('en')} live conversations seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function toEventOrThrow(id: number) {
+  const parsed = parseLeadUpdate({
+    update_id: id,
+    message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id, type: 'private', first_name: 'Lead' }, from: { id, is_bot: false, first_name: 'Lead' }, text: '/start bench', entities: [{ type: 'bot_command', offset: 0, length: 6 }] },
+  });
+  if (!parsed.ok) throw new Error(`bench update refused: ${parsed.reason}`);
+  return parsed.event;
+}
+
+/** Rows only for the recipients after the first `from` (those have conversations that made their own). */
+async function seedLeads(db: Db, from: number, count: number): Promise<void> {
+  for (let start = from; start < count; start += 2000) {
     const rows = Array.from({ length: Math.min(2000, count - start) }, (_, i) => {
       const id = FIRST_CHAT + start + i;
       return { telegram_user_id: id, chat_id: id, first_name: 'Lead', source: 'bench', segment: 'warm' };

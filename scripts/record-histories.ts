@@ -1,7 +1,7 @@
 /**
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
- * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`,
+ * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`, `mode`,
  * `post-sale`, `stray-money`, `offer-undelivered`, `voice`, `knowledge` and `desk` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
@@ -92,6 +92,21 @@ async function main(only = process.argv[2]): Promise<void> {
       await handle.terminate('recorded');
     });
     if (only === 'reset') return finish();
+  }
+  if (only === 'mode') {
+    await (await newWorker()).runUntil(async () => {
+      // The conversation writes its mode to the lead's row when it changes (patch conversation-mode-recorded): bot, then opted out.
+      const lead = newLead();
+      await drive(text(lead, '/start replay'), lead, 1);
+      await drive(text(lead, '/stop'), lead, sentTo(lead).length + 1);
+      const row = async () => (await db('leads').where({ telegram_user_id: lead.id }).first('conversation_mode'))?.conversation_mode;
+      for (const started = Date.now(); (await row()) !== 'opted_out'; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if (Date.now() - started > 20_000) throw new Error('the conversation did not write its mode');
+      }
+      await save('lead-conversation-mode-recorded', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+    return finish();
   }
   if (only === undefined || only === 'payment') await recordPayment(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'campaign') await recordCampaign(env, await newWorker(), db, fake, taskQueue, save);

@@ -80,4 +80,31 @@ describe('the broadcast pacer shared through Postgres', () => {
     // exact rate is the benchmark's to print, not a timed test's to assert).
     expect(sentAt[59] - sentAt[0]).toBeLessThan(6000);
   });
+
+  it('keeps its own sends apart when its timers fire late: no two together, and rate + 1 never within a second with margin', async () => {
+    // A busy machine: every timer of the pacer fires 0-9 ms late (the same pseudo-random lateness on
+    // every run). At 100 a second a slot is 10 ms: a sender woken 9 ms late used to leave together
+    // with the next one, on time, and the local window copied that pair into every later second.
+    let seed = 11;
+    const lateness = () => (seed = (seed * 48271) % 2147483647) % 10;
+    const lateSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms + lateness()));
+    const rate = 100;
+    const pacer = createBroadcastPacer({ db, ratePerSecond: rate, sleep: lateSleep });
+    const sentAt: number[] = [];
+    const lane = async () => {
+      for (let i = 0; i < 40; i++) {
+        await pacer.turn();
+        sentAt.push(Date.now());
+      }
+    };
+    await Promise.all([lane(), lane(), lane(), lane()]);
+    sentAt.sort((a, b) => a - b);
+    const gaps = sentAt.slice(1).map((at, i) => at - sentAt[i]);
+    // Three quarters of a slot apart at least (3 ms are left for the event loop's lag in taking the time).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(4);
+    // Telegram refuses the message that makes rate + 1 within a second: rate + 2 sends span more than a
+    // second, by the window's 3 ms and that gap.
+    const spans = sentAt.slice(rate + 1).map((at, i) => at - sentAt[i]);
+    expect(Math.min(...spans)).toBeGreaterThanOrEqual(1006);
+  });
 });

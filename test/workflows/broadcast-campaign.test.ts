@@ -176,7 +176,7 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
     for (let i = 0; i + ratePerSecond < times.length; i++) expect(times[i + ratePerSecond] - times[i]).toBeGreaterThanOrEqual(950);
   });
 
-  it("a lead whose conversation no worker picks up holds its lead for a few seconds, not the batch: the leads row decides", async () => {
+  it("a lead whose conversation no worker picks up costs the campaign nothing: the leads row decides, no query waits", async () => {
     const source = uniqueSource();
     const [stalledInBot, stalledWithManager] = [...(await seedLeads(h.db, source, 1)), ...(await seedLeads(h.db, source, 1, { mode: 'with_manager' }))];
     const others = await seedLeads(h.db, source, 3);
@@ -191,13 +191,10 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
         }),
       ),
     );
-    const worker = await h.worker({ leadWorkflows: h.env.client.workflow, leadQueryTimeoutMs: 1000 });
-    const started = Date.now();
+    const worker = await h.worker({ leadWorkflows: h.env.client.workflow });
     const outcome = (await worker.runUntil(async () => (await start({ campaignId: campaign.id })).result())) as CampaignProgress;
-    const elapsed = Date.now() - started;
     await Promise.all(stalled.map((handle) => handle.terminate('test finished')));
 
-    expect(elapsed).toBeLessThan(10_000);
     expect(sendsTo([stalledInBot, stalledWithManager, ...others])).toEqual([1, 0, 1, 1, 1]);
     const statuses = await deliveryStatuses(h.db, campaign.id);
     expect(statuses.get(stalledWithManager.leadId)).toEqual({ status: 'skipped', reason: 'in a manager dialog' });

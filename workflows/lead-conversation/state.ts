@@ -9,6 +9,14 @@ import type { Segment } from '../../domain/product-matching';
 /** How many recent update ids a conversation remembers (and carries over continue-as-new). */
 export const SEEN_UPDATES_KEPT = 2000;
 
+/** What campaigns respect: `with_manager` holds every automated message. */
+export type ConversationMode = 'bot' | 'with_manager' | 'opted_out' | 'customer';
+
+/** The conversation's mode, from its state: a manager holding the dialog comes first. */
+export function conversationMode(state: LeadState): ConversationMode {
+  return state.handoff?.phase === 'taken' ? 'with_manager' : state.optedOut ? 'opted_out' : state.customer ? 'customer' : 'bot';
+}
+
 /** The conversation's own state: plain data, carried whole across continue-as-new. */
 export interface LeadState {
   telegramUserId: number;
@@ -56,6 +64,8 @@ export interface LeadState {
   customer?: boolean;
   /** The post-sale sequence: when the first payment came and which of its messages went out. */
   postSale?: PostSaleProgress | null;
+  /** The mode last written to the lead's row for campaigns (see mode-record.ts); absent until the first write. */
+  recordedMode?: { leadId: number; mode: ConversationMode };
   /** Counter behind outbound ids and event keys; never reset, so ids stay unique for the chain. */
   sequence: number;
   seenUpdateIds: number[];

@@ -14,7 +14,8 @@ import {
 } from './contract';
 import { handleDomainEvent, handleInbound } from './events';
 import { HANDOFF_CHECK_MS } from './handoff-liveness';
-import { initialState, rememberDomainEvent, rememberUpdate } from './state';
+import { recordModeIfChanged } from './mode-record';
+import { conversationMode, initialState, rememberDomainEvent, rememberUpdate } from './state';
 import { deadlines, earliest, fireDueTimer } from './timers';
 
 // The conversation's concerns live in this folder, one module each, called by the loop below:
@@ -47,6 +48,9 @@ const speech = proxyActivities<SpeechActivities>({
 
 /** At continue-as-new a broken scenario file keeps the pinned version instead of being retried for ever. */
 const SCENARIO_CANDIDATE_PATCH = 'scenario-candidate';
+
+/** The loop writes the conversation's mode to the lead's row when it changes (campaigns read it there). */
+const CONVERSATION_MODE_RECORDED_PATCH = 'conversation-mode-recorded';
 
 const DEFAULT_MAX_EVENTS_PER_RUN = 1000;
 
@@ -93,7 +97,7 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     blocked: state.blocked,
     resetPending: state.resetPending,
     optedOut: state.optedOut ?? false,
-    mode: state.handoff?.phase === 'taken' ? 'with_manager' : state.optedOut ? 'opted_out' : state.customer ? 'customer' : 'bot',
+    mode: conversationMode(state),
     handoff: state.handoff ?? null,
     segment: state.segment ?? null,
     score: state.score ?? null,
@@ -105,6 +109,8 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
   const timeToContinue = () => workflowInfo().continueAsNewSuggested || handledThisRun >= maxEvents || c.erasedThisRun;
 
   for (;;) {
+    // Campaigns read the mode from the lead's row (no query per recipient): written when it changed.
+    if (patched(CONVERSATION_MODE_RECORDED_PATCH)) await recordModeIfChanged(c);
     const woken = () => inbox.length > 0 || domainEvents.length > 0 || timeToContinue();
     const due = deadlines(c);
     const deadline = earliest(due);
