@@ -2,6 +2,7 @@ import { noteCampaignOutcome } from '../db/campaign-outcomes';
 import type { Logger } from 'pino';
 import type { MatchSummary, OutboundContent, ProductMedia } from '../domain/conversation';
 import { productMedia } from '../domain/staff/product-draft';
+import { TELEGRAM_FILE_PREFIX } from '../domain/content';
 import { describeSchedule, type ScheduleTexts } from '../domain/course-schedule';
 import type { Language } from '../domain/language';
 import { selectMaterials } from '../domain/materials';
@@ -30,6 +31,14 @@ export interface JourneyDeps {
 
 /** The data the journey's steps need: products, materials, the schedule, the lead's profile. */
 export function createJourneyActivities({ db, logger, schedulePath = defaultSchedulePath(), now = () => new Date() }: JourneyDeps) {
+  async function materialsList(request: { language: Language; segment: Segment | null; stage: string | null; limit: number; header: string; empty: string }): Promise<OutboundContent[]> {
+    const materials = selectMaterials(await listReadyMaterials(db, request.language), request);
+    if (materials.length === 0) return [{ type: 'text', text: request.empty }];
+    const lines = materials.map((m) => `• ${m.title}${m.url ? ` — ${m.url}` : m.fileId ? ' 📎' : ''}\n  ${m.summary}`);
+    const files: OutboundContent[] = materials.flatMap((m) => (m.fileId ? [{ type: 'document' as const, document: `${TELEGRAM_FILE_PREFIX}${m.fileId}`, caption: m.title.slice(0, 1024) }] : []));
+    return [{ type: 'text', text: `${request.header}\n\n${lines.join('\n\n')}` }, ...files];
+  }
+
   return {
     /** Matches the lead's answers against active products and logs the top 3; null when nothing reaches the threshold. */
     async matchProductsForLead(request: {
@@ -74,11 +83,15 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
       header: string;
       empty: string;
     }): Promise<OutboundContent> {
-      const materials = selectMaterials(await listReadyMaterials(db, request.language), request);
-      if (materials.length === 0) return { type: 'text', text: request.empty };
-      const lines = materials.map((m) => `• ${m.title}${m.url ? ` — ${m.url}` : ''}\n  ${m.summary}`);
-      return { type: 'text', text: `${request.header}\n\n${lines.join('\n\n')}` };
+      // Conversations from before materials-as-files: the list alone.
+      return (await materialsList(request))[0];
     },
+
+    /**
+     * The materials as they are meant to be shown: the list (links as links), then each material that
+     * has a file (an editor attached it with /material_file) sent as that file, its title as the caption.
+     */
+    materialsMessages: materialsList,
 
     /** "When does it start": the next open cohort, and seats only when really few are left. */
     async scheduleAnswer(request: { language: Language; timeZone: string; texts: ScheduleTexts }): Promise<string> {

@@ -23,6 +23,7 @@ import { leadNotes } from './handoffs/lead-notes';
 import { leadUpdates } from './leads/lead-updates';
 import { knowledgeImport } from './staff/knowledge-import-panel';
 import { knowledgePanel } from './staff/knowledge-panel';
+import { materialFile } from './staff/material-file';
 import { materialsImport } from './staff/materials-import-panel';
 import { productEditor } from './staff/product-editor';
 import { telegramFileDownloader } from './telegram-files';
@@ -96,7 +97,7 @@ export function createBot({ token, apiRoot, conversations, logger, approvals, st
   if (cards) bot.use(leadCard(cards));
   if (panel) {
     const download = telegramFileDownloader(token, apiRoot);
-    bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download }), knowledgePanel(panel), knowledgeImport({ ...panel, download }));
+    bot.use(adminPanel(panel), productEditor(panel), materialsImport({ ...panel, download }), materialFile(panel), knowledgePanel(panel), knowledgeImport({ ...panel, download }));
   }
   if (templates) bot.use(templateEditing(templates));
   if (broadcasts) bot.use(broadcastComposer(broadcasts));

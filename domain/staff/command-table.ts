@@ -26,6 +26,7 @@ export const STAFF_COMMAND_TABLE = [
   { command: 'templates', role: 'editor', group: false, help: 'шаблоны напоминаний' },
   { command: 'template', role: 'editor', group: false, help: 'изменить шаблон: /template <ключ> <ru|en>' },
   { command: 'template_file', role: 'editor', group: false, help: 'приложить файл к шаблону' },
+  { command: 'material_file', role: 'editor', group: false, help: 'приложить файл к материалу: /material_file <ключ> (none — убрать)' },
   { command: 'broadcast', role: 'editor', group: false, help: 'новая рассылка' },
   { command: 'campaigns', role: 'editor', group: false, help: 'последние рассылки' },
   { command: 'campaign', role: 'editor', group: false, help: 'отчёт и управление рассылкой: /campaign <номер>' },

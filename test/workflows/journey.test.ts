@@ -132,6 +132,29 @@ describe('the lead journey on the time-skipping server', () => {
     expect(order.lastIndexOf('sendPhoto')).toBe(order.lastIndexOf('sendMessage') - 1);
   });
 
+  it('a material with a file goes out as that file after the list, its title as the caption', async () => {
+    const lead = h.newLead();
+    const key = `journey-file-${lead.id}`;
+    // First in line for a cold lead: the highest priority, any stage.
+    await h.db('materials').insert({ key, title: 'Чек-лист новичка (PDF)', summary: 'Десять шагов', category: 'article', segments: '["cold"]', stages: '[]', tags: '[]', priority: 10_000, status: 'ready', language: 'ru', version: 1, checksum: 'x', file_id: 'doc-checklist-journey' });
+    try {
+      await (await h.worker()).runUntil(async () => {
+        await takeSurvey(lead, ['no_experience', 'start_investing', 'just_learning', 'under_10', 'not_ready']);
+        await h.conversations().deliver(press(lead, 'result_product:next'));
+        await h.until('sendDocument', lead, 1);
+      });
+    } finally {
+      await h.db('materials').where({ key }).delete();
+    }
+    const materials = h.texts(lead)[13];
+    expect(materials).toContain('• Чек-лист новичка (PDF) 📎');
+    const [file] = h.sent('sendDocument', lead);
+    expect(file.params).toMatchObject({ document: 'doc-checklist-journey', caption: 'Чек-лист новичка (PDF)' });
+    // In that order: the list, then the file.
+    const order = h.fake.calls.filter((c) => c.params.chat_id === lead.id && !c.error).map((c) => `${c.method}:${String(c.params.text ?? c.params.caption ?? '').slice(0, 12)}`);
+    expect(order.indexOf('sendDocument:Чек-лист нов')).toBeGreaterThan(order.findIndex((o) => o.startsWith('sendMessage:📚 Подборка')));
+  });
+
   it('with no product above the threshold, a consultation is offered instead of a product', async () => {
     const lead = h.newLead();
     await (await h.worker()).runUntil(async () => {

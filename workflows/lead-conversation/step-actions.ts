@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { startSurvey } from '../../domain/conversation';
 import { startBooking } from '../../domain/booking/booking-dialog';
 import { startForm } from '../../domain/contact-form';
@@ -9,6 +10,8 @@ import { idPrefix, timeZoneOf, type Conversation } from './context';
 import { recordEvent, send } from './outbound';
 import { run } from './scenario-steps';
 import { nextSequence } from './state';
+
+const MATERIALS_AS_FILES_PATCH = 'materials-as-files';
 
 /** A step's action: what the scenario asks the workflow to do beyond sending messages. */
 export async function act(c: Conversation, current: Scenario, action: StepAction): Promise<void> {
@@ -37,15 +40,20 @@ export async function act(c: Conversation, current: Scenario, action: StepAction
       return;
     }
     case 'sendMaterials': {
-      const content = await c.records.materialsMessage({
+      const request = {
         language: current.language,
         segment: state.segment ?? null,
         stage: state.stage ?? null,
         limit: action.limit,
         header: current.texts.materialsHeader,
         empty: current.texts.materialsEmpty,
-      });
-      return send(c, content);
+      };
+      // Materials with a file go out as the file, after the list (conversations from before replay the list alone).
+      if (patched(MATERIALS_AS_FILES_PATCH)) {
+        for (const content of await c.records.materialsMessages(request)) await send(c, content);
+        return;
+      }
+      return send(c, await c.records.materialsMessage(request));
     }
     case 'answerSchedule': {
       const text = await c.records.scheduleAnswer({
