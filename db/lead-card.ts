@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { messageLine, renderLeadCard, type LeadCardSection } from '../domain/lead-card';
+import { learnedProfileSection } from './lead-profile-card';
 import type { FoundLead } from './lead-search';
 import { spamStateOf } from './spam-guard';
 
@@ -53,7 +54,7 @@ const campaignsReceived: SectionLoader = async (db, lead, format) => {
 };
 
 /** The card's sections in the order staff read them. */
-export const LEAD_CARD_SECTIONS: SectionLoader[] = [lastMessages, events, bookings, handoffs, orders, campaignsReceived];
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [learnedProfileSection, lastMessages, events, bookings, handoffs, orders, campaignsReceived];
 
 /** The whole card as text (may exceed one Telegram message; the caller splits it). */
 export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {

@@ -25,6 +25,7 @@ import * as resetKeepsBooks from './023_reset_keeps_books';
 import * as paymentFlags from './024_payment_flags';
 import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
+import * as leadProfile from './029_lead_profile';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -58,6 +59,7 @@ const migrations: Record<string, Knex.Migration> = {
   '024_payment_flags': paymentFlags,
   '026_knowledge_base': knowledgeBase,
   '027_telegram_payments': telegramPayments,
+  '029_lead_profile': leadProfile,
 };
 
 /**
