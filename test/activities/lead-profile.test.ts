@@ -1,0 +1,63 @@
+import pino from 'pino';
+import { createJourneyActivities } from '../../activities/journey';
+import { createLeadProfileActivities } from '../../activities/lead-profile';
+import type { Db } from '../../db/knex';
+import { upsertLead } from '../../db/leads';
+import { testDb, uniqueUserId } from '../support/db';
+
+let db: Db;
+const logger = pino({ level: 'silent' });
+beforeAll(() => {
+  db = testDb();
+});
+afterAll(() => db?.destroy());
+
+async function newLead(): Promise<number> {
+  const id = uniqueUserId();
+  return (await upsertLead(db, { id, firstName: 'Борис' }, id)).id;
+}
+
+const lead = (leadId: number) => db('leads').where({ id: leadId }).first('segment', 'segment_source', 'readiness', 'score');
+const profile = () => createLeadProfileActivities({ db, logger });
+
+describe('the lead profile the model learned', () => {
+  it('a lead without a survey gets a segment inferred from readiness, which follows the latest turn', async () => {
+    const leadId = await newLead();
+    expect(await profile().saveLeadProfile({ leadId, turnKey: `t-${leadId}-1`, facts: {}, readiness: 20 })).toEqual({ segment: 'cold', segmentSource: 'inferred' });
+    expect(await profile().saveLeadProfile({ leadId, turnKey: `t-${leadId}-2`, facts: {}, readiness: 55 })).toEqual({ segment: 'warm', segmentSource: 'inferred' });
+    expect(await lead(leadId)).toMatchObject({ segment: 'warm', segment_source: 'inferred', readiness: 55 });
+  });
+
+  it("a survey's segment is never overridden by what the model learned, and a survey taken later replaces an inferred one", async () => {
+    const surveyed = await newLead();
+    const journey = createJourneyActivities({ db, logger });
+    await journey.saveSurveyOutcome({ leadId: surveyed, outcome: { score: 3, maxScore: 13, segment: 'cold', budgetLevel: null, urgencyLevel: null } as never, answers: {} });
+    expect(await profile().saveLeadProfile({ leadId: surveyed, turnKey: `t-${surveyed}`, facts: { budget: 'много' }, readiness: 100 })).toEqual({ segment: 'cold', segmentSource: 'survey' });
+    expect(await lead(surveyed)).toMatchObject({ segment: 'cold', segment_source: 'survey', readiness: 100, score: 3 });
+
+    const inferredFirst = await newLead();
+    await profile().saveLeadProfile({ leadId: inferredFirst, turnKey: `t-${inferredFirst}`, facts: {}, readiness: 90 });
+    await journey.saveSurveyOutcome({ leadId: inferredFirst, outcome: { score: 6, maxScore: 13, segment: 'warm', budgetLevel: null, urgencyLevel: null } as never, answers: {} });
+    await profile().saveLeadProfile({ leadId: inferredFirst, turnKey: `t-${inferredFirst}-2`, facts: {}, readiness: 10 });
+    expect(await lead(inferredFirst)).toMatchObject({ segment: 'warm', segment_source: 'survey' });
+  });
+
+  it('a fact keeps when and from which turn it was learned; an unchanged value keeps its first turn, a new value its own', async () => {
+    const leadId = await newLead();
+    await profile().saveLeadProfile({ leadId, turnKey: `a-${leadId}`, facts: { goal: 'доход', budget: '300$' }, readiness: 40 });
+    await profile().saveLeadProfile({ leadId, turnKey: `b-${leadId}`, facts: { goal: 'доход', budget: '1000$' }, readiness: 60 });
+    // The same turn again (a retried activity): nothing changes.
+    await profile().saveLeadProfile({ leadId, turnKey: `b-${leadId}`, facts: { goal: 'доход', budget: '1000$' }, readiness: 60 });
+    const rows = await db('lead_profile_facts').where({ lead_id: leadId }).orderBy('key').select('key', 'value', 'turn_key');
+    expect(rows).toEqual([
+      { key: 'budget', value: '1000$', turn_key: `b-${leadId}` },
+      { key: 'goal', value: 'доход', turn_key: `a-${leadId}` },
+    ]);
+  });
+
+  it('a readiness outside 0–100 is kept within it', async () => {
+    const leadId = await newLead();
+    await profile().saveLeadProfile({ leadId, turnKey: `c-${leadId}`, facts: {}, readiness: 140.4 });
+    expect(await lead(leadId)).toMatchObject({ readiness: 100, segment: 'hot' });
+  });
+});
