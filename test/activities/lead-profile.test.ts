@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createJourneyActivities } from '../../activities/journey';
 import { createLeadProfileActivities } from '../../activities/lead-profile';
+import { usersAndLeads } from '../../db/analytics-core';
 import type { Db } from '../../db/knex';
 import { upsertLead } from '../../db/leads';
 import { testDb, uniqueUserId } from '../support/db';
@@ -59,5 +60,15 @@ describe('the lead profile the model learned', () => {
     const leadId = await newLead();
     await profile().saveLeadProfile({ leadId, turnKey: `c-${leadId}`, facts: {}, readiness: 140.4 });
     expect(await lead(leadId)).toMatchObject({ readiness: 100, segment: 'hot' });
+  });
+
+  it('analytics count a lead with an inferred segment as one without a survey', async () => {
+    const period = { days: 1, since: new Date(Date.now() - 86_400_000), until: new Date(Date.now() + 60_000), timeZone: 'UTC' };
+    const before = (await usersAndLeads(db, period)).users.bySegment;
+    const leadId = await newLead();
+    await profile().saveLeadProfile({ leadId, turnKey: `d-${leadId}`, facts: {}, readiness: 90 });
+    expect(await lead(leadId)).toMatchObject({ segment: 'hot', segment_source: 'inferred' });
+    const after = (await usersAndLeads(db, period)).users.bySegment;
+    expect({ hot: after.hot - before.hot, none: after.none - before.none }).toEqual({ hot: 0, none: 1 });
   });
 });
