@@ -27,7 +27,7 @@ const MAX_SUMMARY = 600;
 /**
  * A short model-written summary of a lead's conversation for the handoff card (docs/manager-handoff.md).
  * Returns null with no key, on any failure or an empty answer, so the card falls back to the lead's
- * quotes; never throws for the model's sake. Each call is recorded in llm_calls as `handoff_summary`.
+ * quotes; never throws for the model's sake. Each call made is recorded in llm_calls as `handoff_summary`.
  */
 export function createHandoffSummarizer({ db, logger, openai, model, timeoutMs }: HandoffSummaryDeps) {
   async function record(leadId: number, outcome: string, extra: { latencyMs?: number; promptTokens?: number; completionTokens?: number; error?: string }) {
@@ -39,17 +39,15 @@ export function createHandoffSummarizer({ db, logger, openai, model, timeoutMs }
       completion_tokens: extra.completionTokens ?? null,
       latency_ms: extra.latencyMs ?? null,
       outcome,
-      // The card shows the quotes instead: a fallback, as for a reply.
-      fallback: outcome !== 'ok',
+      // `fallback` says whether the lead got a templated answer: a summary's failure never reaches the lead.
+      fallback: false,
       error: extra.error?.slice(0, 1000) ?? null,
     });
   }
 
   return async function summarize(request: { leadId: number; conversation: SummaryLine[]; facts: Record<string, string> }): Promise<string | null> {
-    if (!openai) {
-      await record(request.leadId, 'no_key', {});
-      return null;
-    }
+    // No key, no call: nothing to record (the card quotes the lead).
+    if (!openai) return null;
     const started = Date.now();
     try {
       const completion = await openai.chat.completions.create(

@@ -97,6 +97,6 @@ describe('what the bot learns is kept and shown', () => {
     expect(card).toContain('Кратко: Лид писал: «Сколько стоит курс?» «позовите менеджера»');
     expect(card).toContain('Приоритет: 70');
     const row = await leadRow(lead);
-    expect(await h.db('llm_calls').where({ lead_id: row.id, purpose: 'handoff_summary' }).first()).toMatchObject({ outcome: 'api_error', fallback: true });
+    expect(await h.db('llm_calls').where({ lead_id: row.id, purpose: 'handoff_summary' }).first()).toMatchObject({ outcome: 'api_error', fallback: false });
   });
 });
