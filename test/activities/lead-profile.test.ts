@@ -3,6 +3,7 @@ import { createJourneyActivities } from '../../activities/journey';
 import { createLeadProfileActivities } from '../../activities/lead-profile';
 import { usersAndLeads } from '../../db/analytics-core';
 import type { Db } from '../../db/knex';
+import { eraseLead } from '../../db/lead-erasure';
 import { upsertLead } from '../../db/leads';
 import { testDb, uniqueUserId } from '../support/db';
 
@@ -70,5 +71,13 @@ describe('the lead profile the model learned', () => {
     expect(await lead(leadId)).toMatchObject({ segment: 'hot', segment_source: 'inferred' });
     const after = (await usersAndLeads(db, period)).users.bySegment;
     expect({ hot: after.hot - before.hot, none: after.none - before.none }).toEqual({ hot: 0, none: 1 });
+  });
+
+  it('/reset erases what the bot learned with the lead', async () => {
+    const telegramUserId = uniqueUserId();
+    const { id: leadId } = await upsertLead(db, { id: telegramUserId, firstName: 'Ира' }, telegramUserId);
+    await profile().saveLeadProfile({ leadId, turnKey: `e-${leadId}`, facts: { goal: 'доход' }, readiness: 50 });
+    await eraseLead(db, telegramUserId);
+    expect(await db('lead_profile_facts').where({ lead_id: leadId })).toEqual([]);
   });
 });
