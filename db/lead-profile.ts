@@ -18,6 +18,8 @@ export interface LearnedTurn {
  */
 export async function saveLearnedTurn(db: Knex, turn: LearnedTurn): Promise<{ segment: Segment | null; segmentSource: SegmentSource | null }> {
   return db.transaction(async (trx) => {
+    // A lead erased meanwhile (/reset) has nothing to keep: an insert would fail its foreign key on every retry.
+    if (!(await trx('leads').where({ id: turn.leadId }).forUpdate().first('id'))) return { segment: null, segmentSource: null };
     const call = await trx('llm_calls').where({ idempotency_key: turn.turnKey }).first('id');
     for (const [key, value] of Object.entries(turn.facts)) {
       await trx.raw(

@@ -79,5 +79,7 @@ describe('the lead profile the model learned', () => {
     await profile().saveLeadProfile({ leadId, turnKey: `e-${leadId}`, facts: { goal: 'доход' }, readiness: 50 });
     await eraseLead(db, telegramUserId);
     expect(await db('lead_profile_facts').where({ lead_id: leadId })).toEqual([]);
+    // A turn that finishes after the erasure keeps nothing and does not fail.
+    expect(await profile().saveLeadProfile({ leadId, turnKey: `e2-${leadId}`, facts: { goal: 'доход' }, readiness: 50 })).toEqual({ segment: null, segmentSource: null });
   });
 });
