@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { clampReadiness, inferSegment, type LearnedProfile, type SegmentSource } from '../domain/lead-profile';
+import { readinessPriority } from '../domain/lead-priority';
 import type { Segment } from '../domain/product-matching';
 
 export interface LearnedTurn {
@@ -30,7 +31,10 @@ export async function saveLearnedTurn(db: Knex, turn: LearnedTurn): Promise<{ se
       );
     }
     const readiness = clampReadiness(turn.readiness);
-    await trx('leads').where({ id: turn.leadId }).update({ readiness, readiness_at: trx.fn.now() });
+    // Readiness raises the lead's standing priority too (never lowers it: a handoff's trigger may have set more).
+    await trx('leads')
+      .where({ id: turn.leadId })
+      .update({ readiness, readiness_at: trx.fn.now(), priority: trx.raw('greatest(priority, ?)', [readinessPriority(readiness)]) });
     // A survey's segment is never overridden; an inferred one follows the latest readiness.
     await trx('leads')
       .where({ id: turn.leadId })

@@ -31,8 +31,12 @@ export const READINESS_WEIGHT = 0.9;
 export function leadPriority(segment: Segment | null | undefined, trigger?: HandoffTrigger, readiness?: number): number {
   const base = BY_SEGMENT[segment ?? 'unknown'];
   const byTrigger = trigger ? BY_TRIGGER[trigger] : 0;
-  const byReadiness = readiness !== undefined && Number.isFinite(readiness) ? Math.round(Math.min(100, Math.max(0, readiness)) * READINESS_WEIGHT) : 0;
-  return Math.max(base, byTrigger, byReadiness);
+  return Math.max(base, byTrigger, readinessPriority(readiness));
+}
+
+/** What readiness alone is worth (0 when unknown): also raises `leads.priority` after each model turn. */
+export function readinessPriority(readiness: number | undefined): number {
+  return readiness !== undefined && Number.isFinite(readiness) ? Math.round(Math.min(100, Math.max(0, readiness)) * READINESS_WEIGHT) : 0;
 }
 
 /** The trigger behind a scenario step that calls the managers (its recorded event names it). */

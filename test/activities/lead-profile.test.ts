@@ -57,6 +57,16 @@ describe('the lead profile the model learned', () => {
     ]);
   });
 
+  it("readiness raises the lead's priority and never lowers it", async () => {
+    const leadId = await newLead();
+    const priority = async () => (await db('leads').where({ id: leadId }).first('priority')).priority;
+    expect(await priority()).toBe(40);
+    await profile().saveLeadProfile({ leadId, turnKey: `p-${leadId}-1`, facts: {}, readiness: 95 });
+    expect(await priority()).toBe(86);
+    await profile().saveLeadProfile({ leadId, turnKey: `p-${leadId}-2`, facts: {}, readiness: 10 });
+    expect(await priority()).toBe(86);
+  });
+
   it('a readiness outside 0–100 is kept within it', async () => {
     const leadId = await newLead();
     await profile().saveLeadProfile({ leadId, turnKey: `c-${leadId}`, facts: {}, readiness: 140.4 });
