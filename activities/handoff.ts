@@ -4,13 +4,16 @@ import type { Api } from 'grammy';
 import type OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { conversationSummary, leadCardText, type HandoffOutcome } from '../domain/handoff';
+import { profileLines } from '../domain/lead-profile';
 import type { LeadStatus } from '../domain/lead-priority';
 import { canonicalFacts, templateSalesScript, type SalesScriptFacts } from '../domain/sales-script';
 import { hasRole } from '../domain/staff/roles';
 import { markAbandoned, markClosed, markEscalated, markReleased, markTaken, openHandoff, setLeadStatus } from '../db/handoffs';
+import { loadLearnedProfile } from '../db/lead-profile';
 import { auditStaffCommand, roleOf } from '../db/staff';
 import type { Db } from '../db/knex';
 import type { ManagerHandoffInput } from '../workflows/manager-handoff/contract';
+import { createHandoffSummarizer } from './handoff-summary';
 
 export interface HandoffDeps {
   db: Db;
@@ -31,9 +34,15 @@ export interface HandoffDeps {
 const MEMBER_STATUSES = new Set(['creator', 'administrator', 'member']);
 
 const CARD_MESSAGES = 5;
+/** How much of the conversation the summary reads, and how long the model may take. */
+const SUMMARY_MESSAGES = 30;
+const SUMMARY_TIMEOUT_MS = 15_000;
+const SUMMARY_MIN_LEAD_TEXTS = 2;
 
 /** The handoff's records: the handoff row, the lead card's facts, escalation targets, the sales script. */
 export function createHandoffActivities({ db, logger, owners = [], openai = null, model = 'gpt-4o-mini', timeoutMs = 20_000, api, managersChatId, leadWorkflows }: HandoffDeps) {
+  // The card waits for the summary inside its own activity (30 s): the model gets at most 15 s of it.
+  const summarize = createHandoffSummarizer({ db, logger, openai, model, timeoutMs: Math.min(timeoutMs, SUMMARY_TIMEOUT_MS) });
   return {
     /**
      * Whether someone may take a lead's dialog: a current manager or higher; with no owners configured
@@ -104,10 +113,11 @@ export function createHandoffActivities({ db, logger, owners = [], openai = null
         stage: input.stage,
         trigger: input.trigger,
         priority: input.priority,
-        summary: conversationSummary({ segment: input.segment, score: input.score, leadTexts: leadTexts.map(String) }),
+        summary: (await modelSummary(input)) ?? conversationSummary({ segment: input.segment, score: input.score, leadTexts: leadTexts.map(String) }),
         lastMessages,
         product: input.product,
         headline: input.headline,
+        learned: profileLines(await loadLearnedProfile(db, input.leadId)),
       });
     },
 
@@ -154,6 +164,25 @@ export function createHandoffActivities({ db, logger, owners = [], openai = null
       return { script, source };
     },
   };
+
+  /** The model's summary of the lead's conversation for the card, or null (no key, a failure): the quotes then. */
+  async function modelSummary(input: ManagerHandoffInput): Promise<string | null> {
+    const rows = await db('messages')
+      .where({ lead_id: input.leadId })
+      .whereIn('direction', ['in', 'out', 'manager'])
+      .whereIn('chat_id', [input.leadChatId])
+      .orderBy('id', 'desc')
+      .limit(SUMMARY_MESSAGES)
+      .select('direction', 'text');
+    const conversation = rows
+      .reverse()
+      .filter((m) => m.text)
+      .map((m) => ({ from: m.direction === 'in' ? ('lead' as const) : m.direction === 'out' ? ('bot' as const) : ('manager' as const), text: String(m.text) }));
+    // One line of the lead's own words is its own summary (the quote): the model is asked only when there is more.
+    const ownWords = conversation.filter((m) => m.from === 'lead' && !m.text.startsWith('[') && !m.text.startsWith('/'));
+    if (ownWords.length < SUMMARY_MIN_LEAD_TEXTS) return null;
+    return summarize({ leadId: input.leadId, conversation, facts: input.facts });
+  }
 
   /** Why someone is not on the team, or null when they are. */
   async function notStaffReason(telegramUserId: number, role: Awaited<ReturnType<typeof roleOf>>): Promise<string | null> {

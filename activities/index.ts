@@ -4,6 +4,7 @@ import { createBroadcastPacer } from './broadcast-pacer';
 import { createCampaignActivities } from './campaigns';
 import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
+import { createLeadProfileActivities } from './lead-profile';
 import { createLeadsActivities, type LeadsDeps } from './leads';
 import { createMaintenanceActivities, type RetentionPolicy } from './maintenance';
 import { createLlmActivities, type LlmDeps } from './llm';
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...telegram,
     ...createScenarioActivities({ scenarioPath: deps.scenarioPath, db: deps.db }),
     ...createJourneyActivities(deps),
+    ...createLeadProfileActivities(deps),
     ...createBookingActivities(deps),
     ...createDraftActivities(deps),
     ...createMaintenanceActivities(deps),

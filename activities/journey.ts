@@ -107,7 +107,7 @@ export function createJourneyActivities({ db, logger, schedulePath = defaultSche
     async saveSurveyOutcome(request: { leadId: number; outcome: SurveyOutcome; answers: Record<string, string> }): Promise<void> {
       await db('leads')
         .where({ id: request.leadId })
-        .update({ segment: request.outcome.segment, score: request.outcome.score, answers: JSON.stringify(request.answers), updated_at: db.fn.now() });
+        .update({ segment: request.outcome.segment, segment_source: 'survey', score: request.outcome.score, answers: JSON.stringify(request.answers), updated_at: db.fn.now() });
     },
 
     /** The sales stage the policy moved the lead to (forward only), for managers and analytics. */

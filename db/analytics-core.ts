@@ -38,10 +38,11 @@ export async function usersAndLeads(db: Knex, period: Period): Promise<{ users: 
       `select count(*)::int as total,
               count(*) filter (where created_at >= :since)::int as new,
               count(*) filter (where last_inbound_at > :until::timestamptz - interval '7 days' and last_inbound_at <= :until)::int as active7d,
-              count(*) filter (where segment = 'cold')::int as cold,
-              count(*) filter (where segment = 'warm')::int as warm,
-              count(*) filter (where segment = 'hot')::int as hot,
-              count(*) filter (where segment is null)::int as none,
+              count(*) filter (where segment = 'cold' and segment_source is distinct from 'inferred')::int as cold,
+              count(*) filter (where segment = 'warm' and segment_source is distinct from 'inferred')::int as warm,
+              count(*) filter (where segment = 'hot' and segment_source is distinct from 'inferred')::int as hot,
+              -- A segment the bot inferred comes from no survey: those users count as none, as before it existed.
+              count(*) filter (where segment is null or segment_source = 'inferred')::int as none,
               count(*) filter (where mode = 'bot')::int as bot,
               count(*) filter (where mode = 'with_manager')::int as with_manager,
               count(*) filter (where mode = 'customer')::int as customer,
@@ -87,7 +88,7 @@ export async function funnelBySegment(db: Knex, period: Period, withPayments: bo
   // step's index entries instead of one look-up per user.
   const { rows } = await db.raw(
     `with cohort as (
-       select id, coalesce(segment, 'none') as segment from leads where created_at >= :since and created_at < :until
+       select id, case when segment_source = 'inferred' then 'none' else coalesce(segment, 'none') end as segment from leads where created_at >= :since and created_at < :until
      ), bonus as (
        select distinct lead_id from events where type = 'bonus_taken'
      ), survey as (

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { messageLine, renderLeadCard, type LeadCardSection } from '../domain/lead-card';
 import { notesOf } from './lead-notes';
+import { learnedProfileSection } from './lead-profile-card';
 import type { FoundLead } from './lead-search';
 import { spamStateOf } from './spam-guard';
 
@@ -60,7 +61,7 @@ const notes: SectionLoader = async (db, lead, format) => {
 };
 
 /** The card's sections in the order staff read them. */
-export const LEAD_CARD_SECTIONS: SectionLoader[] = [notes, lastMessages, events, bookings, handoffs, orders, campaignsReceived];
+export const LEAD_CARD_SECTIONS: SectionLoader[] = [notes, learnedProfileSection, lastMessages, events, bookings, handoffs, orders, campaignsReceived];
 
 /** The whole card as text (may exceed one Telegram message; the caller splits it). */
 export async function leadCardText(db: Knex, lead: FoundLead, format: Format, now: Date): Promise<string> {

@@ -38,7 +38,7 @@ export async function openOrdersOfLead(db: Knex, telegramUserId: number): Promis
  * - staff records quoting the person (audit details, dialog texts, notices) have the quotes replaced;
  * - the anti-spam state and the updates it dropped go;
  * - the lead row goes with its messages and events, and through the foreign keys its bookings,
- *   product matches, LLM calls and drafts, handoffs and sales scripts, managers' notes.
+ *   product matches, LLM calls and drafts, handoffs and sales scripts, managers' notes and the facts the model learned.
  */
 export async function eraseLead(db: Knex, telegramUserId: number): Promise<ErasureReport> {
   return db.transaction(async (trx) => {

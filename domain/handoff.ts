@@ -31,6 +31,8 @@ export interface LeadCardFacts {
   lastMessages: { direction: 'in' | 'out' | 'manager'; text: string }[];
   product: string | null;
   headline?: string;
+  /** What the bot learned about the lead (domain/lead-profile.ts `profileLines`); absent or empty: not shown. */
+  learned?: string[];
 }
 
 const TRIGGER_NAMES: Record<HandoffTrigger, string> = {
@@ -59,6 +61,7 @@ export function leadCardText(card: LeadCardFacts): string {
     `Телефон: ${card.phone ?? '—'} · E-mail: ${card.email ?? '—'}`,
     `Сегмент: ${profile} · Этап: ${card.stage ?? '—'}`,
     `Рекомендуем: ${card.product ?? '—'}`,
+    ...learnedBlock(card.learned),
     '',
     `Кратко: ${card.summary || '—'}`,
   ];
@@ -67,6 +70,11 @@ export function leadCardText(card: LeadCardFacts): string {
     for (const m of card.lastMessages) lines.push(`${SPEAKER[m.direction]} ${clip(m.text, 200)}`);
   }
   return lines.join('\n');
+}
+
+/** The profile the bot learned, as a block of the card (nothing when nothing was learned). */
+function learnedBlock(lines: string[] | undefined): string[] {
+  return lines?.length ? ['', '🧠 Что бот узнал:', ...lines] : [];
 }
 
 /** A summary of at most 400 characters: the lead's own words, newest last, with the profile first. */

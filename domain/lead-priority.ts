@@ -21,10 +21,24 @@ const BY_TRIGGER: Record<HandoffTrigger, number> = {
   manager_took: 0,
 };
 
-/** Priority 0–100: the segment's, raised by what brought the lead to the managers. */
-export function leadPriority(segment: Segment | null | undefined, trigger?: HandoffTrigger): number {
+/** The readiness (0–100) the model judged is worth this share of priority: 100 ranks with a purchase intent (90), never above a hot survey. */
+export const READINESS_WEIGHT = 0.9;
+
+/**
+ * Priority 0–100: the highest of the segment's, what brought the lead to the managers, and the
+ * readiness the model judged (readiness × 0.9, rounded). A lead who sounds ready to buy rises above
+ * the unknown or cold segment the survey (or its absence) gave; readiness never lowers a priority.
+ * The segment here is the survey's: an inferred one comes from readiness and would count it twice.
+ */
+export function leadPriority(segment: Segment | null | undefined, trigger?: HandoffTrigger, readiness?: number): number {
   const base = BY_SEGMENT[segment ?? 'unknown'];
-  return trigger ? Math.max(base, BY_TRIGGER[trigger]) : base;
+  const byTrigger = trigger ? BY_TRIGGER[trigger] : 0;
+  return Math.max(base, byTrigger, readinessPriority(readiness));
+}
+
+/** What readiness alone is worth (0 when unknown): also raises `leads.priority` after each model turn. */
+export function readinessPriority(readiness: number | undefined): number {
+  return readiness !== undefined && Number.isFinite(readiness) ? Math.round(Math.min(100, Math.max(0, readiness)) * READINESS_WEIGHT) : 0;
 }
 
 /** The trigger behind a scenario step that calls the managers (its recorded event names it). */

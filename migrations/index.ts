@@ -27,6 +27,7 @@ import * as leadNotes from './025_lead_notes';
 import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
 import * as conversationMode from './028_conversation_mode';
+import * as leadProfile from './029_lead_profile';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -62,6 +63,7 @@ const migrations: Record<string, Knex.Migration> = {
   '026_knowledge_base': knowledgeBase,
   '027_telegram_payments': telegramPayments,
   '028_conversation_mode': conversationMode,
+  '029_lead_profile': leadProfile,
 };
 
 /**

@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`, `mode`,
- * `post-sale`, `stray-money`, `offer-undelivered`, `voice`, `knowledge` and `desk` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money`, `offer-undelivered`, `voice`, `knowledge`, `desk` and `profile` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -204,7 +204,39 @@ async function main(only = process.argv[2]): Promise<void> {
     });
   }
   if (only === undefined || only === 'desk') await (await newWorker()).runUntil(() => recordDesk(newLead(), drive));
-  if (only === 'desk' || only === 'offer-undelivered' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === undefined || only === 'profile') {
+    // A model turn teaches facts and readiness (patch lead-profile: kept in Postgres), then a request for a manager ranked by readiness.
+    const openaiFake = await FakeOpenAIServer.start({ apiKey: 'sk-record' });
+    openaiFake.script({
+      kind: 'json',
+      content: { reply: 'Понимаю, давайте разберёмся.', intent: 'objection', next_action: 'answer', confidence: 0.9, profile_updates: { goal: 'пассивный доход', objections: 'дорого' }, readiness: 80, stage: 'frame' },
+    });
+    openaiFake.setFallback({ kind: 'text', content: 'Хочет пассивный доход, сомневается в цене.' });
+    const profileWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({
+        db,
+        logger,
+        api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
+        managersChatId: -100,
+        openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
+        model: 'record-model',
+      }),
+    });
+    await profileWorker.runUntil(async () => {
+      const lead = newLead();
+      await drive(text(lead, '/start'), lead, 1);
+      await drive(text(lead, 'Хочу пассивный доход, но курс дорогой'), lead, 2);
+      await drive(text(lead, 'позовите менеджера'), lead, 3);
+      await fake.waitFor(() => fake.callsTo('sendMessage', -100).some((c) => String(c.params.text).includes(`(id ${lead.id})`)), 20_000);
+      await save('lead-conversation-lead-profile', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+    await openaiFake.stop();
+  }
+  if (only === 'desk' || only === 'profile' || only === 'offer-undelivered' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {

@@ -44,6 +44,34 @@ describe('lead priority', () => {
   });
 });
 
+describe('readiness in the priority', () => {
+  it.each([
+    // segment, trigger, readiness → priority: the highest of the segment's, the trigger's and readiness × 0.9
+    [null, undefined, 95, 86],
+    [null, 'manager_requested', 95, 86],
+    ['cold', undefined, 50, 45],
+    ['cold', 'manager_requested', 50, 70],
+    ['hot', undefined, 100, 100],
+    ['warm', 'purchase_intent', 100, 90],
+    [null, undefined, 0, 40],
+    [null, undefined, 250, 90],
+    [null, undefined, Number.NaN, 40],
+  ] as const)('segment %s, trigger %s, readiness %d → %i', (segment, trigger, readiness, expected) => {
+    expect(leadPriority(segment, trigger, readiness)).toBe(expected);
+  });
+
+  it('readiness never lowers a priority and raises it monotonically', () => {
+    for (const segment of ['cold', 'warm', 'hot', null] as const) {
+      let previous = leadPriority(segment, 'contact_form');
+      for (let readiness = 0; readiness <= 100; readiness += 5) {
+        const priority = leadPriority(segment, 'contact_form', readiness);
+        expect(priority).toBeGreaterThanOrEqual(previous);
+        previous = priority;
+      }
+    }
+  });
+});
+
 describe('trigger of a scenario step', () => {
   it.each([
     ['purchase_intent', 'purchase_intent'],

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, workflowInfo } from '@temporalio/workflow';
 import type { BookingActivities } from '../../activities/bookings';
 import type { JourneyActivities } from '../../activities/journey';
+import type { LeadProfileActivities } from '../../activities/lead-profile';
 import type { LeadsActivities } from '../../activities/leads';
 import type { LlmActivities } from '../../activities/llm';
 import type { DraftActivities } from '../../activities/llm-drafts';
@@ -19,6 +20,7 @@ import type { LeadState } from './state';
 export type RecordsActivities = LeadsActivities &
   ScenarioActivities &
   JourneyActivities &
+  LeadProfileActivities &
   BookingActivities &
   DraftActivities &
   Pick<HandoffActivities, 'setLeadStatus' | 'handoffAbandoned' | 'handoffRunning'>;

@@ -26,7 +26,8 @@ export async function startHandoff(c: Conversation, trigger: HandoffTrigger, hea
   // Ids from the conversation's first run: a conversation that starts over never repeats a handoff id.
   const chain = patched('handoff-id-of-chain') ? handoffChain(workflowInfo().firstExecutionRunId) : undefined;
   const workflowId = handoffWorkflowId(state.leadId, state.handoffCount, chain);
-  const priority = leadPriority(state.segment, trigger);
+  // Readiness the model judged raises the priority (domain/lead-priority.ts); older conversations ranked by segment and trigger.
+  const priority = patched('lead-profile') ? leadPriority(state.segment, trigger, state.readiness) : leadPriority(state.segment, trigger);
   try {
     const child = await startChild(managerHandoffWorkflow, {
       workflowId,

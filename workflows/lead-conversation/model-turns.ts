@@ -65,6 +65,10 @@ export async function llmTurn(c: Conversation, current: Scenario, leadText: stri
   state.recentActions = [...(state.recentActions ?? []), decision.nextAction].slice(-5);
   state.lastConfidence = result.reply.confidence;
   state.facts = capFacts({ ...(state.facts ?? {}), ...result.reply.profileUpdates });
+  // What the turn taught is kept in Postgres for staff (and an inferred segment for a lead without a survey).
+  if (patched('lead-profile')) {
+    await c.records.saveLeadProfile({ leadId: state.leadId, turnKey: key, facts: capFacts(result.reply.profileUpdates), readiness: decision.readiness });
+  }
   await recordEvent(c, 'llm_turn', {
     intent: result.reply.intent,
     confidence: result.reply.confidence,
