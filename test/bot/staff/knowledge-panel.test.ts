@@ -36,7 +36,7 @@ describe('the knowledge base in /admin', () => {
     expect(panel.buttons(editor)).toEqual(
       expect.arrayContaining([
         { text: '➕ Новая запись (ru)', callback_data: 'kb:new:ru' },
-        { text: '📥 Импорт из CSV', callback_data: 'kb:import' },
+        { text: '📥 Импорт из CSV/Excel', callback_data: 'kb:import' },
         expect.objectContaining({ callback_data: `kb:open:${refunds.id}` }),
       ]),
     );

@@ -50,11 +50,11 @@ describe('materials importer from Telegram', () => {
     const editor = await panel.staffMember('editor');
     const scope = newScope();
     await panel.press(editor, 'adm:materials');
-    expect(panel.buttons(editor)[0]).toEqual({ text: '📥 Импорт из файла (CSV/JSON)', callback_data: 'mi:start' });
+    expect(panel.buttons(editor)[0]).toEqual({ text: '📥 Импорт из файла (Excel/CSV/JSON)', callback_data: 'mi:start' });
     await panel.press(editor, 'mi:start');
-    expect(panel.lastText(editor)).toMatch(/^Пришлите файл каталога документом: \.csv или \.json/);
+    expect(panel.lastText(editor)).toMatch(/^Пришлите файл каталога документом: \.xlsx \(Excel[^)]*\), \.csv или \.json/);
     await panel.say(editor, 'вот таблица');
-    expect(panel.lastText(editor)).toBe('Нужен файл .csv или .json, отправленный документом. Пришлите его или /cancel.');
+    expect(panel.lastText(editor)).toBe('Нужен файл .xlsx, .csv или .json, отправленный документом. Пришлите его или /cancel.');
 
     await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
     // First the dry run: the report of what would change, Apply / Cancel, and the catalogue untouched.
@@ -118,7 +118,7 @@ describe('materials importer from Telegram', () => {
 
     await panel.press(editor, 'mi:start');
     await sendFile(editor, 'notes.txt', 'просто заметки', scope);
-    expect(panel.lastText(editor)).toBe('«notes.txt» — не .csv и не .json. Пришлите файл каталога или /cancel.');
+    expect(panel.lastText(editor)).toBe('«notes.txt» — не .xlsx, не .csv и не .json. Пришлите файл каталога или /cancel.');
     await sendFile(editor, 'catalogue.csv', `${HEADER}\r\n${scope}risk,"Правило 1%,без конца\r\n`, scope);
     expect(panel.lastText(editor)).toBe('❌ Файл не импортирован, каталог не изменился.\nСтрока 2: a quoted field is never closed\nИсправьте файл и пришлите снова или /cancel.');
     await sendFile(editor, 'catalogue.csv', `${HEADER}\r\n${scope}risk,,,,,,,,,,\r\n${scope}case,Кейс,,,video,,,,,,\r\n`, scope);
