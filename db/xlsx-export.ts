@@ -61,11 +61,24 @@ export function xlsxStream(sheetName: string, rows: AsyncIterable<TableRow> | It
         if (cell.value instanceof Date) cell.numFmt = DATE_FORMAT;
       });
       row.commit();
+      // A slow download holds the reading back instead of piling rows up in memory; a closed one stops it.
+      if (out.writableNeedDrain) await drainedOrClosed(out);
+      if (out.destroyed) return;
     }
     sheet.commit();
     await workbook.commit();
   })().catch((error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))));
   return out;
+}
+
+function drainedOrClosed(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done);
+      resolve();
+    };
+    stream.on('drain', done).on('close', done);
+  });
 }
 
 /** The whole workbook in memory: for the bot's document replies and for tests. */
