@@ -27,7 +27,7 @@ import { scenarioVocabulary } from './domain/broadcasts/broadcast-input';
 import { broadcastTaskQueue, clickTracking, requireBotToken, requireDatabaseUrl, telegramPaymentSettings, type Config } from './config';
 import { explainingDatabaseErrors } from './db/database-errors';
 import { createDb, ensureDatabase, migrateLatest, type Db } from './db/knex';
-import { parseMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
+import { readMaterialsFile, syncMaterials, type ImportReport } from './db/materials-import';
 import { seedCatalogue } from './db/seed';
 import { defaultKnowledgePath, loadKnowledgeFile } from './scenarios/knowledge-loader';
 import type { Logger } from './logging';
@@ -82,11 +82,11 @@ export async function migrate(config: Config, logger: Logger): Promise<void> {
 }
 
 /**
- * Imports a materials sheet (CSV or JSON export) with delta sync: new rows added, changed rows
+ * Imports a materials sheet (Excel .xlsx, CSV or JSON export) with delta sync: new rows added, changed rows
  * as a new version, rows gone from the file archived (within `scope`, a key prefix).
  */
 export async function importMaterials(config: Config, file: string, scope?: string): Promise<ImportReport> {
-  const { rows, errors } = parseMaterialsFile(basename(file), readFileSync(file));
+  const { rows, errors } = await readMaterialsFile(basename(file), readFileSync(file));
   const db = createDb(requireDatabaseUrl(config));
   try {
     return await syncMaterials(db, rows, { source: basename(file), scope, errors });

@@ -4,11 +4,12 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { computeAnalytics } from '../db/analytics';
 import { bearerGuard } from './bearer-auth';
-import { campaignDeliveriesCsv, leadExists, leadMessagesCsv, leadsCsv } from '../db/analytics-exports';
+import { campaignDeliveriesTable, leadExists, leadMessagesTable, leadsTable } from '../db/analytics-exports';
 import { abTestMetrics, existingTables } from '../db/analytics-optional';
 import { DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, periodOf } from '../db/analytics-period';
 import { formatSummary } from '../domain/analytics-summary';
-import { csvLine, EXCEL_BOM } from '../domain/csv';
+import { csvLines, EXCEL_BOM, type CsvValue } from '../domain/csv';
+import { XLSX_CONTENT_TYPE, xlsxStream, type TableRow } from '../db/xlsx-export';
 
 export interface AnalyticsDeps {
   db: Knex;
@@ -53,8 +54,8 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
 }
 
 /**
- * `/analytics` (JSON or a readable summary) and CSV exports under `/analytics/export/`, for a
- * bearer token equal to API_TOKEN or DASHBOARD_TOKEN. A query that fails is a 503 whose reason goes to the log only.
+ * `/analytics` (JSON or a readable summary) and exports under `/analytics/export/`, each as CSV and
+ * as .xlsx (the same columns and rows, typed cells), for a bearer token equal to API_TOKEN or DASHBOARD_TOKEN. A query that fails is a 503 whose reason goes to the log only.
  */
 export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps): Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -74,40 +75,43 @@ export async function analyticsRoutes(app: FastifyInstance, deps: AnalyticsDeps)
     return report;
   });
 
-  app.get('/analytics/export/leads.csv', async (request, reply) => {
-    const { days } = parse(periodQuery, request.query);
-    const period = await periodOf(deps.db, days, now(), deps.timeZone);
-    return sendCsv(reply, `leads-${days}d.csv`, leadsCsv(deps.db, period));
-  });
+  // Each export is offered twice: `.csv` (UTF-8 with BOM) and `.xlsx`, from the same table.
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/analytics/export/leads.${format}`, async (request, reply) => {
+      const { days } = parse(periodQuery, request.query);
+      const period = await periodOf(deps.db, days, now(), deps.timeZone);
+      return sendTable(reply, `leads-${days}d`, format, leadsTable(deps.db, period));
+    });
 
-  app.get('/analytics/export/leads/:leadId/messages.csv', async (request, reply) => {
-    const { leadId } = parse(leadParams, request.params);
-    if (!(await leadExists(deps.db, leadId))) return reply.code(404).send({ error: `no lead with id ${leadId}` });
-    return sendCsv(reply, `lead-${leadId}-messages.csv`, leadMessagesCsv(deps.db, leadId));
-  });
+    app.get(`/analytics/export/leads/:leadId/messages.${format}`, async (request, reply) => {
+      const { leadId } = parse(leadParams, request.params);
+      if (!(await leadExists(deps.db, leadId))) return reply.code(404).send({ error: `no lead with id ${leadId}` });
+      return sendTable(reply, `lead-${leadId}-messages`, format, leadMessagesTable(deps.db, leadId));
+    });
 
-  app.get('/analytics/export/campaign-deliveries.csv', async (request, reply) => {
-    const { days } = parse(periodQuery, request.query);
-    if (!(await existingTables(deps.db, ['campaign_deliveries'])).size) return noCampaigns(reply);
-    const period = await periodOf(deps.db, days, now(), deps.timeZone);
-    return sendCsv(reply, `campaign-deliveries-${days}d.csv`, campaignDeliveriesCsv(deps.db, period));
-  });
+    app.get(`/analytics/export/campaign-deliveries.${format}`, async (request, reply) => {
+      const { days } = parse(periodQuery, request.query);
+      if (!(await existingTables(deps.db, ['campaign_deliveries'])).size) return noCampaigns(reply);
+      const period = await periodOf(deps.db, days, now(), deps.timeZone);
+      return sendTable(reply, `campaign-deliveries-${days}d`, format, campaignDeliveriesTable(deps.db, period));
+    });
 
-  app.get('/analytics/export/ab-results.csv', async (request, reply) => {
-    const { days } = parse(periodQuery, request.query);
-    const tables = await existingTables(deps.db, ['campaign_deliveries']);
-    if (!tables.size) return noCampaigns(reply);
-    const results = await abTestMetrics(deps.db, await periodOf(deps.db, days, now(), deps.timeZone), tables);
-    const header = ['campaign_id', 'variant', 'delivered', 'clicks', 'ctr', 'conversions', 'cr', 'unsubscribes', 'leader'];
-    const lines = [csvLine(header)];
-    for (const test of results.available ? results.tests : []) {
-      for (const v of test.variants) {
-        lines.push(csvLine([test.campaignId, v.variant, v.delivered, v.clicks, v.ctr, v.conversions, v.cr, v.unsubscribes, v.variant === test.leader]));
+    app.get(`/analytics/export/ab-results.${format}`, async (request, reply) => {
+      const { days } = parse(periodQuery, request.query);
+      const tables = await existingTables(deps.db, ['campaign_deliveries']);
+      if (!tables.size) return noCampaigns(reply);
+      const results = await abTestMetrics(deps.db, await periodOf(deps.db, days, now(), deps.timeZone), tables);
+      const rows: CsvValue[][] = [['campaign_id', 'variant', 'delivered', 'clicks', 'ctr', 'conversions', 'cr', 'unsubscribes', 'leader']];
+      for (const test of results.available ? results.tests : []) {
+        for (const v of test.variants) rows.push([test.campaignId, v.variant, v.delivered, v.clicks, v.ctr, v.conversions, v.cr, v.unsubscribes, v.variant === test.leader]);
       }
-    }
-    return sendCsv(reply, `ab-results-${days}d.csv`, lines);
-  });
+      return sendTable(reply, `ab-results-${days}d`, format, rows);
+    });
+  }
 }
+
+const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 function noCampaigns(reply: FastifyReply) {
   return reply.code(404).send({ error: 'no campaign deliveries yet: the campaign_deliveries table comes with broadcast campaigns' });
@@ -117,21 +121,22 @@ function noCampaigns(reply: FastifyReply) {
  * Reads the header and the first row before answering, so a database that fails on the first
  * page is a 503 rather than a 200 with a cut-off file.
  */
-async function sendCsv(reply: FastifyReply, filename: string, lines: AsyncIterable<string> | string[]) {
-  const iterator = (Symbol.asyncIterator in lines ? lines : (async function* () { yield* lines; })())[Symbol.asyncIterator]();
-  const head: string[] = [];
+async function sendTable(reply: FastifyReply, basename: string, format: ExportFormat, table: AsyncIterable<TableRow> | TableRow[]) {
+  const iterator = (Symbol.asyncIterator in table ? table : (async function* () { yield* table; })())[Symbol.asyncIterator]();
+  const head: TableRow[] = [];
   for (let i = 0; i < 2; i += 1) {
     const next = await iterator.next();
     if (next.done) break;
     head.push(next.value);
   }
   async function* all() {
-    yield EXCEL_BOM;
     yield* head;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  return reply
-    .type('text/csv; charset=utf-8')
-    .header('content-disposition', `attachment; filename="${filename}"`)
-    .send(Readable.from(all()));
+  reply.header('content-disposition', `attachment; filename="${basename}.${format}"`);
+  if (format === 'xlsx') return reply.type(XLSX_CONTENT_TYPE).send(xlsxStream(basename, all()));
+  return reply.type('text/csv; charset=utf-8').send(Readable.from((async function* () {
+    yield EXCEL_BOM;
+    yield* csvLines(all());
+  })()));
 }

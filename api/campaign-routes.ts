@@ -3,13 +3,14 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Readable } from 'node:stream';
-import { abReport, campaignDeliveryRowsCsv } from '../db/campaign-report';
+import { abReport, campaignDeliveryTable } from '../db/campaign-report';
+import { XLSX_CONTENT_TYPE, xlsxStream } from '../db/xlsx-export';
 import { abResultOf, deliveryCounts, findCampaign } from '../db/campaigns';
 import { VARIANT_KEYS, abTestSchema, campaignAudienceSchema, campaignButtonSchema, campaignContentSchema, type CampaignAudience, type CampaignContent } from '../domain/broadcasts/campaign';
 import { bearerGuard } from './bearer-auth';
 import { launchCampaign } from './campaign-launch';
 import type { CampaignWorkflowsPort } from './campaign-workflows';
-import { EXCEL_BOM } from '../domain/csv';
+import { csvLines, EXCEL_BOM } from '../domain/csv';
 
 export interface CampaignRoutesDeps {
   db: Knex;
@@ -111,17 +112,21 @@ export async function campaignRoutes(app: FastifyInstance, deps: CampaignRoutesD
     return reply.code(202).send({ id: campaign.id, winner: body.data.variant });
   });
 
-  app.get('/campaigns/:id/deliveries.csv', async (request, reply) => {
-    const parsed = idParams.safeParse(request.params);
-    if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
-    if (!(await findCampaign(deps.db, parsed.data.id))) return reply.code(404).send({ error: `no campaign with id ${parsed.data.id}` });
-    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="campaign-${parsed.data.id}-deliveries.csv"`);
-    const rows = campaignDeliveryRowsCsv(deps.db, parsed.data.id);
-    return reply.send(Readable.from((async function* () {
-      yield EXCEL_BOM;
-      yield* rows;
-    })()));
-  });
+  // One campaign's recipients as CSV (UTF-8 with BOM) or .xlsx (typed cells), the same columns.
+  for (const format of ['csv', 'xlsx'] as const) {
+    app.get(`/campaigns/:id/deliveries.${format}`, async (request, reply) => {
+      const parsed = idParams.safeParse(request.params);
+      if (!parsed.success) return reply.code(422).send({ error: reasons(parsed.error) });
+      if (!(await findCampaign(deps.db, parsed.data.id))) return reply.code(404).send({ error: `no campaign with id ${parsed.data.id}` });
+      reply.header('content-disposition', `attachment; filename="campaign-${parsed.data.id}-deliveries.${format}"`);
+      const rows = campaignDeliveryTable(deps.db, parsed.data.id);
+      if (format === 'xlsx') return reply.type(XLSX_CONTENT_TYPE).send(xlsxStream(`campaign-${parsed.data.id}`, rows));
+      return reply.type('text/csv; charset=utf-8').send(Readable.from((async function* () {
+        yield EXCEL_BOM;
+        yield* csvLines(rows);
+      })()));
+    });
+  }
 
   app.post('/campaigns/:id/:command', async (request, reply) => {
     const parsed = commandParams.safeParse(request.params);

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import { csvLine, type CsvValue } from '../domain/csv';
+import type { CsvValue } from '../domain/csv';
 import type { Period } from './analytics-period';
+import type { TableRow } from './xlsx-export';
 
 /**
- * CSV exports, read in keyset pages so a large export never sits in memory whole: each yields the
- * header line, then one line per row.
+ * The exports' tables (CSV and .xlsx), read in keyset pages so a large export never sits in memory
+ * whole: each yields the header row, then one array of values per row.
  */
 
 const PAGE = 5_000;
@@ -19,9 +20,9 @@ async function* pages<T extends { id: number }>(fetch: (afterId: number) => Prom
   }
 }
 
-async function* csv<T extends { id: number }>(columns: readonly string[], rows: AsyncGenerator<T>): AsyncGenerator<string> {
-  yield csvLine(columns);
-  for await (const row of rows) yield csvLine(columns.map((c) => (row as unknown as Record<string, CsvValue>)[c]));
+async function* table<T extends { id: number }>(columns: readonly string[], rows: AsyncGenerator<T>): AsyncGenerator<TableRow> {
+  yield columns;
+  for await (const row of rows) yield columns.map((c) => (row as unknown as Record<string, CsvValue>)[c]);
 }
 
 export const LEAD_COLUMNS = [
@@ -30,8 +31,8 @@ export const LEAD_COLUMNS = [
 ] as const;
 
 /** Users who started in the period, oldest first. */
-export function leadsCsv(db: Knex, period: Period): AsyncGenerator<string> {
-  return csv(
+export function leadsTable(db: Knex, period: Period): AsyncGenerator<TableRow> {
+  return table(
     LEAD_COLUMNS,
     pages((afterId) =>
       db('leads')
@@ -48,8 +49,8 @@ export function leadsCsv(db: Knex, period: Period): AsyncGenerator<string> {
 export const MESSAGE_COLUMNS = ['id', 'created_at', 'direction', 'status', 'text', 'error'] as const;
 
 /** Every message of one lead, in order. */
-export function leadMessagesCsv(db: Knex, leadId: number): AsyncGenerator<string> {
-  return csv(
+export function leadMessagesTable(db: Knex, leadId: number): AsyncGenerator<TableRow> {
+  return table(
     MESSAGE_COLUMNS,
     pages((afterId) => db('messages').where({ lead_id: leadId }).andWhere('id', '>', afterId).orderBy('id').limit(PAGE).select(MESSAGE_COLUMNS)),
   );
@@ -62,8 +63,8 @@ export async function leadExists(db: Knex, leadId: number): Promise<boolean> {
 export const DELIVERY_COLUMNS = ['id', 'campaign_id', 'lead_id', 'variant', 'status', 'created_at', 'clicked_at', 'converted_at', 'unsubscribed_at', 'error'] as const;
 
 /** Campaign deliveries in the period; optional columns a deployment lacks come out empty. */
-export function campaignDeliveriesCsv(db: Knex, period: Period): AsyncGenerator<string> {
-  return csv(
+export function campaignDeliveriesTable(db: Knex, period: Period): AsyncGenerator<TableRow> {
+  return table(
     DELIVERY_COLUMNS,
     pages(async (afterId) => {
       const { rows } = await db.raw(

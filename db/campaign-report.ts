@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { csvLine, type CsvValue } from '../domain/csv';
+import type { CsvValue } from '../domain/csv';
 import { pilotStats } from './campaign-outcomes';
 import { abResultOf, type CampaignRow } from './campaigns';
+import type { TableRow } from './xlsx-export';
 
 /** An A/B test as the api reports it: its settings, the pilot's figures so far, and the result once picked. */
 export async function abReport(db: Knex, campaign: CampaignRow) {
@@ -26,9 +27,12 @@ export const CAMPAIGN_DELIVERY_COLUMNS = [
 
 const PAGE = 5_000;
 
-/** One campaign's deliveries, one line per recipient, read in keyset pages so a big campaign never sits in memory. */
-export async function* campaignDeliveryRowsCsv(db: Knex, campaignId: number): AsyncGenerator<string> {
-  yield csvLine(CAMPAIGN_DELIVERY_COLUMNS);
+/**
+ * One campaign's deliveries (the header, then one row per recipient, for CSV and .xlsx), read in
+ * keyset pages so a big campaign never sits in memory.
+ */
+export async function* campaignDeliveryTable(db: Knex, campaignId: number): AsyncGenerator<TableRow> {
+  yield CAMPAIGN_DELIVERY_COLUMNS;
   for (let afterId = 0; ; ) {
     const rows: Record<string, CsvValue>[] = await db('campaign_deliveries as d')
       .join('leads as l', 'l.id', 'd.lead_id')
@@ -37,7 +41,7 @@ export async function* campaignDeliveryRowsCsv(db: Knex, campaignId: number): As
       .orderBy('d.id')
       .limit(PAGE)
       .select('d.id', 'd.lead_id', 'l.telegram_user_id', 'l.username', 'd.variant', 'd.pilot', 'd.status', 'd.reason', 'd.sent_at', 'd.clicked_at', 'd.replied_at', 'd.converted_at', 'd.paid_at', 'd.unsubscribed_at');
-    for (const row of rows) yield csvLine(CAMPAIGN_DELIVERY_COLUMNS.map((c) => row[c]));
+    for (const row of rows) yield CAMPAIGN_DELIVERY_COLUMNS.map((c) => row[c]);
     if (rows.length < PAGE) return;
     afterId = Number(rows[rows.length - 1].id);
   }

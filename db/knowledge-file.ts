@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { requireDatabaseUrl, type Config } from '../config';
-import { importKnowledge, parseKnowledgeCsv, type KnowledgeImportReport } from './knowledge-import';
+import { importKnowledge, readKnowledgeSheet, type KnowledgeImportReport } from './knowledge-import';
 import { createDb } from './knex';
 import { MaterialsFileError } from './materials-import';
 
-/** `npm run knowledge:import -- sheet.csv`: the same import as the panel's, from the command line. */
+/** `npm run knowledge:import -- sheet.csv` (or sheet.xlsx): the same import as the panel's, from the command line. */
 export async function importKnowledgeFile(config: Config, file: string): Promise<KnowledgeImportReport> {
-  const { rows, errors } = parseKnowledgeCsv(basename(file), readFileSync(file));
+  const { rows, errors } = await readKnowledgeSheet(basename(file), readFileSync(file));
   if (rows.length === 0) throw new MaterialsFileError(basename(file), `no usable row (${errors.length} rejected)`);
   const db = createDb(requireDatabaseUrl(config));
   try {

@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import type { Language } from '../domain/language';
 import { knowledgeRowSchema, type KnowledgeRow } from '../scenarios/knowledge-schema';
 import { columnsOf, type KnowledgeFields } from './knowledge';
-import { CsvSyntaxError, decodeSpreadsheet, MaterialsFileError, parseCsv, type ImportRowError } from './materials-import';
+import { CsvSyntaxError, decodeSpreadsheet, MaterialsFileError, parseCsv, readXlsxRecords, type ImportRowError, type SheetRecord } from './materials-import';
 
 /**
- * Imports knowledge entries from a CSV sheet, and seeds them from the scenario folder
+ * Imports knowledge entries from a CSV or Excel (.xlsx) sheet, and seeds them from the scenario folder
  * (docs/knowledge-base.md). Rows are matched by (language, key): a new key is added, a changed row
  * updates its entry, an unchanged one is left alone. Entries missing from the sheet stay: a sheet may
  * hold only part of the base, and editors add entries in the panel that no sheet knows.
@@ -29,7 +29,7 @@ export interface KnowledgeImportReport {
  * on; a file that cannot be read throws `MaterialsFileError` (the importers' one "file is unusable").
  */
 export function parseKnowledgeCsv(name: string, content: string | Buffer): { rows: KnowledgeImportRow[]; errors: ImportRowError[] } {
-  if (!name.toLowerCase().endsWith('.csv')) throw new MaterialsFileError(name, 'unsupported file type: expected .csv');
+  if (!name.toLowerCase().endsWith('.csv')) throw new MaterialsFileError(name, 'unsupported file type: expected .csv or .xlsx');
   const text = (typeof content === 'string' ? content : decodeSpreadsheet(content)).replace(/^\uFEFF/, '');
   let records;
   try {
@@ -38,6 +38,16 @@ export function parseKnowledgeCsv(name: string, content: string | Buffer): { row
     if (error instanceof CsvSyntaxError) throw new MaterialsFileError(name, error.message, error.line);
     throw error;
   }
+  return knowledgeRecords(name, records);
+}
+
+/** `parseKnowledgeCsv`, and also an Excel workbook (.xlsx): its first sheet, the same columns and checks. */
+export async function readKnowledgeSheet(name: string, content: string | Buffer): Promise<{ rows: KnowledgeImportRow[]; errors: ImportRowError[] }> {
+  if (!name.toLowerCase().endsWith('.xlsx')) return parseKnowledgeCsv(name, content);
+  return knowledgeRecords(name, await readXlsxRecords(name, Buffer.from(content)));
+}
+
+function knowledgeRecords(name: string, records: readonly SheetRecord[]): { rows: KnowledgeImportRow[]; errors: ImportRowError[] } {
   const [header, ...body] = records;
   const columns = (header?.fields ?? []).map((column) => column.trim().toLowerCase());
   const missing = ['key', 'question', 'answer'].filter((column) => !columns.includes(column));
@@ -53,7 +63,7 @@ export function parseKnowledgeCsv(name: string, content: string | Buffer): { row
     columns.forEach((column, c) => {
       if (KNOWLEDGE_COLUMNS.includes(column)) fields[column] = record.fields[c] ?? '';
     });
-    const at = { row, ...(record.line !== row && { line: record.line }), ...(fields.key?.trim() && { key: fields.key.trim() }) };
+    const at = { row, ...(record.line !== undefined && record.line !== row && { line: record.line }), ...(fields.key?.trim() && { key: fields.key.trim() }) };
     if (record.fields.length !== columns.length) {
       return void errors.push({ ...at, reason: `the row has ${record.fields.length} fields, the header ${columns.length} (a comma in an unquoted field?)` });
     }

@@ -13,9 +13,10 @@ import {
 import type { MaterialRecord } from './materials';
 import { CsvError, parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
+import { readXlsxRows, XlsxReadError } from './xlsx-reader';
 
 /**
- * Imports the materials catalogue from an editors' sheet exported as CSV or JSON, with delta sync
+ * Imports the materials catalogue from an editors' sheet (Excel .xlsx, or exported as CSV or JSON), with delta sync
  * (docs/materials-and-content.md): new rows are added, changed rows become a new version, rows that
  * disappeared are archived, and every import leaves a report.
  */
@@ -36,8 +37,8 @@ export interface MaterialRow {
 }
 
 /**
- * A row that was skipped, and why. `row` counts as a spreadsheet does (CSV: the header is row 1,
- * so the first material is row 2, whatever newlines its fields hold; JSON: the array position
+ * A row that was skipped, and why. `row` counts as a spreadsheet does (CSV and .xlsx: the header is
+ * row 1, so the first material is row 2, whatever newlines its fields hold; JSON: the array position
  * from 1); `line` is where a CSV row starts in the file. `key` is set when the row had one, so
  * the import does not archive a live material because its row has a typo.
  */
@@ -72,7 +73,7 @@ export interface SyncOptions {
   errors?: readonly ImportRowError[];
 }
 
-/** The file as a whole cannot be read (format, JSON syntax, CSV quoting, header); nothing is imported. */
+/** The file as a whole cannot be read (format, JSON syntax, CSV quoting, a damaged workbook, header); nothing is imported. */
 export class MaterialsFileError extends Error {
   constructor(
     readonly file: string,
@@ -216,7 +217,26 @@ export function parseMaterialsFile(name: string, content: string | Buffer): { ro
   const lowerName = name.toLowerCase();
   if (lowerName.endsWith('.csv')) return validateRecords(csvRecords(name, text));
   if (lowerName.endsWith('.json')) return validateRecords(jsonRecords(name, text));
-  throw new MaterialsFileError(name, 'unsupported file type: expected .csv or .json');
+  throw new MaterialsFileError(name, 'unsupported file type: expected .csv, .xlsx or .json');
+}
+
+/**
+ * `parseMaterialsFile`, and also an Excel workbook (.xlsx): its first sheet, the first row naming the
+ * columns, read with the same columns and validation, rows numbered as Excel shows them.
+ */
+export async function readMaterialsFile(name: string, content: string | Buffer): Promise<{ rows: MaterialRow[]; errors: ImportRowError[] }> {
+  if (!name.toLowerCase().endsWith('.xlsx')) return parseMaterialsFile(name, content);
+  return validateRecords(tableRecords(name, await readXlsxRecords(name, Buffer.from(content))));
+}
+
+/** An .xlsx file's first sheet as records (no file line: the row number is where to look); unreadable is `MaterialsFileError`. */
+export async function readXlsxRecords(name: string, bytes: Buffer): Promise<SheetRecord[]> {
+  try {
+    return (await readXlsxRows(bytes)).map((fields) => ({ fields }));
+  } catch (error) {
+    if (error instanceof XlsxReadError) throw new MaterialsFileError(name, error.reason);
+    throw error;
+  }
 }
 
 interface SourceRecord {
@@ -269,8 +289,13 @@ function csvRecords(name: string, text: string): SourceRecord[] {
     if (error instanceof CsvSyntaxError) throw new MaterialsFileError(name, error.message, error.line);
     throw error;
   }
+  return tableRecords(name, records);
+}
+
+/** A sheet's records (CSV or .xlsx), header first, matched to the catalogue's columns. */
+function tableRecords(name: string, records: readonly SheetRecord[]): SourceRecord[] {
   const [header, ...body] = records;
-  const columns = header.fields.map((column) => column.trim().toLowerCase());
+  const columns = (header?.fields ?? []).map((column) => column.trim().toLowerCase());
   const missing = ['key', 'title'].filter((column) => !columns.includes(column));
   if (missing.length > 0) {
     throw new MaterialsFileError(name, `the header row must name the columns ${COLUMNS.join(', ')}; missing: ${missing.join(', ')}`, 1);
@@ -289,7 +314,7 @@ function csvRecords(name: string, text: string): SourceRecord[] {
       record.fields.length === columns.length
         ? undefined
         : `the row has ${record.fields.length} fields, the header ${columns.length} (a comma in an unquoted field?)`;
-    out.push({ row: i + 2, line: record.line, fields, ...(problem ? { problem } : {}) });
+    out.push({ row: i + 2, ...(record.line === undefined ? {} : { line: record.line }), fields, ...(problem ? { problem } : {}) });
   });
   return out;
 }
@@ -317,6 +342,12 @@ function jsonRecords(name: string, text: string): SourceRecord[] {
 export interface CsvRecord {
   /** The file line the record starts on. */
   line: number;
+  fields: string[];
+}
+
+/** A row of a sheet, CSV or .xlsx; only a CSV row has a file line apart from its row number. */
+export interface SheetRecord {
+  line?: number;
   fields: string[];
 }
 

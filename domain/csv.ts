@@ -24,3 +24,8 @@ export function csvLine(values: readonly CsvValue[]): string {
  * reads UTF-8 as the local code page and Cyrillic turns into mojibake. Other readers skip it.
  */
 export const EXCEL_BOM = '\uFEFF';
+
+/** A table (header row first) as CSV lines, for the exports that are also offered as .xlsx. */
+export async function* csvLines(rows: AsyncIterable<readonly CsvValue[]> | Iterable<readonly CsvValue[]>): AsyncGenerator<string> {
+  for await (const row of rows) yield csvLine(row);
+}

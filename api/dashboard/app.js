@@ -280,9 +280,13 @@ for (const button of document.querySelectorAll('#periods [data-days]')) {
 for (const button of document.querySelectorAll('[data-export]')) {
   button.addEventListener('click', () => void download(`${button.dataset.export}?days=${days}`, `${button.dataset.export.split('/').pop()}`));
 }
-$('export-messages').addEventListener('click', () => {
-  const id = $('lead-id').value;
-  if (id) void download(`/analytics/export/leads/${id}/messages.csv`, `lead-${id}-messages.csv`);
-});
+// Each export is a CSV button (its name) with an .xlsx button beside it: the same rows, typed cells.
+for (const button of [$('export-messages'), $('export-messages-xlsx')]) {
+  button.addEventListener('click', () => {
+    const id = $('lead-id').value;
+    const format = button.dataset.format;
+    if (id) void download(`/analytics/export/leads/${id}/messages.${format}`, `lead-${id}-messages.${format}`);
+  });
+}
 if (sessionStorage.getItem(TOKEN_KEY)) void load();
 else logout();

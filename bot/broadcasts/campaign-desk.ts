@@ -2,13 +2,14 @@ import { Composer, InputFile } from 'grammy';
 import type { InlineKeyboardButton } from 'grammy/types';
 import type { Knex } from 'knex';
 import type { CampaignCommand, CampaignWorkflowsPort } from '../../api/campaign-workflows';
-import { abReport, campaignDeliveryRowsCsv } from '../../db/campaign-report';
+import { abReport, campaignDeliveryTable } from '../../db/campaign-report';
+import { xlsxBuffer } from '../../db/xlsx-export';
 import { abResultOf, deliveryCounts, findCampaign, type CampaignRow } from '../../db/campaigns';
 import { METRIC_NAMES, percent } from '../../domain/broadcasts/ab-test';
 import { decodeCampaignControl, encodeCampaignControl, type CampaignControl } from '../../domain/broadcasts/campaign-report';
 import type { BotContext } from '../context';
 import { requireRole, type StaffAccessDeps } from '../staff-access';
-import { EXCEL_BOM } from '../../domain/csv';
+import { csvLine, EXCEL_BOM } from '../../domain/csv';
 
 export interface CampaignDeskDeps extends StaffAccessDeps {
   /** Signals to campaign workflows; without it the desk only shows. */
@@ -28,7 +29,7 @@ const DONE: Record<string, string> = {
 /**
  * Editors' view of broadcasts in Telegram: `/campaigns` lists the latest, `/campaign <id>` shows one
  * (deliveries, the A/B pilot and result) with buttons to pause, resume, cancel, decide now, pick the
- * winner, or get every recipient as CSV. Every press re-checks the role and is recorded.
+ * winner, or get every recipient as CSV or .xlsx. Every press re-checks the role and is recorded.
  */
 export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -55,7 +56,7 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
     if (!(await requireRole(deps, ctx, 'editor', 'campaign_control', { campaignId, control }))) return;
     await ctx.answerCallbackQuery().catch(() => undefined);
     if (control.command === 'show') return show(ctx, campaignId);
-    if (control.command === 'csv') return sendCsv(ctx, campaignId);
+    if (control.command === 'csv' || control.command === 'xlsx') return sendDeliveries(ctx, campaignId, control.command);
     const campaign = await findCampaign(deps.db, campaignId);
     if (!campaign) return void (await ctx.reply(`Рассылки #${campaignId} нет.`));
     if (control.command === 'win') {
@@ -107,15 +108,18 @@ export function campaignDesk(deps: CampaignDeskDeps): Composer<BotContext> {
       if (campaign.status === 'scheduled' || campaign.status === 'observing') rows.push([button('⚡ Сейчас', { command: 'now' })]);
       if (campaign.ab_test && !winner) rows.push(campaign.ab_test.variants.map((v) => button(`Победитель ${v.key}`, { command: 'win', variant: v.key })));
     }
-    rows.push([button('🔄 Обновить', { command: 'show' }), button('📄 CSV', { command: 'csv' })]);
+    rows.push([button('🔄 Обновить', { command: 'show' }), button('📄 CSV', { command: 'csv' }), button('📊 Excel', { command: 'xlsx' })]);
     return rows;
   }
 
-  async function sendCsv(ctx: BotContext, id: number): Promise<void> {
+  /** Every recipient as one document: CSV (UTF-8 with BOM) or .xlsx with the same columns. */
+  async function sendDeliveries(ctx: BotContext, id: number, format: 'csv' | 'xlsx'): Promise<void> {
     if (!(await findCampaign(deps.db, id))) return void (await ctx.reply(`Рассылки #${id} нет.`));
-    const lines: string[] = [];
-    for await (const line of campaignDeliveryRowsCsv(deps.db, id)) lines.push(line);
-    await ctx.replyWithDocument(new InputFile(Buffer.from(EXCEL_BOM + lines.join(''), 'utf8'), `campaign-${id}-deliveries.csv`), { caption: `#${id}: получателей ${lines.length - 1}` });
+    const rows = [];
+    for await (const row of campaignDeliveryTable(deps.db, id)) rows.push(row);
+    const file =
+      format === 'xlsx' ? await xlsxBuffer(`campaign-${id}`, rows) : Buffer.from(EXCEL_BOM + rows.map(csvLine).join(''), 'utf8');
+    await ctx.replyWithDocument(new InputFile(file, `campaign-${id}-deliveries.${format}`), { caption: `#${id}: получателей ${rows.length - 1}` });
   }
 
   return composer;

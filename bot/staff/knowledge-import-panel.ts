@@ -1,7 +1,7 @@
 import { Composer, GrammyError, InlineKeyboard } from 'grammy';
 import type { Logger } from 'pino';
 import { splitText } from '../../domain/split-text';
-import { importKnowledge, parseKnowledgeCsv, type KnowledgeImportReport } from '../../db/knowledge-import';
+import { importKnowledge, readKnowledgeSheet, type KnowledgeImportReport } from '../../db/knowledge-import';
 import { MaterialsFileError, type ImportRowError } from '../../db/materials-import';
 import { auditStaffCommand } from '../../db/staff';
 import { dialogOf, setDialog, takeDialog } from '../../db/staff-dialogs';
@@ -21,7 +21,7 @@ export const KNOWLEDGE_IMPORT_FLOW = 'knowledge_import';
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 /**
- * The knowledge base's CSV import from Telegram (docs/knowledge-base.md), shaped like the materials
+ * The knowledge base's sheet import (CSV or .xlsx) from Telegram (docs/knowledge-base.md), shaped like the materials
  * importer: an editor sends the sheet, sees a dry run's report, and Apply imports the same file.
  */
 export function knowledgeImport(deps: KnowledgeImportDeps): Composer<BotContext> {
@@ -48,7 +48,7 @@ export function knowledgeImport(deps: KnowledgeImportDeps): Composer<BotContext>
     if (!(await pendingOf(ctx.from.id))) return next();
     const { file_name: name = '', file_size: size = 0, file_id: fileId } = ctx.message.document;
     if (!(await requireRole(deps, ctx, 'editor', 'knowledge_import_file', { name }))) return void (await takeDialog(deps.db, ctx.from.id));
-    if (!/\.csv$/i.test(name)) return void (await ctx.reply(KNOWLEDGE_TEXTS.wrongType(name || 'без имени')));
+    if (!/\.(csv|xlsx)$/i.test(name)) return void (await ctx.reply(KNOWLEDGE_TEXTS.wrongType(name || 'без имени')));
     if (size > MAX_FILE_BYTES) return void (await ctx.reply(KNOWLEDGE_TEXTS.tooBig));
     const report = await run(ctx, fileId, name, true);
     if (!report) return;
@@ -94,7 +94,7 @@ export function knowledgeImport(deps: KnowledgeImportDeps): Composer<BotContext>
     }
     let rowErrors: ImportRowError[] = [];
     try {
-      const { rows, errors } = parseKnowledgeCsv(name, content);
+      const { rows, errors } = await readKnowledgeSheet(name, content);
       rowErrors = errors;
       if (rows.length === 0) throw new MaterialsFileError(name, `no usable row (${errors.length} rejected)`);
       return await importKnowledge(deps.db, rows, { source: 'csv', errors, dryRun });

@@ -6,7 +6,7 @@ import {
   EmptyMaterialsImportError,
   MaterialKeyOutsideScopeError,
   MaterialsFileError,
-  parseMaterialsFile,
+  readMaterialsFile,
   syncMaterials,
   type ImportReport,
   type ImportRowError,
@@ -29,15 +29,15 @@ export const MATERIALS_IMPORT_FLOW = 'materials_import';
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export const IMPORT_TEXTS = {
-  button: '📥 Импорт из файла (CSV/JSON)',
+  button: '📥 Импорт из файла (Excel/CSV/JSON)',
   prompt: [
-    'Пришлите файл каталога документом: .csv или .json (как для npm run materials:import).',
+    'Пришлите файл каталога документом: .xlsx (Excel: первый лист, в первой строке названия столбцов), .csv или .json (как для npm run materials:import).',
     'Новые строки добавятся, изменённые станут новой версией, а материалы, которых нет в файле, уйдут в архив.',
     'Если файл — только часть каталога, напишите в подписи к файлу префикс его ключей (например ru-): тогда архивируются только материалы с этим префиксом.',
     '/cancel — отмена.',
   ].join('\n'),
-  notAFile: 'Нужен файл .csv или .json, отправленный документом. Пришлите его или /cancel.',
-  wrongType: (name: string) => `«${name}» — не .csv и не .json. Пришлите файл каталога или /cancel.`,
+  notAFile: 'Нужен файл .xlsx, .csv или .json, отправленный документом. Пришлите его или /cancel.',
+  wrongType: (name: string) => `«${name}» — не .xlsx, не .csv и не .json. Пришлите файл каталога или /cancel.`,
   tooBig: (bytes: number) => `Файл слишком большой (${Math.ceil(bytes / 1024)} КБ, можно до ${MAX_FILE_BYTES / 1024 / 1024} МБ).`,
   downloadFailed: 'Не удалось получить файл у Telegram. Пришлите его ещё раз или /cancel.',
   apply: '✅ Применить',
@@ -79,7 +79,7 @@ export function materialsImport(deps: MaterialsImportDeps): Composer<BotContext>
     const scope = ctx.message.caption?.trim() ?? '';
     const role = await requireRole(deps, ctx, 'editor', 'materials_import_file', { name, scope });
     if (!role) return void (await takeDialog(deps.db, ctx.from.id));
-    if (!/\.(csv|json)$/i.test(name)) return void (await ctx.reply(IMPORT_TEXTS.wrongType(name || 'без имени')));
+    if (!/\.(csv|xlsx|json)$/i.test(name)) return void (await ctx.reply(IMPORT_TEXTS.wrongType(name || 'без имени')));
     if (size > MAX_FILE_BYTES) return void (await ctx.reply(IMPORT_TEXTS.tooBig(size)));
     let content: Buffer;
     try {
@@ -144,7 +144,7 @@ export function materialsImport(deps: MaterialsImportDeps): Composer<BotContext>
   async function importOrRefuse(ctx: BotContext, name: string, scope: string, content: Buffer, dryRun: boolean): Promise<ImportReport | null> {
     let rowErrors: ImportRowError[] = [];
     try {
-      const { rows, errors } = parseMaterialsFile(name, content);
+      const { rows, errors } = await readMaterialsFile(name, content);
       rowErrors = errors;
       return await syncMaterials(deps.db, rows, { source: `telegram:${name}`, scope, errors, dryRun });
     } catch (error) {

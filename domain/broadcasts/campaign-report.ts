@@ -11,14 +11,14 @@ export type CampaignReportKind = 'winner' | 'extended' | 'undecided' | 'complete
 
 export const CAMPAIGN_CONTROL_SCOPE = 'cmpctl';
 
-export type CampaignControl = { command: 'win'; variant: VariantKey } | { command: 'now' | 'cancel' | 'pause' | 'resume' | 'csv' | 'show' };
+export type CampaignControl = { command: 'win'; variant: VariantKey } | { command: 'now' | 'cancel' | 'pause' | 'resume' | 'csv' | 'xlsx' | 'show' };
 
 export function encodeCampaignControl(campaignId: number, control: CampaignControl): string {
   return `${CAMPAIGN_CONTROL_SCOPE}:${campaignId}:${control.command}${control.command === 'win' ? `:${control.variant}` : ''}`;
 }
 
 export function decodeCampaignControl(data: string): { campaignId: number; control: CampaignControl } | null {
-  const match = /^cmpctl:(\d{1,15}):(win:([ABC])|now|cancel|pause|resume|csv|show)$/.exec(data);
+  const match = /^cmpctl:(\d{1,15}):(win:([ABC])|now|cancel|pause|resume|csv|xlsx|show)$/.exec(data);
   if (!match) return null;
   const campaignId = Number(match[1]);
   if (match[3]) return { campaignId, control: { command: 'win', variant: match[3] as VariantKey } };

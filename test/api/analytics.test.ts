@@ -1,8 +1,11 @@
+import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApi } from '../../api/app';
 import { createMetrics } from '../../api/metrics';
 import { createDb, type Db } from '../../db/knex';
+import { parseCsv } from '../../db/materials-import';
+import { csvField } from '../../domain/csv';
 import { ownDatabase } from '../support/own-database';
 import { DAY, HOUR, dayOf, seedCampaignDeliveries, seedJourney } from '../support/analytics-seed';
 
@@ -263,8 +266,12 @@ describe('GET /analytics', () => {
       expect(response.statusCode).toBe(401);
       expect(response.json()).toEqual({ error: 'a valid bearer token is required' });
     }
-    const refused = await app.inject({ method: 'GET', url: '/analytics/export/leads.csv', headers: { authorization: 'Bearer wrong' } });
-    expect(refused.statusCode).toBe(401);
+    // The .xlsx exports are guarded like the CSV ones (a few tries only: failed tries are rate-limited).
+    for (const url of ['/analytics/export/leads.csv', '/analytics/export/leads.xlsx', `/analytics/export/leads/${ids.A}/messages.xlsx`, '/analytics/export/ab-results.xlsx']) {
+      const refused = await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer wrong' } });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.headers['content-type']).toMatch(/^application\/json/);
+    }
     const disabled = api(db, undefined);
     const response = await disabled.inject({ method: 'GET', url: '/analytics', headers: auth });
     expect(response.statusCode).toBe(503);
@@ -281,7 +288,7 @@ describe('GET /analytics', () => {
       metrics: createMetrics(),
       analytics: { db: broken, token: TOKEN, timeZone: 'UTC', now: () => new Date(now) },
     });
-    for (const url of ['/analytics?days=7', '/analytics/export/leads.csv']) {
+    for (const url of ['/analytics?days=7', '/analytics/export/leads.csv', '/analytics/export/leads.xlsx']) {
       const response = await failing.inject({ method: 'GET', url, headers: auth });
       expect(response.statusCode).toBe(503);
       expect(response.json()).toEqual({ error: 'analytics are unavailable right now: the database did not answer; try again shortly' });
@@ -326,8 +333,42 @@ describe('CSV exports', () => {
     expect((await get('/analytics/export/leads/abc/messages.csv')).json()).toEqual({ error: 'lead id must be a number' });
   });
 
+  it('leads and messages as .xlsx: the same rows as the CSV, typed cells, Cyrillic intact, formulas stay text', async () => {
+    await db('leads').where({ id: ids.C }).update({ first_name: 'Ann, "the" best', last_name: '=HYPERLINK("x")', phone: '+79001234567' });
+    await db('leads').where({ id: ids.A }).update({ last_name: 'Иванова', username: '@ivanova' });
+    const response = await get('/analytics/export/leads.xlsx?days=30');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(response.headers['content-disposition']).toBe('attachment; filename="leads-30d.xlsx"');
+    const sheet = await sheetOf(response.rawPayload);
+    await expectSameTable(sheet, (await get('/analytics/export/leads.csv?days=30')).body);
+    expect(sheet.rows).toHaveLength(1 + 5);
+
+    const a = sheet.rows.find((row) => row[0] === ids.A) ?? [];
+    const column = (name: string) => sheet.rows[0].indexOf(name);
+    expect(a[column('last_name')]).toBe('Иванова');
+    expect(typeof a[column('telegram_user_id')]).toBe('number'); // a bigint Postgres sends as text
+    expect(a[column('created_at')]).toBeInstanceOf(Date);
+    expect(typeof a[column('blocked')]).toBe('boolean');
+    // Text a spreadsheet would run is a plain string cell: no formula, nothing added to it.
+    const c = sheet.rows.findIndex((row) => row[0] === ids.C);
+    for (const [name, text] of [['last_name', '=HYPERLINK("x")'], ['phone', '+79001234567'], ['username', '@ivanova']] as const) {
+      const row = name === 'username' ? sheet.rows.findIndex((r) => r[0] === ids.A) : c;
+      const cell = sheet.cell(row, column(name));
+      expect(cell.value).toBe(text);
+      expect(cell.type).toBe(ExcelJS.ValueType.String);
+      expect(cell.formula).toBeUndefined();
+    }
+
+    const messages = await get(`/analytics/export/leads/${ids.A}/messages.xlsx`);
+    expect(messages.statusCode).toBe(200);
+    expect(messages.headers['content-disposition']).toBe(`attachment; filename="lead-${ids.A}-messages.xlsx"`);
+    await expectSameTable(await sheetOf(messages.rawPayload), (await get(`/analytics/export/leads/${ids.A}/messages.csv`)).body);
+    expect((await get('/analytics/export/leads/999999999/messages.xlsx')).statusCode).toBe(404);
+  });
+
   it('campaign deliveries and A/B results answer 404 with the reason while there are no campaigns', async () => {
-    for (const url of ['/analytics/export/campaign-deliveries.csv', '/analytics/export/ab-results.csv']) {
+    for (const url of ['/analytics/export/campaign-deliveries.csv', '/analytics/export/ab-results.csv', '/analytics/export/campaign-deliveries.xlsx', '/analytics/export/ab-results.xlsx']) {
       const response = await get(url);
       expect(response.statusCode).toBe(404);
       expect(response.json().error).toMatch(/campaign_deliveries table comes with broadcast campaigns/);
@@ -388,7 +429,48 @@ describe('once campaign deliveries exist', () => {
         '1,b,3,2,0.6667,2,0.6667,1,true\r\n',
     );
   });
+
+  it('campaign deliveries and A/B results export as .xlsx with the same rows, numbers and dates typed', async () => {
+    const deliveries = await sheetOf((await get('/analytics/export/campaign-deliveries.xlsx?days=30')).rawPayload);
+    await expectSameTable(deliveries, (await get('/analytics/export/campaign-deliveries.csv?days=30')).body);
+    expect(deliveries.rows).toHaveLength(1 + 8);
+    expect(typeof deliveries.rows[1][1]).toBe('number'); // campaign_id, a bigint read through jsonb
+    expect(deliveries.rows[1][5]).toBeInstanceOf(Date); // created_at, ISO text in jsonb
+    const ab = await sheetOf((await get('/analytics/export/ab-results.xlsx?days=30')).rawPayload);
+    expect(ab.rows).toEqual([
+      ['campaign_id', 'variant', 'delivered', 'clicks', 'ctr', 'conversions', 'cr', 'unsubscribes', 'leader'],
+      [1, 'a', 2, 2, 1, 1, 0.5, 0, false],
+      [1, 'b', 3, 2, 0.6667, 2, 0.6667, 1, true],
+    ]);
+  });
 });
+
+type CellValue = ExcelJS.CellValue;
+
+/** The first sheet of an .xlsx opened with exceljs: its rows as values (header first), and its cells. */
+async function sheetOf(buffer: Uint8Array): Promise<{ rows: CellValue[][]; cell: (row: number, column: number) => ExcelJS.Cell }> {
+  const workbook = new ExcelJS.Workbook();
+  // exceljs types its input as an ArrayBuffer; the bytes are copied out of Node's pooled buffer.
+  await workbook.xlsx.load(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer);
+  const sheet = workbook.worksheets[0];
+  const width = sheet.getRow(1).cellCount;
+  const rows: CellValue[][] = [];
+  for (let r = 1; r <= sheet.rowCount; r += 1) rows.push(Array.from({ length: width }, (_, c) => sheet.getRow(r).getCell(c + 1).value ?? null));
+  return { rows, cell: (row, column) => sheet.getRow(row + 1).getCell(column + 1) };
+}
+
+/** Cell by cell, the sheet says what the CSV says (a date to the millisecond; jsonb's text has microseconds). */
+async function expectSameTable(sheet: { rows: CellValue[][] }, csv: string): Promise<void> {
+  const csvRows = parseCsv(csv.replace(/^\uFEFF/, '')).map((record) => record.fields);
+  expect(sheet.rows.length).toBe(csvRows.length);
+  sheet.rows.forEach((row, r) =>
+    row.forEach((value, c) => {
+      const text = csvRows[r][c];
+      if (value instanceof Date) expect(Math.abs(Date.parse(text) - value.getTime())).toBeLessThan(1);
+      else expect([r, c, csvField(value as string | number | boolean | null).replace(/^"|"$/g, '').replace(/""/g, '"')]).toEqual([r, c, text]);
+    }),
+  );
+}
 
 /**
  * Campaign deliveries do not exist yet: a minimal table with the columns analytics reads, seeded

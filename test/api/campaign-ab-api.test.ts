@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApi } from '../../api/app';
@@ -87,6 +88,21 @@ describe('A/B campaigns through the api', () => {
     expect(clickedLine.split(',')[9]).not.toBe('');
     expect(lines.slice(1).every((line) => /,(A|B),(true|false),sent,/.test(line))).toBe(true);
     expect((await app.inject({ method: 'GET', url: `/campaigns/${id}/deliveries.csv` })).statusCode).toBe(401);
+
+    // The same recipients as .xlsx: the same header and rows, ids as numbers, times as dates.
+    const xlsx = await app.inject({ method: 'GET', url: `/campaigns/${id}/deliveries.xlsx`, headers: auth });
+    expect(xlsx.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(xlsx.headers['content-disposition']).toBe(`attachment; filename="campaign-${id}-deliveries.xlsx"`);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(new Uint8Array(xlsx.rawPayload).buffer);
+    const sheet = workbook.worksheets[0];
+    expect(sheet.rowCount).toBe(31);
+    expect((sheet.getRow(1).values as unknown[]).slice(1).join(',')).toBe(lines[0].slice(1));
+    const clicked = sheet.getRows(2, 30)?.find((row) => row.getCell(2).value === leads[0].leadId);
+    expect(clicked?.getCell(10).value).toBeInstanceOf(Date);
+    expect(typeof clicked?.getCell(1).value).toBe('number');
+    expect((await app.inject({ method: 'GET', url: `/campaigns/${id}/deliveries.xlsx` })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: `/campaigns/${id}/deliveries.xlsx`, headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
   });
 });
 

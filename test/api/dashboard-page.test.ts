@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -223,6 +224,14 @@ describe('the web dashboard', () => {
     const lines = body.slice(1).split('\r\n');
     expect(lines[0]).toMatch(/^id,telegram_user_id,first_name,/);
     expect(lines).toHaveLength(1 + 6 + 1); // 90 days are selected: all six users, and the end after the last CRLF
+    // Beside it, the same export as an Excel workbook: the same header and rows.
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="/analytics/export/leads.xlsx"]')]);
+    expect(xlsx.suggestedFilename()).toBe('leads.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(new Uint8Array(await readFile(await xlsx.path())).buffer);
+    const sheet = workbook.worksheets[0];
+    expect((sheet.getRow(1).values as unknown[]).slice(1).join(',')).toBe(lines[0]);
+    expect(sheet.rowCount).toBe(1 + 6);
     await page.click('[data-export="/analytics/export/campaign-deliveries.csv"]');
     await page.locator('#export-error').waitFor({ state: 'visible' });
     expect(await page.textContent('#export-error')).toMatch(/^no campaign deliveries yet/);

@@ -2,13 +2,14 @@ import iconv from 'iconv-lite';
 import { CONFIDENT_SCORE, confidentMatch } from '../../domain/knowledge';
 import type { Db } from '../../db/knex';
 import { searchKnowledge } from '../../db/knowledge';
-import { importKnowledge, parseKnowledgeCsv } from '../../db/knowledge-import';
+import { importKnowledge, parseKnowledgeCsv, readKnowledgeSheet } from '../../db/knowledge-import';
 import { MaterialsFileError } from '../../db/materials-import';
 import { defaultKnowledgePath, loadKnowledgeFile } from '../../scenarios/knowledge-loader';
 import { createDb, migrateLatest } from '../../db/knex';
 import { seedCatalogue } from '../../db/seed';
 import { testDb } from '../support/db';
 import { TEST_DATABASE_URL } from '../support/paths';
+import { xlsxWorkbook } from '../support/xlsx';
 
 let db: Db;
 // Entries are global (leads' searches read them): this file's keys carry its own prefix and go in afterAll.
@@ -62,6 +63,26 @@ describe('reading a knowledge sheet (CSV)', () => {
     expect(() => parseKnowledgeCsv('kb.csv', 'key,question\nx,y')).toThrow(MaterialsFileError);
     expect(() => parseKnowledgeCsv('kb.csv', 'key,question\nx,y')).toThrow(/missing: answer/);
     expect(() => parseKnowledgeCsv('kb.xlsx', HEADER)).toThrow(/expected \.csv/);
+  });
+});
+
+describe('reading a knowledge sheet (.xlsx)', () => {
+  it('reads the first sheet with the same columns and checks as CSV: typed cells, rows numbered as in Excel', async () => {
+    const workbook = await xlsxWorkbook([
+      HEADER.split(','),
+      [`${run}-x`, null, 'Есть ли рассрочка?', 'рассрочка; частями', 'Да, на 3 месяца.', 'оплата', null, true],
+      [],
+      [`${run}-y`, 'en', 'Is there a discount?', null, '=10% off', null, null, false],
+      [`${run}-z`, 'de', 'Gibt es?', null, 'Ja.', null, null, null],
+    ]);
+    const { rows, errors } = await readKnowledgeSheet('kb.xlsx', workbook);
+    expect(rows).toEqual([
+      { key: `${run}-x`, language: 'ru', question: 'Есть ли рассрочка?', variants: ['рассрочка', 'частями'], answer: 'Да, на 3 месяца.', tags: ['оплата'], links: [], active: true },
+      { key: `${run}-y`, language: 'en', question: 'Is there a discount?', variants: [], answer: '=10% off', tags: [], links: [], active: false },
+    ]);
+    expect(errors).toEqual([{ row: 5, key: `${run}-z`, reason: 'unknown language "de"; expected ru or en' }]);
+    await expect(readKnowledgeSheet('kb.xlsx', Buffer.from('не книга'))).rejects.toThrow(MaterialsFileError);
+    await expect(readKnowledgeSheet('kb.xlsx', await xlsxWorkbook([['key', 'question'], ['k', 'q']]))).rejects.toThrow(/missing: answer/);
   });
 });
 

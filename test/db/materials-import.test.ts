@@ -193,7 +193,7 @@ describe('parseMaterialsFile', () => {
     expect(fileError('m.csv', 'name,title\nk,T\n')).toMatchObject({ line: 1, reason: expect.stringContaining('missing: key') });
     expect(fileError('m.json', '[{"key": "a",]')).toMatchObject({ reason: expect.stringContaining('not valid JSON') });
     expect(fileError('m.json', '{"key": "a"}')).toMatchObject({ reason: 'expected a JSON array of materials' });
-    expect(fileError('m.xlsx', '')).toMatchObject({ reason: 'unsupported file type: expected .csv or .json' });
+    expect(fileError('m.txt', '')).toMatchObject({ reason: 'unsupported file type: expected .csv, .xlsx or .json' });
   });
 
   it('parses the shipped scenarios/default/materials.csv without errors', () => {

@@ -216,6 +216,10 @@ describe('the dashboard token', () => {
     const campaigns = Number((await h.db('campaigns').count('* as n'))[0].n);
     expect((await server.inject({ method: 'GET', url: '/analytics', headers: bearer(DASHBOARD_TOKEN) })).statusCode).toBe(200);
     expect((await server.inject({ method: 'GET', url: '/analytics/export/leads.csv', headers: bearer(DASHBOARD_TOKEN) })).statusCode).toBe(200);
+    // The .xlsx siblings are reads too.
+    const xlsx = await server.inject({ method: 'GET', url: '/analytics/export/leads.xlsx', headers: bearer(DASHBOARD_TOKEN) });
+    expect(xlsx.statusCode).toBe(200);
+    expect(xlsx.headers['content-type']).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
 
     const launch = await server.inject({ method: 'POST', url: '/campaigns', payload: { name: 'Спам', text: 'Купите' }, headers: bearer(DASHBOARD_TOKEN) });
     expect(launch.statusCode).toBe(403);

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import pino from 'pino';
 import type { CampaignCommand } from '../../../api/campaign-workflows';
 import { createBot } from '../../../bot/bot';
@@ -117,7 +118,7 @@ describe('broadcast buttons', () => {
     expect(audit).toMatchObject({ allowed: false });
   });
 
-  it('an editor sees a campaign with its controls, pauses it and gets every recipient as CSV', async () => {
+  it('an editor sees a campaign with its controls, pauses it and gets every recipient as CSV and as .xlsx', async () => {
     const editor = uniqueUserId();
     await setStaffRole(db, editor, 'editor', owner);
     const [lead] = await seedLeads(db, uniqueSource(), 1);
@@ -127,11 +128,28 @@ describe('broadcast buttons', () => {
     const card = fake.callsTo('sendMessage', editor).at(-1);
     expect(String(card?.params.text)).toContain(`📣 #${campaignId} «Кнопки» — running\nЗапуск: сразу (Europe/Moscow)\nВ очереди 0, отправлено 1`);
     const buttons = (card?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
-    expect(buttons.map((b) => b.callback_data)).toEqual([`cmpctl:${campaignId}:pause`, `cmpctl:${campaignId}:cancel`, `cmpctl:${campaignId}:show`, `cmpctl:${campaignId}:csv`]);
+    expect(buttons.map((b) => b.callback_data)).toEqual([`cmpctl:${campaignId}:pause`, `cmpctl:${campaignId}:cancel`, `cmpctl:${campaignId}:show`, `cmpctl:${campaignId}:csv`, `cmpctl:${campaignId}:xlsx`]);
     await press(editor, `cmpctl:${campaignId}:pause`);
     expect(signals.at(-1)).toBe(`${campaignId}:pause`);
     await press(editor, `cmpctl:${campaignId}:csv`);
     const csv = fake.callsTo('sendDocument', editor).at(-1);
     expect(String(csv?.params.caption)).toBe(`#${campaignId}: получателей 1`);
+    const csvFile = fake.sentFile((csv?.result as { document: { file_id: string } }).document.file_id);
+    expect(csvFile?.name).toBe(`campaign-${campaignId}-deliveries.csv`);
+
+    await press(editor, `cmpctl:${campaignId}:xlsx`);
+    const xlsx = fake.callsTo('sendDocument', editor).at(-1);
+    expect(String(xlsx?.params.caption)).toBe(`#${campaignId}: получателей 1`);
+    const file = fake.sentFile((xlsx?.result as { document: { file_id: string } }).document.file_id);
+    expect(file?.name).toBe(`campaign-${campaignId}-deliveries.xlsx`);
+    // The same rows as the CSV, typed: the lead id a number, the send time a date.
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(new Uint8Array(file?.content ?? []).buffer);
+    const sheet = workbook.worksheets[0];
+    const csvRows = String(csvFile?.content.toString('utf8')).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(sheet.rowCount).toBe(csvRows.length);
+    expect((sheet.getRow(1).values as unknown[]).slice(1).join(',')).toBe(csvRows[0]);
+    expect(sheet.getRow(2).getCell(2).value).toBe(lead.leadId);
+    expect(sheet.getRow(2).getCell(9).value).toBeInstanceOf(Date);
   });
 });

@@ -1,5 +1,6 @@
 import type { Db } from '../../../db/knex';
 import { importKnowledge } from '../../../db/knowledge-import';
+import { xlsxWorkbook } from '../../support/xlsx';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';
 import { STAFF_BOT_TOKEN, staffBot } from '../../support/staff-bot';
@@ -36,7 +37,7 @@ describe('the knowledge base in /admin', () => {
     expect(panel.buttons(editor)).toEqual(
       expect.arrayContaining([
         { text: '➕ Новая запись (ru)', callback_data: 'kb:new:ru' },
-        { text: '📥 Импорт из CSV', callback_data: 'kb:import' },
+        { text: '📥 Импорт из CSV/Excel', callback_data: 'kb:import' },
         expect.objectContaining({ callback_data: `kb:open:${refunds.id}` }),
       ]),
     );
@@ -164,5 +165,25 @@ describe('the knowledge base in /admin', () => {
     await panel.press(editor, 'kb:apply');
     expect(panel.lastText(editor)).toMatch(/^📥 Импорт «knowledge\.csv» выполнен:/);
     expect(await entryByKey(`${run}-hours`)).toMatchObject({ question: 'Когда эфиры?', variants: ['время эфиров'], answer: 'По вторникам в 19:00.', source: 'csv' });
+  });
+
+  it('an editor imports an Excel (.xlsx) sheet the same way; a broken workbook changes nothing', async () => {
+    const editor = await panel.staffMember('editor');
+    await panel.press(editor, 'kb:import');
+    expect(panel.lastText(editor)).toMatch(/^Пришлите таблицу базы знаний документом \.csv или \.xlsx/);
+    await panel.send(editor, { document: fake.addUserFile('база.xlsx', Buffer.from('испорченный файл')) });
+    expect(panel.lastText(editor)).toContain('not an Excel workbook (.xlsx)');
+    const sheet = await xlsxWorkbook([
+      ['key', 'language', 'question', 'variants', 'answer', 'tags', 'links', 'active'],
+      [`${run}-xlsx`, 'ru', 'Есть ли запись эфиров?', 'запись', 'Да, в личном кабинете.', null, null, 'да'],
+      [],
+      [`${run}-xlsx-bad`, 'ru', null, null, null, null, null, null],
+    ]);
+    await panel.send(editor, { document: fake.addUserFile('база.xlsx', sheet) });
+    expect(panel.lastText(editor)).toMatch(/^🔎 Проверка «база\.xlsx»: база ещё не изменена\./);
+    expect(panel.lastText(editor)).toContain(`• строка 4, ${run}-xlsx-bad: question is required; answer is required`);
+    expect(await entryByKey(`${run}-xlsx`)).toBeUndefined();
+    await panel.press(editor, 'kb:apply');
+    expect(await entryByKey(`${run}-xlsx`)).toMatchObject({ question: 'Есть ли запись эфиров?', variants: ['запись'], answer: 'Да, в личном кабинете.' });
   });
 });

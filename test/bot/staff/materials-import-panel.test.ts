@@ -2,6 +2,7 @@ import type { Db } from '../../../db/knex';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../../support/db';
 import { STAFF_BOT_TOKEN, staffBot } from '../../support/staff-bot';
+import { xlsxWorkbook } from '../../support/xlsx';
 
 let fake: FakeTelegramServer;
 let db: Db;
@@ -38,7 +39,7 @@ function catalogue(scope: string, change: { riskSummary?: string; without?: stri
     .join('\r\n');
 }
 
-async function sendFile(from: number, name: string, content: string, caption?: string): Promise<void> {
+async function sendFile(from: number, name: string, content: string | Buffer, caption?: string): Promise<void> {
   const document = fake.addUserFile(name, content);
   await panel.send(from, { document, ...(caption !== undefined && { caption }) });
 }
@@ -50,11 +51,11 @@ describe('materials importer from Telegram', () => {
     const editor = await panel.staffMember('editor');
     const scope = newScope();
     await panel.press(editor, 'adm:materials');
-    expect(panel.buttons(editor)[0]).toEqual({ text: '📥 Импорт из файла (CSV/JSON)', callback_data: 'mi:start' });
+    expect(panel.buttons(editor)[0]).toEqual({ text: '📥 Импорт из файла (Excel/CSV/JSON)', callback_data: 'mi:start' });
     await panel.press(editor, 'mi:start');
-    expect(panel.lastText(editor)).toMatch(/^Пришлите файл каталога документом: \.csv или \.json/);
+    expect(panel.lastText(editor)).toMatch(/^Пришлите файл каталога документом: \.xlsx \(Excel[^)]*\), \.csv или \.json/);
     await panel.say(editor, 'вот таблица');
-    expect(panel.lastText(editor)).toBe('Нужен файл .csv или .json, отправленный документом. Пришлите его или /cancel.');
+    expect(panel.lastText(editor)).toBe('Нужен файл .xlsx, .csv или .json, отправленный документом. Пришлите его или /cancel.');
 
     await sendFile(editor, 'catalogue.csv', catalogue(scope), scope);
     // First the dry run: the report of what would change, Apply / Cancel, and the catalogue untouched.
@@ -97,6 +98,39 @@ describe('materials importer from Telegram', () => {
     ]);
   });
 
+  it('an Excel workbook (.xlsx) works the same: the first sheet, a dry run with Excel row numbers, Apply; a broken one changes nothing', async () => {
+    const editor = await panel.staffMember('editor');
+    const scope = newScope();
+    const sheet = [
+      HEADER.split(','),
+      [`${scope}risk`, 'Правило 1%', 'Сколько рисковать в сделке', 'https://school.example.com/risk', 'article', 'cold; warm', 'goal', 'риск', 80, null, 'ru'],
+      [],
+      [`${scope}podcast`, 'Подкаст', 'Выпуск 1', null, 'podcast', null, null, null, 10, 'ready', 'ru'],
+      [`${scope}case`, 'Кейс Дмитрия', 'Дмитрий торговал по сигналам.\nТеперь у него свой план.', null, 'case', 'warm,hot', 'proof', 'кейс', 90, 'ready', 'ru'],
+    ];
+    await panel.press(editor, 'mi:start');
+    await sendFile(editor, 'Каталог.xlsx', await xlsxWorkbook(sheet), scope);
+    expect(panel.lastText(editor)).toMatch(new RegExp(`^🔎 Проверка «Каталог\\.xlsx» \\(префикс ${scope}\\): каталог ещё не изменён\\.[^\\n]*\\nДобавлено \\(2\\): ${scope}risk, ${scope}case\\n`));
+    expect(panel.lastText(editor)).toContain(`• строка 4, ${scope}podcast: unknown category "podcast"`);
+    expect(await materials(scope)).toEqual([]);
+    await panel.press(editor, 'mi:apply');
+    expect(panel.lastText(editor)).toMatch(/^📥 Импорт «Каталог\.xlsx» .* выполнен:\nДобавлено \(2\)/);
+    expect((await materials(scope)).map((m) => [m.key, m.status, m.version])).toEqual([
+      [`${scope}case`, 'ready', 1],
+      [`${scope}risk`, 'ready', 1],
+    ]);
+
+    const imports = await db('material_imports').count<{ count: string }[]>({ count: '*' });
+    await panel.press(editor, 'mi:start');
+    await sendFile(editor, 'Каталог.xlsx', Buffer.from('это не книга Excel'), scope);
+    expect(panel.lastText(editor)).toBe(
+      '❌ Файл не импортирован, каталог не изменился.\nnot an Excel workbook (.xlsx): the file is damaged or of another type\nИсправьте файл и пришлите снова или /cancel.',
+    );
+    expect(panel.buttons(editor)).not.toContainEqual({ text: '✅ Применить', callback_data: 'mi:apply' });
+    expect(await materials(scope)).toHaveLength(2);
+    expect(await db('material_imports').count<{ count: string }[]>({ count: '*' })).toEqual(imports);
+  });
+
   it('a JSON file works the same; elements are counted from 1', async () => {
     const editor = await panel.staffMember('editor');
     const scope = newScope();
@@ -118,7 +152,7 @@ describe('materials importer from Telegram', () => {
 
     await panel.press(editor, 'mi:start');
     await sendFile(editor, 'notes.txt', 'просто заметки', scope);
-    expect(panel.lastText(editor)).toBe('«notes.txt» — не .csv и не .json. Пришлите файл каталога или /cancel.');
+    expect(panel.lastText(editor)).toBe('«notes.txt» — не .xlsx, не .csv и не .json. Пришлите файл каталога или /cancel.');
     await sendFile(editor, 'catalogue.csv', `${HEADER}\r\n${scope}risk,"Правило 1%,без конца\r\n`, scope);
     expect(panel.lastText(editor)).toBe('❌ Файл не импортирован, каталог не изменился.\nСтрока 2: a quoted field is never closed\nИсправьте файл и пришлите снова или /cancel.');
     await sendFile(editor, 'catalogue.csv', `${HEADER}\r\n${scope}risk,,,,,,,,,,\r\n${scope}case,Кейс,,,video,,,,,,\r\n`, scope);
