@@ -50,12 +50,23 @@ async function main(only = process.argv[2]): Promise<void> {
   const logger = pino({ level: 'silent' });
   const taskQueue = 'record-histories';
   // A worker runs once: each recording that needs its own run makes another.
-  const newWorker = () =>
+  /** A worker; given a fake OpenAI server, its activities have a model (and hear voice notes) through it. */
+  const newWorker = (model?: FakeOpenAIServer) =>
     Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({ db, logger, api: new Api(TOKEN, { apiRoot: fake.apiRoot }), managersChatId: -100 }),
+      activities: createActivities({
+        db,
+        logger,
+        api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
+        managersChatId: -100,
+        ...(model && {
+          openai: new OpenAI({ apiKey: 'sk-record', baseURL: model.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
+          model: 'record-model',
+          downloadFile: telegramFileDownloader(TOKEN, fake.apiRoot),
+        }),
+      }),
     });
   const conversations = new LeadConversations(env.client, taskQueue, logger);
   const newLead = () => ({ id: 990_000_000 + Math.floor(Math.random() * 1_000_000), first_name: 'Replay', language_code: 'ru' });
@@ -159,20 +170,7 @@ async function main(only = process.argv[2]): Promise<void> {
     // A voice note heard and answered by the model, one that cannot be heard (to the managers), a photo's caption as text.
     const openaiFake = await FakeOpenAIServer.start({ apiKey: 'sk-record' });
     openaiFake.script({ kind: 'json', content: { reply: 'Обучение длится 8 недель.', intent: 'question', next_action: 'answer', confidence: 0.9, profile_updates: {}, readiness: 40, stage: 'frame' } });
-    const voiceWorker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({
-        db,
-        logger,
-        api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
-        managersChatId: -100,
-        openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
-        model: 'record-model',
-        downloadFile: telegramFileDownloader(TOKEN, fake.apiRoot),
-      }),
-    });
+    const voiceWorker = await newWorker(openaiFake);
     await voiceWorker.runUntil(async () => {
       const lead = newLead();
       const pushed = (fields: Record<string, unknown>) => toEvent(fake.pushedUpdate(fake.pushMessage(lead, fields)));
@@ -212,19 +210,7 @@ async function main(only = process.argv[2]): Promise<void> {
       content: { reply: 'Понимаю, давайте разберёмся.', intent: 'objection', next_action: 'answer', confidence: 0.9, profile_updates: { goal: 'пассивный доход', objections: 'дорого' }, readiness: 80, stage: 'frame' },
     });
     openaiFake.setFallback({ kind: 'text', content: 'Хочет пассивный доход, сомневается в цене.' });
-    const profileWorker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../workflows'),
-      activities: createActivities({
-        db,
-        logger,
-        api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
-        managersChatId: -100,
-        openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
-        model: 'record-model',
-      }),
-    });
+    const profileWorker = await newWorker(openaiFake);
     await profileWorker.runUntil(async () => {
       const lead = newLead();
       await drive(text(lead, '/start'), lead, 1);
@@ -278,19 +264,7 @@ async function main(only = process.argv[2]): Promise<void> {
     kind: 'json',
     content: { reply: 'Обучение длится 8 недель.', intent: 'question', next_action: 'offer_consult', confidence: 0.9, profile_updates: {}, readiness: 40, stage: 'frame' },
   });
-  const llmWorker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({
-      db,
-      logger,
-      api: new Api(TOKEN, { apiRoot: fake.apiRoot }),
-      managersChatId: -100,
-      openai: new OpenAI({ apiKey: 'sk-record', baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch }),
-      model: 'record-model',
-    }),
-  });
+  const llmWorker = await newWorker(openaiFake);
   await llmWorker.runUntil(async () => {
     const third = newLead();
     await drive(text(third, '/start'), third, 1);

@@ -1,27 +1,16 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { knowledgeAnswerText } from '../../domain/knowledge';
 import { defaultScenarioPath, loadScenarioFile } from '../../scenarios/loader';
 import { getEntry } from '../../db/knowledge';
-import { FakeOpenAIServer, realmSafeFetch, type ScriptedAnswer } from '../fakes/openai-server';
 import { leadRows } from '../support/db';
 import { buttonsOf, useLeadHarness } from '../support/lead-harness';
+import { useFakeModel } from '../support/fake-model';
 import { text, type TestUser } from '../support/updates';
 
 const ru = loadScenarioFile(defaultScenarioPath('ru'));
-const KEY = 'sk-test-key';
 const h = useLeadHarness({ serverPerTest: true });
-let openaiFake: FakeOpenAIServer;
-
-beforeAll(async () => {
-  openaiFake = await FakeOpenAIServer.start({ apiKey: KEY });
-});
-afterAll(() => openaiFake?.stop());
-
-const client = () => new OpenAI({ apiKey: KEY, baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch });
-const reply = (fields: Record<string, unknown>): ScriptedAnswer => ({
-  kind: 'json',
-  content: { reply: 'Ответ', intent: 'question', next_action: 'answer', confidence: 0.9, profile_updates: {}, readiness: 40, stage: 'frame', ...fields },
-});
+const model = useFakeModel();
+const { client, reply } = model;
 
 /** The seeded refund entry (scenarios/default/knowledge.ru.yaml). */
 async function refundEntry() {
@@ -52,11 +41,11 @@ describe('the knowledge base in a model turn', () => {
   it('a question about refunds puts the refund entry into the prompt, and the entries the model used are recorded', async () => {
     const entry = await refundEntry();
     const lead = h.newLead();
-    openaiFake.script(reply({ reply: 'Да, в течение 14 дней после старта вернём всю сумму.', knowledge_used: [entry.id, 999_999] }));
+    model.server.script(reply({ reply: 'Да, в течение 14 дней после старта вернём всю сумму.', knowledge_used: [entry.id, 999_999] }));
     const answer = await ask(lead, REFUND_QUESTION, client());
     expect(answer.params.text).toBe('Да, в течение 14 дней после старта вернём всю сумму.');
 
-    const messages = openaiFake.calls.at(-1)!.body.messages;
+    const messages = model.server.calls.at(-1)!.body.messages;
     expect(messages[0].content).toContain('knowledge_used');
     const context = JSON.parse(String(messages[1].content).replace(/^Context \(JSON\):\n/, '')) as { knowledge: { id: number; question: string; answer: string }[] };
     expect(context.knowledge[0]).toEqual({ id: entry.id, question: entry.question, answer: entry.answer, links: entry.links });
@@ -69,7 +58,7 @@ describe('the knowledge base in a model turn', () => {
 
   it('a malformed list of used entries costs only the record, never the reply', async () => {
     const lead = h.newLead();
-    openaiFake.script(reply({ reply: 'Да, деньги можно вернуть.', knowledge_used: 'refunds' }));
+    model.server.script(reply({ reply: 'Да, деньги можно вернуть.', knowledge_used: 'refunds' }));
     const answer = await ask(lead, REFUND_QUESTION, client());
     expect(answer.params.text).toBe('Да, деньги можно вернуть.');
     expect((await llmRecords(lead)).calls).toEqual([expect.objectContaining({ outcome: 'ok', knowledge_used: [] })]);
@@ -78,12 +67,12 @@ describe('the knowledge base in a model turn', () => {
   it('without a key the refund question gets the entry\'s own answer, with the templated answer\'s buttons', async () => {
     const entry = await refundEntry();
     const lead = h.newLead();
-    const before = openaiFake.calls.length;
+    const before = model.server.calls.length;
     const sent = await ask(lead, REFUND_QUESTION, null);
     expect(sent.params.text).toBe(knowledgeAnswerText(entry));
     expect(String(sent.params.text)).toContain('14 дней');
     expect(buttonsOf(sent).map((b) => b.callback_data)).toEqual(['fallback:materials', 'fallback:consult', 'fallback:manager']);
-    expect(openaiFake.calls.length).toBe(before);
+    expect(model.server.calls.length).toBe(before);
     const { calls, events } = await llmRecords(lead);
     expect(calls).toEqual([expect.objectContaining({ outcome: 'no_key', fallback: true, knowledge_used: [String(entry.id)] })]);
     expect(events.map((e) => e.payload)).toEqual([{ reason: 'no_key', knowledgeEntry: entry.id, knowledgeKey: 'refunds' }]);
@@ -92,7 +81,7 @@ describe('the knowledge base in a model turn', () => {
   it('a model that fails answers from the entry too', async () => {
     const entry = await refundEntry();
     const lead = h.newLead();
-    openaiFake.script({ kind: 'error', status: 500 });
+    model.server.script({ kind: 'error', status: 500 });
     const sent = await ask(lead, 'Как оформить возврат денег?', client());
     expect(sent.params.text).toBe(knowledgeAnswerText(entry));
     expect((await llmRecords(lead)).calls).toEqual([expect.objectContaining({ outcome: 'api_error', knowledge_used: [String(entry.id)] })]);

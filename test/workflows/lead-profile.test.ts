@@ -1,24 +1,12 @@
-import OpenAI from 'openai';
 import { leadCardText } from '../../db/lead-card';
 import type { FoundLead } from '../../db/lead-search';
-import { FakeOpenAIServer, realmSafeFetch, type ScriptedAnswer } from '../fakes/openai-server';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
+import { useFakeModel } from '../support/fake-model';
 import { text, type TestUser } from '../support/updates';
 
-const KEY = 'sk-profile-key';
 const h = useLeadHarness({ serverPerTest: true });
-let openaiFake: FakeOpenAIServer;
-
-beforeAll(async () => {
-  openaiFake = await FakeOpenAIServer.start({ apiKey: KEY });
-});
-afterAll(() => openaiFake?.stop());
-
-const client = () => new OpenAI({ apiKey: KEY, baseURL: openaiFake.baseUrl, maxRetries: 0, fetch: realmSafeFetch });
-const reply = (fields: Record<string, unknown>): ScriptedAnswer => ({
-  kind: 'json',
-  content: { reply: 'Понимаю вас.', intent: 'question', next_action: 'answer', confidence: 0.9, profile_updates: {}, readiness: 30, stage: 'frame', ...fields },
-});
+const model = useFakeModel({ reply: 'Понимаю вас.', readiness: 30 });
+const { client, reply } = model;
 const learned = { goal: 'пассивный доход', experience: 'новичок', budget: 'до 50 000 ₽', objections: 'дорого' };
 
 /** /start and the lead's messages, one model turn each where the script says so; then the conversation is left idle. */
@@ -42,7 +30,7 @@ const leadRow = (lead: TestUser) => h.db('leads').where({ telegram_user_id: lead
 describe('what the bot learns is kept and shown', () => {
   it('the facts of a model turn are stored with their turn, the lead gets an inferred segment, and /lead shows them', async () => {
     const lead = h.newLead();
-    openaiFake.script(reply({ profile_updates: learned, readiness: 75 }));
+    model.server.script(reply({ profile_updates: learned, readiness: 75 }));
     await converse(lead, ['Хочу пассивный доход, но курс, кажется, дорогой']);
 
     const row = await leadRow(lead);
@@ -63,9 +51,9 @@ describe('what the bot learns is kept and shown', () => {
 
   it('readiness raises the priority of the handoff, and the card has the model-written summary and the profile', async () => {
     const lead = h.newLead();
-    openaiFake.script(reply({ profile_updates: { goal: 'пассивный доход', objections: 'дорого' }, readiness: 95 }));
-    openaiFake.script({ kind: 'text', content: 'Хочет пассивный доход. Сомневается в цене. Предложили консультацию.' });
-    const before = openaiFake.calls.length;
+    model.server.script(reply({ profile_updates: { goal: 'пассивный доход', objections: 'дорого' }, readiness: 95 }));
+    model.server.script({ kind: 'text', content: 'Хочет пассивный доход. Сомневается в цене. Предложили консультацию.' });
+    const before = model.server.calls.length;
     await converse(lead, ['Хочу пассивный доход, но дорого', 'позовите менеджера'], { handoff: true });
 
     const row = await leadRow(lead);
@@ -78,7 +66,7 @@ describe('what the bot learns is kept and shown', () => {
     expect(card).toContain('Готовность к покупке: 95/100');
     expect(card).toContain('Возражения: дорого');
     // The summary request read the conversation.
-    const summaryRequest = openaiFake.calls.slice(before).find((c) => String(c.body.messages[0].content).includes('сводку'))!;
+    const summaryRequest = model.server.calls.slice(before).find((c) => String(c.body.messages[0].content).includes('сводку'))!;
     expect(summaryRequest.body.messages.at(-1)!.content).toContain('Хочу пассивный доход, но дорого');
     const calls = await h.db('llm_calls').where({ lead_id: row.id }).orderBy('id').select('purpose', 'outcome', 'fallback');
     expect(calls).toEqual([
@@ -89,8 +77,8 @@ describe('what the bot learns is kept and shown', () => {
 
   it('when the summary fails, the card quotes the lead', async () => {
     const lead = h.newLead();
-    openaiFake.script(reply({ readiness: 10 }));
-    openaiFake.script({ kind: 'error', status: 500 });
+    model.server.script(reply({ readiness: 10 }));
+    model.server.script({ kind: 'error', status: 500 });
     await converse(lead, ['Сколько стоит курс?', 'позовите менеджера'], { handoff: true });
 
     const card = String(cardFor(lead)!.params.text);
