@@ -7,18 +7,8 @@ import type { Language } from '../domain/language';
  * that finds the few a lead's message is about.
  */
 
-/** A row of `knowledge_entries` as Postgres returns it. */
-interface KnowledgeRow {
-  id: string | number;
-  key: string;
-  language: Language;
-  question: string;
-  variants: string[];
-  answer: string;
-  tags: string[];
-  links: string[];
-  active: boolean;
-}
+/** A row of `knowledge_entries` as Postgres returns it (a bigint id may come as text). */
+type KnowledgeRow = Omit<KnowledgeEntry, 'id'> & { id: string | number };
 
 /** What a write sets; `source` says who wrote it (seed, csv, panel). */
 export type KnowledgeFields = Omit<KnowledgeEntry, 'id'>;
