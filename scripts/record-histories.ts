@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`, `mode`,
- * `post-sale`, `stray-money`, `offer-undelivered`, `voice`, `knowledge`, `desk` and `profile` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money`, `voice`, `knowledge`, `desk` and `profile` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -189,7 +189,6 @@ async function main(only = process.argv[2]): Promise<void> {
     await openaiFake.stop();
   }
   if (only === undefined || only === 'stray-money') await recordStrayMoney(env, await newWorker(), db, taskQueue, save);
-  if (only === undefined || only === 'offer-undelivered') await recordOfferUndelivered(env, await newWorker(), db, fake, taskQueue, save);
   if (only === undefined || only === 'knowledge') {
     await (await newWorker()).runUntil(async () => {
       // No key: a refund question answered from the knowledge base (patch knowledge-answer), then one it has no sure answer for.
@@ -222,7 +221,7 @@ async function main(only = process.argv[2]): Promise<void> {
     });
     await openaiFake.stop();
   }
-  if (only === 'desk' || only === 'profile' || only === 'offer-undelivered' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === 'desk' || only === 'profile' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -524,30 +523,6 @@ async function recordStrayMoney(env: TestWorkflowEnvironment, worker: Worker, db
   await save('payment-stray-money-lead-reset', paymentWorkflowId(reset.orderId));
   await save('payment-stray-money-second-charge', paymentWorkflowId(twice.orderId));
   await save('payment-confirm-bounded', paymentWorkflowId(confirmed.orderId));
-}
-
-/** Patch `payment-offer-undelivered-notice`: a lead who blocked the bot never gets the link; the managers are told; a manager confirms. */
-async function recordOfferUndelivered(
-  env: TestWorkflowEnvironment,
-  worker: Worker,
-  db: Db,
-  fake: FakeTelegramServer,
-  taskQueue: string,
-  save: (name: string, workflowId: string) => Promise<void>,
-): Promise<void> {
-  const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
-  await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
-  const input = await createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'full', method: 'link' });
-  fake.blockUser(telegramUserId);
-  const payments = new PaymentWorkflows(env.client, taskQueue);
-  await worker.runUntil(async () => {
-    await payments.start(input);
-    await fake.waitFor(() => fake.callsTo('sendMessage', -100).some((c) => String(c.params.text).includes(`№${input.orderId} `)), 20_000);
-    const answer = await payments.confirm(input.orderId, 1);
-    if (answer?.outcome !== 'confirmed') throw new Error(`the confirm answered ${JSON.stringify(answer)}`);
-    await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
-  });
-  await save('payment-offer-undelivered', paymentWorkflowId(input.orderId));
 }
 
 main().catch((error) => {
