@@ -51,6 +51,9 @@ export const PAYMENT_STAFF_TEXTS = {
   failed: '⚠️ Платёж по заказу №{order} («{product}», {amount}, лид {lead}) не прошёл: {reason}. Лиду предложена повторная оплата — помогите ему.',
   flagged: '🚩 Заказ №{order} («{product}», лид {lead}) помечен: {reason}. Заказ НЕ выполнен — проверьте платёж вручную (/order_confirm {order}, если всё верно).',
   cancelled: '✖️ Заказ №{order} («{product}», лид {lead}) отменён.',
+  /** The link or invoice never reached the lead (blocked the bot, Telegram refused the invoice): a person must act. */
+  offerUndelivered:
+    '📭 Лид {lead} не получил ссылку или счёт на оплату заказа №{order} («{product}», {amount}): {reason}. Заказ открыт — отправьте ссылку вручную (/order_link) или подтвердите оплату (/order_confirm {order}).',
   expired: '⌛ Заказ №{order} («{product}», {amount}, лид {lead}) истёк без оплаты.',
   instalmentPaid: '💰 Платёж {n} из {of} по заказу №{order} («{product}», {amount}, {via}), лид {lead}.',
   fullyPaid: '✅ Рассрочка по заказу №{order} («{product}», лид {lead}) полностью оплачена.',

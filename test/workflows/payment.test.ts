@@ -232,6 +232,10 @@ describe('payment workflow on the time-skipping server', () => {
     });
     expect((await payments.orderRow(input.orderId)).status).toBe('paid');
     expect((await h.db('leads').where({ id: lead.leadId }).first()).mode).toBe('customer');
+    // The managers heard at once that the link never reached the lead, and why.
+    const undelivered = managerTexts().filter((t) => t.includes(`не получил ссылку или счёт на оплату заказа №${input.orderId} `));
+    expect(undelivered).toHaveLength(1);
+    expect(undelivered[0]).toMatch(/blocked/i);
   });
 
   it('instalments: the first opens access; 30 days later the second link, reminders at 1 h and 24 h; paid; then the third; fully paid; duplicates count once', async () => {

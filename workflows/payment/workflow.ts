@@ -14,6 +14,15 @@ import { installPaymentHandlers, PAYMENT_STRAY_MONEY_PATCH } from './handlers';
 import { collectLaterInstalments, type PaymentFlow } from './instalments';
 import { hasWork, initialPaymentState, type AcceptedPayment, type PaymentState } from './state';
 
+/** An offer that could not be delivered is told to the managers (before, the order only stayed `created`). */
+const OFFER_UNDELIVERED_PATCH = 'payment-offer-undelivered-notice';
+
+/** Telegram's reason, as the activity's failure carries it, short enough for a notice. */
+function failureReason(error: unknown): string {
+  const failure = error as { cause?: { message?: string }; message?: string };
+  return String(failure.cause?.message ?? failure.message ?? error).slice(0, 200);
+}
+
 type RecordActivities = Omit<PaymentActivities, 'sendPaymentMessage' | 'notifyManagersAboutPayment' | 'createOrder'>;
 
 /**
@@ -56,6 +65,9 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   /** Instalments whose failure was already answered: a repeated failure gets no second retry offer or notice. */
   const failureAnswered = new Set<number>();
 
+  /** Why the last message could not be delivered, for the managers' notice about an undelivered offer. */
+  let undelivered = '';
+
   /** A message that cannot be delivered (the lead blocked the bot) is logged; the order goes on. */
   async function tell(kind: PaymentMessageKind, outboundId: string, instalment?: number): Promise<boolean> {
     try {
@@ -64,6 +76,7 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
       return true;
     } catch (error) {
       log.warn('payment message not delivered', { orderId: input.orderId, kind, error: String(error) });
+      undelivered = failureReason(error);
       return false;
     }
   }
@@ -101,6 +114,9 @@ export async function paymentWorkflow(input: PaymentInput): Promise<PaymentOutco
   if (await tell('offer', `${workflowId}/offer`)) {
     await records.markOrderSent(input.orderId);
     state.status = 'sent';
+  } else if (patched(OFFER_UNDELIVERED_PATCH)) {
+    // Nobody else would know: the lead waits for a link that never came (or blocked the bot).
+    await tellManagers({ kind: 'offerUndelivered', outboundId: `${workflowId}/offer-undelivered`, reason: undelivered });
   }
 
   const start = Date.now();
