@@ -10,7 +10,9 @@ import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { text } from '../support/updates';
 import { PaymentTestKit } from '../support/payments';
 
-const h = useLeadHarness();
+// A server per test: a conversation left with an activity on a task queue no worker polls any more
+// (its mode, written once it hears of the payment) would stop the clock of the tests that sleep for days.
+const h = useLeadHarness({ serverPerTest: true });
 let payments: PaymentTestKit;
 beforeAll(() => {
   payments = new PaymentTestKit(h);
