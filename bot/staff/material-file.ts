@@ -46,10 +46,10 @@ export function materialFile(deps: StaffAccessDeps): Composer<BotContext> {
   });
 
   privateChats.on('message', async (ctx, next) => {
+    // Commands pass by before any look-up (/cancel, the panel's, ends this dialog like any other).
+    if (ctx.message.text?.startsWith('/')) return next();
     const dialog = await dialogOf(deps.db, ctx.from.id);
     if (dialog?.kind !== 'flow' || dialog.flow !== MATERIAL_FILE_FLOW) return next();
-    // Commands pass by: /cancel (the panel's) ends this dialog like any other.
-    if (ctx.message.text?.startsWith('/')) return next();
     const key = String(dialog.state.key ?? '');
     // A role taken away meanwhile ends the dialog: nothing changes.
     const role = await requireRole(deps, ctx, 'editor', 'material_file_sent', { key });
