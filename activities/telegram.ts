@@ -67,6 +67,8 @@ export interface SendOptions {
  */
 export const TELEGRAM_REQUEST_TIMEOUT_SECONDS = 25;
 const CUT_OFF_AFTER_SECONDS = TELEGRAM_REQUEST_TIMEOUT_SECONDS + 5;
+/** How long a sent message's record waits for Postgres (well inside the send activity's 30 s). */
+const SETTLE_PATIENCE_MS = 20_000;
 
 export interface TelegramDeps {
   api: Api<RawApi>;
@@ -135,10 +137,9 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         throw error;
       }
     }
+    let sent: { message_id: number };
     try {
-      const sent = await send();
-      await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId: sent.message_id });
-      return { status: 'sent', telegramMessageIds: [sent.message_id] };
+      sent = await send();
     } catch (error) {
       const outcome = classifyTelegramError(error, method);
       if (outcome.kind === 'unknown') {
@@ -151,6 +152,28 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       if (leadBlockedUs && message.leadId !== null) await markLeadBlocked(db, message.leadId);
       log.warn({ reason: outcome.failure.message }, 'telegram refused or deferred a message');
       throw outcome.failure;
+    }
+    await settleSent(outboundId, sent.message_id, log);
+    return { status: 'sent', telegramMessageIds: [sent.message_id] };
+  }
+
+  /**
+   * Records a message Telegram took. Postgres may be down just then: the activity must not fail, or its
+   * retry would find the claim unsettled and send the message again. So it keeps trying for a while,
+   * then leaves the row `sending` (the log is behind; the lead has the message once).
+   */
+  async function settleSent(outboundId: string, telegramMessageId: number, log: Logger): Promise<void> {
+    const giveUpAt = Date.now() + SETTLE_PATIENCE_MS;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
+      try {
+        return await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId });
+      } catch (error) {
+        if (Date.now() + wait > giveUpAt) {
+          log.error({ err: String(error) }, 'message sent but not recorded as sent (database unreachable); not resending');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
   }
 
