@@ -189,6 +189,27 @@ async function main(only = process.argv[2]): Promise<void> {
     await openaiFake.stop();
   }
   if (only === undefined || only === 'stray-money') await recordStrayMoney(env, await newWorker(), db, taskQueue, save);
+  if (only === undefined || only === 'offer-undelivered') await recordOfferUndelivered(env, await newWorker(), db, fake, taskQueue, save);
+  if (only === undefined || only === 'materials-files') {
+    // A cold lead's materials with one that has a file: the list, then the file (patch materials-as-files).
+    const key = 'replay-materials-file';
+    await db('materials').insert({ key, title: 'Чек-лист новичка (PDF)', summary: 'Десять шагов', category: 'article', segments: '["cold"]', stages: '[]', tags: '[]', priority: 10_000, status: 'ready', language: 'ru', version: 1, checksum: 'x', file_id: 'doc-replay-checklist' }).onConflict('key').ignore();
+    try {
+      await (await newWorker()).runUntil(async () => {
+        const lead = newLead();
+        await drive(text(lead, '/start'), lead, 1);
+        await drive(text(lead, '/survey'), lead, 2);
+        const codes = ['no_experience', 'start_investing', 'just_learning', 'under_10', 'not_ready'];
+        for (const [index, code] of codes.entries()) await drive(press(lead, `svy:q${index + 1}.${code}`), lead, 3 + index * 2);
+        await conversations.deliver(press(lead, 'result_product:next'));
+        await fake.waitFor(() => fake.callsTo('sendDocument', lead.id).length >= 1, 20_000);
+        await save('lead-conversation-materials-as-files', leadWorkflowId(lead.id));
+        await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+      });
+    } finally {
+      await db('materials').where({ key }).delete();
+    }
+  }
   if (only === undefined || only === 'knowledge') {
     await (await newWorker()).runUntil(async () => {
       // No key: a refund question answered from the knowledge base (patch knowledge-answer), then one it has no sure answer for.
@@ -221,7 +242,7 @@ async function main(only = process.argv[2]): Promise<void> {
     });
     await openaiFake.stop();
   }
-  if (only === 'desk' || only === 'profile' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money') return finish();
+  if (only === 'desk' || only === 'profile' || only === 'knowledge' || only === 'voice' || only === 'instalments' || only === 'post-sale' || only === 'campaign' || only === 'campaign-withdrawn' || only === 'scenario-timer' || only === 'stray-money' || only === 'offer-undelivered' || only === 'materials-files') return finish();
   if (only === undefined || only === 'handoff') await (await newWorker()).runUntil(() => recordHandoff(newLead(), drive));
   if (only !== undefined && only !== 'lead') return finish();
   await (await newWorker()).runUntil(async () => {
@@ -523,6 +544,31 @@ async function recordStrayMoney(env: TestWorkflowEnvironment, worker: Worker, db
   await save('payment-stray-money-lead-reset', paymentWorkflowId(reset.orderId));
   await save('payment-stray-money-second-charge', paymentWorkflowId(twice.orderId));
   await save('payment-confirm-bounded', paymentWorkflowId(confirmed.orderId));
+}
+
+/** An offer to a lead who blocked the bot: the managers are told at once (patch payment-offer-undelivered-notice), then a manager confirms. */
+async function recordOfferUndelivered(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  db: Db,
+  fake: FakeTelegramServer,
+  taskQueue: string,
+  save: (name: string, workflowId: string) => Promise<void>,
+): Promise<void> {
+  const telegramUserId = 990_000_000 + Math.floor(Math.random() * 1_000_000);
+  await upsertLead(db, { id: telegramUserId, firstName: 'Replay', languageCode: 'ru' }, telegramUserId);
+  const input = await createOrder(db, pino({ level: 'silent' }), { telegramUserId, productCode: 'crypto_start', type: 'full', method: 'link' });
+  fake.blockUser(telegramUserId);
+  const payments = new PaymentWorkflows(env.client, taskQueue);
+  const told = () => fake.callsTo('sendMessage', -100).some((c) => String(c.params.text).includes(`заказа №${input.orderId} `));
+  await worker.runUntil(async () => {
+    await payments.start(input);
+    await fake.waitFor(told, 20_000);
+    const answer = await payments.confirm(input.orderId, 1);
+    if (answer?.outcome !== 'confirmed') throw new Error(`the confirm answered ${JSON.stringify(answer)}`);
+    await env.client.workflow.getHandle(paymentWorkflowId(input.orderId)).result();
+  });
+  await save('payment-offer-undelivered', paymentWorkflowId(input.orderId));
 }
 
 main().catch((error) => {
