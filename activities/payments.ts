@@ -24,7 +24,7 @@ import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { findLeadByTelegramId } from '../db/leads';
 import { claimOutbound, settleOutbound } from '../db/messages';
-import { cancelUnpaidInstalments, instalmentStillDue, markInstalmentOverdue, markInstalmentPaid, markInstalmentSent } from '../db/instalments';
+import { cancelUnpaidInstalments, findInstalment, instalmentStillDue, markInstalmentOverdue, markInstalmentPaid, markInstalmentSent } from '../db/instalments';
 import {
   closeOrder,
   findOrder,
@@ -88,7 +88,8 @@ const badOrder = (message: string) => ApplicationFailure.nonRetryable(message, P
 export interface PaymentLinkMaker {
   /** Named in the log and in a refusal. */
   provider: string;
-  create(order: { orderId: number; amount: number; currency: string; description: string }): Promise<string>;
+  /** `instalment`: the part of an instalment order this page takes (the first one's page is the order's). */
+  create(order: { orderId: number; amount: number; currency: string; description: string; instalment?: number }): Promise<string>;
 }
 
 /**
@@ -134,9 +135,12 @@ export async function createOrder(
   } else {
     link = product.paymentLinks[request.type];
     [amount, currency] = [firstPaymentAmount(product.price, request.type, product.currency), product.currency];
-    // A provider page is one payment of one amount: later instalments would need pages of their own.
-    if (!link && links && request.type === 'full') made = await providerPage(db, logger, links, { amount, currency, productName: product.name });
-    else if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
+    // A provider page is one payment of one amount: an instalment order's first page takes the first
+    // part, and each later part gets its own page when it falls due (instalmentPage below).
+    if (!link && links) {
+      const part = request.type === 'instalment' ? 1 : undefined;
+      made = await providerPage(db, logger, links, { amount, currency, productName: product.name, instalment: part });
+    } else if (!link) throw badOrder(`product "${product.code}" has no ${request.type} payment link`);
     if (request.type === 'instalment') instalments = instalmentAmounts(product.price, product.currency);
   }
   const base = link;
@@ -165,6 +169,7 @@ export async function createOrder(
     amount,
     currency,
     ...(order.payment_url && { paymentUrl: order.payment_url }),
+    ...(made && { pagePerPayment: true }),
     ...(instalments && { instalments }),
   };
 }
@@ -174,17 +179,22 @@ async function providerPage(
   db: Db,
   logger: Logger,
   links: PaymentLinkMaker,
-  order: { amount: number; currency: string; productName: string },
+  order: { amount: number; currency: string; productName: string; instalment?: number },
 ): Promise<{ id: number; url: string }> {
   const id = await nextOrderId(db);
   try {
-    const url = await links.create({ orderId: id, amount: order.amount, currency: order.currency, description: `${order.productName}, заказ №${id}` });
+    const url = await links.create({ orderId: id, amount: order.amount, currency: order.currency, description: pageDescription(order.productName, id, order.instalment), instalment: order.instalment });
     return { id, url };
   } catch (error) {
     logger.error({ err: error, orderId: id, provider: links.provider }, 'payment page not made');
     // Not retried: the lead hears the option is unavailable and a manager takes over.
     throw badOrder(`${links.provider} could not make a payment page: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** What the provider's page says the payment is for. */
+function pageDescription(productName: string, orderId: number, instalment?: number): string {
+  return instalment ? `${productName}, заказ №${orderId}, платёж ${instalment} из ${INSTALMENT_COUNT}` : `${productName}, заказ №${orderId}`;
 }
 
 /** Orders in Postgres and the payment messages (links, Stars invoices, reminders, onboarding). */
@@ -208,8 +218,33 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
     of: input.instalments?.length ?? INSTALMENT_COUNT,
   });
 
-  const payButton = (input: PaymentInput, text: string, n = 1): OutboundButton[][] | undefined =>
-    input.method === 'link' && input.paymentUrl ? [[{ text, url: instalmentPaymentUrl(input.paymentUrl, n) }]] : undefined;
+  async function payButton(input: PaymentInput, text: string, n = 1): Promise<OutboundButton[][] | undefined> {
+    if (input.method !== 'link' || !input.paymentUrl) return undefined;
+    const url = input.pagePerPayment && n > 1 ? await instalmentPage(input, n) : instalmentPaymentUrl(input.paymentUrl, n);
+    return [[{ text, url }]];
+  }
+
+  /**
+   * The page of a later instalment when the provider makes one page per payment: made when the part
+   * first needs it and kept on its row, so its reminders and a retry show the same page (and the
+   * lead cannot pay the same part twice through two pages).
+   */
+  async function instalmentPage(input: PaymentInput, n: number): Promise<string> {
+    const kept = (await findInstalment(db, input.orderId, n))?.payment_url;
+    if (kept) return kept;
+    const links = deps.paymentLinks;
+    if (!links) throw badOrder(`order ${input.orderId}: instalment ${n} needs a provider page, but no payment provider is configured on this worker`);
+    const url = await links.create({
+      orderId: input.orderId,
+      amount: amountOf(input, n),
+      currency: input.currency,
+      description: pageDescription(input.product.name, input.orderId, n),
+      instalment: n,
+    });
+    // The provider returns the same page for the same key; a page kept by an earlier attempt wins.
+    await db('order_instalments').where({ order_id: input.orderId, number: n }).whereNull('payment_url').update({ payment_url: url, updated_at: db.fn.now() });
+    return (await findInstalment(db, input.orderId, n))?.payment_url ?? url;
+  }
 
   /**
    * The invoice's price and provider fields: Stars have no provider and whole stars; Telegram
@@ -282,9 +317,9 @@ export function createPaymentActivities(deps: TelegramDeps & { paymentLinks?: Pa
       }
       const template = kind === 'offer' ? (input.type === 'instalment' ? texts.offerInstalment : texts.offer) : texts[kind];
       const buttons = PAYABLE_MESSAGES.includes(kind)
-        ? payButton(input, texts.payButton, n)
+        ? await payButton(input, texts.payButton, n)
         : kind === 'failed'
-          ? payButton(input, texts.retryButton, n)
+          ? await payButton(input, texts.retryButton, n)
           : undefined;
       const sent = await telegram.sendToLead({
         outboundId,

@@ -18,6 +18,8 @@ export interface InstalmentRow {
   /** Telegram Payments: the provider's id of this instalment's charge (migration 027). */
   provider_payment_charge_id: string | null;
   provider_payload: Record<string, unknown> | null;
+  /** The provider's page made for this part (migration 033); null: the order's link serves it. */
+  payment_url: string | null;
   sent_at: Date | null;
   paid_at: Date | null;
 }

@@ -3,8 +3,9 @@ import type { YooKassaApi } from './yookassa-api';
 
 /**
  * Payment pages made through the YooKassa API for products without a link of their own: one
- * payment per order, its idempotence key our order id (a retried request returns the same payment),
- * our order id in its metadata (the notification's confirmation reads it there), and the return
+ * payment per order (per instalment for an instalment order), its idempotence key our order id
+ * (`<order>-<n>` for a later instalment: a retried request returns the same payment), our order id
+ * and instalment in its metadata (the notification's confirmation reads them there), and the return
  * button leading back to the bot.
  */
 export function yooKassaPaymentLinks(api: YooKassaApi, returnUrl: () => Promise<string>): PaymentLinkMaker {
@@ -16,9 +17,9 @@ export function yooKassaPaymentLinks(api: YooKassaApi, returnUrl: () => Promise<
           amount: { value: order.amount.toFixed(2), currency: order.currency },
           description: order.description,
           returnUrl: await returnUrl(),
-          metadata: { order_id: String(order.orderId) },
+          metadata: { order_id: String(order.orderId), ...(order.instalment && { instalment: String(order.instalment) }) },
         },
-        String(order.orderId),
+        order.instalment && order.instalment > 1 ? `${order.orderId}-${order.instalment}` : String(order.orderId),
       );
       const url = payment.confirmation?.confirmation_url;
       if (!url) throw new Error(`YooKassa payment ${payment.id} came without a confirmation_url`);

@@ -4,6 +4,7 @@ import { yooKassaPaymentLinks } from '../../api/payments/yookassa-links';
 import { YOOKASSA_WEBHOOK_PATH } from '../../api/payments/yookassa-routes';
 import { FakeYooKassaServer } from '../fakes/yookassa-server';
 import { YOOKASSA_SUCCEEDED_SAMPLE, yooKassaNotification } from '../fixtures/payments/yookassa';
+import { eventually } from '../support/eventually';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
 import { ensureRubProduct, providerApi, retireRubProducts, RUB_PRODUCT, RUB_PRODUCT_WITHOUT_LINKS, webhookOutcomes, webhookRowCount } from '../support/provider-payments';
@@ -200,11 +201,6 @@ describe('POST /payments/yookassa/webhook', () => {
     expect((await payments.orderRow(input.orderId)).payment_url).toBe(input.paymentUrl);
     const paymentId = new URL(input.paymentUrl as string).searchParams.get('orderId') as string;
 
-    // An instalment needs a page per part: not made this way, the lead is handed to a manager as before.
-    await expect(h.activities({ paymentLinks }).createOrder({ telegramUserId: lead.id, productCode: RUB_PRODUCT_WITHOUT_LINKS, type: 'instalment', method: 'link' })).rejects.toThrow(
-      /has no instalment payment link/,
-    );
-
     await (await h.worker({ paymentLinks })).runUntil(async () => {
       const handle = await payments.start(input);
       await h.until('sendMessage', lead, 1);
@@ -215,6 +211,54 @@ describe('POST /payments/yookassa/webhook', () => {
       expect(await payments.result(handle)).toEqual({ orderId: input.orderId, status: 'paid' });
     });
     expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'paid', paid_via: 'webhook' });
+  });
+
+  it('an instalment order without links gets a YooKassa page per part: the first with the order, a later one when it falls due, kept for its reminders; each notification pays its own part', async () => {
+    const lead = await payments.lead();
+    const client = new YooKassaApi({ ...SHOP, apiBase: yookassa.apiBase });
+    const paymentLinks = yooKassaPaymentLinks(client, async () => 'https://t.me/school_sales_bot');
+    const activities = h.activities({ paymentLinks });
+    const input = await activities.createOrder({ telegramUserId: lead.id, productCode: RUB_PRODUCT_WITHOUT_LINKS, type: 'instalment', method: 'link' });
+    const parts = input.instalments as number[];
+    expect(parts).toHaveLength(3);
+    const pages = () => yookassa.requestsTo('POST', '/v3/payments').filter((r) => (r.body as { metadata?: { order_id?: string } }).metadata?.order_id === String(input.orderId));
+    expect(pages()).toHaveLength(1);
+    expect(pages()[0].headers['idempotence-key']).toBe(String(input.orderId));
+    expect(pages()[0].body).toMatchObject({ amount: { value: parts[0].toFixed(2), currency: 'RUB' }, metadata: { order_id: String(input.orderId), instalment: '1' } });
+    const firstPage = input.paymentUrl as string;
+    const pageId = (url: string) => new URL(url).searchParams.get('orderId') as string;
+    const buttonUrls = () => h.sent('sendMessage', lead).map((c) => JSON.stringify(c.params.reply_markup ?? null));
+    const instalmentRow = async (n: number) => payments.db('order_instalments').where({ order_id: input.orderId, number: n }).first();
+
+    await (await h.worker({ paymentLinks })).runUntil(async () => {
+      await payments.start(input);
+      await h.until('sendMessage', lead, 1);
+      expect(buttonUrls()[0]).toContain(firstPage);
+      // The lead pays the first part on its page; YooKassa notifies.
+      yookassa.addPayment({ id: pageId(firstPage), status: 'succeeded', amount: { value: parts[0].toFixed(2), currency: 'RUB' }, metadata: { order_id: String(input.orderId), instalment: '1' } });
+      expect(await notify(yooKassaNotification('payment.succeeded', { id: pageId(firstPage) }))).toEqual({ status: 200, body: { result: 'accepted' } });
+      await eventually('the first part paid', async () => (await payments.orderRow(input.orderId)).status === 'paid' && (await instalmentRow(1)).status === 'paid');
+
+      // The second part falls due: its message carries a page of its own, for its own amount.
+      const sentBefore = h.sent('sendMessage', lead).length;
+      await activities.sendPaymentMessage({ input, kind: 'instalmentDue', outboundId: `yookassa-parts-${input.orderId}/due-2`, instalment: 2 });
+      expect(pages()).toHaveLength(2);
+      expect(pages()[1].headers['idempotence-key']).toBe(`${input.orderId}-2`);
+      expect(pages()[1].body).toMatchObject({ amount: { value: parts[1].toFixed(2), currency: 'RUB' }, metadata: { order_id: String(input.orderId), instalment: '2' } });
+      const secondPage = (await instalmentRow(2)).payment_url as string;
+      expect(secondPage).toMatch(/^https:\/\/yoomoney\.ru\/checkout\/payments\/v2\/contract\?orderId=/);
+      expect(secondPage).not.toBe(firstPage);
+      expect(buttonUrls()[sentBefore]).toContain(secondPage);
+      // Its reminder shows the same page; no second payment is opened for the same part.
+      await activities.sendPaymentMessage({ input, kind: 'instalmentReminder1', outboundId: `yookassa-parts-${input.orderId}/due-2-r1`, instalment: 2 });
+      expect(pages()).toHaveLength(2);
+      expect(buttonUrls()[sentBefore + 1]).toContain(secondPage);
+      // The lead pays the second part on its page: that part is paid, not the first again.
+      yookassa.addPayment({ id: pageId(secondPage), status: 'succeeded', amount: { value: parts[1].toFixed(2), currency: 'RUB' }, metadata: { order_id: String(input.orderId), instalment: '2' } });
+      expect(await notify(yooKassaNotification('payment.succeeded', { id: pageId(secondPage) }))).toEqual({ status: 200, body: { result: 'accepted' } });
+      await eventually('the second part paid', async () => (await instalmentRow(2)).status === 'paid');
+    });
+    expect((await instalmentRow(3)).status).not.toBe('paid');
   });
 
   it('YooKassa refusing to make a page refuses the order (the lead is handed to a manager), with the reason', async () => {

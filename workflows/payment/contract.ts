@@ -26,6 +26,8 @@ export interface PaymentInput {
   currency: string;
   /** The provider's page for this order (method `link`). */
   paymentUrl?: string;
+  /** The provider made `paymentUrl` for one payment (YooKassa): a later instalment gets a page of its own, not this one. */
+  pagePerPayment?: boolean;
   /** An instalment order: the amount of each payment, the first being `amount` (orders made before instalments lack it). */
   instalments?: number[];
   /** Defaults: reminders after 1 hour and 24 hours, expiry after 72 hours (from the start). */
