@@ -126,7 +126,7 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
       }
       let parts = 0;
       try {
-        return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
+        return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: (wire) => (parts++ === 0 ? slot.go(wire) : pacer.turn(heartbeat, wire)) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };
@@ -184,7 +184,7 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
         // On the campaign pace too: Telegram counts every message of the bot in its 30 a second.
         await telegram.sendToLead(
           { outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true },
-          { beforeSend: () => pacer.turn() },
+          { beforeSend: (wire) => pacer.turn(undefined, wire) },
         );
       } catch (error) {
         // The report is for a person; one who blocked the bot must not stop the campaign.

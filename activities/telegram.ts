@@ -8,9 +8,10 @@ import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
 import type { Db } from '../db/knex';
 import { markLeadBlocked } from '../db/leads';
-import { claimOutbound, findOutbound, markOnTheWire, reclaimCutOffOutbound, releaseQueued, settleOutbound } from '../db/messages';
+import { claimOutbound, findOutbound, markOnTheWire, reclaimCutOffOutbound, releaseQueued, settleOutbound, unmarkOnTheWire } from '../db/messages';
 import { scenarioFilePath } from '../scenarios/loader';
 import { classifyTelegramError } from './telegram-errors';
+import type { WireMark } from './broadcast-pacer';
 
 /** A message for a lead, with the id the workflow made for it (the idempotency key). */
 export interface OutboundMessage {
@@ -58,9 +59,10 @@ export interface SendOptions {
   /**
    * Runs once per message after it is claimed and right before it goes to Telegram (a broadcast
    * waits for its slot here, so the time between its slot and Telegram is as short as it can be).
-   * With it the message is claimed `queued` and moves to `sending` only after it, right before the request.
+   * With it the message is claimed `queued` and moves to `sending` through `wire` (the pacer marks it a
+   * few ms before the slot, so the UPDATE never delays the send), else right after it.
    */
-  beforeSend?: () => Promise<void>;
+  beforeSend?: (wire: WireMark) => Promise<unknown>;
 }
 
 /**
@@ -120,6 +122,19 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     const adopted = !claim.claimed && claim.existing.status === 'queued';
     if (adopted) log.info('an earlier attempt left the message waiting for its turn; sending it');
     const queued = adopted || (claim.claimed && beforeSend !== undefined);
+    // `taken`: another attempt moved the claim to the wire while this one waited; only one sends.
+    let onWire: 'no' | 'yes' | 'taken' = queued ? 'no' : 'yes';
+    const wire: WireMark = {
+      async mark() {
+        if (onWire === 'no') onWire = (await markOnTheWire(db, outboundId)) ? 'yes' : 'taken';
+        return onWire === 'yes';
+      },
+      async unmark() {
+        if (onWire !== 'yes' || !queued) return;
+        await unmarkOnTheWire(db, outboundId);
+        onWire = 'no';
+      },
+    };
     if (!claim.claimed && !adopted) {
       const { existing } = claim;
       if (existing.status === 'sent') return { status: 'sent', telegramMessageIds: [existing.telegram_message_id ?? 0] };
@@ -139,16 +154,19 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     }
     if (beforeSend) {
       try {
-        await beforeSend();
+        await beforeSend(wire);
       } catch (error) {
         // Nothing went to Telegram: the claim is released for the next attempt (a queued one only if
         // no other attempt took it to the wire meanwhile).
-        if (queued) await releaseQueued(db, outboundId, `not sent: ${String(error)}`);
+        if (queued) {
+          await wire.unmark();
+          await releaseQueued(db, outboundId, `not sent: ${String(error)}`);
+        }
         else await settleOutbound(db, outboundId, { status: 'failed', error: `not sent: ${String(error)}` });
         throw error;
       }
     }
-    if (queued && !(await markOnTheWire(db, outboundId))) {
+    if (!(await wire.mark())) {
       // Another attempt moved it to the wire (or settled it) while this one waited: only one sends.
       const now = await findOutbound(db, outboundId);
       if (now?.status === 'sent') return { status: 'sent', telegramMessageIds: [now.telegram_message_id ?? 0] };

@@ -100,6 +100,11 @@ export async function markOnTheWire(db: Knex, outboundId: string): Promise<boole
   return moved > 0;
 }
 
+/** Moves a claim this attempt marked back to `queued` (its slot was lost before the request went out). */
+export async function unmarkOnTheWire(db: Knex, outboundId: string): Promise<void> {
+  await db('messages').where({ outbound_id: outboundId, status: 'sending' }).update({ status: 'queued', updated_at: db.fn.now() });
+}
+
 /**
  * Releases `queued` claims (nothing of them went out) as `failed`, which a later attempt claims again:
  * a wait that failed, or a campaign message a killed attempt left waiting that is no longer to be sent.

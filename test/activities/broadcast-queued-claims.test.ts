@@ -58,7 +58,7 @@ function dyingWorker(slots: number, onWire: number) {
     ...pacer,
     async reserve(whileWaiting) {
       const slot = await pacer.reserve(whileWaiting);
-      return { go: () => (slotsLeft-- > 0 ? slot.go() : forever()) };
+      return { go: (wire) => (slotsLeft-- > 0 ? slot.go(wire) : forever()) };
     },
   };
   const api = new Api(TOKEN, { apiRoot: fake.apiRoot });
@@ -157,5 +157,17 @@ describe('campaign claims that wait for their slot', () => {
     const rows = await campaignRows(campaign.id, [taken, still]);
     expect([rows.get(taken.leadId), rows.get(still.leadId)]).toEqual(['failed', 'sent']);
     expect(retry.counts).toMatchObject({ sent: 1, skipped: 1, queued: 0 });
+  });
+
+  it('the pacer marks each message on the wire just before its turn; one another attempt holds is not sent', async () => {
+    const pacer = createBroadcastPacer({ db, ratePerSecond: 20 });
+    const events: string[] = [];
+    const wire = (i: number) => ({
+      mark: async () => (events.push(`mark ${i}`), i !== 1),
+      unmark: async () => void events.push(`unmark ${i}`),
+    });
+    const go = await Promise.all([0, 1, 2].map((i) => pacer.turn(undefined, wire(i)).then((send) => (events.push(`turn ${i}`), send))));
+    expect(go).toEqual([true, false, true]);
+    for (const i of [0, 1, 2]) expect(events.indexOf(`mark ${i}`)).toBeLessThan(events.indexOf(`turn ${i}`));
   });
 });
