@@ -6,15 +6,29 @@ import { claimSendSlot, holdSends, remainingHoldMs, slipPace } from '../db/broad
  * Postgres: at most `ratePerSecond` messages a second, evenly spaced, and after a 429 nobody sends
  * until its retry_after has passed.
  */
+/**
+ * The message's claim in the log, moved to `sending` (on the wire) by the pacer a few milliseconds
+ * before the slot, so the UPDATE's time never delays the send (docs/broadcasts.md#delivery).
+ */
+export interface WireMark {
+  /** Claims the wire for this message; false when another attempt took it (this one must not send). */
+  mark(): Promise<boolean>;
+  /** The slot was lost after the mark: the message waits again, `queued`. */
+  unmark(): Promise<void>;
+}
+
 export interface BroadcastPacer {
-  /** Resolves when this sender may send one message; `whileWaiting` runs at least every 5 s of waiting. */
-  turn(whileWaiting?: () => void): Promise<void>;
+  /**
+   * Resolves when this sender may send one message; `whileWaiting` runs at least every 5 s of waiting.
+   * With `wire`, marks the message on the wire just before the slot; false: another attempt has it.
+   */
+  turn(whileWaiting?: () => void, wire?: WireMark): Promise<boolean>;
   /**
    * The same turn in two steps: resolves a few tens of milliseconds before this sender's slot (after
    * any hold), and `go` waits out the rest. A sender prepares its message in between (claims it in the
    * log), so the message waits claimed only for that last moment, never through a long queue or hold.
    */
-  reserve(whileWaiting?: () => void): Promise<{ go(): Promise<void> }>;
+  reserve(whileWaiting?: () => void): Promise<{ go(wire?: WireMark): Promise<boolean> }>;
   /** Waits out a 429 hold this process already knows of (no database round trip). */
   holdKnownHere(whileWaiting?: () => void): Promise<void>;
   /** Telegram answered 429: every sender, here and elsewhere, waits `seconds`. */
@@ -39,6 +53,17 @@ const LATE_SLOT_MS = 15;
 const SLIP_FROM_MS = 8;
 /** How long before its slot a sender looks for a 429 hold set by another process. */
 const HOLD_CHECK_LEAD_MS = 50;
+/**
+ * How long before its slot a sender marks its message on the wire (one UPDATE, committed): its time is
+ * spent before the slot, not between the slot and Telegram, and a worker killed before it leaves the
+ * message `queued` for the retry. The lead follows how long this process's recent marks took (the 80th
+ * percentile of the last MARK_SAMPLES, plus 2 ms), from 3 ms on a quiet database to at most the 45 ms a
+ * loaded one needs (a 2-core machine at load 20: median 8 ms, 90th percentile 34 ms); a mark that takes
+ * longer still makes the sender late, and a late sender gives its slot up (below).
+ */
+const MARK_LEAD_MIN_MS = 3;
+const MARK_LEAD_MAX_MS = 45;
+const MARK_SAMPLES = 20;
 /** How long an estimate of the database clock's offset is trusted before a worse one may replace it. */
 const CLOCK_ESTIMATE_TTL_MS = 30_000;
 /**
@@ -83,6 +108,23 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
   /** When this process's last sends went out (oldest first): at most `perWindow` within SEND_WINDOW_MS. */
   const sentHere: number[] = [];
   let lastSentAt = Number.NEGATIVE_INFINITY;
+  /** How long this process's last marks took (ms), newest last. */
+  const markTimes: number[] = [];
+
+  function markLeadMs(): number {
+    if (markTimes.length === 0) return MARK_LEAD_MAX_MS;
+    const sorted = [...markTimes].sort((a, b) => a - b);
+    const p80 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.8))];
+    return Math.min(MARK_LEAD_MAX_MS, Math.max(MARK_LEAD_MIN_MS, Math.ceil(p80) + 2));
+  }
+
+  async function timedMark(wire: WireMark): Promise<boolean> {
+    const started = Date.now();
+    const marked = await wire.mark();
+    markTimes.push(Date.now() - started);
+    if (markTimes.length > MARK_SAMPLES) markTimes.shift();
+    return marked;
+  }
 
   /** `idle`: the pace had fallen behind the clock, so the slot is now and nothing is sent just before it. */
   async function claim(): Promise<{ dueAt: number; idle: boolean }> {
@@ -145,37 +187,56 @@ export function createBroadcastPacer({ db, ratePerSecond, sleep = defaultSleep }
     }
   }
 
-  /** The last moment before the slot; false when the slot is lost (a 429 here, or woken too late). */
-  async function arrive(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void): Promise<boolean> {
+  /**
+   * The last moment before the slot; `lost` when the slot is lost (a 429 here, or woken too late: the
+   * message is unmarked), `taken` when another attempt has the message on the wire.
+   */
+  async function arrive(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void, wire?: WireMark): Promise<'go' | 'lost' | 'taken'> {
     if (!slot.idle) {
+      if (wire) {
+        await wait(slot.dueAt - markLeadMs() - Date.now(), whileWaiting);
+        if (Date.now() < heldHereUntil || Date.now() - slot.dueAt > LATE_SLOT_MS) {
+          await wait(heldHereUntil - Date.now(), whileWaiting);
+          return 'lost';
+        }
+        if (!(await timedMark(wire))) return 'taken';
+      }
       await wait(slot.dueAt - Date.now(), whileWaiting);
       if (Date.now() < heldHereUntil) {
+        await wire?.unmark();
         await wait(heldHereUntil - Date.now(), whileWaiting);
-        return false;
+        return 'lost';
       }
-    }
+    } else if (wire && !(await timedMark(wire))) return 'taken';
     const lateMs = slot.idle ? 0 : Date.now() - slot.dueAt;
-    if (lateMs > LATE_SLOT_MS) return false;
+    if (lateMs > LATE_SLOT_MS) {
+      await wire?.unmark();
+      return 'lost';
+    }
     // Slightly late, or held back by the window: the slots after ours move too (without waiting for
     // the database), so the messages after this one are not bunched with it.
     const slipMs = lateMs + (await roomInWindow(whileWaiting));
     if (slipMs > SLIP_FROM_MS) slipPace(db, slipMs).catch(() => undefined);
-    return true;
+    return 'go';
   }
 
-  async function turn(whileWaiting?: () => void): Promise<void> {
-    while (!(await arrive(await approach(whileWaiting), whileWaiting)));
+  /** Arrives at `slot`, and at later ones while a slot is lost; true: send now. */
+  async function arriveFrom(slot: { dueAt: number; idle: boolean }, whileWaiting?: () => void, wire?: WireMark): Promise<boolean> {
+    for (let next = slot; ; next = await approach(whileWaiting)) {
+      const arrived = await arrive(next, whileWaiting, wire);
+      if (arrived !== 'lost') return arrived === 'go';
+    }
+  }
+
+  async function turn(whileWaiting?: () => void, wire?: WireMark): Promise<boolean> {
+    return arriveFrom(await approach(whileWaiting), whileWaiting, wire);
   }
 
   return {
     turn,
     async reserve(whileWaiting) {
       const slot = await approach(whileWaiting);
-      return {
-        go: async () => {
-          if (!(await arrive(slot, whileWaiting))) await turn(whileWaiting);
-        },
-      };
+      return { go: (wire) => arriveFrom(slot, whileWaiting, wire) };
     },
     holdKnownHere: (whileWaiting) => wait(heldHereUntil - Date.now(), whileWaiting),
     async hold(seconds) {

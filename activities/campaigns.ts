@@ -18,6 +18,7 @@ import {
 } from '../db/campaigns';
 import { campaignOutboundId, MAX_WINDOW_EXTENSIONS } from '../workflows/broadcast-campaign/contract';
 import { leadReach, type LeadReach } from '../db/conversation-mode';
+import { releaseQueued } from '../db/messages';
 import { createHash } from 'node:crypto';
 import { abResultOf, assignWinnerToRest, recentBroadcastTo, setAbResult } from '../db/campaigns';
 import { pilotStats } from '../db/campaign-outcomes';
@@ -97,6 +98,11 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
     return settleDelivery(db, delivery.id, { status: 'sent', telegramMessageId: firstMessageId });
   }
 
+  /** The outbound ids of every item the lead gets (the claims a killed attempt may have left waiting). */
+  function outboundIdsOf(campaign: CampaignRow, delivery: QueuedDelivery): string[] {
+    return contentFor(campaign, delivery.variant).items.map((_, index) => campaignOutboundId(campaign.id, delivery.lead_id, index));
+  }
+
   type Attempt = { status: 'sent' | 'unknown'; telegramMessageIds: number[] } | { status: 'refused'; blocked: boolean; reason: string } | { status: 'held'; refusal: Refusal };
 
   /** Sends one message on its turn of the shared pace; a 429 holds every sender, then this one tries again. */
@@ -104,18 +110,23 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
     const context = Context.current();
     const heartbeat = () => context.heartbeat();
     for (;;) {
-      // The message is claimed in the log only just before its slot: a worker killed while it waits
-      // leaves nothing half-sent behind (a claimed message would become `unknown`, never sent).
+      // The message is claimed in the log (`queued`) only just before its slot, and moves to `sending`
+      // right before the request: a worker killed while it waits leaves it `queued`, and the retry sends
+      // it; only one killed on the wire leaves it `sending`, which the retry marks `unknown`.
       await pacer.holdKnownHere(heartbeat);
       const slot = await pacer.reserve(heartbeat);
       // The batch's rows may be minutes old by now: the lead's row once more, tens of milliseconds
       // before the slot (one primary-key read; the slot goes unused if the lead must not get it).
       const now = message.leadId === null ? undefined : await leadReach(db, message.leadId);
       const refusal = now ? reachRefusal(now) : { send: false as const, status: 'skipped' as const, reason: 'the lead is gone' };
-      if (refusal) return { status: 'held', refusal };
+      if (refusal) {
+        // A killed attempt may have left it waiting for its slot: it is not going out now.
+        await releaseQueued(db, message.outboundId, `not sent: ${refusal.reason}`);
+        return { status: 'held', refusal };
+      }
       let parts = 0;
       try {
-        return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: () => (parts++ === 0 ? slot.go() : pacer.turn(heartbeat)) });
+        return await telegram.sendToLead(message, { afterCutOff: 'unknown', beforeSend: (wire) => (parts++ === 0 ? slot.go(wire) : pacer.turn(heartbeat, wire)) });
       } catch (error) {
         if (!(error instanceof ApplicationFailure)) throw error;
         if (error.type === TelegramFailure.blocked) return { status: 'refused', blocked: true, reason: error.message };
@@ -173,7 +184,7 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
         // On the campaign pace too: Telegram counts every message of the bot in its 30 a second.
         await telegram.sendToLead(
           { outboundId: `campaign-${campaign.id}/report/${kind}${suffix}/${reader}`, leadId: null, chatId: reader, content: { type: 'text', text, buttons }, toStaff: true },
-          { beforeSend: () => pacer.turn() },
+          { beforeSend: (wire) => pacer.turn(undefined, wire) },
         );
       } catch (error) {
         // The report is for a person; one who blocked the bot must not stop the campaign.
@@ -217,6 +228,7 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
       if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${request.campaignId} does not exist`, 'CampaignNotFound');
       const batch = await queuedDeliveries(db, request.campaignId, request.limit, { withVariantOnly: campaign.ab_test !== null });
       const context = Context.current();
+      const retried = context.info.attempt > 1;
       const startedAt = Date.now();
       let next = 0;
       let processed = 0;
@@ -230,7 +242,11 @@ export function createCampaignActivities({ db, logger, telegram, pacer, sendLane
           try {
             const decision = await verdict(delivery);
             if (decision.send) await deliver(campaign, delivery);
-            else await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
+            else {
+              // A retried batch: the attempt before may have died with this lead's message waiting for its slot.
+              if (retried) await releaseQueued(db, outboundIdsOf(campaign, delivery), `not sent: ${decision.reason}`);
+              await settleDelivery(db, delivery.id, { status: decision.status, reason: decision.reason });
+            }
           } catch (error) {
             failure ??= { error };
             return;

@@ -8,9 +8,10 @@ import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
 import type { Db } from '../db/knex';
 import { markLeadBlocked } from '../db/leads';
-import { claimOutbound, reclaimCutOffOutbound, settleOutbound } from '../db/messages';
+import { claimOutbound, findOutbound, markOnTheWire, reclaimCutOffOutbound, releaseQueued, settleOutbound, unmarkOnTheWire } from '../db/messages';
 import { scenarioFilePath } from '../scenarios/loader';
 import { classifyTelegramError } from './telegram-errors';
+import type { WireMark } from './broadcast-pacer';
 
 /** A message for a lead, with the id the workflow made for it (the idempotency key). */
 export interface OutboundMessage {
@@ -48,8 +49,9 @@ export interface SendResult {
 /** For callers inside the worker (campaign batches); a workflow passes only the message. */
 export interface SendOptions {
   /**
-   * What a retry does with a message an earlier attempt claimed and never settled (its worker died
-   * between the claim and Telegram's answer, so nobody knows whether Telegram took it):
+   * What a retry does with a message an earlier attempt left `sending` (its worker died between the
+   * move to the wire and Telegram's answer, so nobody knows whether Telegram took it; one left `queued`,
+   * still waiting for its turn, never went out and is simply sent):
    * `resend` (a conversation: a lead who misses a step is stuck, a copy seen twice is not; the
    * default) or `unknown` (a broadcast: never a second copy to a whole audience).
    */
@@ -57,8 +59,10 @@ export interface SendOptions {
   /**
    * Runs once per message after it is claimed and right before it goes to Telegram (a broadcast
    * waits for its slot here, so the time between its slot and Telegram is as short as it can be).
+   * With it the message is claimed `queued` and moves to `sending` through `wire` (the pacer marks it a
+   * few ms before the slot, so the UPDATE never delays the send), else right after it.
    */
-  beforeSend?: () => Promise<void>;
+  beforeSend?: (wire: WireMark) => Promise<unknown>;
 }
 
 /**
@@ -104,14 +108,34 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     { beforeSend, afterCutOff = 'resend' }: SendOptions = {},
   ): Promise<SendResult> {
     const log = logger.child({ leadId: message.leadId, outboundId });
+    // A message that waits for its turn first is claimed `queued`: until it moves to `sending`, right
+    // before the request, a retry knows nothing of it reached Telegram (docs/broadcasts.md#delivery).
     const claim = await claimOutbound(db, {
       leadId: message.leadId,
       chatId: message.chatId,
       outboundId,
       direction: message.direction ?? 'out',
       ...logged,
-    });
-    if (!claim.claimed) {
+    }, beforeSend ? 'queued' : 'sending');
+    // An earlier attempt claimed it and died (or was replaced) while it waited for its turn: it never
+    // went out, so this one sends it. If that attempt still lives, the move to `sending` picks one.
+    const adopted = !claim.claimed && claim.existing.status === 'queued';
+    if (adopted) log.info('an earlier attempt left the message waiting for its turn; sending it');
+    const queued = adopted || (claim.claimed && beforeSend !== undefined);
+    // `taken`: another attempt moved the claim to the wire while this one waited; only one sends.
+    let onWire: 'no' | 'yes' | 'taken' = queued ? 'no' : 'yes';
+    const wire: WireMark = {
+      async mark() {
+        if (onWire === 'no') onWire = (await markOnTheWire(db, outboundId)) ? 'yes' : 'taken';
+        return onWire === 'yes';
+      },
+      async unmark() {
+        if (onWire !== 'yes' || !queued) return;
+        await unmarkOnTheWire(db, outboundId);
+        onWire = 'no';
+      },
+    };
+    if (!claim.claimed && !adopted) {
       const { existing } = claim;
       if (existing.status === 'sent') return { status: 'sent', telegramMessageIds: [existing.telegram_message_id ?? 0] };
       if (existing.status !== 'sending') return { status: 'unknown', telegramMessageIds: [] };
@@ -130,12 +154,24 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     }
     if (beforeSend) {
       try {
-        await beforeSend();
+        await beforeSend(wire);
       } catch (error) {
-        // Nothing went to Telegram: the claim is released for the next attempt.
-        await settleOutbound(db, outboundId, { status: 'failed', error: `not sent: ${String(error)}` });
+        // Nothing went to Telegram: the claim is released for the next attempt (a queued one only if
+        // no other attempt took it to the wire meanwhile).
+        if (queued) {
+          await wire.unmark();
+          await releaseQueued(db, outboundId, `not sent: ${String(error)}`);
+        }
+        else await settleOutbound(db, outboundId, { status: 'failed', error: `not sent: ${String(error)}` });
         throw error;
       }
+    }
+    if (!(await wire.mark())) {
+      // Another attempt moved it to the wire (or settled it) while this one waited: only one sends.
+      const now = await findOutbound(db, outboundId);
+      if (now?.status === 'sent') return { status: 'sent', telegramMessageIds: [now.telegram_message_id ?? 0] };
+      log.warn({ status: now?.status }, 'another attempt took the message to Telegram; not sending it twice');
+      return { status: 'unknown', telegramMessageIds: [] };
     }
     let sent: { message_id: number };
     try {

@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
 
 export type MessageDirection = 'in' | 'out' | 'manager';
-export type MessageStatus = 'received' | 'sending' | 'sent' | 'failed' | 'unknown';
+/**
+ * An outbound message is claimed `queued` (waiting for its slot; nothing of it has left the worker) or
+ * `sending` (its request may be on the wire), then settles `sent`, `failed` (Telegram refused it: nothing
+ * went out) or `unknown` (Telegram may have it). Migration 030; docs/broadcasts.md#delivery.
+ */
+export type MessageStatus = 'received' | 'queued' | 'sending' | 'sent' | 'failed' | 'unknown';
+/** How a message is claimed: `queued` when it still waits for its turn before the request, else `sending`. */
+export type ClaimStatus = Extract<MessageStatus, 'queued' | 'sending'>;
 
 export interface MessageRow {
   id: number;
@@ -46,9 +53,9 @@ export async function findOutbound(db: Knex, outboundId: string): Promise<Messag
 }
 
 /**
- * Claims an outbound message before it is sent: inserts it as `sending`, or moves a `failed`
- * one (a send Telegram refused, so nothing went out) back to `sending`. Returns the row as it
- * was before the claim when someone else already holds it, so the caller can decide.
+ * Claims an outbound message before it is sent: inserts it as `status` (default `sending`), or moves a
+ * `failed` one (a send Telegram refused, so nothing went out) back to it. Returns the row as it was
+ * before the claim when someone else already holds it, so the caller can decide.
  */
 export async function claimOutbound(
   db: Knex,
@@ -60,6 +67,7 @@ export async function claimOutbound(
     text: string;
     payload: Record<string, unknown>;
   },
+  status: ClaimStatus = 'sending',
 ): Promise<{ claimed: true } | { claimed: false; existing: MessageRow }> {
   const inserted = await db('messages')
     .insert({
@@ -69,7 +77,7 @@ export async function claimOutbound(
       text: message.text,
       payload: message.payload,
       outbound_id: message.outboundId,
-      status: 'sending',
+      status,
     })
     .onConflict('outbound_id')
     .ignore()
@@ -77,9 +85,51 @@ export async function claimOutbound(
   if (inserted.length > 0) return { claimed: true };
   const retried = await db('messages')
     .where({ outbound_id: message.outboundId, status: 'failed' })
-    .update({ status: 'sending', error: null, updated_at: db.fn.now() });
+    .update({ status, error: null, updated_at: db.fn.now() });
   if (retried > 0) return { claimed: true };
   return { claimed: false, existing: (await findOutbound(db, message.outboundId)) as MessageRow };
+}
+
+/**
+ * Moves a `queued` claim to `sending` right before its request goes to Telegram. Compare-and-set: of
+ * two attempts holding the same waiting claim (a retry and the attempt it replaced, still alive), only
+ * the one that moves it sends; false for the other, which must not send.
+ *
+ * Committed without waiting for the WAL flush (`synchronous_commit` off for this one statement's
+ * transaction: a 1 ms UPDATE instead of 6-12 ms on a loaded machine, so the pacer marks just before the
+ * slot). The mark must outlive the worker, which it does once committed; only a crash of Postgres
+ * itself within milliseconds of it (before any other commit flushes the WAL) could lose it, and then
+ * the row would read `queued` again.
+ */
+export async function markOnTheWire(db: Knex, outboundId: string): Promise<boolean> {
+  return (await moveClaim(db, outboundId, 'queued', 'sending')) > 0;
+}
+
+/** Moves a claim this attempt marked back to `queued` (its slot was lost before the request went out). */
+export async function unmarkOnTheWire(db: Knex, outboundId: string): Promise<void> {
+  await moveClaim(db, outboundId, 'sending', 'queued');
+}
+
+/** One statement: the set_config in its CTE applies to the statement's own transaction, commit included. */
+async function moveClaim(db: Knex, outboundId: string, from: ClaimStatus, to: ClaimStatus): Promise<number> {
+  const result = await db.raw(
+    `with async_commit as (select set_config('synchronous_commit', 'off', true))
+     update messages set status = ?, updated_at = now() where outbound_id = ? and status = ? and exists (select 1 from async_commit)`,
+    [to, outboundId, from],
+  );
+  return (result as { rowCount: number }).rowCount;
+}
+
+/**
+ * Releases `queued` claims (nothing of them went out) as `failed`, which a later attempt claims again:
+ * a wait that failed, or a campaign message a killed attempt left waiting that is no longer to be sent.
+ * A claim another attempt took to the wire meanwhile is left alone.
+ */
+export async function releaseQueued(db: Knex, outboundIds: string | string[], error: string): Promise<void> {
+  await db('messages')
+    .whereIn('outbound_id', typeof outboundIds === 'string' ? [outboundIds] : outboundIds)
+    .andWhere({ status: 'queued' })
+    .update({ status: 'failed', error: error.slice(0, 1000), updated_at: db.fn.now() });
 }
 
 /**

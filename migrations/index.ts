@@ -28,6 +28,7 @@ import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
 import * as conversationMode from './028_conversation_mode';
 import * as leadProfile from './029_lead_profile';
+import * as queuedOutbound from './030_queued_outbound';
 import * as instalmentPages from './033_instalment_pages';
 
 /**
@@ -65,6 +66,7 @@ const migrations: Record<string, Knex.Migration> = {
   '027_telegram_payments': telegramPayments,
   '028_conversation_mode': conversationMode,
   '029_lead_profile': leadProfile,
+  '030_queued_outbound': queuedOutbound,
   '033_instalment_pages': instalmentPages,
 };
 

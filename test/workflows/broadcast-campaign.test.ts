@@ -104,6 +104,22 @@ describe('broadcast campaign workflow on the time-skipping server', () => {
     expect(outcome.counts).toMatchObject({ sent: 1, unknown: 1 });
   });
 
+  it('a lead whose message an earlier attempt left waiting for its slot (queued, never on the wire) gets it, once', async () => {
+    const source = uniqueSource();
+    const [waited, other] = await seedLeads(h.db, source, 2);
+    const campaign = await seedCampaign(h.db, { sources: [source] });
+    // What a worker killed while the message waited for its slot leaves behind (docs/broadcasts.md#delivery).
+    await h.db('messages').insert({ lead_id: waited.leadId, chat_id: waited.telegramUserId, direction: 'out', text: 'x', outbound_id: `campaign-${campaign.id}/${waited.leadId}`, status: 'queued' });
+
+    const worker = await h.worker({ leadWorkflows: h.env.client.workflow });
+    const outcome = (await worker.runUntil(async () => (await start({ campaignId: campaign.id })).result())) as CampaignProgress;
+
+    expect(sendsTo([waited, other])).toEqual([1, 1]);
+    expect((await deliveryStatuses(h.db, campaign.id)).get(waited.leadId)?.status).toBe('sent');
+    expect((await h.db('messages').where({ outbound_id: `campaign-${campaign.id}/${waited.leadId}` }).first()).status).toBe('sent');
+    expect(outcome.counts).toMatchObject({ sent: 2, unknown: 0 });
+  });
+
   it('paused, it sends nothing past its schedule; resumed, it sends to everyone', async () => {
     const source = uniqueSource();
     const audience = await seedLeads(h.db, source, 4);
