@@ -81,6 +81,13 @@ async function rubSales() {
   return sales.available ? sales.byCurrency : [];
 }
 
+/** Today's refunds as the dashboard counts them. */
+async function rubRefunds() {
+  const until = new Date(Date.now() + 60_000);
+  const sales = await salesMetrics(payments.db, { days: 1, since: new Date(until.getTime() - 86_400_000), until, timeZone: 'UTC' }, new Set(['orders', 'order_instalments']));
+  return sales.available ? sales.refunds : [];
+}
+
 const answerTo = (queryId: string) => h.fake.callsTo('answerPreCheckoutQuery').find((c) => c.params.pre_checkout_query_id === queryId)?.params;
 
 /** An order as the offer's "pay" button makes it (method link), with the provider token configured. */
@@ -174,6 +181,7 @@ describe('Telegram Payments with a provider token', () => {
     );
     expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'refunded', flagged_reason: null });
     expect(await revenue()).toBe(before - 1);
+    expect((await rubRefunds()).find((r) => r.currency === 'RUB')?.orders).toBeGreaterThanOrEqual(1);
     expect(await payments.db('payment_flags').where({ order_id: input.orderId }).first()).toMatchObject({
       resolved_at: expect.any(Date),
       resolved_by: owner,
