@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/knex';
+import { openPaymentFlags } from '../db/payment-flags';
 import { TAKE_SLA_MS } from '../domain/handoff';
+import { OPEN_FLAGS_SHOWN, openFlagsSection } from '../domain/payments/open-flags';
 
 /** The digest lists the first this many leads in its order (the count covers all). */
 const DIGEST_MAX_LEADS = 50;
@@ -58,7 +60,10 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
         .orderBy([{ column: 'h.priority', order: 'desc' }, { column: 'h.created_at' }, { column: 'h.lead_id' }])
         .limit(DIGEST_MAX_LEADS);
       const incomplete = await incompleteForms(db, request.until);
-      if (rows.length === 0 && incomplete.length === 0) return { text: null, count: 0 };
+      // Payments waiting for a person, each flag on its own (docs/payments.md#flags).
+      const open = await openPaymentFlags(db, { limit: OPEN_FLAGS_SHOWN, until: request.until });
+      const flags = openFlagsSection(open.flags, open.total);
+      if (rows.length === 0 && incomplete.length === 0 && !flags) return { text: null, count: 0 };
       const total = Number(rows[0]?.total ?? 0);
       const overSla = rows[0]?.over_sla ?? 0;
       const lines = rows.map((r, i) => {
@@ -72,6 +77,7 @@ export function createMaintenanceActivities({ db, logger, retention = { days: 36
         ...(total > 0 ? [`📋 Лиды, не взятые менеджером: ${total}\n\n${lines.join('\n')}${more}`] : []),
         ...(overSla > 0 ? [`⏰ Ждут дольше ${TAKE_SLA_MS / 60_000} мин (норма взятия): ${overSla}`] : []),
         ...(incomplete.length > 0 ? [incompleteSection(incomplete)] : []),
+        ...(flags ? [flags] : []),
       ];
       return { text: sections.join('\n\n'), count: total };
     },

@@ -72,6 +72,12 @@ export interface Sales {
    */
   paidOrders: number;
   byCurrency: SalesByCurrency[];
+  /**
+   * Orders refunded in the period (by the refund's date, `closed_at`), per currency: a Stars `/refund`
+   * or a provider refund recorded with `/refund_done`. `amount` is what was paid for the order (every
+   * paid instalment). Empty when there were none.
+   */
+  refunds: { currency: string; orders: number; amount: number }[];
 }
 
 export async function salesMetrics(db: Knex, period: Period, tables: Set<string>): Promise<Section<Sales>> {
@@ -96,7 +102,17 @@ export async function salesMetrics(db: Knex, period: Period, tables: Set<string>
     orders: r.orders,
     averageOrder: Math.round((r.revenue / r.orders) * 100) / 100,
   }));
-  return { available: true, paidOrders: byCurrency.reduce((n: number, c: SalesByCurrency) => n + c.orders, 0), byCurrency };
+  const instalments = tables.has('order_instalments')
+    ? `+ coalesce((select sum(i.amount) from order_instalments i where i.order_id = o.id and i.number > 1 and i.status = 'paid'), 0)`
+    : '';
+  const refunded = await db.raw(
+    `select o.currency, count(*)::int as orders, round(sum(o.amount ${instalments}), 2)::float8 as amount
+       from orders o where o.status = 'refunded' and o.closed_at >= :since and o.closed_at < :until
+      group by o.currency order by amount desc`,
+    bindings(period),
+  );
+  const refunds = refunded.rows.map((r: { currency: string; orders: number; amount: number }) => ({ currency: r.currency, orders: r.orders, amount: r.amount }));
+  return { available: true, paidOrders: byCurrency.reduce((n: number, c: SalesByCurrency) => n + c.orders, 0), byCurrency, refunds };
 }
 
 /** Delivery statuses that mean the message reached Telegram. */

@@ -36,7 +36,17 @@ const handoffs: SectionLoader = async (db, lead, format) => {
 
 const orders: SectionLoader = async (db, lead, format) => {
   const rows = await db('orders as o').join('products as p', 'p.id', 'o.product_id').where('o.lead_id', lead.id).orderBy('o.created_at', 'desc').limit(5).select('o.id', 'o.created_at', 'p.name', 'o.type', 'o.amount', 'o.currency', 'o.status');
-  return { title: '💳 Заказы', lines: rows.map((r) => `${format(iso(r.created_at))} №${r.id} ${r.name}, ${r.type}, ${Number(r.amount)} ${r.currency} — ${r.status}`) };
+  // Every open payment flag of each order on its own line (docs/payments.md#flags), oldest first.
+  const flags: { order_id: string; reason: string }[] = rows.length
+    ? await db('payment_flags').whereIn('order_id', rows.map((r) => r.id)).whereNull('resolved_at').whereNull('refunded_at').orderBy('id').select('order_id', 'reason')
+    : [];
+  return {
+    title: '💳 Заказы',
+    lines: rows.flatMap((r) => [
+      `${format(iso(r.created_at))} №${r.id} ${r.name}, ${r.type}, ${Number(r.amount)} ${r.currency} — ${r.status}`,
+      ...flags.filter((f) => String(f.order_id) === String(r.id)).map((f) => `  🚩 ${f.reason.replace(/\s+/g, ' ').slice(0, 200)}`),
+    ]),
+  };
 };
 
 /** Broadcasts the lead was in: what became of each delivery, the last 10, newest first. */

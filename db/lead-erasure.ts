@@ -122,11 +122,12 @@ async function pseudonymiseOrders(trx: Knex.Transaction, leadId: number, person:
  * order has no order to follow: it is found by its payer.
  */
 async function pseudonymiseFlags(trx: Knex.Transaction, flags: Knex.QueryBuilder, person: PersonQuotes): Promise<void> {
-  const rows: { id: string; reason: string; payload: Record<string, unknown> | null }[] = await flags.select('id', 'reason', 'payload');
+  const rows: { id: string; reason: string; payload: Record<string, unknown> | null; resolution: string | null }[] = await flags.select('id', 'reason', 'payload', 'resolution');
   for (const flag of rows) {
+    // A settled flag keeps who settled it and when; the staff member's note may quote the person.
     await trx('payment_flags')
       .where({ id: flag.id })
-      .update({ reason: redactText(flag.reason, person), payload: jsonOrNull(financialPayload(flag.payload)) });
+      .update({ reason: redactText(flag.reason, person), payload: jsonOrNull(financialPayload(flag.payload)), resolution: flag.resolution === null ? null : redactText(flag.resolution, person) });
   }
 }
 

@@ -10,6 +10,10 @@ export interface PaymentFlagRow {
   refunded_at: Date | null;
   payload: Record<string, unknown> | null;
   created_at: Date;
+  /** Settled by a person (migration 031); null while the flag is open. */
+  resolved_at: Date | null;
+  resolved_by: number | null;
+  resolution: string | null;
 }
 
 export interface PaymentFlag {
@@ -55,8 +59,41 @@ export async function findFlaggedStarsCharge(db: Knex, chargeId: string): Promis
   return db('payment_flags').where({ payment_ref: chargeId }).whereRaw("payload->>'telegram_payment_charge_id' = payment_ref").orderBy('id').first();
 }
 
-/** Marks every flag of that charge refunded; false when it was refunded already. */
-export async function markFlaggedChargeRefunded(db: Knex, chargeId: string): Promise<boolean> {
-  const changed = await db('payment_flags').where({ payment_ref: chargeId }).whereNull('refunded_at').update({ refunded_at: db.fn.now() });
+/** Marks every flag of that charge refunded (and so settled); false when it was refunded already. */
+export async function markFlaggedChargeRefunded(db: Knex, chargeId: string, by?: number): Promise<boolean> {
+  const changed = await db('payment_flags')
+    .where({ payment_ref: chargeId })
+    .whereNull('refunded_at')
+    .update({ refunded_at: db.fn.now(), resolved_at: db.raw('coalesce(resolved_at, now())'), resolved_by: db.raw('coalesce(resolved_by, ?)', [by ?? null]), resolution: db.raw("coalesce(resolution, 'refunded with /refund_charge')") });
   return changed > 0;
+}
+
+/** Settles every open flag of an order (a refund made at the provider); returns how many were open. */
+export async function resolveOrderFlags(db: Knex, orderId: number, by: number, resolution: string): Promise<number> {
+  return db('payment_flags').where({ order_id: orderId }).whereNull('resolved_at').update({ resolved_at: db.fn.now(), resolved_by: by, resolution });
+}
+
+export interface OpenFlag {
+  id: number;
+  orderId: number | null;
+  reason: string;
+  paymentRef: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Flags nobody has settled yet, oldest first: every one of them, a second flag of an order too.
+ * `until`: only those raised by then (the digest reports the day it was meant for).
+ */
+export async function openPaymentFlags(db: Knex, options: { limit?: number; until?: string } = {}): Promise<{ flags: OpenFlag[]; total: number }> {
+  const open = () => {
+    const q = db('payment_flags').whereNull('resolved_at').whereNull('refunded_at');
+    return options.until ? q.where('created_at', '<=', db.raw('?::timestamptz', [options.until])) : q;
+  };
+  const rows = await open().orderBy('created_at').orderBy('id').limit(options.limit ?? 20).select('id', 'order_id', 'reason', 'payment_ref', 'created_at');
+  const counted = await open().count({ n: '*' }).first();
+  return {
+    flags: rows.map((r) => ({ id: Number(r.id), orderId: r.order_id === null ? null : Number(r.order_id), reason: String(r.reason), paymentRef: r.payment_ref, createdAt: new Date(r.created_at) })),
+    total: Number(counted?.n ?? 0),
+  };
 }

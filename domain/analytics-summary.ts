@@ -63,6 +63,9 @@ export function formatSummary(a: Analytics): string {
   else {
     for (const c of a.sales.byCurrency) lines.push(`${money(c.revenue, c.currency)}: ${c.orders} опл., средний чек ${money(c.averageOrder, c.currency)}`);
   }
+  if (a.sales.available) {
+    for (const r of a.sales.refunds ?? []) lines.push(`↩️ возвраты: ${money(r.amount, r.currency)}, заказов ${r.orders}`);
+  }
 
   lines.push('', '📣 Рассылки');
   if (!a.broadcasts.available) lines.push(`нет данных (${a.broadcasts.reason})`);

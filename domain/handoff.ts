@@ -6,9 +6,9 @@ import { localDate } from './time-zone';
 export const TAKE_SLA_MS = 15 * 60_000;
 /** A dialog (or an untaken lead) with no message either way for this long closes itself. */
 export const SILENCE_CLOSE_MS = 24 * 60 * 60_000;
-/** Callback data of the card's buttons: `ho:<lead id>-<n>.take|open|script`. */
+/** Callback data of the card's buttons: `ho:<lead id>-<n>.take|open|script|pass`. */
 export const HANDOFF_SCOPE = 'ho';
-export const CARD_ACTIONS = ['take', 'open', 'script'] as const;
+export const CARD_ACTIONS = ['take', 'open', 'script', 'pass'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 export const CLOSE_OUTCOMES = ['done', 'paid', 'cancelled'] as const;
 export type CloseOutcome = (typeof CLOSE_OUTCOMES)[number];

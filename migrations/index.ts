@@ -29,6 +29,7 @@ import * as telegramPayments from './027_telegram_payments';
 import * as conversationMode from './028_conversation_mode';
 import * as leadProfile from './029_lead_profile';
 import * as queuedOutbound from './030_queued_outbound';
+import * as paymentFlagResolution from './031_payment_flag_resolution';
 import * as instalmentPages from './033_instalment_pages';
 
 /**
@@ -67,6 +68,7 @@ const migrations: Record<string, Knex.Migration> = {
   '028_conversation_mode': conversationMode,
   '029_lead_profile': leadProfile,
   '030_queued_outbound': queuedOutbound,
+  '031_payment_flag_resolution': paymentFlagResolution,
   '033_instalment_pages': instalmentPages,
 };
 

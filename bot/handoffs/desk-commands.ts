@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import { encodeButton } from '../../domain/callback-data';
 import { HANDOFF_SCOPE, triggerName } from '../../domain/handoff';
 import { ageText, leadDeskButton } from '../../domain/lead-desk';
-import { dialogsHeldBy, lastKnownManagerName, waitingHandoffs } from '../../db/desk';
-import { heldBy } from '../../db/handoffs';
+import { dialogsHeldBy, waitingHandoffs } from '../../db/desk';
 import { auditStaffCommand } from '../../db/staff';
 import type { BotContext } from '../context';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
-import { staffName, type Handoffs } from './handoffs';
+import { passHeldDialog } from './dialog-pass';
+import type { Handoffs } from './handoffs';
 
 export interface DeskCommandsDeps extends StaffAccessDeps {
   db: Knex;
@@ -39,8 +39,8 @@ const CLIP = 120;
 /**
  * The manager's desk as commands (docs/manager-handoff.md): `/queue` (waiting handoffs, highest
  * priority and oldest first, each with its Take button), `/my` (the caller's open dialogs with the
- * last message and its age, each with Open and Return to queue), `/pass` (the holder hands a dialog to
- * another manager; the handoff workflow checks that they are staff). Roles are checked on every command.
+ * last message and its age, each with Open, Return to queue and Pass), `/pass` (the holder hands a dialog
+ * to another manager; the handoff workflow checks that they are staff). Roles are checked on every command.
  */
 export function deskCommands(deps: DeskCommandsDeps): Composer<BotContext> {
   const { db, handoffs, logger } = deps;
@@ -61,27 +61,15 @@ export function deskCommands(deps: DeskCommandsDeps): Composer<BotContext> {
       await audit(false, 'usage');
       return void (await ctx.reply(DESK_TEXTS.passUsage));
     }
-    const leadId = lead.replace('#', '');
-    const held = (await heldBy(db, ctx.from.id)).find((h) => String(h.lead_id) === leadId);
-    if (!held) {
-      await audit(false, 'lead not held', { lead: leadId });
-      return void (await ctx.reply(DESK_TEXTS.notHeld(leadId)));
+    const leadId = Number(lead.replace('#', ''));
+    const outcome = await passHeldDialog(deps, ctx.api, ctx.from.id, leadId, Number(target));
+    if (outcome.kind === 'not_held') {
+      await audit(false, 'lead not held', { lead: String(leadId) });
+      return void (await ctx.reply(DESK_TEXTS.notHeld(String(leadId))));
     }
-    const to = { managerId: Number(target), managerName: await managerName(ctx, Number(target)) };
-    const result = await handoffs.pass(held.workflow_id, { fromManagerId: ctx.from.id, to }).catch((error: unknown) => {
-      logger.error({ workflowId: held.workflow_id, err: String(error) }, 'pass not delivered');
-      return { passed: false as const, why: 'сервис недоступен' };
-    });
-    await audit(result.passed, result.passed ? undefined : result.why, { lead: held.lead_id, to: to.managerId });
-    await ctx.reply(result.passed ? DESK_TEXTS.passed(held.lead_id, to.managerName) : DESK_TEXTS.notPassed(result.why));
+    await audit(outcome.kind === 'passed', outcome.kind === 'refused' ? outcome.why : undefined, { lead: leadId, to: Number(target) });
+    await ctx.reply(outcome.kind === 'passed' ? DESK_TEXTS.passed(leadId, outcome.toName) : DESK_TEXTS.notPassed(outcome.why));
   });
-
-  /** How the managers know the new holder: from Telegram (their private chat with the bot), else from an earlier take. */
-  async function managerName(ctx: BotContext, telegramUserId: number): Promise<string> {
-    const chat = await ctx.api.getChat(telegramUserId).catch(() => undefined);
-    if (chat?.type === 'private') return staffName({ first_name: chat.first_name, last_name: chat.last_name, username: chat.username });
-    return (await lastKnownManagerName(db, telegramUserId)) ?? `id ${telegramUserId}`;
-  }
 
   async function queue(ctx: BotContext): Promise<void> {
     const waiting = await waitingHandoffs(db);
@@ -99,11 +87,11 @@ export function deskCommands(deps: DeskCommandsDeps): Composer<BotContext> {
       const last = d.last ? `${SPEAKER[d.last.direction] ?? '•'} ${clip(d.last.text)} (${ageText(d.last.at.getTime(), now())} назад)` : '(сообщений нет)';
       return `• ${d.who}${d.takenAt ? `, у вас ${ageText(d.takenAt.getTime(), now())}` : ''}\n  ${last}`;
     });
-    const button = (text: string, leadId: number, action: 'open' | 'back') => {
+    const button = (text: string, leadId: number, action: 'open' | 'back' | 'pass') => {
       const { data } = leadDeskButton(text, leadId, action);
       return { text, callback_data: data };
     };
-    const buttons = dialogs.map((d) => [button(`💬 #${d.leadId}`, d.leadId, 'open'), button(`↩️ В очередь #${d.leadId}`, d.leadId, 'back')]);
+    const buttons = dialogs.map((d) => [button(`💬 #${d.leadId}`, d.leadId, 'open'), button(`↩️ В очередь #${d.leadId}`, d.leadId, 'back'), button(`➡️ Передать #${d.leadId}`, d.leadId, 'pass')]);
     await ctx.reply([DESK_TEXTS.myHead(dialogs.length), ...lines].join('\n').slice(0, 4000), { reply_markup: { inline_keyboard: buttons } });
   }
 

@@ -9,6 +9,7 @@ import { handoffWorkflowIdOfKey } from '../../workflows/manager-handoff/contract
 import type { BotContext } from '../context';
 import { dialogHistoryText } from './dialog-history';
 import { staffName, type Handoffs } from './handoffs';
+import { showPassPicker } from './dialog-pass';
 import { checkStaffAction, type StaffAccessDeps } from '../staff-access';
 
 export interface HandoffDeskDeps extends StaffAccessDeps {
@@ -31,7 +32,8 @@ export const CARD_TEXTS = {
 
 /**
  * The lead card's buttons, wherever the card is: Take (one manager only, decided by the handoff
- * workflow), Open dialog (the history in private), Sales script (in private). The role is checked on
+ * workflow), Open dialog (the history in private), Sales script (in private), Pass (the holder picks
+ * another manager, in private). The role is checked on
  * every press; refusals and takes are recorded.
  */
 export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
@@ -66,6 +68,12 @@ export function handoffDesk(deps: HandoffDeskDeps): Composer<BotContext> {
     }
 
     async function act(what: CardAction, id: string, leadId: number): Promise<void> {
+      if (what === 'pass') {
+        // Only the holder gets the picker; it is the same as Pass in /my (lead-desk.ts).
+        const lead = await db('leads').where({ id: leadId }).first('first_name', 'username');
+        const who = `${lead?.first_name ?? ''}${lead?.username ? ` @${lead.username}` : ''} (#${leadId})`.trim();
+        return showPassPicker(deps, ctx, { leadId, who }, audit);
+      }
       if (what === 'take') {
         const result = await handoffs.take(id, { managerId: actor, managerName: staffName(ctx.from) });
         const refusal = result.taken ? undefined : result.refused === 'not_staff' ? 'not staff (handoff workflow)' : result.closed ? 'closed' : `held by ${result.heldBy}`;

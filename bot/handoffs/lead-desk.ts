@@ -9,6 +9,7 @@ import { auditStaffCommand } from '../../db/staff';
 import type { BotContext } from '../context';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
 import { dialogHistoryText } from './dialog-history';
+import { PASS_TEXTS, passHeldDialog, showPassPicker } from './dialog-pass';
 import { CARD_TEXTS } from './handoff-desk';
 import { staffName, type Handoffs } from './handoffs';
 import { sendAsManager, type ManagerSendOutcome } from './send-to';
@@ -63,10 +64,13 @@ export function leadDesk(deps: LeadDeskDeps): Composer<BotContext> {
     }
     const lead = parsed ? await db('leads').where({ id: parsed.leadId }).first('id', 'telegram_user_id', 'first_name', 'username') : undefined;
     if (!parsed || !lead) return answer(LEAD_DESK_TEXTS.unknown);
-    const audit = (allowed: boolean, reason?: string) => auditStaffCommand(db, { actor, actorRole: check.role, command, details: { leadId: parsed.leadId }, allowed, reason });
+    const audit = (allowed: boolean, reason?: string) =>
+      auditStaffCommand(db, { actor, actorRole: check.role, command, details: { leadId: parsed.leadId, ...(parsed.target !== undefined && { to: parsed.target }) }, allowed, reason });
     const who = `${lead.first_name ?? ''}${lead.username ? ` @${lead.username}` : ''} (#${lead.id})`.trim();
     try {
-      await act(parsed.action, { leadId: Number(lead.id), telegramUserId: Number(lead.telegram_user_id), who }, audit);
+      if (parsed.action === 'pass') await showPassPicker({ ...deps, handoffs }, ctx, { leadId: Number(lead.id), who }, audit);
+      else if (parsed.action === 'passto') await passTo(Number(lead.id), parsed.target as number, audit);
+      else await act(parsed.action, { leadId: Number(lead.id), telegramUserId: Number(lead.telegram_user_id), who }, audit);
     } catch (error) {
       logger.error({ leadId: lead.id, action: parsed.action, err: String(error) }, 'lead card action failed');
       await answer(CARD_TEXTS.failed, true);
@@ -103,6 +107,17 @@ export function leadDesk(deps: LeadDeskDeps): Composer<BotContext> {
       if (result.taken) return answer(CARD_TEXTS.yours);
       if (result.refused === 'not_staff') return answer(CARD_TEXTS.notStaff, true);
       return answer(mine ? LEAD_DESK_TEXTS.alreadyYours : result.closed ? CARD_TEXTS.closed : CARD_TEXTS.heldBy(result.heldBy), !mine);
+    }
+
+    /** A name in the pass picker: the same path as /pass; the handoff workflow checks the new holder is staff. */
+    async function passTo(leadId: number, target: number, record: typeof audit): Promise<void> {
+      const outcome = await passHeldDialog({ ...deps, handoffs }, ctx.api, actor, leadId, target);
+      if (outcome.kind === 'not_held') {
+        await record(false, 'lead not held');
+        return answer(LEAD_DESK_TEXTS.notHeld, true);
+      }
+      await record(outcome.kind === 'passed', outcome.kind === 'refused' ? outcome.why : undefined);
+      return outcome.kind === 'passed' ? answer(PASS_TEXTS.passed(outcome.toName)) : answer(PASS_TEXTS.notPassed(outcome.why), true);
     }
 
     /** Return to queue: only the holder; the handoff shows its card waiting again and runs the SLA anew. */
@@ -149,3 +164,4 @@ export function leadDesk(deps: LeadDeskDeps): Composer<BotContext> {
 
   return composer;
 }
+

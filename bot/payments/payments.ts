@@ -14,6 +14,7 @@ import type { BotContext } from '../context';
 import type { PaymentWorkflowsPort } from './payment-workflows';
 import { flagProviderRefund } from './provider-refund';
 import { refundFlaggedCharge } from './refund-charge';
+import { recordProviderRefund } from './refund-done';
 import { checkStaffAction, refusalText, type StaffAccessDeps } from '../staff-access';
 
 export interface PaymentCommandsDeps extends StaffAccessDeps {
@@ -24,7 +25,7 @@ export interface PaymentCommandsDeps extends StaffAccessDeps {
 
 /** Who may run each payment command (domain/staff/command-table.ts): managers confirm, cancel and send personal links; admins refund. */
 export const PAYMENT_COMMANDS: Record<string, Role> = Object.fromEntries(
-  (['order_confirm', 'order_cancel', 'order_link', 'refund', 'refund_charge'] as const).map((command) => [command, roleFor(command)]),
+  (['order_confirm', 'order_cancel', 'order_link', 'refund', 'refund_charge', 'refund_done'] as const).map((command) => [command, roleFor(command)]),
 );
 
 const TEXTS = {
@@ -44,7 +45,7 @@ const TEXTS = {
   inProgress: (id: number) => `⏳ Заказ №${id}: команда принята и выполняется — итог придёт в чат менеджеров.`,
   linkSent: (id: number, lead: number, amount: string) => `✅ Заказ №${id} на ${amount} создан, персональная ссылка отправлена лиду ${lead}.`,
   orderRefused: (reason: string) => `Заказ не создан: ${reason}.`,
-  notStars: (id: number) => `Заказ №${id} оплачен не в Stars: вернуть можно только Stars, остальное — через платёжную систему.`,
+  notStars: (id: number) => `Заказ №${id} оплачен не в Stars: вернуть можно только Stars, остальное — через платёжную систему. Когда вернёте — /refund_done ${id}.`,
   notPaid: (id: number, status: string) => `Заказ №${id} не оплачен (${status}) — возвращать нечего.`,
   refunded: (id: number, amount: string) => `✅ Возврат по заказу №${id} (${amount}) выполнен.`,
   refundFailed: (id: number, reason: string) => `Telegram не выполнил возврат по заказу №${id}: ${reason}`,
@@ -104,6 +105,10 @@ export function paymentCommands(deps: PaymentCommandsDeps): Composer<BotContext>
 
     const orderId = Number(args[0]);
     const order = Number.isSafeInteger(orderId) && orderId > 0 ? await findOrder(db, orderId) : undefined;
+    if (command === 'refund_done') {
+      await ctx.reply(await recordProviderRefund({ db, api: ctx.api, logger, managersChatId: deps.managersChatId }, order, args, actor, audit));
+      return;
+    }
     if (!order) {
       await audit(false, args[0] ? 'no such order' : 'bad arguments', { orderId: args[0] });
       await ctx.reply(args[0] ? TEXTS.noOrder(orderId) : TEXTS.usage[command]);

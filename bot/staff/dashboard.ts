@@ -2,7 +2,9 @@ import { Composer, InlineKeyboard } from 'grammy';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { computeAnalytics } from '../../db/analytics';
+import { openPaymentFlags } from '../../db/payment-flags';
 import { formatSummary } from '../../domain/analytics-summary';
+import { OPEN_FLAGS_SHOWN, openFlagsSection } from '../../domain/payments/open-flags';
 import type { BotContext } from '../context';
 import { checkStaffAction, type StaffAccessDeps } from '../staff-access';
 
@@ -45,7 +47,11 @@ export function dashboard(deps: DashboardDeps): Composer<BotContext> {
 
   const summary = async (days: number): Promise<string | undefined> => {
     try {
-      return formatSummary(await computeAnalytics(deps.db, { days, timeZone: deps.timeZone }));
+      const text = formatSummary(await computeAnalytics(deps.db, { days, timeZone: deps.timeZone }));
+      // Payments waiting for a person, whatever the period: each flag on its own (docs/payments.md#flags).
+      const open = await openPaymentFlags(deps.db, { limit: OPEN_FLAGS_SHOWN });
+      const flags = openFlagsSection(open.flags, open.total, deps.timeZone);
+      return flags ? `${text}\n\n${flags}`.slice(0, 4096) : text;
     } catch (error) {
       deps.logger.error({ err: error, days }, 'dashboard query failed');
       return undefined;

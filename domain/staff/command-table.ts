@@ -32,6 +32,7 @@ export const STAFF_COMMAND_TABLE = [
   { command: 'campaign', role: 'editor', group: false, help: 'отчёт и управление рассылкой: /campaign <номер>' },
   { command: 'refund', role: 'admin', group: true, help: 'вернуть оплату в Stars: /refund <номер заказа>' },
   { command: 'refund_charge', role: 'admin', group: true, help: 'вернуть Stars без заказа (отмеченный платёж)' },
+  { command: 'refund_done', role: 'admin', group: true, help: 'возврат сделан в кабинете платёжной системы: /refund_done <номер заказа> [комментарий]' },
   { command: 'staff', role: 'admin', group: false, help: 'состав команды' },
   { command: 'staff_add', role: 'admin', group: false, help: 'дать роль: /staff_add <telegram id> <admin|editor|manager>' },
   { command: 'staff_remove', role: 'admin', group: false, help: 'убрать из команды: /staff_remove <telegram id>' },

@@ -191,6 +191,39 @@ describe('waitingLeadsDigest: the leads no manager has taken', () => {
       expect(await digest(trx)).toEqual({ text: null, count: 0 });
     }));
 
+  it('lists every open payment flag raised by its day, two flags of one order each on its own line; settled and later ones are left out; flags alone make a digest', () =>
+    rolledBack(async (trx) => {
+      const buyer = await lead(trx, 'Покупатель');
+      const [product] = await trx('products')
+        .insert({ code: `digest-flags-${buyer.id}`, name: 'Course', description: 'A course', price: 4900, currency: 'RUB', budget_level: 1, urgency_level: 1 })
+        .returning('id');
+      const [order] = await trx('orders')
+        .insert({ lead_id: buyer.id, product_id: product.id, type: 'full', method: 'link', amount: 4900, currency: 'RUB', status: 'paid', paid_via: 'webhook', paid_at: before(3 * HOUR) })
+        .returning('id');
+      const flag = (reason: string, createdAt: string, extra: Record<string, unknown> = {}) =>
+        trx('payment_flags').insert({ order_id: order.id, reason, created_at: createdAt, ...extra });
+      await flag('second charge pay_2 for a paid order', before(2 * HOUR));
+      await flag('refund asked by admin 1: return 4900 RUB in the provider dashboard', before(HOUR));
+      await flag('settled already', before(HOUR), { resolved_at: before(30 * MINUTE), resolved_by: 1, resolution: 'refund made at the provider' });
+      await flag('raised after the digest', new Date(Date.parse(UNTIL) + HOUR).toISOString());
+      await trx('payment_flags').insert({ order_id: null, reason: 'Stars money for no order', payment_ref: 'stxCharge1', created_at: before(4 * HOUR) });
+
+      const result = await digest(trx);
+      expect(result.count).toBe(0); // no lead waits
+      const block = String(result.text);
+      expect(block.split('\n')[0]).toBe('🚩 Открытые пометки по оплатам: 3');
+      expect(block).toContain(`• платёж без заказа stxCharge1 (`);
+      expect(block).toContain(`• заказ №${order.id} (`);
+      const lines = block.split('\n').filter((l) => l.startsWith('•'));
+      expect(lines.map((l) => l.replace(/ \(.*?\):/, ':'))).toEqual([
+        '• платёж без заказа stxCharge1: Stars money for no order',
+        `• заказ №${order.id}: second charge pay_2 for a paid order`,
+        `• заказ №${order.id}: refund asked by admin 1: return 4900 RUB in the provider dashboard`,
+      ]);
+      expect(block).not.toContain('settled already');
+      expect(block).not.toContain('raised after the digest');
+    }));
+
   it('shows the first 50 leads in its order and counts them all', () =>
     rolledBack(async (trx) => {
       const ids: number[] = [];

@@ -164,6 +164,8 @@ describe('GET /analytics', () => {
         { currency: 'XTR', revenue: 250, orders: 1, averageOrder: 250 },
         { currency: 'USD', revenue: 30, orders: 1, averageOrder: 30 },
       ],
+      // C's order, refunded an hour ago: a refund of the period, not a sale.
+      refunds: [{ currency: 'RUB', orders: 1, amount: 400 }],
     });
     expect(a.broadcasts).toEqual({ available: false, reason: 'no "campaign_deliveries" table yet: it comes with broadcast campaigns' });
     expect(a.abTests).toEqual(a.broadcasts);
@@ -191,7 +193,7 @@ describe('GET /analytics', () => {
     expect(a.llm).toEqual({ calls: 0, fallbacks: 0, fallbackRate: null, byOutcome: {}, turns: 0, escalations: 0, escalationRate: null });
     expect(a.leads.timeToTake).toEqual({ available: true, handoffs: 0, taken: 0, waiting: 0, medianSeconds: null, averageSeconds: null });
     // E's order was updated today but paid 45 days ago, C's refunded today: neither is a sale of today.
-    expect(a.sales).toEqual({ available: true, paidOrders: 0, byCurrency: [] });
+    expect(a.sales).toMatchObject({ available: true, paidOrders: 0, byCurrency: [] });
     const summary = (await get('/analytics?days=1&view=summary')).body;
     expect(summary).toContain('медиана —, среднее — (взято 0 из 0, ждут 0)');
     expect(summary).toContain('оплата: 0 (—)');
@@ -205,7 +207,9 @@ describe('GET /analytics', () => {
     const instalment = (orderId: number) => ({ order_id: orderId, number: 2, amount: 500.5, currency: 'RUB', status: 'paid', paid_at: new Date(midnight + (now - midnight) / 2) });
     await db('order_instalments').insert([instalment(dOrder.id), instalment(cOrder.id)]);
     try {
-      expect((await get('/analytics?days=1')).json().sales).toEqual({ available: true, paidOrders: 1, byCurrency: [{ currency: 'RUB', revenue: 500.5, orders: 1, averageOrder: 500.5 }] });
+      expect((await get('/analytics?days=1')).json().sales).toMatchObject({ available: true, paidOrders: 1, byCurrency: [{ currency: 'RUB', revenue: 500.5, orders: 1, averageOrder: 500.5 }] });
+      // A refunded instalment order gave back every part that was paid.
+      expect((await get('/analytics?days=30')).json().sales.refunds).toEqual([{ currency: 'RUB', orders: 1, amount: 900.5 }]);
       expect((await get('/analytics?days=30')).json().sales.byCurrency[0]).toEqual({ currency: 'RUB', revenue: 2001, orders: 3, averageOrder: 667 });
     } finally {
       await db('order_instalments').whereIn('order_id', [dOrder.id, cOrder.id]).delete();

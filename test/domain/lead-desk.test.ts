@@ -10,8 +10,15 @@ describe('lead desk buttons', () => {
     expect(parseLeadDeskPress(press?.buttonId ?? '')).toEqual({ leadId: 999_999_999_999_999, action: 'take' });
   });
 
+  it('a pass pick names its target and stays within 64 bytes for any ids', () => {
+    const button = leadDeskButton('➡️ @oleg', 999_999_999_999_999, 'passto', 999_999_999_999_999);
+    expect(callbackDataBytes(button.data)).toBeLessThanOrEqual(64);
+    expect(parseLeadDeskPress(decodeButton(button.data)?.buttonId ?? '')).toEqual({ leadId: 999_999_999_999_999, action: 'passto', target: 999_999_999_999_999 });
+  });
+
   it('refuses forged data: unknown actions, non-numbers, extra parts, overlong ids', () => {
-    for (const forged of ['12.steal', 'abc.take', '12.take.x', '-1.take', '1234567890123456.take', '.take', '12.', '12 .take', '12.TAKE']) {
+    const passes = ['12.passto', '12.pass.5', '12.take.5', '12.passto.x', '12.passto.-5', '12.passto.1234567890123456', '12.passto.5.6'];
+    for (const forged of ['12.steal', 'abc.take', '12.take.x', '-1.take', '1234567890123456.take', '.take', '12.', '12 .take', '12.TAKE', ...passes]) {
       expect(parseLeadDeskPress(forged)).toBeNull();
     }
   });

@@ -12,6 +12,7 @@ import { periodOf } from '../../db/analytics-period';
 import { settleDelivery, snapshotAudienceChunk } from '../../db/campaigns';
 import type { Db } from '../../db/knex';
 import { flagOrder, recordPaymentWebhook } from '../../db/orders';
+import { resolveOrderFlags } from '../../db/payment-flags';
 import { seedCatalogue } from '../../db/seed';
 import { recordDroppedUpdate } from '../../db/spam-guard';
 import { setStaffRole } from '../../db/staff';
@@ -164,6 +165,8 @@ describe('/reset wipes everything personal and keeps the books', () => {
       const providerBody = { order_id: manual, status: 'paid', amount: 1, currency: 'RUB', payment_id: 'pay_1', customer: { email: EMAIL, phone: PHONE } };
       await recordPaymentWebhook(db, { outcome: 'amount_mismatch', orderId: manual, body: JSON.stringify(providerBody), providerEventId: 'pay_1' });
       await flagOrder(db, manual, `amount 1 instead of 990 from ${EMAIL}`, providerBody);
+      // A person settled that flag, quoting the customer in their note (what /refund_done keeps).
+      await resolveOrderFlags(db, manual, manager, `refund made at the provider: called ${PHONE}`);
       // Stars money for no order we know: kept with its payer, for a refund.
       const stray = h.fake.pushSuccessfulPayment(person, { payload: 'order:999999999', total_amount: 700 });
       await handlePushed(stray.updateId);
@@ -177,7 +180,7 @@ describe('/reset wipes everything personal and keeps the books', () => {
         expect.arrayContaining(['leads.telegram_user_id', 'spam_guard.telegram_user_id', 'dropped_updates.update', 'staff_audit.details', 'staff_audit.actor_telegram_id', 'messages.text', 'llm_drafts.telegram_user_id']),
       );
       expect(await scan(PHONE, everywhere)).toEqual(
-        expect.arrayContaining(['leads.phone', 'messages.text', 'llm_drafts.draft', 'handoffs.reason', 'orders.provider_payload', 'payment_webhooks.body', 'payment_flags.payload']),
+        expect.arrayContaining(['leads.phone', 'messages.text', 'llm_drafts.draft', 'handoffs.reason', 'orders.provider_payload', 'payment_webhooks.body', 'payment_flags.payload', 'payment_flags.resolution']),
       );
       expect(await scan(person.username, everywhere)).toEqual(expect.arrayContaining(['leads.username', 'handoffs.summary', 'orders.payment_url', 'staff_audit.details']));
       expect(await scan('Квазар-17', everywhere)).toEqual(expect.arrayContaining(['leads.answers', 'messages.text', 'dropped_updates.update']));

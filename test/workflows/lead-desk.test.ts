@@ -76,7 +76,7 @@ describe("the manager's desk: taking any lead, the queue, my dialogs", () => {
       expect(mine).toContain(`(#${leadId})`);
       expect(mine).toContain('🧑‍💼 Напишите, если будут вопросы.');
       const myCall = h.fake.callsTo('sendMessage', oleg.id).at(-1);
-      expect(myCall && buttonsOf(myCall).map((b) => b.callback_data)).toEqual([`ld:${leadId}.open`, `ld:${leadId}.back`]);
+      expect(myCall && buttonsOf(myCall).map((b) => b.callback_data)).toEqual([`ld:${leadId}.open`, `ld:${leadId}.back`, `ld:${leadId}.pass`]);
       expect(await command(bot, maria, '/my')).toContain('нет открытых диалогов');
 
       // Only the holder returns the dialog; then it waits in the queue with a card of its own.

@@ -280,7 +280,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     await records.handoffTaken({ workflowId, managerId: by.managerId, managerName: by.managerName });
     await event('handoff_taken', { by: by.managerId, name: by.managerName });
     await tellLeadWorkflow('taken', { handoffId: workflowId, manager: by.managerName });
-    await editCard([[button(`✅ Взял: ${by.managerName}`, 'open')], [button('📋 Скрипт продаж', 'script')]]);
+    await editCard(heldButtons(by.managerName));
     const cardText = await records.leadCard(input);
     const delivered = await toStaff(
       by.managerId,
@@ -300,7 +300,7 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
     if (!pass || !patched('handoff-pass')) return;
     await records.handoffTaken({ workflowId, managerId: pass.to.managerId, managerName: pass.to.managerName });
     await event('handoff_passed', { from: pass.from.managerId, to: pass.to.managerId, name: pass.to.managerName });
-    await editCard([[button(`✅ Взял: ${pass.to.managerName}`, 'open')], [button('📋 Скрипт продаж', 'script')]]);
+    await editCard(heldButtons(pass.to.managerName));
     const cardText = await records.leadCard(input);
     await toStaff(
       pass.to.managerId,
@@ -440,6 +440,14 @@ export async function managerHandoffWorkflow(input: ManagerHandoffInput): Promis
 
   async function event(type: string, payload: Record<string, unknown>): Promise<void> {
     await records.recordLeadEvent({ leadId: input.leadId, type, payload: { ...payload, handoffId: workflowId, at: new Date().toISOString() }, idempotencyKey: `${workflowId}/e${++s.sequence}` });
+  }
+
+  /** The card of a taken dialog: who has it, the script, and (since the patch) Pass for the holder. */
+  function heldButtons(holder: string): OutboundButton[][] {
+    const rows = [[button(`✅ Взял: ${holder}`, 'open')], [button('📋 Скрипт продаж', 'script')]];
+    // A new button on the card: older histories edited the card without it.
+    if (patched('handoff-card-pass')) rows.push([button('➡️ Передать', 'pass')]);
+    return rows;
   }
 
   function takeButtons(): OutboundButton[][] {

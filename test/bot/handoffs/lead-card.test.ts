@@ -103,6 +103,15 @@ describe('/lead: search and card', () => {
     expect(card).toContain('🧑‍💼 Обращения к менеджерам:');
     expect(card).toMatch(/purchase_intent: closed, @oleg → paid \(оплатил курс\)/);
     expect(card).toContain(`№${order.id} ${product.name}, instalment, 333.33 USD — paid`);
+    // Open payment flags under their order, each on its own line; a settled one is not shown.
+    await db('payment_flags').insert([
+      { order_id: order.id, reason: 'amount 100 instead of 333.33' },
+      { order_id: order.id, reason: 'second charge pay_2' },
+      { order_id: order.id, reason: 'settled one', resolved_at: new Date(), resolved_by: manager, resolution: 'refund made at the provider' },
+    ]);
+    const flagged = await ask(manager, `/lead ${lead.telegram_user_id}`);
+    expect(flagged).toContain(`№${order.id} ${product.name}, instalment, 333.33 USD — paid\n  🚩 amount 100 instead of 333.33\n  🚩 second charge pay_2`);
+    expect(flagged).not.toContain('settled one');
   });
 
   it('the card lists the campaigns the lead received: name, variant, status and reason, the last 10, newest first', async () => {

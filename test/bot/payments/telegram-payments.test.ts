@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import pino from 'pino';
 import { createBot } from '../../../bot/bot';
 import type { BotContext } from '../../../bot/context';
+import { salesMetrics } from '../../../db/analytics-optional';
 import { eraseLead } from '../../../db/lead-erasure';
 import type { TelegramPaymentSettings } from '../../../domain/payments/provider-invoice';
 import { uniqueUserId } from '../../support/db';
@@ -71,6 +72,20 @@ async function handlePushed(updateId: number): Promise<void> {
 async function command(from: number, text: string): Promise<string> {
   await (await bot()).handleUpdate(textUpdate({ id: from, first_name: 'Owner' }, text) as unknown as Update);
   return String(h.fake.callsTo('sendMessage', from).at(-1)?.params.text);
+}
+
+/** Today's sales as the dashboard counts them. */
+async function rubSales() {
+  const until = new Date(Date.now() + 60_000);
+  const sales = await salesMetrics(payments.db, { days: 1, since: new Date(until.getTime() - 86_400_000), until, timeZone: 'UTC' }, new Set(['orders', 'order_instalments']));
+  return sales.available ? sales.byCurrency : [];
+}
+
+/** Today's refunds as the dashboard counts them. */
+async function rubRefunds() {
+  const until = new Date(Date.now() + 60_000);
+  const sales = await salesMetrics(payments.db, { days: 1, since: new Date(until.getTime() - 86_400_000), until, timeZone: 'UTC' }, new Set(['orders', 'order_instalments']));
+  return sales.available ? sales.refunds : [];
 }
 
 const answerTo = (queryId: string) => h.fake.callsTo('answerPreCheckoutQuery').find((c) => c.params.pre_checkout_query_id === queryId)?.params;
@@ -153,6 +168,45 @@ describe('Telegram Payments with a provider token', () => {
     expect(flags[0].reason).toContain('refund asked by admin');
     await command(owner, `/refund ${input.orderId}`); // asked again: the same flag, not a second one
     expect(await payments.db('payment_flags').where({ order_id: input.orderId })).toHaveLength(1);
+
+    // The admin returned the money in the provider's dashboard and says so: the order is refunded (access
+    // closed, no longer revenue), the flag settled with who and why, the managers told. Nobody else may.
+    const stranger = uniqueUserId();
+    expect(await command(stranger, `/refund_done ${input.orderId}`)).toContain('⛔');
+    expect((await payments.orderRow(input.orderId)).status).toBe('paid');
+    const revenue = async () => (await rubSales()).find((c) => c.currency === 'RUB')?.orders ?? 0;
+    const before = await revenue();
+    expect(await command(owner, `/refund_done ${input.orderId} вернули в ЮKassa`)).toBe(
+      `✅ Заказ №${input.orderId} (4900 RUB) отмечен возвращённым: доступ закрыт, в аналитике это возврат. Снято пометок: 1.`,
+    );
+    expect(await payments.orderRow(input.orderId)).toMatchObject({ status: 'refunded', flagged_reason: null });
+    expect(await revenue()).toBe(before - 1);
+    expect((await rubRefunds()).find((r) => r.currency === 'RUB')?.orders).toBeGreaterThanOrEqual(1);
+    expect(await payments.db('payment_flags').where({ order_id: input.orderId }).first()).toMatchObject({
+      resolved_at: expect.any(Date),
+      resolved_by: owner,
+      resolution: `refund made at the provider (admin ${owner}): вернули в ЮKassa`,
+    });
+    expect(managerTexts().some((t) => t.startsWith(`✅ Возврат по заказу №${input.orderId} (4900 RUB) сделан в кабинете платёжной системы`))).toBe(true);
+    expect(await command(owner, `/refund_done ${input.orderId}`)).toBe(`Заказ №${input.orderId} уже отмечен возвращённым — ничего не изменено.`);
+    const audit = await payments.db('staff_audit').where({ command: 'refund_done' }).whereIn('actor_telegram_id', [owner, stranger]).orderBy('id').select('actor_telegram_id', 'allowed', 'reason');
+    expect(audit.map((a) => [Number(a.actor_telegram_id) === owner ? 'owner' : 'stranger', a.allowed, a.reason])).toEqual([
+      ['stranger', false, 'not staff'],
+      ['owner', true, null],
+      ['owner', false, 'order is refunded'],
+    ]);
+  });
+
+  it('/refund_done refuses a Stars order (the bot refunds those itself) and an order not paid', async () => {
+    const lead = await payments.lead();
+    const unpaid = await order(lead.id, 'full');
+    expect(await command(owner, `/refund_done ${unpaid.orderId}`)).toBe(`Заказ №${unpaid.orderId} не оплачен (created) — отмечать нечего.`);
+    const stars = await order(lead.id, 'full');
+    await payments.db('orders').where({ id: stars.orderId }).update({ status: 'paid', currency: 'XTR', amount: 4834, paid_at: payments.db.fn.now() });
+    expect(await command(owner, `/refund_done ${stars.orderId}`)).toBe(`Заказ №${stars.orderId} оплачен в Stars: их возвращает сам бот — /refund ${stars.orderId}.`);
+    expect(await command(owner, '/refund_done')).toContain('Как отметить возврат');
+    expect((await payments.orderRow(stars.orderId)).status).toBe('paid');
+    expect((await payments.orderRow(unpaid.orderId)).status).toBe('created');
   });
 
   it('instalments: each part is its own invoice (order:<id>:<n>) in kopecks, paid once, with its own charge ids', async () => {

@@ -42,8 +42,19 @@ async function seedHandoffsAndOrders(ids: Awaited<ReturnType<typeof seedJourney>
     created_at: at(ago + HOUR),
     paid_at: at(ago),
   });
-  await db('orders').insert([paid(ids.A, 1000, 'RUB', DAY), paid(ids.F, 30, 'USD', 2 * DAY), paid(ids.E, 200, 'USD', 45 * DAY)]);
+  const [orderA] = await db('orders').insert([paid(ids.A, 1000, 'RUB', DAY), paid(ids.F, 30, 'USD', 2 * DAY), paid(ids.E, 200, 'USD', 45 * DAY)]).returning('id');
+  // B paid 2500 RUB and got it back an hour ago (a provider refund recorded with /refund_done): a refund, not a sale.
+  await db('orders').insert({ ...paid(ids.B, 2500, 'RUB', 3 * DAY), status: 'refunded', closed_at: at(HOUR) });
+  // Two problems with A's order, both open, and one settled: a later flag never hides an earlier one.
+  await db('payment_flags').insert([
+    { order_id: orderA.id, reason: 'second charge pay_2 for a paid order', created_at: at(DAY - HOUR) },
+    { order_id: orderA.id, reason: 'refund asked by admin 1', created_at: at(HOUR) },
+    { order_id: orderA.id, reason: 'settled', created_at: at(2 * HOUR), resolved_at: at(HOUR), resolved_by: 1, resolution: 'done' },
+  ]);
+  flaggedOrder = Number(orderA.id);
 }
+
+let flaggedOrder = 0;
 
 beforeAll(async () => {
   fake = await FakeTelegramServer.start({ token: TOKEN });
@@ -93,6 +104,10 @@ describe('/dashboard', () => {
     expect(text).toContain('💰 Продажи\n1 000 RUB: 1 опл., средний чек 1 000 RUB\n30 USD: 1 опл., средний чек 30 USD\n');
     expect(text).toContain('📣 Рассылки\nнет данных (no "campaign_deliveries" table yet: it comes with broadcast campaigns)');
     expect(text).toContain('вызовов 3, запасных ответов 2 (66,7%), передано менеджеру 1 из 2 ходов');
+    expect(text).toContain('30 USD: 1 опл., средний чек 30 USD\n↩️ возвраты: 2 500 RUB, заказов 1\n');
+    expect(text).toContain('🚩 Открытые пометки по оплатам: 2\n');
+    expect(text).toMatch(new RegExp(`• заказ №${flaggedOrder} \\([^)]*\\): second charge pay_2 for a paid order\n• заказ №${flaggedOrder} \\([^)]*\\): refund asked by admin 1\n`));
+    expect(text).not.toContain('settled');
     const buttons = (sent?.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard[0];
     expect(buttons.map((b) => [b.text, b.callback_data])).toEqual([
       ['7 дн.', 'dash:7'],
