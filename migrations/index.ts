@@ -28,6 +28,7 @@ import * as knowledgeBase from './026_knowledge_base';
 import * as telegramPayments from './027_telegram_payments';
 import * as conversationMode from './028_conversation_mode';
 import * as leadProfile from './029_lead_profile';
+import * as dialogMirror from './032_dialog_mirror';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest
@@ -64,6 +65,7 @@ const migrations: Record<string, Knex.Migration> = {
   '027_telegram_payments': telegramPayments,
   '028_conversation_mode': conversationMode,
   '029_lead_profile': leadProfile,
+  '032_dialog_mirror': dialogMirror,
 };
 
 /**
