@@ -260,6 +260,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         whoami: { db, logger },
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
+        dialogsChatId: config.DIALOGS_CHAT_ID,
         antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT, whitelist: config.ANTI_SPAM_WHITELIST },
         leadCard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         payments: { ...access, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },
