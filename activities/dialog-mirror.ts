@@ -79,15 +79,24 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
     }
   }
 
-  /** Waits for the group's next slot, heartbeating; every post to the group takes one. */
-  async function slot(group: number): Promise<void> {
-    let waitMs = await claimPostSlot(db, group, intervalMs);
-    while (waitMs > 0) {
+  /** Waits, heartbeating; a worker shutting down cancels the wait (the pass ends, nothing is lost). */
+  async function pause(ms: number): Promise<void> {
+    for (let left = ms; left > 0; left -= 5000) {
       heartbeat();
-      const step = Math.min(waitMs, 5000);
-      await new Promise((resolve) => setTimeout(resolve, step));
-      waitMs -= step;
+      const step = Math.min(left, 5000);
+      let context: Context | undefined;
+      try {
+        context = Context.current();
+      } catch {
+        context = undefined; // outside an activity (a test drives the pass directly)
+      }
+      await (context ? context.sleep(step) : new Promise((resolve) => setTimeout(resolve, step)));
     }
+  }
+
+  /** Waits for the group's next slot; every post to the group takes one. */
+  async function slot(group: number): Promise<void> {
+    await pause(await claimPostSlot(db, group, intervalMs));
   }
 
   /** What a failed call means for the mirror: hold the group, forget a deleted topic, or skip the batch. */
@@ -210,7 +219,12 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
         heartbeat();
         const state = await mirrorState(db, chatId);
         const holdMs = state.heldUntil.getTime() - Date.now();
-        if (holdMs > 0) return { posted, waitMs: Math.min(holdMs, 30_000) };
+        if (holdMs > 0) {
+          // Waiting inside the pass (not in the workflow) keeps the workflow's history small.
+          if (holdMs >= deadline - Date.now()) return { posted, waitMs: Math.min(holdMs, 30_000) };
+          await pause(holdMs);
+          continue;
+        }
         const rows = await unmirroredMessages(db, state.scanFrom, timing.settleMs);
         await moveScan(db, chatId, rows.length > 0 ? rows[0].id - 1 : await settledEnd(db, state.scanFrom, timing.settleMs));
         const byLead = new Map<number, MirrorMessage[]>();
@@ -228,10 +242,15 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
           // The lead waiting longest goes first: under load every topic falls behind alike and catches up.
           else if (!next) next = { leadId, run };
         }
-        if (!next) return { posted, waitMs: Math.max(200, soonest) };
+        if (!next) {
+          const waitMs = Math.max(200, soonest);
+          if (waitMs >= deadline - Date.now()) return { posted, waitMs };
+          await pause(waitMs);
+          continue;
+        }
         if (await step(chatId, next.leadId, next.run, topics.get(next.leadId))) posted += 1;
         // Nothing posted (another process opens that topic, a refusal): not a busy loop over the log.
-        else await new Promise((resolve) => setTimeout(resolve, 200));
+        else await pause(200);
       }
       return { posted, waitMs: 0 };
     },
