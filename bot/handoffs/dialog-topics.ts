@@ -46,10 +46,10 @@ export function dialogTopics(deps: DialogTopicsDeps): Composer<BotContext> {
   composer.on('message', async (ctx, next) => {
     if (ctx.chat.id !== dialogsChatId) return next();
     const threadId = ctx.message.is_topic_message ? ctx.message.message_thread_id : undefined;
-    // The group's General topic, service messages, the bot's own: nothing for a lead.
-    if (threadId === undefined || ctx.from.is_bot) return;
+    // The group's General topic and topics of no lead: the rest of the bot sees them (/whoami there).
+    if (threadId === undefined) return next();
     const leadId = await leadOfTopic(db, dialogsChatId, threadId);
-    if (leadId === null) return;
+    if (leadId === null) return next();
     const answer = (text: string) => ctx.reply(text, { message_thread_id: threadId }).catch((error: unknown) => logger.warn({ leadId, err: String(error) }, 'answer in the topic not sent'));
     const text = ctx.message.text ?? ctx.message.caption;
     const closing = /^\/close(@\w+)?(\s|$)/.test(ctx.message.text ?? '');
@@ -80,7 +80,7 @@ export function dialogTopics(deps: DialogTopicsDeps): Composer<BotContext> {
       await audit(result.closed, result.closed ? undefined : result.why, { outcome: close.outcome });
       return void (await answer(result.closed ? DIALOG_TOPIC_TEXTS.closed : DIALOG_TOPIC_TEXTS.notClosed(result.why)));
     }
-    if (text?.startsWith('/')) return; // other commands are not for the lead
+    if (text?.startsWith('/')) return next(); // other commands are not for the lead
     const lead = await db('leads').where({ id: leadId }).first('telegram_user_id');
     if (!lead) return;
     const request = { managerId: actor, managerName: staffName(ctx.from) };
