@@ -33,7 +33,7 @@ export interface DialogMirrorDeps {
   api: Api<RawApi>;
   logger: Logger;
   /** The gateway every message goes through (claimed in the message log, so a retry never posts twice). */
-  telegram: Pick<TelegramActivities, 'sendToLead'>;
+  telegram: Pick<TelegramActivities, 'sendToLead' | 'copyMessage'>;
   /** DIALOGS_CHAT_ID; unset: the mirror is off. */
   dialogsChatId?: number;
   /** Posts a minute in the group (Telegram takes about 20; default 18 leaves room for the bot's own answers there). */
@@ -100,11 +100,12 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
   }
 
   /** What a failed call means for the mirror: hold the group, forget a deleted topic, or skip the batch. */
-  async function onFailure(group: number, error: unknown, method: string, leadId: number): Promise<'held' | 'topic_gone' | 'skip' | 'unknown'> {
+  async function onFailure(group: number, error: unknown, method: string, leadId: number, act = true): Promise<'held' | 'topic_gone' | 'skip' | 'unknown'> {
     const failure = error instanceof ApplicationFailure ? error : undefined;
     const outcome = failure ? undefined : classifyTelegramError(error, method);
     const type = failure?.type ?? (outcome && outcome.kind !== 'unknown' ? outcome.failure.type : undefined);
     const message = failure?.message ?? (outcome?.kind === 'unknown' ? outcome.reason : outcome?.failure.message ?? String(error));
+    if (!act) return type === TelegramFailure.badRequest && !/thread not found|TOPIC_(DELETED|CLOSED)/i.test(message) ? 'skip' : 'unknown';
     if (type === TelegramFailure.rateLimited) {
       const details = (failure ?? (outcome?.kind === 'retry' ? outcome.failure : undefined))?.details?.[0] as { retryAfterSeconds?: number } | undefined;
       const seconds = details?.retryAfterSeconds ?? 5;
@@ -185,12 +186,21 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
       await finishBatch(db, topic.lead_id, batch.through);
       return false;
     }
+    const post = (copy: boolean) => {
+      const where = { leadId: null, chatId: group, threadId: topic.thread_id, toStaff: true };
+      if (copy && batch.copy) {
+        const leadChat = messages.find((m) => m.id === batch.through)?.chatId as number;
+        return slot(group).then(() => telegram.copyMessage({ ...where, outboundId: `mirror/${topic.lead_id}/${from}`, fromChatId: leadChat, messageId: batch.copy!.messageId, caption: batch.text }));
+      }
+      // Never a second copy: a post whose attempt was cut off mid-send stays as Telegram has it.
+      return telegram.sendToLead({ ...where, outboundId: `mirror/${topic.lead_id}/${from}${copy ? '' : '/text'}`, content: { type: 'text', text: batch.text } }, { afterCutOff: 'unknown', beforeSend: () => slot(group) });
+    };
     try {
-      await telegram.sendToLead(
-        { outboundId: `mirror/${topic.lead_id}/${from}`, leadId: null, chatId: group, threadId: topic.thread_id, toStaff: true, content: { type: 'text', text: batch.text } },
-        // Never a second copy: a post whose attempt was cut off mid-send stays as Telegram has it.
-        { afterCutOff: 'unknown', beforeSend: () => slot(group) },
-      );
+      await post(batch.copy !== undefined).catch(async (error: unknown) => {
+        // Media Telegram will not copy (deleted, too old): its line is posted instead.
+        if (!batch.copy || (await onFailure(group, error, 'copyMessage', topic.lead_id, false)) !== 'skip') throw error;
+        return post(false);
+      });
     } catch (error) {
       const what = await onFailure(group, error, 'sendMessage', topic.lead_id);
       if (what === 'topic_gone') await finishBatchKeepingPlan(topic.lead_id);
@@ -269,7 +279,7 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
 export type DialogMirrorActivities = ReturnType<typeof createDialogMirrorActivities>;
 
 function toMirror(row: MirroredMessage): MirrorMessage {
-  return { id: row.id, direction: row.direction, text: row.text, payload: row.payload, status: row.status, ageMs: row.age_ms, settled: row.settled };
+  return { id: row.id, direction: row.direction, text: row.text, payload: row.payload, status: row.status, ageMs: row.age_ms, settled: row.settled, telegramMessageId: row.telegram_message_id, chatId: row.chat_id };
 }
 
 /** A manager's message relayed from the topic itself: it is already there. */

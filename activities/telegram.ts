@@ -31,7 +31,8 @@ export interface OutboundMessage {
 /** A message copied as it is (media included) from one chat to another, e.g. between a lead and a manager. */
 export interface CopiedMessage {
   outboundId: string;
-  leadId: number;
+  /** null: a copy that is no message to or from a lead (the live dialogs' copy in a topic). */
+  leadId: number | null;
   fromChatId: number;
   messageId: number;
   chatId: number;

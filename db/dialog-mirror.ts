@@ -22,6 +22,9 @@ export interface MirroredMessage {
   text: string | null;
   payload: Record<string, unknown> | null;
   status: string;
+  /** The message in the lead's chat (a media message is copied from there into the topic). */
+  telegram_message_id: number | null;
+  chat_id: number;
   created_at: Date;
   /** How old it is by the database's clock. */
   age_ms: number;
@@ -58,8 +61,8 @@ export async function unmirroredMessages(db: Knex, scanFrom: number, settleMs: n
     .andWhereRaw('m.id > coalesce(t.mirrored_through, 0)')
     .orderBy('m.id')
     .limit(limit)
-    .select('m.id', 'm.lead_id', 'm.direction', 'm.text', 'm.payload', 'm.status', 'm.created_at', db.raw('m.created_at < now() - make_interval(secs => ?) as settled', [settleMs / 1000]), db.raw('extract(epoch from now() - m.created_at) * 1000 as age_ms'));
-  return rows.map((r) => ({ ...r, id: num(r.id), lead_id: num(r.lead_id), age_ms: num(r.age_ms) }));
+    .select('m.id', 'm.lead_id', 'm.direction', 'm.text', 'm.payload', 'm.status', 'm.telegram_message_id', 'm.chat_id', 'm.created_at', db.raw('m.created_at < now() - make_interval(secs => ?) as settled', [settleMs / 1000]), db.raw('extract(epoch from now() - m.created_at) * 1000 as age_ms'));
+  return rows.map((r) => ({ ...r, id: num(r.id), lead_id: num(r.lead_id), age_ms: num(r.age_ms), chat_id: num(r.chat_id), telegram_message_id: r.telegram_message_id === null ? null : num(r.telegram_message_id) }));
 }
 
 /** The highest message id every row up to which has settled (any chat): where the scan may move when nothing waits. */
@@ -130,8 +133,8 @@ export async function batchMessages(db: Knex, leadId: number, from: number, thro
     .where('m.lead_id', leadId)
     .whereBetween('m.id', [from, through])
     .orderBy('m.id')
-    .select('m.id', 'm.lead_id', 'm.direction', 'm.text', 'm.payload', 'm.status', 'm.created_at', db.raw('true as settled'), db.raw('0 as age_ms'));
-  return rows.map((r) => ({ ...r, id: num(r.id), lead_id: num(r.lead_id), age_ms: num(r.age_ms) }));
+    .select('m.id', 'm.lead_id', 'm.direction', 'm.text', 'm.payload', 'm.status', 'm.telegram_message_id', 'm.chat_id', 'm.created_at', db.raw('true as settled'), db.raw('0 as age_ms'));
+  return rows.map((r) => ({ ...r, id: num(r.id), lead_id: num(r.lead_id), age_ms: num(r.age_ms), chat_id: num(r.chat_id), telegram_message_id: r.telegram_message_id === null ? null : num(r.telegram_message_id) }));
 }
 
 /**

@@ -9,6 +9,10 @@ export interface MirrorMessage {
   text: string | null;
   payload: Record<string, unknown> | null;
   status: string;
+  /** The message in the lead's chat, when Telegram took it: media is copied from there. */
+  telegramMessageId?: number | null;
+  /** The lead's chat the message is in. */
+  chatId?: number;
   /** How old the message is (ms). */
   ageMs: number;
   settled: boolean;
@@ -63,11 +67,23 @@ export function mirrorLine(message: MirrorMessage, leadName: string): string {
   return `${authorOf(message, leadName)}${failed}:\n${text}`;
 }
 
+/** A photo, document, voice note… in the lead's chat: copied into the topic as it is, under its line as the caption. */
+export function isCopyable(message: MirrorMessage): boolean {
+  if (!message.telegramMessageId || message.status === 'failed') return false;
+  if (message.direction === 'in') return message.payload?.kind === 'media' || message.payload?.kind === 'voice';
+  const content = message.payload?.content as { type?: string } | undefined;
+  return (content?.type !== undefined && content.type !== 'text') || message.payload?.copiedFrom !== undefined;
+}
+
+/** What one post carries: lines of text, or one media message copied with its line as the caption. */
+export type MirrorBatch = { through: number; text: string; copy?: { messageId: number } };
+
 /**
- * The batch a post carries: as many of the run's messages as fit in one Telegram message. Messages a
- * manager wrote in the topic itself are already there: they are passed over (never posted again).
+ * The batch a post carries: as many of the run's messages as fit in one Telegram message, up to the
+ * next media message, which goes as a copy of its own. Messages a manager wrote in the topic itself
+ * are already there: they are passed over (never posted again).
  */
-export function batchOf(run: MirrorMessage[], leadName: string, skip: (message: MirrorMessage) => boolean): { through: number; text: string } | null {
+export function batchOf(run: MirrorMessage[], leadName: string, skip: (message: MirrorMessage) => boolean): MirrorBatch | null {
   if (run.length === 0) return null;
   const lines: string[] = [];
   let length = 0;
@@ -76,6 +92,11 @@ export function batchOf(run: MirrorMessage[], leadName: string, skip: (message: 
     if (skip(message)) {
       through = message.id;
       continue;
+    }
+    if (isCopyable(message)) {
+      if (lines.length > 0) break;
+      const caption = mirrorLine(message, leadName);
+      return { through: message.id, text: caption.length > 1024 ? `${caption.slice(0, 1023)}…` : caption, copy: { messageId: message.telegramMessageId as number } };
     }
     const line = mirrorLine(message, leadName);
     if (lines.length > 0 && length + line.length + 2 > POST_LIMIT) break;

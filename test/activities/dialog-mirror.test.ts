@@ -6,7 +6,7 @@ import { createTelegramActivities } from '../../activities/telegram';
 import type { Db } from '../../db/knex';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 import { testDb, uniqueUserId } from '../support/db';
-import { text, type TestUser } from '../support/updates';
+import { text, toEvent, type TestUser } from '../support/updates';
 
 const TOKEN = '123456:TEST-token-for-the-fake-server';
 const logger = pino({ level: 'silent' });
@@ -107,6 +107,22 @@ describe('the live dialogs mirror', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     await until(async () => true);
     expect(posts(chatId, threadId)).toHaveLength(3);
+  });
+
+  it("copies a lead's photo into the topic as it is, with who sent it as the caption, between the text posts", async () => {
+    const { chatId, until } = await forum();
+    const lead = await newLead('Зоя');
+    await until(() => posts(chatId, topicOf(chatId, lead.leadId)?.threadId ?? -1).length >= 2);
+    const photo = fake.pushFile(lead.user, 'photo', { name: 'check.jpg', content: Buffer.from('jpeg') }, 'чек об оплате');
+    await leads().recordInbound(toEvent(fake.pushedUpdate(photo)));
+    await leads().recordInbound(text(lead.user, 'Оплатила'));
+    const threadId = topicOf(chatId, lead.leadId)!.threadId;
+    await until(() => posts(chatId, threadId).length >= 4);
+
+    const [, , copied, after] = posts(chatId, threadId);
+    expect(copied.photo).toBeDefined();
+    expect(copied.caption).toBe('👤 Зоя:\n[photo] чек об оплате');
+    expect(String(after.text)).toBe('👤 Зоя:\nОплатила');
   });
 
   it('a burst of many leads stays within the group limit, with no 429, and catches up', async () => {
