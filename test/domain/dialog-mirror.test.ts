@@ -44,3 +44,14 @@ describe('the live dialogs rules', () => {
     expect(topicName({ id: 7, firstName: 'Я'.repeat(300), lastName: null, username: 'u' }).length).toBe(128);
   });
 });
+
+describe('media in the live dialogs', () => {
+  it("a text batch stops before media; media goes alone as a copy of the lead's message with its line as the caption", () => {
+    const photo = message({ text: '[photo] чек', payload: { kind: 'media', messageType: 'photo' }, telegramMessageId: 77 });
+    const before = message({ text: 'вот' });
+    expect(batchOf([before, photo], 'Анна', () => false)).toEqual({ through: before.id, text: '👤 Анна:\nвот' });
+    expect(batchOf([photo, message()], 'Анна', () => false)).toEqual({ through: photo.id, text: '👤 Анна:\n[photo] чек', copy: { messageId: 77 } });
+    // Without the message in the chat (never taken by Telegram) there is nothing to copy: it is a line.
+    expect(batchOf([message({ direction: 'out', payload: { content: { type: 'document' } }, status: 'failed', telegramMessageId: null })], 'Анна', () => false)?.copy).toBeUndefined();
+  });
+});
