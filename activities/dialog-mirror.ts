@@ -245,7 +245,8 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
         for (const [leadId, messages] of byLead) {
           const topic = topics.get(leadId);
           const run = readyRun(messages, timing);
-          const creating = topic && (topic.thread_id === null || topic.chat_id !== chatId) && topic.chat_id === chatId && topic.requested_age_ms < TOPIC_CUT_OFF_SECONDS * 1000;
+          // Another attempt is opening this lead's topic (or was cut off doing so): wait for it or its cut-off.
+          const creating = topic !== undefined && topic.thread_id === null && topic.chat_id === chatId && topic.requested_age_ms < TOPIC_CUT_OFF_SECONDS * 1000;
           const due = topic?.posting_through != null ? 0 : dueInMs(run, timing);
           if (due === null || creating) continue;
           if (due > 0) soonest = Math.min(soonest, due);
