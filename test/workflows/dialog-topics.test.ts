@@ -10,7 +10,7 @@ import { testWorker } from '../support/temporal';
 import { text, type TestUser } from '../support/updates';
 
 const h = useLeadHarness({ serverPerTest: true });
-const { staffMember, leadIdOf } = handoffDesk(h);
+const { staffMember, leadIdOf, cardsAbout } = handoffDesk(h);
 const DIALOGS = -100_424_242_4242;
 
 /** Owners, two managers, someone who is not staff, the bot with the dialogs group, a worker, and the mirror. */
@@ -85,6 +85,24 @@ describe("a lead's topic in the dialogs group", () => {
       await writeInTopic(s, s.oleg, threadId, '/close done договорились о звонке');
       await h.fake.waitFor(() => inTopic(threadId).includes('🔒 Диалог закрыт.'));
       await waitUntil(async () => (await h.db('handoffs').where({ lead_id: leadId }).first('status'))?.status === 'closed');
+    });
+  });
+
+  it('a lead waiting for a manager is taken by the first manager who writes in the topic, as Take on the card does', async () => {
+    const lead = h.newLead();
+    const s = await setup();
+    await s.worker.runUntil(async () => {
+      const threadId = await topicOfLead(s, lead);
+      await h.conversations().deliver(text(lead, 'позовите менеджера'));
+      await h.fake.waitFor(() => cardsAbout(lead).length === 1);
+      const waiting = await h.env.client.workflow.getHandle(`lead-${lead.id}`).query(leadStateQuery);
+      expect(waiting.handoff).toMatchObject({ phase: 'waiting' });
+
+      await writeInTopic(s, s.maria, threadId, 'Добрый день, это Мария.');
+      await h.fake.waitFor(() => leadSees(lead).includes('Добрый день, это Мария.'), 20_000);
+      const taken = await h.env.client.workflow.getHandle(`lead-${lead.id}`).query(leadStateQuery);
+      expect(taken.handoff).toEqual({ workflowId: waiting.handoff?.workflowId, phase: 'taken' });
+      expect(await h.db('staff_audit').where({ actor_telegram_id: s.maria.id, command: 'topic_reply' }).first('allowed', 'details')).toMatchObject({ allowed: true, details: { took: true } });
     });
   });
 
