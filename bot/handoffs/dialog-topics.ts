@@ -20,6 +20,9 @@ export interface DialogTopicsDeps extends StaffAccessDeps {
   takeWaitMs?: number;
 }
 
+/** Someone refused in the group is told so at most once in this time. */
+const REFUSAL_REPEAT_MS = 10 * 60_000;
+
 export const DIALOG_TOPIC_TEXTS = {
   refused: '⛔ Писать лидам из этой группы могут только менеджеры и выше. Сообщение не отправлено, попытка записана.',
   heldBy: (name: string | null) => `⛔ Диалог ведёт ${name ?? 'другой менеджер'}: сообщение лиду не отправлено.`,
@@ -42,6 +45,11 @@ export const DIALOG_TOPIC_TEXTS = {
 export function dialogTopics(deps: DialogTopicsDeps): Composer<BotContext> {
   const { db, handoffs, logger, dialogsChatId } = deps;
   const composer = new Composer<BotContext>();
+  /**
+   * When each person was last told they may not write here: someone who keeps writing is answered once
+   * in a while (every attempt is still recorded), so they cannot spend the group's 20 a minute.
+   */
+  const refusedAt = new Map<number, number>();
 
   composer.on('message', async (ctx, next) => {
     if (ctx.chat.id !== dialogsChatId) return next();
@@ -57,6 +65,11 @@ export function dialogTopics(deps: DialogTopicsDeps): Composer<BotContext> {
     const check = await checkStaffAction(deps, ctx, 'manager', command, { leadId }, { recordAllowed: false });
     if (!check.allowed) {
       logger.warn({ actor: ctx.from.id, leadId, reason: check.reason }, 'message in a lead topic refused');
+      // Recorded in staff_audit by the check itself, every time.
+      const last = refusedAt.get(ctx.from.id) ?? 0;
+      if (Date.now() - last < REFUSAL_REPEAT_MS) return;
+      refusedAt.set(ctx.from.id, Date.now());
+      if (refusedAt.size > 10_000) refusedAt.clear();
       return void (await answer(refusalText(deps, 'manager', DIALOG_TOPIC_TEXTS.refused)));
     }
     const actor = ctx.from.id;

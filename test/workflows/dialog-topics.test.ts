@@ -116,6 +116,11 @@ describe("a lead's topic in the dialogs group", () => {
       await h.fake.waitFor(() => inTopic(threadId).some((t) => t.startsWith('⛔ Писать лидам из этой группы')));
       expect(leadSees(lead)).toHaveLength(seen);
       expect(await h.db('staff_audit').where({ actor_telegram_id: s.stranger.id, command: 'topic_reply' }).first('allowed', 'reason')).toEqual({ allowed: false, reason: 'not staff' });
+      // Someone who keeps writing is recorded each time, but told only once: the group's budget is the mirror's.
+      const answers = inTopic(threadId).length;
+      await writeInTopic(s, s.stranger, threadId, 'Ещё раз: дешевле!');
+      expect(await h.db('staff_audit').where({ actor_telegram_id: s.stranger.id, command: 'topic_reply' }).count('* as n').first()).toEqual({ n: 2 });
+      expect(inTopic(threadId)).toHaveLength(answers + 1); // their own message, no second refusal
       const view = await h.env.client.workflow.getHandle(`lead-${lead.id}`).query(leadStateQuery);
       expect(view.handoff).toBeNull();
     });
