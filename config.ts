@@ -65,6 +65,10 @@ export const configSchema = z
     MANAGERS_CHAT_ID: optionalString.pipe(
       z.string().regex(/^-?\d+$/, 'expected a chat id such as -1001234567890').transform(Number).optional(),
     ),
+    /** A forum supergroup where each lead's dialog is mirrored into a topic of its own (docs/manager-handoff.md#live-dialogs). */
+    DIALOGS_CHAT_ID: optionalString.pipe(
+      z.string().regex(/^-100\d+$/, 'expected a supergroup id such as -1001234567890 (a forum: topics on)').transform(Number).optional(),
+    ),
     ADMIN_TELEGRAM_IDS: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),
     /** Telegram user ids anti-spam never judges (docs/protection.md#anti-spam). */
     ANTI_SPAM_WHITELIST: optionalString.pipe(telegramIdList.optional()).transform((ids) => ids ?? []),

@@ -40,7 +40,7 @@ import { createSalesWorker } from './worker/run-worker';
 import { installTemporalRuntime } from './worker/temporal-runtime';
 import { YooKassaApi } from './api/payments/yookassa-api';
 import { botReturnUrl, yooKassaPaymentLinks } from './api/payments/yookassa-links';
-import { ensureMaintenanceSchedules } from './worker/schedules';
+import { ensureDialogMirror, ensureMaintenanceSchedules } from './worker/schedules';
 
 export type Part = 'worker' | 'bot' | 'api';
 
@@ -185,6 +185,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
               )
             : undefined,
         telegramPayments: telegramPaymentSettings(config),
+        dialogsChatId: config.DIALOGS_CHAT_ID,
+        timeZone: config.TZ_DEFAULT,
       });
       const invoices = telegramPaymentSettings(config);
       // Which shop takes the money: a TEST token in production takes none, so say which one is on.
@@ -225,6 +227,8 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         { taskQueue: config.TEMPORAL_TASK_QUEUE, timeZone: config.TZ_DEFAULT },
         logger,
       );
+      // The live dialogs' mirror (docs/manager-handoff.md#live-dialogs): one workflow, started once.
+      if (config.DIALOGS_CHAT_ID !== undefined) await ensureDialogMirror(workerClient, config.TEMPORAL_TASK_QUEUE, logger);
     }
 
     let bot: Bot<BotContext> | undefined;
@@ -256,6 +260,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         whoami: { db, logger },
         staff: { ...access, logger },
         handoffs: new Handoffs(client),
+        dialogsChatId: config.DIALOGS_CHAT_ID,
         antiSpam: { ...access, logger, timeZone: config.TZ_DEFAULT, whitelist: config.ANTI_SPAM_WHITELIST },
         leadCard: { ...access, logger, timeZone: config.TZ_DEFAULT },
         payments: { ...access, logger, workflows: new PaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE) },

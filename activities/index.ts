@@ -2,6 +2,7 @@ import type { WorkflowClient } from '@temporalio/client';
 import { createBookingActivities } from './bookings';
 import { createBroadcastPacer } from './broadcast-pacer';
 import { createCampaignActivities } from './campaigns';
+import { createDialogMirrorActivities } from './dialog-mirror';
 import { createHandoffActivities } from './handoff';
 import { createJourneyActivities, type JourneyDeps } from './journey';
 import { createLeadProfileActivities } from './lead-profile';
@@ -33,7 +34,11 @@ export type ActivityDeps = LeadsDeps &
     /** Payment pages made through a provider's API for products without their own link (YooKassa). */
     paymentLinks?: PaymentLinkMaker;
     /** Telegram Payments with a provider token: invoices inside Telegram for products in its currencies. */
-    telegramPayments?: TelegramPaymentSettings };
+    telegramPayments?: TelegramPaymentSettings;
+    /** DIALOGS_CHAT_ID: the forum group the leads' dialogs are mirrored into (unset: no mirror). */
+    dialogsChatId?: number;
+    /** The zone staff read times in (the lead card in a topic). */
+    timeZone?: string };
 
 /** Every activity the worker registers, built from injected clients (the composition root passes real ones). */
 export function createActivities(deps: ActivityDeps) {
@@ -63,6 +68,7 @@ export function createActivities(deps: ActivityDeps) {
       owners: deps.owners,
     }),
     ...createLlmActivities({ ...deps, openai: deps.openai ?? null, model: deps.model ?? 'gpt-4o-mini' }),
+    ...createDialogMirrorActivities({ db: deps.db, api: deps.api, logger: deps.logger, telegram, dialogsChatId: deps.dialogsChatId, timeZone: deps.timeZone }),
     ...createSpeechActivities({ api: deps.api, logger: deps.logger, openai: deps.openai ?? null, downloadFile: deps.downloadFile, sttModel: deps.sttModel, maxSeconds: deps.maxSeconds, timeoutMs: deps.sttTimeoutMs }),
   };
 }

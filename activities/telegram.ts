@@ -25,12 +25,15 @@ export interface OutboundMessage {
   direction?: 'out' | 'manager';
   /** A staff member's private chat: a 403 there says nothing about the lead. */
   toStaff?: boolean;
+  /** A forum topic of the chat (a lead's topic in DIALOGS_CHAT_ID): text goes there (message_thread_id). */
+  threadId?: number;
 }
 
 /** A message copied as it is (media included) from one chat to another, e.g. between a lead and a manager. */
 export interface CopiedMessage {
   outboundId: string;
-  leadId: number;
+  /** null: a copy that is no message to or from a lead (the live dialogs' copy in a topic). */
+  leadId: number | null;
   fromChatId: number;
   messageId: number;
   chatId: number;
@@ -38,6 +41,8 @@ export interface CopiedMessage {
   caption?: string;
   direction?: 'out' | 'manager';
   toStaff?: boolean;
+  /** A forum topic of the target chat (message_thread_id). */
+  threadId?: number;
 }
 
 export interface SendResult {
@@ -91,7 +96,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
 
   async function sendOne(message: OutboundMessage, outboundId: string, part: OutboundContent, options: SendOptions): Promise<SendResult> {
     return sendClaimed(message, outboundId, { text: part.type === 'text' ? part.text : (part.caption ?? ''), payload: { content: part } }, sendMethod(part), () =>
-      deliver(message.chatId, part, message.editMessageId),
+      deliver(message.chatId, part, message.editMessageId, message.threadId),
     options);
   }
 
@@ -227,7 +232,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     return { status, telegramMessageIds: ids };
   }
 
-  async function deliver(chatId: number, content: OutboundContent, editMessageId?: number): Promise<Message> {
+  async function deliver(chatId: number, content: OutboundContent, editMessageId?: number, threadId?: number): Promise<Message> {
     const reply_markup = keyboard(content);
     if (content.type === 'text' && editMessageId && !content.contactRequest && !content.removeKeyboard) {
       try {
@@ -238,7 +243,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
         if (classifyTelegramError(error, 'editMessageText').kind !== 'refused') throw error;
       }
     }
-    if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup, entities: entities(content.entities) });
+    if (content.type === 'text') return api.sendMessage(chatId, content.text, { reply_markup, entities: entities(content.entities), ...(threadId !== undefined && { message_thread_id: threadId }) });
     if (content.type !== 'document') return sendMedia(chatId, content, reply_markup);
     const cachedId = uploadedFileIds.get(content.document);
     // A file an editor sent the bot (tg:<file_id>), a URL, or a file shipped with the scenario.
@@ -265,7 +270,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
     /** Copies a message (text or media) between chats, logged and claimed like any outbound message. */
     copyMessage: (copy: CopiedMessage): Promise<SendResult> =>
       sendClaimed(copy, copy.outboundId, { text: copy.caption ?? '', payload: { copiedFrom: { chatId: copy.fromChatId, messageId: copy.messageId } } }, 'copyMessage', () =>
-        api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, copy.caption === undefined ? {} : { caption: copy.caption }),
+        api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, { ...(copy.caption !== undefined && { caption: copy.caption }), ...(copy.threadId !== undefined && { message_thread_id: copy.threadId }) }),
       ),
 
     /**

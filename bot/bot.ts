@@ -17,6 +17,7 @@ import type { Handoffs } from './handoffs/handoffs';
 import { managerDialogs } from './handoffs/manager-dialogs';
 import { sendTo } from './handoffs/send-to';
 import { deskCommands } from './handoffs/desk-commands';
+import { dialogTopics } from './handoffs/dialog-topics';
 import { leadDesk } from './handoffs/lead-desk';
 import { sendToReplies } from './handoffs/sendto-replies';
 import { leadNotes } from './handoffs/lead-notes';
@@ -68,6 +69,8 @@ export interface BotDeps {
   campaigns?: CampaignDeskDeps;
   /** /whoami: anyone's user id and chat id, how owners fill ADMIN_TELEGRAM_IDS and MANAGERS_CHAT_ID. */
   whoami?: WhoamiDeps;
+  /** DIALOGS_CHAT_ID: managers write to a lead in the lead's topic there, and /close it (needs `staff` and `handoffs`). */
+  dialogsChatId?: number;
 }
 
 /**
@@ -75,13 +78,15 @@ export interface BotDeps {
  * (logged; polling goes on). On a webhook grammY skips bot.catch and the request fails, so
  * Telegram delivers the update again.
  */
-export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps }: BotDeps): Bot<BotContext> {
+export function createBot({ token, apiRoot, conversations, logger, approvals, staff, templates, handoffs, antiSpam: spam, leadCard: cards, panel, payments, dashboard: dashboardDeps, campaigns, broadcasts, whoami: whoamiDeps, dialogsChatId }: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot } });
   // Malformed updates are refused (with the reason in the log) before any feature reads them.
   bot.use(wellFormedUpdates(logger));
   // The sender's role and staff dialog are looked up once per update, however many features ask.
   bot.use((_ctx, next) => withUpdateScope(next));
   if (staff) bot.use(groupMembership(staff));
+  // Before any command handler: /close in a lead's topic is that topic's, not the managers' chat's.
+  if (staff && handoffs && dialogsChatId !== undefined) bot.use(dialogTopics({ ...staff, handoffs, dialogsChatId }));
   if (spam) bot.use(antiSpam(spam));
   // Money first: a staff dialog waiting for its editor's next message, or the lead flow, would take a
   // successful_payment for a message; and a pre-checkout query must be answered within 10 seconds.

@@ -30,6 +30,7 @@ import * as conversationMode from './028_conversation_mode';
 import * as leadProfile from './029_lead_profile';
 import * as queuedOutbound from './030_queued_outbound';
 import * as paymentFlagResolution from './031_payment_flag_resolution';
+import * as dialogMirror from './032_dialog_mirror';
 import * as instalmentPages from './033_instalment_pages';
 
 /**
@@ -69,6 +70,7 @@ const migrations: Record<string, Knex.Migration> = {
   '029_lead_profile': leadProfile,
   '030_queued_outbound': queuedOutbound,
   '031_payment_flag_resolution': paymentFlagResolution,
+  '032_dialog_mirror': dialogMirror,
   '033_instalment_pages': instalmentPages,
 };
 

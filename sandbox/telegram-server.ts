@@ -71,10 +71,26 @@ export interface FakeTelegramServerOptions {
   firstMessageId?: number;
   /** The provider tokens connected to the bot in BotFather; unset: any token of the right form is taken. */
   paymentProviderTokens?: string[];
+  /**
+   * Telegram's limit per group: about 20 messages a minute from the bot in one group; over it, a 429
+   * whose retry_after runs until the oldest message of the window leaves it. None by default; tests
+   * may shorten the window (e.g. 20 in 2 s) to see the pacing without waiting minutes.
+   */
+  groupLimit?: GroupLimitOptions;
+}
+
+export interface GroupLimitOptions {
+  messagesPerWindow: number;
+  /** 60 000 on Telegram. */
+  windowMs: number;
 }
 
 /** The methods that put a message in a chat: what Telegram's broadcast limit counts. */
 const SEND_METHODS = new Set(['sendMessage', 'sendPhoto', 'sendDocument', 'sendVideo', 'sendAudio', 'sendVoice', 'copyMessage']);
+/** Methods that post in a group (a new topic posts its "topic created" message): what the per-group limit counts. */
+const GROUP_POST_METHODS = new Set([...SEND_METHODS, 'forwardMessage', 'sendInvoice', 'createForumTopic']);
+const NOT_A_FORUM = 'the chat is not a forum';
+const THREAD_NOT_FOUND = 'message thread not found';
 
 type Params = Record<string, unknown>;
 type Files = RecordedCall['files'];
@@ -171,6 +187,11 @@ export class FakeTelegramServer {
   private readonly userFileNames = new Map<string, string>();
   /** Group chats by id (every other chat is a private chat with the user of that id). */
   private readonly groups = new Map<number, string>();
+  /** Groups with topics on (forums), with their topics by message_thread_id. */
+  private readonly forums = new Map<number, Map<number, { name: string; icon_color: number }>>();
+  /** Per group, when the bot's recent posts arrived (the per-group limit's window). */
+  private readonly groupPosts = new Map<number, number[]>();
+  private readonly groupLimit?: GroupLimitOptions;
   /** Per chat, until when its last chat action ("typing…") shows. */
   private readonly actions = new Map<number, { action: string; until: number }>();
   private readonly listeners = new Set<(chatId: number) => void>();
@@ -198,6 +219,7 @@ export class FakeTelegramServer {
   ) {
     this.token = options.token;
     this.paymentProviderTokens = options.paymentProviderTokens;
+    this.groupLimit = options.groupLimit;
     // Telegram's update ids never repeat for a bot; many servers (test files) share one database, so
     // each starts at a random point far from the others unless told where.
     this.lastUpdateId = options.firstUpdateId ?? randomInt(2 ** 40) * 1000;
@@ -332,10 +354,10 @@ export class FakeTelegramServer {
   }
 
   /** A private-chat text message; a leading /command gets its bot_command entity like Telegram adds. */
-  pushText(from: FakeUser, text: string, options: { chatId?: number } = {}): number {
+  pushText(from: FakeUser, text: string, options: { chatId?: number; threadId?: number } = {}): number {
     const command = /^\/\S+/.exec(text)?.[0];
     const message = {
-      ...this.newMessage(options.chatId ?? from.id, { from: this.remember(from), text }),
+      ...this.newMessage(options.chatId ?? from.id, { from: this.remember(from), text, ...this.inThread(options.chatId, options.threadId) }),
       ...(command && { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }),
     };
     return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
@@ -466,9 +488,25 @@ export class FakeTelegramServer {
     return this.pushUpdate({ message: message as unknown as Message & Update.NonChannel });
   }
 
-  /** A group chat the bot is in (e.g. the managers' chat): messages there come with its id and title. */
-  addGroup(chatId: number, title: string): void {
+  /** A group chat the bot is in (e.g. the managers' chat): messages there come with its id and title; `forum`: topics on. */
+  addGroup(chatId: number, title: string, options: { forum?: boolean } = {}): void {
     this.groups.set(chatId, title);
+    if (options.forum) this.forums.set(chatId, this.forums.get(chatId) ?? new Map());
+  }
+
+  /** A forum's topics as the bot created them, by message_thread_id. */
+  forumTopics(chatId: number): { threadId: number; name: string }[] {
+    return [...(this.forums.get(chatId) ?? new Map<number, { name: string }>())].map(([threadId, topic]) => ({ threadId, name: topic.name }));
+  }
+
+  /** The messages a forum topic holds now (the "topic created" message first), oldest first. */
+  topicMessages(chatId: number, threadId: number): ChatMessage[] {
+    return this.chatMessages(chatId).filter((m) => m.message_thread_id === threadId);
+  }
+
+  /** The fields a message written in a forum topic carries, as Telegram sets them. */
+  private inThread(chatId: number | undefined, threadId: number | undefined): Params {
+    return chatId !== undefined && threadId !== undefined && this.forums.has(chatId) ? { message_thread_id: threadId, is_topic_message: true } : {};
   }
 
   /** The group chats, for the sandbox page. */
@@ -596,6 +634,8 @@ export class FakeTelegramServer {
     if (typeof chatId === 'number' && this.blocked.has(chatId) && call.method !== 'getChat') {
       throw new TelegramError(403, BLOCKED);
     }
+    if (call.params.message_thread_id !== undefined && SEND_METHODS.has(call.method)) this.requireThread(chatId, call.params.message_thread_id);
+    if (typeof chatId === 'number' && this.groups.has(chatId) && GROUP_POST_METHODS.has(call.method)) this.admitGroupPost(chatId);
     validateCallbackData(call.params.reply_markup);
     return handler(call.params, call.files, signal);
   }
@@ -707,6 +747,28 @@ export class FakeTelegramServer {
       return { file_id: fileId, file_unique_id: `AgAD${fileId.slice(-8)}`, file_size: file.content.length, file_path: file.path };
     },
     getChat: (params) => ({ ...this.chat(this.requireChat(params)), accent_color_id: 0, max_reaction_count: 11 }),
+    // A topic is opened by its service message, whose id is the topic's message_thread_id.
+    createForumTopic: (params) => {
+      const chatId = this.requireChat(params);
+      const topics = this.forums.get(chatId);
+      if (!topics) throw badRequest(NOT_A_FORUM);
+      const name = checkTopicName(params.name);
+      const icon_color = Number(params.icon_color ?? 7322096);
+      const opened = this.newMessage(chatId, { forum_topic_created: { name, icon_color } });
+      const threadId = opened.message_id;
+      topics.set(threadId, { name, icon_color });
+      this.store({ ...opened, message_thread_id: threadId, is_topic_message: true });
+      return { message_thread_id: threadId, name, icon_color };
+    },
+    editForumTopic: (params) => {
+      const chatId = this.requireChat(params);
+      const topics = this.forums.get(chatId);
+      if (!topics) throw badRequest(NOT_A_FORUM);
+      const topic = topics.get(Number(params.message_thread_id));
+      if (!topic) throw badRequest(THREAD_NOT_FOUND);
+      if (params.name !== undefined) topic.name = checkTopicName(params.name);
+      return true;
+    },
     leaveChat: (params) => {
       this.requireChat(params);
       return true;
@@ -805,6 +867,26 @@ export class FakeTelegramServer {
     if (same('text') && same('caption') && same('reply_markup')) throw badRequest(NOT_MODIFIED);
     next.edit_date = now();
     return this.store(next);
+  }
+
+  /** Telegram's per-group limit: over it, a 429 until the oldest post of the window leaves it. */
+  private admitGroupPost(chatId: number): void {
+    if (!this.groupLimit) return;
+    const at = Date.now();
+    const posts = (this.groupPosts.get(chatId) ?? []).filter((t) => t > at - this.groupLimit!.windowMs);
+    this.groupPosts.set(chatId, posts);
+    if (posts.length >= this.groupLimit.messagesPerWindow) {
+      this.tooManyRequestsCount += 1;
+      const seconds = Math.max(1, Math.ceil((posts[0] + this.groupLimit.windowMs - at) / 1000));
+      throw injectedError({ code: 429, retryAfter: seconds });
+    }
+    posts.push(at);
+  }
+
+  /** A message_thread_id must name a topic of a forum, as on Telegram. */
+  private requireThread(chatId: unknown, threadId: unknown): void {
+    const topics = typeof chatId === 'number' ? this.forums.get(chatId) : undefined;
+    if (!topics || typeof threadId !== 'number' || !topics.has(threadId)) throw badRequest(THREAD_NOT_FOUND);
   }
 
   // --- state helpers ---
@@ -950,6 +1032,13 @@ function checkText(text: unknown): string {
   return value;
 }
 
+/** A topic name: 1-128 characters, as Telegram takes it. */
+function checkTopicName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '') throw badRequest('TOPIC_TITLE_EMPTY');
+  if (name.length > 128) throw badRequest('TOPIC_TITLE_INVALID');
+  return name;
+}
+
 function checkCaption(caption: unknown): string {
   const value = String(caption);
   if (value.length > CAPTION_LIMIT) throw badRequest('message caption is too long');
@@ -984,6 +1073,8 @@ function sentExtras(params: Params): Params {
     ...(params.entities !== undefined && { entities: params.entities }),
     ...(params.caption_entities !== undefined && { caption_entities: params.caption_entities }),
     ...(markup && { reply_markup: markup }),
+    // Checked before the call is handled (a topic of a forum): the message lands in that topic.
+    ...(typeof params.message_thread_id === 'number' && { message_thread_id: params.message_thread_id, is_topic_message: true }),
   };
 }
 

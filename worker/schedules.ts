@@ -1,6 +1,7 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, type Client, type ScheduleOptions, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { DIALOG_MIRROR_WORKFLOW_ID, dialogMirrorWorkflowType } from '../workflows/dialog-mirror/contract';
 import { CLEANUP_SCHEDULE_ID, dailyDigestWorkflowType, DIGEST_SCHEDULE_ID, retentionCleanupWorkflowType } from '../workflows/maintenance/contract';
 
 export interface MaintenanceSchedule {
@@ -40,4 +41,17 @@ function scheduleOf(
     action: { type: 'startWorkflow', workflowType, taskQueue, workflowId: scheduleId },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   };
+}
+
+/**
+ * Starts the live dialogs' mirror unless it runs already (its fixed id keeps it single across
+ * workers and restarts). It ends by itself when DIALOGS_CHAT_ID is unset again.
+ */
+export async function ensureDialogMirror(client: Client, taskQueue: string, logger: Logger): Promise<void> {
+  try {
+    await client.workflow.start(dialogMirrorWorkflowType, { workflowId: DIALOG_MIRROR_WORKFLOW_ID, taskQueue, args: [] });
+    logger.info({ workflowId: DIALOG_MIRROR_WORKFLOW_ID }, 'dialog mirror started');
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
 }

@@ -5,3 +5,4 @@ export { paymentWorkflow } from './payment/workflow';
 export { paymentAfterCloseWorkflow } from './payment/after-close';
 export { unmatchedPaymentWorkflow } from './payment/unmatched';
 export { broadcastCampaignWorkflow } from './broadcast-campaign/workflow';
+export { dialogMirrorWorkflow } from './dialog-mirror/workflow';

@@ -364,3 +364,40 @@ describe('FakeTelegramServer command menus', () => {
     expect(fake.menuSeenIn(1)).toHaveLength(100);
   });
 });
+
+describe('FakeTelegramServer forums (topics in a supergroup)', () => {
+  const FORUM = -100_123_456;
+  const GROUP = -100_654_321;
+
+  it('creates topics in a forum, posts into one with message_thread_id, and refuses what Telegram refuses', async () => {
+    fake.addGroup(FORUM, 'Dialogs', { forum: true });
+    fake.addGroup(GROUP, 'Plain group');
+    const topic = await api.createForumTopic(FORUM, 'Anna #7');
+    expect(topic).toMatchObject({ name: 'Anna #7' });
+    const sent = await api.sendMessage(FORUM, 'hello', { message_thread_id: topic.message_thread_id });
+    expect(sent).toMatchObject({ message_thread_id: topic.message_thread_id, is_topic_message: true });
+    expect(fake.topicMessages(FORUM, topic.message_thread_id).map((m) => m.text ?? m.forum_topic_created)).toEqual([{ name: 'Anna #7', icon_color: 7322096 }, 'hello']);
+    await api.editForumTopic(FORUM, topic.message_thread_id, { name: 'Anna Petrova #7' });
+    expect(fake.forumTopics(FORUM)).toEqual([{ threadId: topic.message_thread_id, name: 'Anna Petrova #7' }]);
+
+    expect((await grammyError(api.createForumTopic(GROUP, 'x'))).description).toBe('Bad Request: the chat is not a forum');
+    expect((await grammyError(api.createForumTopic(FORUM, ''))).error_code).toBe(400);
+    expect((await grammyError(api.sendMessage(FORUM, 'lost', { message_thread_id: 999_999 }))).description).toBe('Bad Request: message thread not found');
+    expect((await grammyError(api.sendMessage(GROUP, 'lost', { message_thread_id: 1 }))).description).toBe('Bad Request: message thread not found');
+  });
+
+  it('takes at most the per-group limit in its window (topics count), then answers 429 until the oldest leaves it', async () => {
+    await fake.stop();
+    fake = await FakeTelegramServer.start({ token: TOKEN, groupLimit: { messagesPerWindow: 3, windowMs: 60_000 } });
+    api = new Api(TOKEN, { apiRoot: fake.apiRoot });
+    fake.addGroup(FORUM, 'Dialogs', { forum: true });
+    const topic = await api.createForumTopic(FORUM, 'Anna');
+    await api.sendMessage(FORUM, 'one', { message_thread_id: topic.message_thread_id });
+    await api.sendMessage(FORUM, 'two');
+    const refused = await grammyError(api.sendMessage(FORUM, 'three'));
+    expect(refused.error_code).toBe(429);
+    expect(refused.parameters.retry_after).toBeGreaterThan(50);
+    expect(fake.tooManyRequests).toBe(1);
+    await api.sendMessage(USER.id, 'a private chat is not limited by the group');
+  });
+});
