@@ -58,6 +58,10 @@ export const configSchema = z
     // 1: `npm start` runs the sandbox (a Telegram of its own in the browser) even with a token set.
     SANDBOX: z.enum(['', '0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true'),
     TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+    // The longest one Bot API request of the worker may take; a send claimed longer ago than this plus 5 s
+    // is known to be cut off and is sent again (activities/telegram.ts). At most 25, so a send ends inside
+    // its activity's 30 s. Shorter only where Telegram answers fast, e.g. the fault suite's fake.
+    TELEGRAM_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'expected seconds' }).int().min(1).max(25).default(25),
     TELEGRAM_WEBHOOK_URL: optionalString.pipe(z.url().optional()),
     TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(
       z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16-256 characters A-Z, a-z, 0-9, _ or - (it is all that proves an update came from Telegram)').optional(),
@@ -142,6 +146,9 @@ export const configSchema = z
     RETENTION_DAYS: z.coerce.number({ error: 'expected a number of days' }).int().min(30).max(3650).default(365),
     // Temporal's own worker metrics (Prometheus, served by the SDK's core) and a worker health check.
     WORKER_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464').optional()),
+    // A workflow bundle built beforehand from this same code (the test suites build one per run), so a restarted
+    // worker skips bundling the workflows again; unset → bundled at every start.
+    WORKFLOW_BUNDLE_PATH: optionalString,
     WORKER_HEALTH_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1, 'expected a port number').max(65535, 'expected a port number')).optional()),
     // Where `npm start` keeps what its embedded servers store (Temporal's SQLite file, the embedded PostgreSQL).
     DATA_DIR: z.string().min(1).default('data'),

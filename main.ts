@@ -133,7 +133,8 @@ async function main(argv: string[]): Promise<void> {
       temporalUi: devServer ? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}` : undefined,
       namespace: config.TEMPORAL_NAMESPACE,
     };
-    system = await startSystem({ config, logger, temporalAddress, parts: parts[command], sandbox: page });
+    const workflowBundle = config.WORKFLOW_BUNDLE_PATH ? { codePath: resolve(config.WORKFLOW_BUNDLE_PATH) } : undefined;
+    system = await startSystem({ config, logger, temporalAddress, parts: parts[command], sandbox: page, workflowBundle });
   } catch (error) {
     await stopStarted();
     throw error;

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import { Api, type Bot } from 'grammy';
 import { createActivities } from './activities';
 import { createOpenAI } from './activities/llm';
-import { TELEGRAM_REQUEST_TIMEOUT_SECONDS } from './activities/telegram';
 import { telegramHttpAgent } from './activities/telegram-http-agent';
 import { telegramFileDownloader } from './bot/telegram-files';
 import { buildApi } from './api/app';
@@ -153,7 +152,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
       // its own agent drops idle connections before Telegram closes them under a send (telegram-http-agent.ts).
       const api = new Api(token as string, {
         apiRoot: config.TELEGRAM_API_ROOT,
-        timeoutSeconds: TELEGRAM_REQUEST_TIMEOUT_SECONDS,
+        timeoutSeconds: config.TELEGRAM_REQUEST_TIMEOUT_SECONDS,
         baseFetchConfig: { agent: telegramHttpAgent(config.TELEGRAM_API_ROOT), compress: true },
       });
       const schedulesConnection = await Connection.connect({ address: temporalAddress });
@@ -164,6 +163,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         logger,
         api,
         managersChatId: config.MANAGERS_CHAT_ID,
+        requestTimeoutSeconds: config.TELEGRAM_REQUEST_TIMEOUT_SECONDS,
         openai: createOpenAI({ apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL }),
         model: config.LLM_MODEL,
         timeoutMs: config.LLM_TIMEOUT_MS,

@@ -71,11 +71,12 @@ export interface SendOptions {
 }
 
 /**
- * The longest one request to Telegram may take (the worker's grammY client is built with it), so a
- * claim older than this plus a margin belongs to an attempt that can no longer be sending.
+ * The longest one request to Telegram may take by default (TELEGRAM_REQUEST_TIMEOUT_SECONDS; the
+ * worker's grammY client is built with it), so a claim older than this plus a margin belongs to an
+ * attempt that can no longer be sending.
  */
 export const TELEGRAM_REQUEST_TIMEOUT_SECONDS = 25;
-const CUT_OFF_AFTER_SECONDS = TELEGRAM_REQUEST_TIMEOUT_SECONDS + 5;
+const CUT_OFF_MARGIN_SECONDS = 5;
 /** How long a sent message's record waits for Postgres (well inside the send activity's 30 s). */
 const SETTLE_PATIENCE_MS = 20_000;
 
@@ -84,13 +85,18 @@ export interface TelegramDeps {
   db: Db;
   logger: Logger;
   managersChatId?: number;
+  /** The timeout `api` was built with (default TELEGRAM_REQUEST_TIMEOUT_SECONDS): a claim older than it plus a margin is cut off. */
+  requestTimeoutSeconds?: number;
+  /** How long a sent message's record waits for Postgres before leaving the row `sending` (default 20 s; tests shorten it). */
+  settlePatienceMs?: number;
 }
 
 /**
  * The one gateway for messages to Telegram. Every message is claimed in the message log under
  * its outbound id before it is sent, so a retried activity never sends or logs it twice.
  */
-export function createTelegramActivities({ api, db, logger, managersChatId }: TelegramDeps) {
+export function createTelegramActivities({ api, db, logger, managersChatId, requestTimeoutSeconds = TELEGRAM_REQUEST_TIMEOUT_SECONDS, settlePatienceMs = SETTLE_PATIENCE_MS }: TelegramDeps) {
+  const cutOffAfterSeconds = requestTimeoutSeconds + CUT_OFF_MARGIN_SECONDS;
   /** file_id Telegram gave an uploaded document, so the next lead gets it without an upload. */
   const uploadedFileIds = new Map<string, string>();
 
@@ -152,7 +158,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
       }
       // The attempt that claimed it may still be waiting for Telegram: only once it cannot be does
       // this retry send it again (Temporal retries the activity meanwhile).
-      if (!(await reclaimCutOffOutbound(db, outboundId, CUT_OFF_AFTER_SECONDS))) {
+      if (!(await reclaimCutOffOutbound(db, outboundId, cutOffAfterSeconds))) {
         throw new Error(`outbound ${outboundId} is claimed by an attempt that may still be sending; retrying later`);
       }
       log.warn('an earlier attempt was cut off mid-send; sending again (the lead may see it twice)');
@@ -204,7 +210,7 @@ export function createTelegramActivities({ api, db, logger, managersChatId }: Te
    * then leaves the row `sending` (the log is behind; the lead has the message once).
    */
   async function settleSent(outboundId: string, telegramMessageId: number, log: Logger): Promise<void> {
-    const giveUpAt = Date.now() + SETTLE_PATIENCE_MS;
+    const giveUpAt = Date.now() + settlePatienceMs;
     for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
       try {
         return await settleOutbound(db, outboundId, { status: 'sent', telegramMessageId });

@@ -8,6 +8,7 @@ import { temporalCliPath } from '../../scripts/temporal-binaries';
 import { campaignWorkflowId, type CampaignProgress } from '../../workflows/broadcast-campaign/contract';
 import { FakeTelegramServer } from '../fakes/telegram-server';
 import { ownDatabase } from '../support/own-database';
+import { WORKFLOW_BUNDLE_PATH } from '../support/paths';
 import { startApp, type AppProcess } from '../support/processes';
 import { reportScenario } from './support/report';
 import { scaled } from './support/scale';
@@ -18,8 +19,8 @@ import { scaled } from './support/scale';
  * (`unknown`, never resent) at most once, blocked leads are marked, manager dialogs skipped, 0 × 429.
  */
 const TOKEN = '777777:CRASH-token-for-the-fake-bot-api';
-const RECIPIENTS = Number(process.env.FAULTS_RECIPIENTS ?? scaled(3_000, 10_000));
-const KILLS = Number(process.env.FAULTS_CAMPAIGN_KILLS ?? scaled(2, 5));
+const RECIPIENTS = Number(process.env.FAULTS_RECIPIENTS ?? scaled(1_000, 10_000));
+const KILLS = Number(process.env.FAULTS_CAMPAIGN_KILLS ?? scaled(1, 5));
 const FIRST_CHAT = 3_000_000_000;
 /** Well above Telegram's 30 a second so 10,000 messages take seconds, not minutes; the fake allows a little more. */
 const RATE = 200;
@@ -83,6 +84,7 @@ describe(`a broadcast to ${RECIPIENTS} recipients whose worker process is killed
       BROADCAST_RATE_PER_SECOND: String(RATE),
       LOG_LEVEL: 'error',
       OPENAI_API_KEY: '',
+      WORKFLOW_BUNDLE_PATH, // the run's prebuilt bundle: each restart is up in seconds
     };
     worker = startApp(['worker'], env);
     const workflows = new CampaignWorkflows(client, taskQueue, { queue: `${taskQueue}-broadcast`, batchSize: broadcastBatchSize(RATE) });

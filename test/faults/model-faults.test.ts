@@ -12,7 +12,7 @@ import { scaled } from './support/scale';
  * text a lead writes gets an answer (the model's, or the scenario's templated one), never silence;
  * 0 lost, 0 duplicated, 0 stuck.
  */
-const LEADS = scaled(3, 20);
+const LEADS = scaled(2, 20);
 const LLM_TIMEOUT_MS = 1_000;
 const STEP_TIMEOUT_MS = 60_000;
 jest.setTimeout(scaled(180_000, 900_000));

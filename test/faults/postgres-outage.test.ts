@@ -9,7 +9,7 @@ import { scaled } from './support/scale';
  * between the app and Postgres drops every connection and refuses new ones), then back. Target:
  * the conversations resume; 0 lost, 0 duplicated, 0 stuck.
  */
-const LEADS = scaled(4, 20);
+const LEADS = scaled(3, 20);
 const OUTAGE_MS = scaled(10_000, 60_000);
 const STEP_TIMEOUT_MS = OUTAGE_MS + 120_000;
 jest.setTimeout(scaled(240_000, 900_000));

@@ -12,7 +12,7 @@ import { TelegramFaultPlan } from './support/telegram-faults';
  * exactly once, in order per chat. A send whose answer was lost is an honest `unknown` (the
  * system does not repeat it, docs/protection.md): it is counted on its own, and it did arrive.
  */
-const LEADS = scaled(4, 20);
+const LEADS = scaled(3, 20);
 const FAULT_RATE = scaled(0.4, 0.3);
 const OUTAGES = scaled(1, 4);
 const OUTAGE_MS = scaled(3_000, 5_000);

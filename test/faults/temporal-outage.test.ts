@@ -8,11 +8,13 @@ import { postWebhook } from './support/webhook';
 
 /**
  * Scenario 5: the Temporal dev server is SIGKILLed in the middle of live conversations and started
- * again (from its file, as a real cluster keeps its state) a while later. Meanwhile long polling
- * must confirm no update that Temporal did not take. Target: every update handled once, every
- * answer sent once, the processes alive; 0 lost, 0 duplicated, 0 stuck.
+ * again (from its file, as a real cluster keeps its state) a while later, while some leads reach
+ * the bot by long polling and others by the webhook at the same time. Polling must confirm no
+ * update that Temporal did not take; the webhook must not answer 200 for one (Telegram then
+ * delivers again). A lead of each kind writes its first message while Temporal is down. Target:
+ * every update handled once, every answer sent once, the processes alive; 0 lost, 0 duplicated, 0 stuck.
  */
-const LEADS = scaled(4, 20);
+const LEADS = scaled(3, 20);
 const WEBHOOK_LEADS = scaled(2, 10);
 const OUTAGE_MS = scaled(5_000, 30_000);
 const STEP_TIMEOUT_MS = OUTAGE_MS + 120_000;
@@ -25,7 +27,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   system = await RunningSystem.start({ name: 'faults_temporal_outage', portBlock: 5, temporalOnDisk: true });
-  await Promise.all([system.startPart('worker'), system.startPart('bot')]);
+  // The bot polls; the api takes updates on its webhook route (the suite posts them, as Telegram would).
+  await Promise.all([system.startPart('worker'), system.startPart('bot'), system.startPart('api', system.webhookEnv)]);
 });
 
 afterAll(async () => {
@@ -38,72 +41,69 @@ async function inboundRows(telegramUserId: number): Promise<number> {
   return Number(n);
 }
 
-/** Temporal down: [killedAt, restartedAt) (it answers again a little after restartedAt). */
-const outage = { down: false, killedAt: 0, restartedAt: 0 };
-
-/** Kills Temporal once one of `leads` has its bonus (the leads are under way), starts it again OUTAGE_MS later. */
-async function outageDuring(leads: { id: number }[]): Promise<void> {
-  await system.telegram.waitFor(() => leads.some((l) => sendsTo(system.telegram, l.id).length >= 2), 120_000);
-  await system.killTemporal();
-  Object.assign(outage, { down: true, killedAt: Date.now() });
-  await sleep(OUTAGE_MS);
-  Object.assign(outage, { down: false, restartedAt: Date.now() });
-  await system.startTemporal();
-}
-
-it(`Temporal outage: the dev server killed for ${OUTAGE_MS / 1000} s while ${LEADS} leads poll, and again while ${WEBHOOK_LEADS} come by webhook`, async () => {
+it(`Temporal outage: the dev server killed for ${OUTAGE_MS / 1000} s while ${LEADS} + 1 leads poll and ${WEBHOOK_LEADS} + 1 come by webhook`, async () => {
   const started = Date.now();
   const reference = lead(0);
   await walk(system.telegram, reference, CI_JOURNEY, 60_000);
   const expected = sendsTo(system.telegram, reference.id).map(describeSend);
   const expectedInbound = await inboundRows(reference.id);
 
-  const leads = Array.from({ length: LEADS }, (_, i) => lead(i + 1));
-  // Updates the leads make while Temporal is down: Temporal cannot have taken them.
+  /** Temporal down: [killedAt, restartedAt) (it answers again a little after restartedAt). */
+  const outage = { down: false, killedAt: 0, restartedAt: 0 };
+  // Polling: updates the leads make while Temporal is down, which Temporal cannot have taken.
   const pushedWhileDown: number[] = [];
-  const walked = walkAll(system.telegram, leads, CI_JOURNEY, STEP_TIMEOUT_MS, {
-    staggerMs: 1_000,
-    afterPush: (updateId) => void (outage.down && pushedWhileDown.push(updateId)),
-  });
-  await outageDuring(leads);
+  const polling = { afterPush: (updateId: number) => void (outage.down && pushedWhileDown.push(updateId)) };
+  // Webhook: these chats never reach getUpdates; the suite posts each update as Telegram does:
+  // again after an error answer (a pause later), until it gets a 200.
+  const posts: { status: number; at: number; answeredAt: number }[] = [];
+  const webhook = {
+    afterPush: async (updateId: number) => {
+      const update = system.telegram.pushedUpdate(updateId);
+      for (const deadline = Date.now() + STEP_TIMEOUT_MS; Date.now() < deadline; await sleep(1_000)) {
+        const at = Date.now();
+        const status = await postWebhook(system.apiUrl, update).catch(() => 0);
+        posts.push({ status, at, answeredAt: Date.now() });
+        if (status === 200) return;
+      }
+    },
+  };
+  const polled = Array.from({ length: LEADS }, (_, i) => lead(1 + i));
+  const hooked = Array.from({ length: WEBHOOK_LEADS }, (_, i) => lead(1 + LEADS + i));
+  // One more of each writes its first message while Temporal is down.
+  const [lateByPolling, lateByWebhook] = [lead(1 + LEADS + WEBHOOK_LEADS), lead(2 + LEADS + WEBHOOK_LEADS)];
+  for (const l of [...hooked, lateByWebhook]) system.telegram.keepFromPolling(l.id);
+  const walks = [
+    walkAll(system.telegram, polled, CI_JOURNEY, STEP_TIMEOUT_MS, { staggerMs: 1_000, ...polling }),
+    walkAll(system.telegram, hooked, CI_JOURNEY, STEP_TIMEOUT_MS, { staggerMs: 1_000, ...webhook }),
+  ];
+
+  // The kill comes once the leads are under way: the first of them has its bonus.
+  const underWay = [...polled, ...hooked];
+  await system.telegram.waitFor(() => underWay.some((l) => sendsTo(system.telegram, l.id).length >= 2), 120_000);
+  await system.killTemporal();
+  Object.assign(outage, { down: true, killedAt: Date.now() });
+  walks.push(walkAll(system.telegram, [lateByPolling], CI_JOURNEY, STEP_TIMEOUT_MS, polling), walkAll(system.telegram, [lateByWebhook], CI_JOURNEY, STEP_TIMEOUT_MS, webhook));
+  await sleep(OUTAGE_MS);
+  Object.assign(outage, { down: false, restartedAt: Date.now() });
+  await system.startTemporal();
   const { killedAt, restartedAt } = outage;
   // The offset the bot asked for while Temporal was down confirms every update below it.
   const offsets = system.telegram.calls.filter((c) => c.method === 'getUpdates' && c.at >= killedAt && c.at < restartedAt && typeof c.params.offset === 'number').map((c) => Number(c.params.offset));
   const confirmedUntaken = pushedWhileDown.filter((id) => id < Math.max(0, ...offsets)).length;
-  const pollingStuck = await walked;
-
-  // Webhook: the bot stops polling, the api takes updates. The suite posts each update as Telegram
-  // does: again after an error answer (a pause later), until it gets a 200.
-  await system.killPart('bot');
-  await system.startPart('api', system.webhookEnv);
-  const hooked = Array.from({ length: WEBHOOK_LEADS }, (_, i) => lead(1 + LEADS + i));
-  const posts: { status: number; at: number; answeredAt: number }[] = [];
-  const postUntilTaken = async (updateId: number) => {
-    const update = system.telegram.pushedUpdate(updateId);
-    for (const deadline = Date.now() + STEP_TIMEOUT_MS; Date.now() < deadline; await sleep(1_000)) {
-      const at = Date.now();
-      const status = await postWebhook(system.apiUrl, update).catch(() => 0);
-      posts.push({ status, at, answeredAt: Date.now() });
-      if (status === 200) return;
-    }
-  };
-  const hookedWalk = walkAll(system.telegram, hooked, CI_JOURNEY, STEP_TIMEOUT_MS, { staggerMs: 1_000, afterPush: postUntilTaken });
-  await outageDuring(hooked);
-  const webhookStuck = await hookedWalk;
+  const stuck = (await Promise.all(walks)).flat();
   // A 200 given while Temporal was down would tell Telegram an update was taken that was not.
-  const okWhileDown = posts.filter((p) => p.status === 200 && p.at >= outage.killedAt && p.answeredAt < outage.restartedAt).length;
+  const okWhileDown = posts.filter((p) => p.status === 200 && p.at >= killedAt && p.answeredAt < restartedAt).length;
   const errorAnswers = posts.filter((p) => p.status !== 200).length;
 
-  const stuck = [...pollingStuck, ...webhookStuck];
-  const everyone = [...leads, ...hooked];
+  const everyone = [...polled, lateByPolling, ...hooked, lateByWebhook];
   const { lost, duplicated, delivered, shortfalls } = measureLeads(system.telegram, expected, everyone);
   const inbound = await Promise.all(everyone.map((l) => inboundRows(l.id)));
   const missingInbound = inbound.reduce((sum, n) => sum + Math.max(0, expectedInbound - n), 0);
   const doubledInbound = inbound.reduce((sum, n) => sum + Math.max(0, n - expectedInbound), 0);
-  const crashes = crashSigns(system, '', ['worker', 'api']);
+  const crashes = crashSigns(system, '', ['worker', 'bot', 'api']);
   reportScenario({
     scenario: '5. Temporal outage',
-    done: `Temporal SIGKILLed mid-conversation and started again ${OUTAGE_MS / 1000} s later from its file, twice: while ${LEADS} leads × ${CI_JOURNEY.length} steps polled (${pushedWhileDown.length} updates arrived meanwhile), and while ${WEBHOOK_LEADS} came by webhook (re-posted after an error, as Telegram does)`,
+    done: `Temporal SIGKILLed mid-conversation and started again ${OUTAGE_MS / 1000} s later from its file, while ${LEADS} leads × ${CI_JOURNEY.length} steps polled and ${WEBHOOK_LEADS} came by webhook (re-posted after an error, as Telegram does), and one of each started while it was down (${pushedWhileDown.length} polled updates arrived meanwhile)`,
     expected: `${expected.length * everyone.length} messages, ${expectedInbound * everyone.length} updates handled, 0 confirmed (polling) or answered 200 (webhook) while Temporal was down, 0 stuck, processes alive`,
     got: `${delivered} delivered, ${inbound.reduce((a, b) => a + b, 0)} updates handled, ${confirmedUntaken} confirmed and ${okWhileDown} answered 200 while down (webhook answered ${errorAnswers} errors, each posted again), ${stuck.length} stuck${crashes.length ? `, ${crashes.join('; ')}` : ''}`,
     lost: lost + missingInbound,
@@ -111,6 +111,7 @@ it(`Temporal outage: the dev server killed for ${OUTAGE_MS / 1000} s while ${LEA
     seconds: (Date.now() - started) / 1000,
     shortfalls: [
       ...shortfalls,
+      ...(pushedWhileDown.length === 0 ? ['no polled update arrived while Temporal was down'] : []),
       ...(confirmedUntaken ? [`${confirmedUntaken} updates confirmed to Telegram while Temporal was down`] : []),
       ...(okWhileDown ? [`the webhook answered 200 ${okWhileDown} times while Temporal was down`] : []),
       ...(missingInbound ? [`${missingInbound} updates never handled`] : []),

@@ -11,7 +11,16 @@ export const expectText = (text: string): Step => ({ expect: text });
 /** The methods that put a message in a chat (what a lead sees). */
 const SEND_METHODS = new Set(['sendMessage', 'sendDocument', 'sendPhoto', 'sendVideo', 'sendAudio', 'sendVoice', 'copyMessage', 'sendInvoice']);
 
+/** The gap before an update that follows another with no answer awaited in between (a person types on). */
 const HUMAN_PACE_MS = 2_000;
+/**
+ * Anti-spam's rules (docs/protection.md, domain/anti-spam.ts: 8 typed messages in 10 s, 20 updates in
+ * 60 s) with a margin: a walk stays under them, so a lead is never muted for the walker's speed.
+ */
+const PACE_RULES = [
+  { typedOnly: true, count: 6, windowMs: 11_000 },
+  { typedOnly: false, count: 18, windowMs: 61_000 },
+];
 
 type Button = { text: string; callback_data?: string };
 
@@ -44,17 +53,26 @@ export interface WalkOptions {
 export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: Step[], stepTimeoutMs: number, options: WalkOptions = {}): Promise<void> {
   const afterPush = options.afterPush ?? (() => undefined);
   let seen = 0; // sends to this lead already looked at: a press only uses a newer message
-  let lastUpdate = 0;
-  // A person's pace: faster trips the anti-spam burst rule (8 updates in 10 s, docs/protection.md).
-  const pace = async () => {
-    const wait = lastUpdate + HUMAN_PACE_MS - Date.now();
+  const updates: { at: number; typed: boolean }[] = [];
+  let answeredSinceLastUpdate = true;
+  // A person's pace: a press right after the answer it presses on, a text typed after another
+  // HUMAN_PACE_MS later, and never as many as anti-spam mutes for.
+  const pace = async (typed: boolean) => {
+    const last = updates.at(-1);
+    let until = last && !answeredSinceLastUpdate ? last.at + HUMAN_PACE_MS : 0;
+    for (const rule of PACE_RULES) {
+      const counted = updates.filter((u) => u.typed || !rule.typedOnly);
+      if (counted.length >= rule.count && (typed || !rule.typedOnly)) until = Math.max(until, counted[counted.length - rule.count].at + rule.windowMs);
+    }
+    const wait = until - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    lastUpdate = Date.now();
+    updates.push({ at: Date.now(), typed });
+    answeredSinceLastUpdate = false;
   };
   for (const [index, step] of steps.entries()) {
     const where = `lead ${lead.id}, step ${index + 1} (${JSON.stringify(step)})`;
     if ('say' in step) {
-      await pace();
+      await pace(true);
       seen = sendsTo(telegram, lead.id).length;
       await afterPush(telegram.pushText(lead, step.say));
       continue;
@@ -68,6 +86,7 @@ export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: 
         if (button) found = { call: sends[i], button };
         if (found) {
           seen = sends.length;
+          answeredSinceLastUpdate = true;
           return true;
         }
       }
@@ -78,7 +97,7 @@ export async function walk(telegram: FakeTelegramServer, lead: FakeUser, steps: 
       throw new Error(`${where} waited in vain ${stepTimeoutMs} ms; the lead's last messages: ${last.join(' / ') || 'none'}`);
     });
     if (found?.button) {
-      await pace();
+      await pace(false);
       const messageId = (found.call.result as { message_id: number }).message_id;
       await afterPush(telegram.pushCallback(lead, found.button.callback_data as string, { message_id: messageId }));
     }

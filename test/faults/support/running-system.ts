@@ -6,6 +6,7 @@ import { startDevServer, type DevServer } from '../../../scripts/dev-server';
 import { temporalCliPath } from '../../../scripts/temporal-binaries';
 import { FakeTelegramServer } from '../../fakes/telegram-server';
 import { ownDatabase } from '../../support/own-database';
+import { WORKFLOW_BUNDLE_PATH } from '../../support/paths';
 import { PostgresProxy } from '../../support/postgres-proxy';
 import { startApp, waitForHttp, type AppProcess } from '../../support/processes';
 import { portBlock } from './ports';
@@ -76,6 +77,11 @@ export class RunningSystem {
       MANAGERS_CHAT_ID: String(MANAGERS_CHAT_ID),
       LOG_LEVEL: 'warn',
       OPENAI_API_KEY: '', // never the real model from a developer's shell
+      // The run's prebuilt bundle: a worker the suite (re)starts skips bundling the workflows again.
+      WORKFLOW_BUNDLE_PATH,
+      // The fake answers within moments even on a loaded box (a bonus document's upload included): a send it
+      // never answers (scenario 6) holds its conversation 10 s, not 25; a cut-off send is resent after 15 s.
+      TELEGRAM_REQUEST_TIMEOUT_SECONDS: '10',
       ...options.env,
     };
     return new RunningSystem(options.name, { server: devServer, port: temporalPort, dbFile }, telegram, own.db, proxy, env, { api: apiPort, workerHealth: workerHealthPort });
