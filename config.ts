@@ -139,6 +139,8 @@ export const configSchema = z
     // Temporal's own worker metrics (Prometheus, served by the SDK's core) and a worker health check.
     WORKER_METRICS_ADDRESS: optionalString.pipe(z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9464').optional()),
     WORKER_HEALTH_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1, 'expected a port number').max(65535, 'expected a port number')).optional()),
+    // Conversations a worker keeps in memory (Temporal's sticky cache); the rest are replayed from their history when they next move (docs/configuration.md).
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'expected a number of workflows' }).int().min(2).max(100_000).default(1000),
     // Where `npm start` keeps what its embedded servers store (Temporal's SQLite file, the embedded PostgreSQL).
     DATA_DIR: z.string().min(1).default('data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
