@@ -2,7 +2,7 @@
  * The `domain/` modules the workflows use, loaded once per worker and shared by every workflow in
  * it (the SDK's `preloadModules`), instead of evaluated again for each cached conversation. They are
  * pure functions and constants (no Temporal API, no state of one workflow), which is what the SDK
- * asks of a shared module; it freezes what they export. Measured (docs/testing.md#scale): a cached
+ * asks of a shared module; it freezes what they export. Measured (docs/testing.md#scale-and-bursts-of-new-leads): a cached
  * conversation's heap 236 → 168 KB. A workflow importing a domain module not listed here still works
  * (it gets its own copy); test/worker/shared-workflow-modules.test.ts keeps the list complete.
  */
