@@ -150,6 +150,8 @@ export const configSchema = z
     // worker skips bundling the workflows again; unset → bundled at every start.
     WORKFLOW_BUNDLE_PATH: optionalString,
     WORKER_HEALTH_PORT: optionalString.pipe(z.string().regex(/^\d{1,5}$/, 'expected a port number').transform(Number).pipe(z.number().int().min(1, 'expected a port number').max(65535, 'expected a port number')).optional()),
+    // Conversations a worker keeps in memory (Temporal's sticky cache); the rest are replayed from their history when they next move (docs/configuration.md).
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'expected a number of workflows' }).int().min(2).max(100_000).default(1000),
     // Where `npm start` keeps what its embedded servers store (Temporal's SQLite file, the embedded PostgreSQL).
     DATA_DIR: z.string().min(1).default('data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -197,6 +197,7 @@ export async function startSystem({ config, logger, temporalAddress, parts, work
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         activities,
         workflowBundle,
+        maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       });
       // Campaign sends run on their own queue and worker, so a broadcast never takes a live reply's slot.
       const broadcastWorker: Worker = await createBroadcastWorker({

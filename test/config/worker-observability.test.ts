@@ -16,3 +16,12 @@ describe("the worker's metrics and health settings", () => {
     expect(problemsOf({ WORKER_HEALTH_PORT: '70000' })).toEqual(['WORKER_HEALTH_PORT: expected a port number']);
   });
 });
+
+describe("the worker's conversation cache", () => {
+  it('keeps 1,000 conversations in memory unless set; a count of at least 2', () => {
+    expect(loadConfig({}).WORKER_MAX_CACHED_WORKFLOWS).toBe(1000);
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '5000' }).WORKER_MAX_CACHED_WORKFLOWS).toBe(5000);
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toEqual(['WORKER_MAX_CACHED_WORKFLOWS: expected a number of workflows']);
+    expect(problemsOf({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toHaveLength(1);
+  });
+});

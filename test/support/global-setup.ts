@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowBundlerOptions } from '../../worker/shared-workflow-modules';
 import globalSetupDatabase from './global-setup-database';
 import { WORKFLOW_BUNDLE_PATH } from './paths';
 
@@ -15,6 +16,8 @@ export default async function globalSetup(): Promise<void> {
   if (process.env[DONE] === WORKFLOW_BUNDLE_PATH) return;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
+    // As the worker bundles them: the tests run the workflows the way production does.
+    ...workflowBundlerOptions(),
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   mkdirSync(join(WORKFLOW_BUNDLE_PATH, '..'), { recursive: true });
