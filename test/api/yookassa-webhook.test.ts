@@ -248,11 +248,14 @@ describe('POST /payments/yookassa/webhook', () => {
       const secondPage = (await instalmentRow(2)).payment_url as string;
       expect(secondPage).toMatch(/^https:\/\/yoomoney\.ru\/checkout\/payments\/v2\/contract\?orderId=/);
       expect(secondPage).not.toBe(firstPage);
-      expect(buttonUrls()[sentBefore]).toContain(secondPage);
+      // (The workflow's thanks for the first part may come in between: count the pages, not positions.)
+      const showing = (page: string) => buttonUrls().slice(sentBefore).filter((markup) => markup.includes(page)).length;
+      expect(showing(secondPage)).toBe(1);
       // Its reminder shows the same page; no second payment is opened for the same part.
       await activities.sendPaymentMessage({ input, kind: 'instalmentReminder1', outboundId: `yookassa-parts-${input.orderId}/due-2-r1`, instalment: 2 });
       expect(pages()).toHaveLength(2);
-      expect(buttonUrls()[sentBefore + 1]).toContain(secondPage);
+      expect(showing(secondPage)).toBe(2);
+      expect(showing(firstPage)).toBe(0);
       // The lead pays the second part on its page: that part is paid, not the first again.
       yookassa.addPayment({ id: pageId(secondPage), status: 'succeeded', amount: { value: parts[1].toFixed(2), currency: 'RUB' }, metadata: { order_id: String(input.orderId), instalment: '2' } });
       expect(await notify(yooKassaNotification('payment.succeeded', { id: pageId(secondPage) }))).toEqual({ status: 200, body: { result: 'accepted' } });
