@@ -4,6 +4,7 @@ import { yooKassaPaymentLinks } from '../../api/payments/yookassa-links';
 import { YOOKASSA_WEBHOOK_PATH } from '../../api/payments/yookassa-routes';
 import { FakeYooKassaServer } from '../fakes/yookassa-server';
 import { YOOKASSA_SUCCEEDED_SAMPLE, yooKassaNotification } from '../fixtures/payments/yookassa';
+import { paymentStateQuery, paymentWorkflowId } from '../../workflows/payment/contract';
 import { eventually } from '../support/eventually';
 import { MANAGERS_CHAT, useLeadHarness } from '../support/lead-harness';
 import { PaymentTestKit } from '../support/payments';
@@ -239,7 +240,9 @@ describe('POST /payments/yookassa/webhook', () => {
       expect(await notify(yooKassaNotification('payment.succeeded', { id: pageId(firstPage) }))).toEqual({ status: 200, body: { result: 'accepted' } });
       await eventually('the first part paid', async () => (await payments.orderRow(input.orderId)).status === 'paid' && (await instalmentRow(1)).status === 'paid');
 
-      // The second part falls due: its message carries a page of its own, for its own amount.
+      // The second part falls due (the workflow waits for it now): its message carries a page of its own, for its own amount.
+      const workflow = h.env.client.workflow.getHandle(paymentWorkflowId(input.orderId));
+      await eventually('the order waits for its second part', async () => (await workflow.query(paymentStateQuery)).instalment === 2);
       const sentBefore = h.sent('sendMessage', lead).length;
       await activities.sendPaymentMessage({ input, kind: 'instalmentDue', outboundId: `yookassa-parts-${input.orderId}/due-2`, instalment: 2 });
       expect(pages()).toHaveLength(2);
