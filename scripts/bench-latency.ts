@@ -283,11 +283,12 @@ function latencies(harness: Harness, step: Pushed[], until = Number.POSITIVE_INF
 /**
  * Where an update's time goes, from the Temporal histories of a sample of the last step's chats:
  * bot (update available → signal recorded by the server: polling, middleware, signalWithStart),
- * the workflow task's wait and run, the activity's wait and run until its message reached the fake.
+ * the workflow task's wait and run, its start → the answer reaching the fake (a local send runs
+ * inside it), and, when the answer came from an activity task, that activity's wait and run.
  */
 async function timeBreakdown(client: Client, harness: Harness): Promise<string | undefined> {
   const sample = harness.pushed.slice(-400).filter((_, i) => i % 8 === 0);
-  const spans: Record<string, number[]> = { bot: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], activityToSend: [], total: [] };
+  const spans: Record<string, number[]> = { bot: [], workflowTaskWait: [], workflowTaskRun: [], workflowTaskStartToAnswer: [], activityWait: [], activityToSend: [], total: [] };
   /** Per update, until the chat's next update arrived: the workflow tasks completed and the activities scheduled. */
   const counts = { workflowTasks: [] as number[], activities: [] as number[] };
   const answers = harness.answers();
@@ -311,19 +312,23 @@ async function timeBreakdown(client: Client, harness: Harness): Promise<string |
     const actScheduled = after.find((e) => e.activityTaskScheduledEventAttributes);
     const actStarted = after.find((e) => e.activityTaskStartedEventAttributes);
     const answer = (answers.get(pushed.chatId) ?? []).find((at) => at >= pushed.at);
-    if (!wtStarted || !wtCompleted || !actScheduled || !actStarted || !answer) continue;
+    if (!wtStarted || !wtCompleted || !answer) continue;
     const signalAt = time(events[signalIndex]);
     spans.bot.push(signalAt - pushed.at);
     spans.workflowTaskWait.push(time(wtStarted) - Math.max(signalAt, wtScheduled ? time(wtScheduled) : signalAt));
     spans.workflowTaskRun.push(time(wtCompleted) - time(wtStarted));
-    spans.activityWait.push(time(actStarted) - time(actScheduled));
-    spans.activityToSend.push(answer - time(actStarted));
+    spans.workflowTaskStartToAnswer.push(answer - time(wtStarted));
+    // A reply sent by a local activity (patch reply-sent-locally) has no activity task: its send is inside the workflow task.
+    if (actScheduled && actStarted && time(actScheduled) <= answer) {
+      spans.activityWait.push(time(actStarted) - time(actScheduled));
+      spans.activityToSend.push(answer - time(actStarted));
+    }
     spans.total.push(answer - pushed.at);
   }
   if (!spans.total.length) return undefined;
-  const lines = Object.entries(spans).map(([name, values]) => {
+  const lines = Object.entries(spans).filter(([, values]) => values.length > 0).map(([name, values]) => {
     const sorted = values.sort((a, b) => a - b);
-    return `    ${name.padEnd(18)} p50 ${ms(pct(sorted, 0.5)).padStart(7)}  p95 ${ms(pct(sorted, 0.95)).padStart(7)}`;
+    return `    ${name.padEnd(25)} p50 ${ms(pct(sorted, 0.5)).padStart(7)}  p95 ${ms(pct(sorted, 0.95)).padStart(7)}`;
   });
   const mean = (values: number[]) => (values.reduce((a, b) => a + b, 0) / values.length).toFixed(1);
   const shape = `    per update: ${mean(counts.workflowTasks)} workflow tasks, ${mean(counts.activities)} activities (means)`;
@@ -352,7 +357,7 @@ async function roundTrips(client: Client, db: Db): Promise<string> {
   );
   for (let i = 0; i < 3; i++) await client.workflow.getHandle(`bench-round-trip-${queue}-${i}`).terminate('bench').catch(() => undefined);
   const fine = (value: number) => `${value.toFixed(1)} ms`.padStart(8);
-  const line = (name: string, values: number[]) => `    ${name.padEnd(18)} p50 ${fine(pct(values, 0.5))}  p95 ${fine(pct(values, 0.95))}`;
+  const line = (name: string, values: number[]) => `    ${name.padEnd(25)} p50 ${fine(pct(values, 0.5))}  p95 ${fine(pct(values, 0.95))}`;
   return [`  round trips alone, after the steps (load ${loadavg()[0].toFixed(2)}):`, line('postgres statement', statement), line('signalWithStart', signal)].join('\n');
 }
 

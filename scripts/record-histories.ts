@@ -106,7 +106,8 @@ async function main(only = process.argv[2]): Promise<void> {
   }
   if (only === 'reply') {
     await (await newWorker()).runUntil(async () => {
-      // Each update recorded by its answer's send (patch reply-records-inbound): a command, a button with a
+      // Each update recorded by its answer's send (patch reply-records-inbound), a local activity (patch
+      // reply-sent-locally; lead-conversation-reply-records-inbound.json was recorded before it): a command, a button with a
       // document, a text the knowledge base answers, /stop (its opt-out written first), a stale button.
       const lead = newLead();
       const more = () => sentTo(lead).length + 1;
@@ -121,7 +122,7 @@ async function main(only = process.argv[2]): Promise<void> {
       for (const started = Date.now(); (await inbound()) < 6; await new Promise((resolve) => setTimeout(resolve, 50))) {
         if (Date.now() - started > 20_000) throw new Error('an update was not recorded');
       }
-      await save('lead-conversation-reply-records-inbound', leadWorkflowId(lead.id));
+      await save('lead-conversation-reply-sent-locally', leadWorkflowId(lead.id));
       await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
     });
     return finish();

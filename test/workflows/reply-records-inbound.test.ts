@@ -5,20 +5,24 @@ import { text } from '../support/updates';
 
 const h = useLeadHarness();
 
-/** The activities the conversation scheduled since the last update it received. */
-async function activitiesAfterLastSignal(telegramUserId: number): Promise<string[]> {
+/** What the conversation did with the last update it received, from its history. */
+async function handlingOfLastUpdate(telegramUserId: number) {
   const events = (await h.env.client.workflow.getHandle(leadWorkflowId(telegramUserId)).fetchHistory()).events ?? [];
-  const last = events.map((e) => !!e.workflowExecutionSignaledEventAttributes).lastIndexOf(true);
-  return events.slice(last).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? ''] : []));
+  const after = events.slice(events.map((e) => !!e.workflowExecutionSignaledEventAttributes).lastIndexOf(true));
+  return {
+    activityTasks: after.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? ''] : [])),
+    localActivities: after.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    workflowTasks: after.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+  };
 }
 
 /**
- * A lead's update in a live conversation is recorded by the send of its answer (issue 23: one activity
- * per reply instead of two, docs/testing.md#performance). What the lead and the dashboard see stays:
+ * A lead's update in a live conversation is recorded by the send of its answer, a local activity (issue
+ * 23: one workflow task per reply instead of three, docs/testing.md#performance). What the lead and the dashboard see stays:
  * the message is logged once, before its answer, and is never lost when the answer is not delivered.
  */
 describe('a reply records the lead message it answers', () => {
-  it('answers /help with one activity, and the log shows the lead\'s /help before the answer', async () => {
+  it('answers /help within one workflow task, and the log shows the lead\'s /help before the answer', async () => {
     const lead = h.newLead();
     await (await h.worker()).runUntil(async () => {
       await h.conversations().deliver(text(lead, '/start'));
@@ -29,7 +33,8 @@ describe('a reply records the lead message it answers', () => {
       await h.idle(lead);
     });
     expect(h.texts(lead)[1]).toContain('/reset');
-    expect(await activitiesAfterLastSignal(lead.id)).toEqual(['sendToLead']);
+    // The send is a local activity of the workflow task that took the update: no activity task, no second workflow task.
+    expect(await handlingOfLastUpdate(lead.id)).toEqual({ activityTasks: [], localActivities: 1, workflowTasks: 1 });
     const { lead: row, messages } = await leadRows(h.db, lead.id);
     expect(messages.map((m) => [m.direction, m.text?.slice(0, 5), m.lead_id])).toEqual([
       ['in', '/star', row.id],

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { TelegramActivities } from '../../activities/telegram';
 import type { InboundEvent } from '../../domain/inbound-event';
 import type { Conversation } from './context';
@@ -10,6 +10,19 @@ import type { Conversation } from './context';
  * first keep doing so on replay.
  */
 const REPLY_RECORDS_INBOUND_PATCH = 'reply-records-inbound';
+
+/**
+ * That send runs as a local activity: inside the workflow task that took the update, so the reply
+ * costs one workflow task and no activity task (no round trips through the server between the
+ * update and the answer). A retry of it is the same claimed, once-only send (activities/telegram.ts).
+ */
+const REPLY_SENT_LOCALLY_PATCH = 'reply-sent-locally';
+
+const local = proxyLocalActivities<Pick<TelegramActivities, 'sendToLead'>>({
+  // As the conversation's own telegram proxy (workflow.ts); a 429's retry_after sets the next try.
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+});
 
 /**
  * Records the update now, or leaves it to the first answer's send. Left only when nothing the
@@ -77,20 +90,31 @@ async function sendWithInbound(c: Conversation, send: (...args: unknown[]) => Pr
   }
   const inbound = c.pendingInbound as InboundEvent;
   c.pendingInbound = undefined;
+  const sendFirst = patched(REPLY_SENT_LOCALLY_PATCH) ? local.sendToLead : (send as TelegramActivities['sendToLead']);
   try {
-    const result = (await send({ ...message, inbound }, ...rest)) as Awaited<ReturnType<TelegramActivities['sendToLead']>>;
+    const result = await sendFirst({ ...message, inbound }, ...rest);
     if (result.leadId !== undefined) c.state.leadId = result.leadId;
     return result;
   } catch (error) {
     // Telegram refused it or gave up: the activity had recorded the update before it sent (and a
     // second record would clear the `blocked` a 403 has just set). Anything else may have come
     // before the record: it is recorded on its own once the reaction ends (once per update id).
-    if (!telegramsAnswer(error)) c.pendingInbound ??= inbound;
-    throw error;
+    const failure = asActivityFailure(error);
+    if (!telegramsAnswer(failure)) c.pendingInbound ??= inbound;
+    throw failure;
   }
 }
 
 /** A failure the send activity raised from Telegram's answer (activities/telegram-errors.ts: `Telegram…` types). */
 function telegramsAnswer(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && (error.cause.type ?? '').startsWith('Telegram');
+}
+
+/**
+ * A local activity that gave up throws its ApplicationFailure bare; the conversation's callers
+ * (outbound.ts `failureType`) read an activity's failure as its cause, as a normal activity's.
+ */
+function asActivityFailure(error: unknown): unknown {
+  if (!(error instanceof ApplicationFailure)) return error;
+  return new ActivityFailure(error.message, 'sendToLead', undefined, 'NON_RETRYABLE_FAILURE', undefined, error);
 }
