@@ -233,7 +233,9 @@ async function runSteps(harness: Harness, db?: Db, systemPid?: number): Promise<
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / rate;
       if (due > Date.now()) await sleep(due - Date.now());
-      step.push(harness.send(harness.nextLead(), '/help'));
+      // Numbered: the same text five times within 30 s is the anti-spam's `duplicates` rule, which from
+      // 50/s on muted every lead (docs/protection.md#anti-spam); /help answers with or without it.
+      step.push(harness.send(harness.nextLead(), `/help ${harness.pushed.length + i}`));
     }
     const last = step[step.length - 1].at;
     await harness.fake.waitFor(() => latencies(harness, step).unanswered === 0, GRACE_MS).catch(() => undefined);
