@@ -2,14 +2,13 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { LEAD_CONVERSION_EVENTS, noteCampaignOutcome } from '../db/campaign-outcomes';
-import { parseStartPayload } from '../domain/deep-link';
-import { describeInbound, type InboundEvent, type TelegramPerson } from '../domain/inbound-event';
+import type { InboundEvent, TelegramPerson } from '../domain/inbound-event';
 import { recordEvent } from '../db/events';
 import type { Db } from '../db/knex';
 import { eraseLead, openOrdersOfLead, type ErasureReport } from '../db/lead-erasure';
 import { upsertLead, type LeadMode } from '../db/leads';
 import { recordConversationMode } from '../db/conversation-mode';
-import { recordInboundMessage } from '../db/messages';
+import { recordInboundEvent } from '../db/inbound-record';
 import { LEAD_RESET_REASON, paymentCancelledSignal, paymentWorkflowId } from '../workflows/payment/contract';
 
 export interface LeadsDeps {
@@ -20,29 +19,9 @@ export interface LeadsDeps {
 /** Lead records in Postgres: who the lead is, what they wrote, what happened. */
 export function createLeadsActivities({ db, logger }: LeadsDeps) {
   return {
-    /**
-     * Stores the lead's profile and the inbound message in one transaction. A `/start <payload>`
-     * sets the lead's source the first time; a payload Telegram would not produce is recorded, not stored.
-     */
+    /** Stores the lead's profile and the inbound message in one transaction (db/inbound-record.ts). */
     async recordInbound(event: InboundEvent): Promise<{ leadId: number; firstTime: boolean }> {
-      const start = event.kind === 'command' && event.command === 'start' ? parseStartPayload(event.payload) : undefined;
-      return db.transaction(async (trx) => {
-        const lead = await upsertLead(trx, event.from, event.chatId, { source: start?.source, inboundAt: event.sentAt });
-        const firstTime = await recordInboundMessage(trx, {
-          leadId: lead.id,
-          chatId: event.chatId,
-          updateId: event.updateId,
-          text: describeInbound(event),
-          telegramMessageId: 'messageId' in event ? event.messageId : undefined,
-          payload: { kind: event.kind, ...(event.kind === 'button' ? { data: event.data } : {}), ...mediaFields(event) },
-        });
-        // A message of their own (not a command, not a button) counts as a reply to a recent broadcast.
-        if (firstTime && (event.kind === 'text' || event.kind === 'other' || event.kind === 'voice' || event.kind === 'media')) await noteCampaignOutcome(trx, lead.id, 'replied');
-        if (firstTime && start && 'rejected' in start && start.rejected) {
-          await recordEvent(trx, { leadId: lead.id, type: 'invalid_start_payload', payload: { payload: start.rejected } });
-        }
-        return { leadId: lead.id, firstTime };
-      });
+      return recordInboundEvent(db, event);
     },
 
     /** The lead's orders still awaiting money: a photo or document sent now is taken as a receipt. */
@@ -95,12 +74,3 @@ export function createLeadsActivities({ db, logger }: LeadsDeps) {
 }
 
 export type LeadsActivities = ReturnType<typeof createLeadsActivities>;
-
-/** A voice note or media is kept by its file id (with a voice note's length and transcript) in the message log. */
-function mediaFields(event: InboundEvent): Record<string, unknown> {
-  if (event.kind === 'voice') {
-    return { messageType: event.messageType, fileId: event.fileId, durationSeconds: event.durationSeconds, transcript: event.transcript ?? null, ...(event.unheard ? { unheard: event.unheard } : {}) };
-  }
-  if (event.kind === 'media') return { messageType: event.messageType, fileId: event.fileId, ...(event.fileName ? { fileName: event.fileName } : {}), caption: event.caption ?? null };
-  return {};
-}

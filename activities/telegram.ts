@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { OutboundButton, OutboundContent } from '../domain/conversation';
 import { splitText } from '../domain/split-text';
 import type { Db } from '../db/knex';
+import { recordInboundEvent } from '../db/inbound-record';
 import { markLeadBlocked } from '../db/leads';
+import type { InboundEvent } from '../domain/inbound-event';
 import { claimOutbound, findOutbound, markOnTheWire, reclaimCutOffOutbound, releaseQueued, settleOutbound, unmarkOnTheWire } from '../db/messages';
 import { scenarioFilePath } from '../scenarios/loader';
 import { classifyTelegramError } from './telegram-errors';
@@ -27,6 +29,12 @@ export interface OutboundMessage {
   toStaff?: boolean;
   /** A forum topic of the chat (a lead's topic in DIALOGS_CHAT_ID): text goes there (message_thread_id). */
   threadId?: number;
+  /**
+   * The lead's update this message answers, not recorded yet: recorded first (profile and message
+   * log, once per update id), and the message is logged under the lead id that gives. One activity
+   * per reply instead of two (docs/testing.md#performance).
+   */
+  inbound?: InboundEvent;
 }
 
 /** A message copied as it is (media included) from one chat to another, e.g. between a lead and a manager. */
@@ -49,6 +57,8 @@ export interface SendResult {
   /** `unknown`: an earlier attempt may have delivered it; it is not sent again. */
   status: 'sent' | 'unknown';
   telegramMessageIds: number[];
+  /** The lead's id as recorded with `inbound`, when one was given. */
+  leadId?: number;
 }
 
 /** For callers inside the worker (campaign batches); a workflow passes only the message. */
@@ -271,7 +281,14 @@ export function createTelegramActivities({ api, db, logger, managersChatId, requ
 
   return {
     /** Sends a message to a lead; a text over Telegram's limit goes out in parts split at paragraphs. */
-    sendToLead: (message: OutboundMessage, options?: SendOptions): Promise<SendResult> => sendParts(message, options),
+    async sendToLead(message: OutboundMessage, options?: SendOptions): Promise<SendResult> {
+      if (!message.inbound) return sendParts(message, options);
+      // Recorded before the send, so the log keeps the lead's message ahead of the answer, and a
+      // retry records it again harmlessly (once per update id).
+      const { inbound, ...outbound } = message;
+      const { leadId } = await recordInboundEvent(db, inbound);
+      return { ...(await sendParts({ ...outbound, leadId }, options)), leadId };
+    },
 
     /** Copies a message (text or media) between chats, logged and claimed like any outbound message. */
     copyMessage: (copy: CopiedMessage): Promise<SendResult> =>

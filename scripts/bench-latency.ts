@@ -107,7 +107,9 @@ class Harness {
   }
 
   lead(i: number): number {
-    return FIRST_USER + i;
+    // Leads of each mode are their own: the conversations the polling run started stay on its task
+    // queue, which nobody polls once that run's process stopped, so the webhook run must not signal them.
+    return FIRST_USER + MODES.indexOf(this.mode) * 1_000_000 + i;
   }
 
   nextLead(): number {
@@ -164,7 +166,7 @@ async function runOurs(mode: Mode, client: Client, temporalAddress: string): Pro
     if (mode === 'webhook') await waitForHttp(`http://127.0.0.1:${apiPort}/health`);
     await warmUp(harness);
     const steps = await runSteps(harness, db, system.pid);
-    const breakdown = await timeBreakdown(client, harness);
+    const breakdown = [await timeBreakdown(client, harness), await roundTrips(client, db)].filter(Boolean).join('\n');
     return { steps, breakdown };
   } finally {
     await stop(system);
@@ -231,7 +233,9 @@ async function runSteps(harness: Harness, db?: Db, systemPid?: number): Promise<
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / rate;
       if (due > Date.now()) await sleep(due - Date.now());
-      step.push(harness.send(harness.nextLead(), '/help'));
+      // Numbered: the same text five times within 30 s is the anti-spam's `duplicates` rule, which from
+      // 50/s on muted every lead (docs/protection.md#anti-spam); /help answers with or without it.
+      step.push(harness.send(harness.nextLead(), `/help ${harness.pushed.length + i}`));
     }
     const last = step[step.length - 1].at;
     await harness.fake.waitFor(() => latencies(harness, step).unanswered === 0, GRACE_MS).catch(() => undefined);
@@ -281,11 +285,14 @@ function latencies(harness: Harness, step: Pushed[], until = Number.POSITIVE_INF
 /**
  * Where an update's time goes, from the Temporal histories of a sample of the last step's chats:
  * bot (update available → signal recorded by the server: polling, middleware, signalWithStart),
- * the workflow task's wait and run, the activity's wait and run until its message reached the fake.
+ * the workflow task's wait and run, its start → the answer reaching the fake (a local send runs
+ * inside it), and, when the answer came from an activity task, that activity's wait and run.
  */
 async function timeBreakdown(client: Client, harness: Harness): Promise<string | undefined> {
   const sample = harness.pushed.slice(-400).filter((_, i) => i % 8 === 0);
-  const spans: Record<string, number[]> = { bot: [], workflowTaskWait: [], workflowTaskRun: [], activityWait: [], activityToSend: [], total: [] };
+  const spans: Record<string, number[]> = { bot: [], workflowTaskWait: [], workflowTaskRun: [], workflowTaskStartToAnswer: [], activityWait: [], activityToSend: [], total: [] };
+  /** Per update, until the chat's next update arrived: the workflow tasks completed and the activities scheduled. */
+  const counts = { workflowTasks: [] as number[], activities: [] as number[] };
   const answers = harness.answers();
   for (const pushed of sample) {
     const history = await client.workflow.getHandle(leadWorkflowId(pushed.chatId)).fetchHistory().catch(() => undefined);
@@ -296,6 +303,10 @@ async function timeBreakdown(client: Client, harness: Harness): Promise<string |
       return payload && (defaultPayloadConverter.fromPayload(payload) as { updateId?: number }).updateId === pushed.updateId;
     });
     if (signalIndex < 0) continue;
+    const nextSignal = events.findIndex((e, i) => i > signalIndex && e.workflowExecutionSignaledEventAttributes);
+    const handling = events.slice(signalIndex, nextSignal < 0 ? events.length : nextSignal);
+    counts.workflowTasks.push(handling.filter((e) => e.workflowTaskCompletedEventAttributes).length);
+    counts.activities.push(handling.filter((e) => e.activityTaskScheduledEventAttributes).length);
     const after = events.slice(signalIndex);
     const wtScheduled = after.find((e) => e.workflowTaskScheduledEventAttributes);
     const wtStarted = after.find((e) => e.workflowTaskStartedEventAttributes);
@@ -303,21 +314,53 @@ async function timeBreakdown(client: Client, harness: Harness): Promise<string |
     const actScheduled = after.find((e) => e.activityTaskScheduledEventAttributes);
     const actStarted = after.find((e) => e.activityTaskStartedEventAttributes);
     const answer = (answers.get(pushed.chatId) ?? []).find((at) => at >= pushed.at);
-    if (!wtStarted || !wtCompleted || !actScheduled || !actStarted || !answer) continue;
+    if (!wtStarted || !wtCompleted || !answer) continue;
     const signalAt = time(events[signalIndex]);
     spans.bot.push(signalAt - pushed.at);
     spans.workflowTaskWait.push(time(wtStarted) - Math.max(signalAt, wtScheduled ? time(wtScheduled) : signalAt));
     spans.workflowTaskRun.push(time(wtCompleted) - time(wtStarted));
-    spans.activityWait.push(time(actStarted) - time(actScheduled));
-    spans.activityToSend.push(answer - time(actStarted));
+    spans.workflowTaskStartToAnswer.push(answer - time(wtStarted));
+    // A reply sent by a local activity (patch reply-sent-locally) has no activity task: its send is inside the workflow task.
+    if (actScheduled && actStarted && time(actScheduled) <= answer) {
+      spans.activityWait.push(time(actStarted) - time(actScheduled));
+      spans.activityToSend.push(answer - time(actStarted));
+    }
     spans.total.push(answer - pushed.at);
   }
   if (!spans.total.length) return undefined;
-  const lines = Object.entries(spans).map(([name, values]) => {
+  const lines = Object.entries(spans).filter(([, values]) => values.length > 0).map(([name, values]) => {
     const sorted = values.sort((a, b) => a - b);
-    return `    ${name.padEnd(18)} p50 ${ms(pct(sorted, 0.5)).padStart(7)}  p95 ${ms(pct(sorted, 0.95)).padStart(7)}`;
+    return `    ${name.padEnd(25)} p50 ${ms(pct(sorted, 0.5)).padStart(7)}  p95 ${ms(pct(sorted, 0.95)).padStart(7)}`;
   });
-  return [`  where the time goes (${spans.total.length} updates of the last step, from their Temporal histories):`, ...lines].join('\n');
+  const mean = (values: number[]) => (values.reduce((a, b) => a + b, 0) / values.length).toFixed(1);
+  const shape = `    per update: ${mean(counts.workflowTasks)} workflow tasks, ${mean(counts.activities)} activities (means)`;
+  return [`  where the time goes (${spans.total.length} updates of the last step, from their Temporal histories):`, ...lines, shape].join('\n');
+}
+
+/**
+ * The bot's share of "bot" above, measured alone while the system under test still runs (same load):
+ * one Postgres statement (the bot makes 6 for a lead's command, 9 for a text: the round-trip test)
+ * and one signalWithStart to the same dev server.
+ */
+async function roundTrips(client: Client, db: Db): Promise<string> {
+  const timed = async (times: number, work: (i: number) => Promise<unknown>) => {
+    const values: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const started = performance.now();
+      await work(i);
+      values.push(performance.now() - started);
+    }
+    return values.sort((a, b) => a - b);
+  };
+  const statement = await timed(50, () => db.raw('select 1'));
+  const queue = `bench-latency-nobody-${Date.now()}`;
+  const signal = await timed(30, (i) =>
+    client.workflow.signalWithStart('leadConversationWorkflow', { workflowId: `bench-round-trip-${queue}-${i % 3}`, taskQueue: queue, args: [{}], signal: 'inbound', signalArgs: [{}] }),
+  );
+  for (let i = 0; i < 3; i++) await client.workflow.getHandle(`bench-round-trip-${queue}-${i}`).terminate('bench').catch(() => undefined);
+  const fine = (value: number) => `${value.toFixed(1)} ms`.padStart(8);
+  const line = (name: string, values: number[]) => `    ${name.padEnd(25)} p50 ${fine(pct(values, 0.5))}  p95 ${fine(pct(values, 0.95))}`;
+  return [`  round trips alone, after the steps (load ${loadavg()[0].toFixed(2)}):`, line('postgres statement', statement), line('signalWithStart', signal)].join('\n');
 }
 
 function printTable(title: string, ours: StepFigures[], floor?: StepFigures[]): void {

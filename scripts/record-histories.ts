@@ -2,7 +2,7 @@
  * Records the event histories that the replay test replays (test/histories/*.json).
  * Run after a deliberate, patched change to a workflow:  npx tsx scripts/record-histories.ts [lead|payment|handoff|campaign|instalments|post-sale]
  * (no argument: every history; `lead`, `payment`, `handoff` or `campaign`: only those; `instalments`, `mode`,
- * `post-sale`, `stray-money`, `voice`, `knowledge`, `desk` and `profile` record only their own new files, so older histories stay as production ran them).
+ * `post-sale`, `stray-money`, `voice`, `knowledge`, `desk`, `profile` and `reply` record only their own new files, so older histories stay as production ran them).
  * It drives each workflow through its paths on the time-skipping server with the fake Telegram
  * server and the test database, then saves each history as JSON.
  */
@@ -103,6 +103,29 @@ async function main(only = process.argv[2]): Promise<void> {
       await handle.terminate('recorded');
     });
     if (only === 'reset') return finish();
+  }
+  if (only === 'reply') {
+    await (await newWorker()).runUntil(async () => {
+      // Each update recorded by its answer's send (patch reply-records-inbound), a local activity (patch
+      // reply-sent-locally; lead-conversation-reply-records-inbound.json was recorded before it): a command, a button with a
+      // document, a text the knowledge base answers, /stop (its opt-out written first), a stale button.
+      const lead = newLead();
+      const more = () => sentTo(lead).length + 1;
+      await drive(text(lead, '/start replay'), lead, 1);
+      await drive(text(lead, '/help'), lead, more());
+      await conversations.deliver(press(lead, 'greeting:bonus'));
+      await fake.waitFor(() => fake.callsTo('sendDocument', lead.id).length === 1, 20_000);
+      await drive(text(lead, 'Можно ли вернуть деньги за курс?'), lead, more());
+      await drive(text(lead, '/stop'), lead, more());
+      const inbound = async () => Number((await db('messages').where({ chat_id: lead.id, direction: 'in' }).count<{ n: string }[]>({ n: '*' }))[0].n);
+      await drive(press(lead, 'nowhere:stale'), lead, more());
+      for (const started = Date.now(); (await inbound()) < 6; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if (Date.now() - started > 20_000) throw new Error('an update was not recorded');
+      }
+      await save('lead-conversation-reply-sent-locally', leadWorkflowId(lead.id));
+      await env.client.workflow.getHandle(leadWorkflowId(lead.id)).terminate('recorded');
+    });
+    return finish();
   }
   if (only === 'mode') {
     await (await newWorker()).runUntil(async () => {

@@ -48,6 +48,8 @@ export interface Conversation {
   /** Handoffs this run started and awaits: the others (started before a continue-as-new) are checked on a timer. */
   readonly awaitedHandoffs: Set<string>;
   handoffCheckAt: number;
+  /** The lead's update the first answer's send records (inbound-record.ts); undefined once recorded. */
+  pendingInbound: InboundEvent | undefined;
   readonly telegram: TelegramActivities;
   readonly records: RecordsActivities;
   readonly llm: LlmActivities;

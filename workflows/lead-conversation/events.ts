@@ -12,19 +12,28 @@ import type { DomainEvent } from './contract';
 import { handoffEvent, relayToManager } from './handoff-dialog';
 import { managerOpensDialog } from './manager-opened';
 import { OPEN_DIALOG_EVENT } from '../../domain/lead-desk';
+import { recordInbound, recordPendingInbound } from './inbound-record';
 import { asText, hearVoice, receipt, voiceUnheard } from './lead-media';
 import { payButton } from './payments';
 import { run } from './scenario-steps';
 
-/** One update from the lead: the payment buttons, a manager's dialog, the contact form and booking first, then the scenario. */
+/** One update from the lead, recorded at the latest when its reaction ends (inbound-record.ts). */
 export async function handleInbound(c: Conversation, incoming: InboundEvent): Promise<void> {
+  try {
+    await react(c, incoming);
+  } finally {
+    if (c.pendingInbound) await recordPendingInbound(c);
+  }
+}
+
+/** The payment buttons, a manager's dialog, the contact form and booking first, then the scenario. */
+async function react(c: Conversation, incoming: InboundEvent): Promise<void> {
   const { state } = c;
   // A voice note is heard first, so its transcript is recorded with it (a new kind: see lead-media.ts).
   const event = incoming.kind === 'voice' ? await hearVoice(c, incoming) : incoming;
   // The lead wrote: a new silence begins, and the follow-up sequence starts over from now.
   Object.assign(state, { lastActivityAt: Date.now(), followUpsThisSilence: [], followUpCatchUpAt: null });
-  const { leadId } = await c.records.recordInbound(event);
-  state.leadId = leadId;
+  await recordInbound(c, event);
   state.person = event.from;
   state.blocked = false; // a lead who writes has not blocked us
   // A payment button works even in a manager dialog: the lead wants to pay, nobody should stand in the way.

@@ -5,6 +5,7 @@ import { managerHandoffWorkflow } from '../manager-handoff/workflow';
 import { timeZoneOf, type Conversation } from './context';
 import type { DomainEvent } from './contract';
 import { checkHandoff } from './handoff-liveness';
+import { recordPendingInbound } from './inbound-record';
 import { describeLead, notifyManagers, recordEvent } from './outbound';
 import { rememberDomainEvent } from './state';
 
@@ -22,6 +23,8 @@ export async function startHandoff(c: Conversation, trigger: HandoffTrigger, hea
     await recordEvent(c, 'handoff_repeated', { trigger, handoffId: state.handoff.workflowId });
     return;
   }
+  // The handoff reads what the lead wrote from the log: the update that asked for it is recorded first.
+  if (c.pendingInbound) await recordPendingInbound(c);
   state.handoffCount = (state.handoffCount ?? 0) + 1;
   // Ids from the conversation's first run: a conversation that starts over never repeats a handoff id.
   const chain = patched('handoff-id-of-chain') ? handoffChain(workflowInfo().firstExecutionRunId) : undefined;

@@ -14,6 +14,7 @@ import {
 } from './contract';
 import { handleDomainEvent, handleInbound } from './events';
 import { HANDOFF_CHECK_MS } from './handoff-liveness';
+import { recordingFirst } from './inbound-record';
 import { recordModeIfChanged } from './mode-record';
 import { conversationMode, initialState, rememberDomainEvent, rememberUpdate } from './state';
 import { deadlines, earliest, fireDueTimer } from './timers';
@@ -72,11 +73,14 @@ export async function leadConversationWorkflow(input: LeadConversationInput): Pr
     escalationTrigger: undefined,
     awaitedHandoffs: new Set<string>(),
     handoffCheckAt: Date.now() + HANDOFF_CHECK_MS,
+    pendingInbound: undefined,
     telegram,
     records,
     llm,
     speech,
   };
+  // Every activity call records a lead's update still waiting to be recorded first (inbound-record.ts).
+  Object.assign(c, { telegram: recordingFirst(c, telegram), records: recordingFirst(c, records), llm: recordingFirst(c, llm), speech: recordingFirst(c, speech) });
   const { state, inbox, domainEvents } = c;
   let handledThisRun = 0;
 
