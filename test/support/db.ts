@@ -14,7 +14,10 @@ export async function leadRows(db: Db, telegramUserId: number) {
   return { lead, messages, events };
 }
 
-let nextUser = 100_000 + Math.floor(Math.random() * 1_000_000) * 10;
+// Each test file counts from its own random start (files do not share this module); starts 100,000
+// apart among ten million keep one file's ids off another's even when it makes thousands of leads
+// (starts 10 apart collided in a full run: a lead already there).
+let nextUser = 100_000 + Math.floor(Math.random() * 10_000_000) * 100_000;
 /** A Telegram user id no other test in this run uses, so tests never share rows or workflows. */
 export function uniqueUserId(): number {
   nextUser += 1;
