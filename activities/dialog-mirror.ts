@@ -190,9 +190,12 @@ export function createDialogMirrorActivities(deps: DialogMirrorDeps) {
       const where = { leadId: null, chatId: group, threadId: topic.thread_id, toStaff: true };
       if (copy && batch.copy) {
         const leadChat = messages.find((m) => m.id === batch.through)?.chatId as number;
-        return slot(group).then(() => telegram.copyMessage({ ...where, outboundId: `mirror/${topic.lead_id}/${from}`, fromChatId: leadChat, messageId: batch.copy!.messageId, caption: batch.text }));
+        // Never a second post: one whose attempt was cut off mid-send stays as Telegram has it.
+        return telegram.copyMessage(
+          { ...where, outboundId: `mirror/${topic.lead_id}/${from}`, fromChatId: leadChat, messageId: batch.copy.messageId, caption: batch.text },
+          { afterCutOff: 'unknown', beforeSend: () => slot(group) },
+        );
       }
-      // Never a second copy: a post whose attempt was cut off mid-send stays as Telegram has it.
       return telegram.sendToLead({ ...where, outboundId: `mirror/${topic.lead_id}/${from}${copy ? '' : '/text'}`, content: { type: 'text', text: batch.text } }, { afterCutOff: 'unknown', beforeSend: () => slot(group) });
     };
     try {

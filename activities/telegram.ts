@@ -291,9 +291,14 @@ export function createTelegramActivities({ api, db, logger, managersChatId, requ
     },
 
     /** Copies a message (text or media) between chats, logged and claimed like any outbound message. */
-    copyMessage: (copy: CopiedMessage): Promise<SendResult> =>
-      sendClaimed(copy, copy.outboundId, { text: copy.caption ?? '', payload: { copiedFrom: { chatId: copy.fromChatId, messageId: copy.messageId } } }, 'copyMessage', () =>
-        api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, { ...(copy.caption !== undefined && { caption: copy.caption }), ...(copy.threadId !== undefined && { message_thread_id: copy.threadId }) }),
+    copyMessage: (copy: CopiedMessage, options?: SendOptions): Promise<SendResult> =>
+      sendClaimed(
+        copy,
+        copy.outboundId,
+        { text: copy.caption ?? '', payload: { copiedFrom: { chatId: copy.fromChatId, messageId: copy.messageId } } },
+        'copyMessage',
+        () => api.copyMessage(copy.chatId, copy.fromChatId, copy.messageId, { ...(copy.caption !== undefined && { caption: copy.caption }), ...(copy.threadId !== undefined && { message_thread_id: copy.threadId }) }),
+        options,
       ),
 
     /**

@@ -211,6 +211,18 @@ describe('createTelegramActivities', () => {
       expect(rows[0].error).toBeTruthy();
     });
 
+    it('a copy left "sending" by a crashed attempt is not copied again when asked to never resend (the dialogs mirror): unknown', async () => {
+      const lead = await newLead();
+      const outboundId = `copy-cut-off-${lead.user.id}`;
+      await db('messages').insert({ lead_id: null, chat_id: -100777, direction: 'out', text: '👤 фото', outbound_id: outboundId, status: 'sending', updated_at: db.raw("now() - interval '1 hour'") });
+
+      const result = await telegram().copyMessage({ outboundId, leadId: null, fromChatId: lead.user.id, messageId: 5, chatId: -100777, caption: '👤 фото', toStaff: true }, { afterCutOff: 'unknown' });
+
+      expect(result).toEqual({ status: 'unknown', telegramMessageIds: [] });
+      expect(attempts('copyMessage', -100777)).toHaveLength(0);
+      expect((await db('messages').where({ outbound_id: outboundId }).first()).status).toBe('unknown');
+    });
+
     it('uploads a document once and sends its file_id to the next lead', async () => {
       const first = await newLead();
       const second = await newLead();
